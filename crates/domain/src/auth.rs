@@ -1,0 +1,205 @@
+//! Sign-up, login, token refresh and logout, and the caller's own account.
+
+use std::sync::Arc;
+
+use crate::ports::{AccessToken, Clock, PasswordHasher, SessionRepo, TokenService, UserRepo, RoleRepo};
+use crate::{Actor, DomainError, Email, NewUser, Password, RoleName, User, UserPatch, Username};
+
+/// A sign-up request, parsed.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub username: Username,
+    pub password: Password,
+    pub email: Option<Email>,
+    pub role: Option<RoleName>,
+}
+
+/// Tokens handed out at login and refresh.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access: AccessToken,
+    pub refresh_token: String,
+}
+
+/// Changes a user makes to their own account, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct OwnChanges {
+    pub email: Option<Option<Email>>,
+    pub current_password: Option<String>,
+    pub new_password: Option<Password>,
+}
+
+/// The authentication use-cases.
+#[derive(Clone)]
+pub struct Auth {
+    users: Arc<dyn UserRepo>,
+    roles: Arc<dyn RoleRepo>,
+    sessions: Arc<dyn SessionRepo>,
+    hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn TokenService>,
+    clock: Arc<dyn Clock>,
+    signup_role: RoleName,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth").field("signup_role", &self.signup_role).finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    #[must_use]
+    pub fn new(
+        users: Arc<dyn UserRepo>,
+        roles: Arc<dyn RoleRepo>,
+        sessions: Arc<dyn SessionRepo>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenService>,
+        clock: Arc<dyn Clock>,
+        signup_role: RoleName,
+    ) -> Self {
+        Self { users, roles, sessions, hasher, tokens, clock, signup_role }
+    }
+
+    /// Creates an account with a role open to sign-up.
+    ///
+    /// # Errors
+    /// `Validation` on `role` when it is unknown or closed to sign-up; `UsernameTaken`.
+    #[tracing::instrument(skip_all, fields(username = reg.username.as_str()))]
+    pub async fn register(&self, reg: Registration) -> Result<User, DomainError> {
+        let role_name = reg.role.unwrap_or_else(|| self.signup_role.clone());
+        let role = self.roles.by_name(&role_name).await?;
+        if !role.is_some_and(|r| r.signup_allowed) {
+            return Err(DomainError::field("role", "is not a role open to sign-up"));
+        }
+        let password_hash = self.hasher.hash(&reg.password).await?;
+        let new = NewUser { username: reg.username, email: reg.email, role: role_name, password_hash, is_active: true };
+        Ok(self.users.create(&new).await?)
+    }
+
+    /// Checks credentials and opens a session. Unknown users cost a dummy hash check, so
+    /// they take about as long as a wrong password.
+    ///
+    /// # Errors
+    /// `InvalidCredentials` for an unknown user or a wrong password; `AccountDisabled` for
+    /// a disabled account with the right password.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, username: &str, password: &str) -> Result<(TokenPair, User), DomainError> {
+        let found = self.users.credentials(username).await?;
+        let well_formed = Password::parse(password).is_ok();
+        let matches = self.hasher.verify(password, found.as_ref().map(|(_, hash)| hash.clone())).await?;
+        let Some((user, _)) = found.filter(|_| matches && well_formed) else {
+            return Err(DomainError::InvalidCredentials);
+        };
+        if !user.is_active {
+            return Err(DomainError::AccountDisabled);
+        }
+        let (refresh_token, refresh_hash) = self.tokens.new_refresh();
+        let expires_at = self.clock.now() + self.tokens.refresh_ttl();
+        let session = self.sessions.start(user.id, &refresh_hash, expires_at).await?;
+        let access = self.tokens.issue_access(user.id, session)?;
+        Ok((TokenPair { access, refresh_token }, user))
+    }
+
+    /// Trades a refresh token for a new pair. Each refresh token works once: presenting
+    /// one that was already used revokes its whole session.
+    ///
+    /// # Errors
+    /// `InvalidToken` for an unknown, used, revoked or expired token; `AccountDisabled`.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, DomainError> {
+        let old = self.tokens.hash_refresh(refresh_token);
+        let Some(record) = self.sessions.by_refresh(&old).await? else {
+            return Err(DomainError::InvalidToken);
+        };
+        if record.is_revoked {
+            return Err(DomainError::InvalidToken);
+        }
+        if !record.is_current {
+            tracing::warn!(session = %record.session, "refresh token reused; revoking its session");
+            self.sessions.revoke(record.session).await?;
+            return Err(DomainError::InvalidToken);
+        }
+        let now = self.clock.now();
+        if record.expires_at <= now {
+            return Err(DomainError::InvalidToken);
+        }
+        let user = self.sessions.holder(record.session, record.user).await?.ok_or(DomainError::InvalidToken)?;
+        if !user.is_active {
+            return Err(DomainError::AccountDisabled);
+        }
+        let (refresh_token, new) = self.tokens.new_refresh();
+        if !self.sessions.rotate(record.session, &old, &new, now + self.tokens.refresh_ttl()).await? {
+            // Another request rotated this token first: the same token was presented twice.
+            self.sessions.revoke(record.session).await?;
+            return Err(DomainError::InvalidToken);
+        }
+        let access = self.tokens.issue_access(user.id, record.session)?;
+        Ok(TokenPair { access, refresh_token })
+    }
+
+    /// Ends the caller's session (its access and refresh tokens) and, if given, the
+    /// session of a refresh token of theirs.
+    ///
+    /// # Errors
+    /// Store failures only.
+    #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
+    pub async fn logout(&self, actor: &Actor, refresh_token: Option<&str>) -> Result<(), DomainError> {
+        self.sessions.revoke(actor.session).await?;
+        if let Some(token) = refresh_token {
+            let record = self.sessions.by_refresh(&self.tokens.hash_refresh(token)).await?;
+            if let Some(record) = record.filter(|r| r.user == actor.id() && r.session != actor.session) {
+                self.sessions.revoke(record.session).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns a bearer token into the actor it speaks for, checked against the store on
+    /// every request: revoked sessions, deleted users and role changes apply at once.
+    ///
+    /// # Errors
+    /// `InvalidToken`, `TokenExpired`, `AccountDisabled`.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Actor, DomainError> {
+        let claims = self.tokens.verify_access(bearer)?;
+        let user = self.sessions.holder(claims.session, claims.user).await?.ok_or(DomainError::InvalidToken)?;
+        if !user.is_active {
+            return Err(DomainError::AccountDisabled);
+        }
+        Ok(Actor { user, session: claims.session })
+    }
+
+    /// Changes the caller's own e-mail or password. A new password needs the current one
+    /// and ends every other session of the user.
+    ///
+    /// # Errors
+    /// `Validation` on `current_password` when it is missing or wrong.
+    #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
+    pub async fn update_me(&self, actor: &Actor, changes: OwnChanges) -> Result<User, DomainError> {
+        let mut patch = UserPatch { email: changes.email, ..UserPatch::default() };
+        if let Some(new_password) = &changes.new_password {
+            let Some(current) = changes.current_password.as_deref() else {
+                return Err(DomainError::field("current_password", "is required to set a new password"));
+            };
+            let stored = self.users.password_hash(actor.id()).await?;
+            if !self.hasher.verify(current, stored).await? {
+                return Err(DomainError::field("current_password", "is not the current password"));
+            }
+            patch.password_hash = Some(self.hasher.hash(new_password).await?);
+        }
+        let user = self.users.update(actor.id(), &patch).await?.ok_or(DomainError::NotFound)?;
+        if patch.password_hash.is_some() {
+            self.sessions.revoke_all(actor.id(), Some(actor.session)).await?;
+        }
+        Ok(user)
+    }
+
+    /// The time now, for views that depend on it (the effective plan).
+    #[must_use]
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,85 @@
+use serde::Serialize;
+
+/// One refused field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self { field: field.to_owned(), message: message.into() }
+    }
+}
+
+/// What a repository port may answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A uniqueness rule was broken; names the rule (e.g. `username`, `role_name`).
+    #[error("conflict on {0}")]
+    Conflict(&'static str),
+    /// The row is still referenced elsewhere.
+    #[error("still referenced: {0}")]
+    InUse(&'static str),
+    /// The store cannot be reached right now; the request may succeed later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the cause is for the logs, never for the client.
+    #[error("store failure: {0}")]
+    Other(String),
+}
+
+/// Why a use-case refused or failed. The HTTP layer maps each to one status and code.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("token expired")]
+    TokenExpired,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("account disabled")]
+    AccountDisabled,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("in use: {0}")]
+    InUse(String),
+    #[error("built-in roles cannot be changed")]
+    SystemRole,
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    /// A single-field validation failure.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<RepoError> for DomainError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::Conflict("username") => Self::UsernameTaken,
+            RepoError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            RepoError::InUse(what) => Self::InUse(what.to_owned()),
+            RepoError::Unavailable(cause) => Self::Unavailable(cause),
+            RepoError::Other(cause) => Self::Internal(cause),
+        }
+    }
+}

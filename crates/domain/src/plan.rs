@@ -1,0 +1,120 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::PlanId;
+
+/// A plan's stable code, e.g. `basic`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PlanCode(String);
+
+impl PlanCode {
+    #[must_use]
+    pub fn from_trusted(raw: String) -> Self {
+        Self(raw)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a plan grants. Stored as JSONB; typed everywhere in the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanFeatures {
+    pub thumbnail_heights: Vec<u32>,
+    pub original_access: bool,
+    pub expiring_links: bool,
+    pub link_ttl_min: u32,
+    pub link_ttl_max: u32,
+    pub max_upload_bytes: u64,
+    pub storage_quota_bytes: u64,
+}
+
+/// A subscription plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub id: PlanId,
+    pub code: PlanCode,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub billing_period: String,
+    pub is_public: bool,
+    pub is_default: bool,
+    pub features: PlanFeatures,
+}
+
+/// The stored state of a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionStatus {
+    Active,
+    Canceled,
+}
+
+/// A user's subscription as far as the effective plan cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionTerm {
+    pub plan: PlanCode,
+    pub status: SubscriptionStatus,
+    /// When the paid period ends; `None` runs until changed.
+    pub current_period_end: Option<DateTime<Utc>>,
+}
+
+impl SubscriptionTerm {
+    /// Whether the subscription still grants its plan at `now`. A canceled subscription
+    /// runs to the end of its period.
+    #[must_use]
+    pub fn is_in_force(&self, now: DateTime<Utc>) -> bool {
+        self.current_period_end.is_none_or(|end| now < end)
+    }
+}
+
+/// The one rule for which plan applies: the subscribed plan while the subscription is in
+/// force, the default plan otherwise.
+pub fn effective<'a, P: ?Sized>(
+    subscription: Option<(&'a P, &SubscriptionTerm)>,
+    default: &'a P,
+    now: DateTime<Utc>,
+) -> &'a P {
+    match subscription {
+        Some((plan, term)) if term.is_in_force(now) => plan,
+        _ => default,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn term(status: SubscriptionStatus, end: Option<DateTime<Utc>>) -> SubscriptionTerm {
+        SubscriptionTerm { plan: PlanCode::from_trusted("growth".into()), status, current_period_end: end }
+    }
+
+    #[test]
+    fn no_subscription_means_the_default_plan() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(*effective::<str>(None, "basic", now), *"basic");
+    }
+
+    #[test]
+    fn a_subscription_applies_until_its_period_ends_even_when_canceled() {
+        let end = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+        let before = end - chrono::Duration::seconds(1);
+        for status in [SubscriptionStatus::Active, SubscriptionStatus::Canceled] {
+            let t = term(status, Some(end));
+            assert_eq!(*effective(Some(("growth", &t)), "basic", before), *"growth");
+            assert_eq!(*effective(Some(("growth", &t)), "basic", end), *"basic");
+        }
+    }
+
+    #[test]
+    fn an_open_ended_subscription_never_lapses() {
+        let t = term(SubscriptionStatus::Active, None);
+        let far = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(*effective(Some(("growth", &t)), "basic", far), *"growth");
+    }
+}

@@ -1,0 +1,205 @@
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::plan::SubscriptionTerm;
+use crate::{PlanCode, Role, RoleName, UserId};
+
+/// A username: 3..=32 of `[A-Za-z0-9_.-]`. Unique case-insensitively (the database
+/// enforces that on `lower(username)`), stored as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    /// # Errors
+    /// A message saying which rule the name breaks.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if !(3..=32).contains(&raw.len()) {
+            return Err("must be 3 to 32 characters".into());
+        }
+        if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
+            return Err("may contain only letters, digits, `_`, `.` and `-`".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    #[must_use]
+    pub fn from_trusted(raw: String) -> Self {
+        Self(raw)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A plaintext password: 8..=72 bytes (bcrypt's limit; longer is refused, never
+/// truncated). Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_BYTES: usize = 8;
+    pub const MAX_BYTES: usize = 72;
+
+    /// # Errors
+    /// A message saying which bound the password breaks.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.len() {
+            n if n < Self::MIN_BYTES => Err(format!("must be at least {} bytes", Self::MIN_BYTES)),
+            n if n > Self::MAX_BYTES => Err(format!("must be at most {} bytes (bcrypt's limit)", Self::MAX_BYTES)),
+            _ => Ok(Self(raw.to_owned())),
+        }
+    }
+
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A stored password hash (bcrypt's modular crypt format). Its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    #[must_use]
+    pub fn new(hash: String) -> Self {
+        Self(hash)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(***)")
+    }
+}
+
+/// An e-mail address, checked for shape only: `local@domain`, at most 254 characters,
+/// no spaces or control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// # Errors
+    /// A message saying the address is malformed.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let shape_ok = raw.len() <= 254
+            && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
+            && raw.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.')
+            });
+        if shape_ok { Ok(Self(raw.to_owned())) } else { Err("must be an e-mail address like name@example.com".into()) }
+    }
+
+    #[must_use]
+    pub fn from_trusted(raw: String) -> Self {
+        Self(raw)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A user account as the rest of the domain sees it: identity, role and plan inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub username: Username,
+    pub email: Option<Email>,
+    pub role: Role,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    /// The user's subscription, if they ever had one.
+    pub subscription: Option<SubscriptionTerm>,
+    /// The plan that applies when the subscription does not.
+    pub default_plan: PlanCode,
+}
+
+impl User {
+    /// The code of the plan in force at `now` (see [`crate::plan::effective`]).
+    #[must_use]
+    pub fn plan_code(&self, now: DateTime<Utc>) -> &PlanCode {
+        crate::plan::effective(self.subscription.as_ref().map(|s| (&s.plan, s)), &self.default_plan, now)
+    }
+}
+
+/// A user to create; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub email: Option<Email>,
+    pub role: RoleName,
+    pub password_hash: PasswordHash,
+    pub is_active: bool,
+}
+
+/// Changes to a user; `None` keeps the current value. `email: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub email: Option<Option<Email>>,
+    pub role: Option<RoleName>,
+    pub is_active: Option<bool>,
+    pub password_hash: Option<PasswordHash>,
+}
+
+/// Filters for the user listing.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub role: Option<String>,
+    pub q: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_contract() {
+        for ok in ["abc", "a.b-c_d", &"x".repeat(32)] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ab", &"x".repeat(33), "ünï", "a b", "a/b", "a\u{0}b", ""] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_bounded_in_bytes_not_chars() {
+        assert!(Password::parse(&"a".repeat(72)).is_ok());
+        assert!(Password::parse(&"a".repeat(73)).is_err());
+        // 24 three-byte characters are 72 bytes; one more is 75.
+        assert!(Password::parse(&"€".repeat(24)).is_ok());
+        assert!(Password::parse(&"€".repeat(25)).is_err());
+        assert!(Password::parse("short").is_err());
+    }
+
+    #[test]
+    fn password_debug_hides_the_secret() {
+        let p = Password::parse("correct horse").unwrap();
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_domain() {
+        assert!(Email::parse("me@example.com").is_ok());
+        for bad in ["me", "@x.org", "me@", "me@x@y", "me @x.org", "me@.org"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
