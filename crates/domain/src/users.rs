@@ -97,6 +97,19 @@ impl Users {
         if self.users.delete(id).await.last_admin_is(LAST_ADMIN)? { Ok(()) } else { Err(DomainError::NotFound) }
     }
 
+    /// Creates an active admin without an acting user: for operators bootstrapping a
+    /// deployment from the command line, never reachable over HTTP.
+    ///
+    /// # Errors
+    /// `UsernameTaken`.
+    #[tracing::instrument(skip_all, fields(username = username.as_str()))]
+    pub async fn provision_admin(&self, username: Username, password: Password) -> Result<User, DomainError> {
+        let password_hash = self.hasher.hash(&password).await?;
+        let role = RoleName::parse(RoleName::ADMIN).map_err(DomainError::Internal)?;
+        let new = NewUser { username, email: None, role, password_hash, is_active: true };
+        Ok(self.users.create(&new).await?)
+    }
+
     async fn ensure_role_exists(&self, role: &RoleName) -> Result<(), DomainError> {
         match self.roles.by_name(role).await? {
             Some(_) => Ok(()),

@@ -1,1 +1,62 @@
-//! wip
+//! Gallery's HTTP adapter: actix-web routes that parse a request, call one use-case and
+//! map its result; every error leaves as RFC 9457 `application/problem+json`.
+//!
+//! The crate sees the domain's use-cases and ports only, never a database or a file
+//! system: `server` builds the [`AppState`] and hands it to [`configure`].
+
+mod error;
+mod extract;
+mod middleware;
+mod routes;
+mod views;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use gallery_domain::auth::Auth;
+use gallery_domain::roles::Roles;
+use gallery_domain::users::Users;
+
+pub use error::{ApiError, Problem, problem_for_status};
+pub use middleware::{echo_request_id, problem_safety_net};
+pub use routes::health::ReadinessProbe;
+
+/// Largest JSON body accepted (413 past it).
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+/// The use-cases and probes the routes call.
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Auth,
+    pub users: Users,
+    pub roles: Roles,
+    /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
+    pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// Registers every route, the extractor error handlers and the 404 fallback.
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::new(state.auth.clone()))
+            .app_data(web::Data::new(state.users.clone()))
+            .app_data(web::Data::new(state.roles.clone()))
+            .app_data(web::Data::new(state.readiness.clone()))
+            .app_data(error::json_config())
+            .app_data(error::query_config())
+            .app_data(error::path_config())
+            .configure(routes::health::routes)
+            .service(
+                web::scope("/api/v1")
+                    .configure(routes::auth::routes)
+                    .configure(routes::roles::routes)
+                    .configure(routes::users::routes),
+            )
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
+    }
+}

@@ -1,1 +1,19 @@
-//! wip
+//! PostgreSQL adapters for Gallery's repository ports, on Diesel + diesel-async + deadpool.
+//!
+//! [`Db`] owns the pool and maps every database failure to a [`gallery_domain::RepoError`]
+//! once: unique violations become `Conflict`, foreign-key violations `InUse`, and pool or
+//! connection failures `Unavailable` (503 upstream). [`migrate`] applies the embedded
+//! migrations.
+
+mod db;
+mod migrate;
+mod roles;
+mod schema;
+mod sessions;
+mod users;
+
+pub use db::{Db, PoolSettings};
+pub use migrate::migrate;
+pub use roles::PgRoleRepo;
+pub use sessions::PgSessionRepo;
+pub use users::PgUserRepo;

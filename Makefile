@@ -1,0 +1,42 @@
+# Gallery — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help run test lint fmt migrate up down bench build release clean-data
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: ## Run the server (a private PostgreSQL under .data/ when DATABASE_URL is unset)
+	@scripts/run.sh
+
+test: ## Run every test against a throwaway PostgreSQL
+	@scripts/test.sh
+
+lint: ## cargo fmt --check and clippy -D warnings
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the code
+	cargo fmt --all
+
+migrate: ## Apply migrations to DATABASE_URL (or the private cluster)
+	@scripts/run.sh migrate
+
+build: ## Debug build of the workspace
+	cargo build --workspace
+
+release: ## Release build of the `gallery` binary
+	cargo build --release -p gallery-server
+
+up: ## Run the app and PostgreSQL 16 with docker compose
+	docker compose -f docker/docker-compose.yml up --build -d
+
+down: ## Stop the docker compose stack
+	docker compose -f docker/docker-compose.yml down
+
+bench: ## Load benchmark: GET /users/me vs pgbench -S on the same cluster
+	@scripts/bench.sh
+
+clean-data: ## Stop and delete the private development cluster and images
+	@source scripts/pg.sh && pg_stop .data/postgres; rm -rf .data

@@ -1,0 +1,158 @@
+//! The one table from errors to status, code and title, and the handlers that send
+//! actix's own extractor errors through it.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, error as actix_error, web};
+use gallery_domain::{DomainError, FieldError};
+use serde::Serialize;
+
+/// Every way a request can fail, as the client sees it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, code: &'static str, title: &'static str, detail: Option<String>) -> Self {
+        Self { kind: "about:blank", title, status: status.as_u16(), code, detail, errors: None }
+    }
+}
+
+impl ApiError {
+    fn problem(&self) -> Problem {
+        use DomainError as D;
+        let p = |status, code, title, detail: Option<&str>| Problem::new(status, code, title, detail.map(str::to_owned));
+        match self {
+            Self::Domain(e) => match e {
+                D::Validation(errors) => Problem {
+                    errors: Some(errors.clone()),
+                    ..p(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", Some(&summary(errors)))
+                },
+                D::BadRequest(d) => p(StatusCode::BAD_REQUEST, "bad_request", "Bad request", Some(d)),
+                D::Unauthenticated => p(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", Some("send a bearer access token")),
+                D::InvalidToken => p(StatusCode::UNAUTHORIZED, "invalid_token", "Invalid token", None),
+                D::TokenExpired => p(StatusCode::UNAUTHORIZED, "token_expired", "Token expired", Some("refresh the access token")),
+                D::InvalidCredentials => p(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid credentials", Some("wrong username or password")),
+                D::Forbidden => p(StatusCode::FORBIDDEN, "forbidden", "Forbidden", Some("your role does not allow this")),
+                D::AccountDisabled => p(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", None),
+                D::NotFound => p(StatusCode::NOT_FOUND, "not_found", "Not found", None),
+                D::Conflict(d) => p(StatusCode::CONFLICT, "conflict", "Conflict", Some(d)),
+                D::UsernameTaken => p(StatusCode::CONFLICT, "username_taken", "Username taken", Some("that username is already in use")),
+                D::InUse(d) => p(StatusCode::CONFLICT, "in_use", "In use", Some(&format!("{d} is still in use"))),
+                D::SystemRole => p(StatusCode::CONFLICT, "system_role", "Built-in role", Some("built-in roles cannot be changed or deleted")),
+                D::Unavailable(_) => p(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", Some("a backing service is unreachable; retry shortly")),
+                D::Internal(_) => p(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error", None),
+            },
+            Self::MalformedJson(d) => p(StatusCode::BAD_REQUEST, "malformed_json", "Malformed JSON", Some(d)),
+            Self::BadRequest(d) => p(StatusCode::BAD_REQUEST, "bad_request", "Bad request", Some(d)),
+            Self::NotFound => p(StatusCode::NOT_FOUND, "not_found", "Not found", None),
+            Self::MethodNotAllowed(_) => p(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed", None),
+            Self::PayloadTooLarge => p(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large", None),
+            Self::UnsupportedMediaType(d) => p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", Some(d)),
+        }
+    }
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.problem();
+        if problem.status >= 500 {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        if problem.status == 401 {
+            let challenge = match problem.code {
+                "invalid_token" | "token_expired" => format!("Bearer realm=\"gallery\", error=\"invalid_token\", error_description=\"{}\"", problem.title),
+                _ => "Bearer realm=\"gallery\"".to_owned(),
+            };
+            res.insert_header((WWW_AUTHENTICATE, challenge));
+        }
+        if let Self::MethodNotAllowed(allow) = self {
+            res.insert_header((ALLOW, allow.as_str()));
+        }
+        res.content_type("application/problem+json").json(problem)
+    }
+}
+
+/// A problem body for a bare status, for responses made outside our handlers.
+#[must_use]
+pub fn problem_for_status(status: StatusCode) -> HttpResponse {
+    let (code, title) = match status.as_u16() {
+        400 => ("bad_request", "Bad request"),
+        401 => ("unauthenticated", "Authentication required"),
+        403 => ("forbidden", "Forbidden"),
+        404 => ("not_found", "Not found"),
+        405 => ("method_not_allowed", "Method not allowed"),
+        408 => ("request_timeout", "Request timeout"),
+        413 => ("payload_too_large", "Payload too large"),
+        415 => ("unsupported_media_type", "Unsupported media type"),
+        431 => ("bad_request", "Request header fields too large"),
+        503 => ("unavailable", "Service unavailable"),
+        s if s >= 500 => ("internal_error", "Internal server error"),
+        _ => ("bad_request", "Bad request"),
+    };
+    HttpResponse::build(status).content_type("application/problem+json").json(Problem::new(status, code, title, None))
+}
+
+pub(crate) fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(crate::JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
+        let api = match &err {
+            actix_error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType("send application/json".into()),
+            actix_error::JsonPayloadError::Overflow { .. } | actix_error::JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
+            actix_error::JsonPayloadError::Deserialize(e) => ApiError::MalformedJson(serde_message(e)),
+            other => ApiError::MalformedJson(other.to_string()),
+        };
+        api.into()
+    })
+}
+
+/// serde's message without the input echoed back beyond what it names.
+fn serde_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    text.chars().take(200).collect()
+}
+
+pub(crate) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| ApiError::BadRequest(format!("invalid query string: {err}")).into())
+}
+
+pub(crate) fn path_config() -> web::PathConfig {
+    // An id that is not a UUID names nothing that exists.
+    web::PathConfig::default().error_handler(|_err, _req| ApiError::NotFound.into())
+}

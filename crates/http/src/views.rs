@@ -1,0 +1,107 @@
+//! What responses look like on the wire, and the small request parsing helpers.
+
+use chrono::{DateTime, Utc};
+use gallery_domain::{Page, Permission, Role, User};
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub role: String,
+    pub permissions: Vec<&'static str>,
+    pub plan: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl UserView {
+    pub fn new(user: &User, now: DateTime<Utc>) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            username: user.username.as_str().to_owned(),
+            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
+            role: user.role.name.as_str().to_owned(),
+            permissions: user.role.permissions.codes(),
+            plan: user.plan_code(now).as_str().to_owned(),
+            is_active: user.is_active,
+            created_at: user.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<&'static str>,
+    pub system: bool,
+    pub signup_allowed: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Role> for RoleView {
+    fn from(role: Role) -> Self {
+        Self {
+            id: role.id.as_uuid(),
+            permissions: role.permissions.codes(),
+            name: role.name.as_str().to_owned(),
+            description: role.description,
+            system: role.is_system,
+            signup_allowed: role.signup_allowed,
+            created_at: role.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PermissionView {
+    pub code: &'static str,
+    pub description: &'static str,
+}
+
+impl From<Permission> for PermissionView {
+    fn from(p: Permission) -> Self {
+        Self { code: p.code(), description: p.description() }
+    }
+}
+
+/// The pagination envelope.
+#[derive(Debug, Serialize)]
+pub struct PageView<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+impl<T> From<Page<T>> for PageView<T> {
+    fn from(p: Page<T>) -> Self {
+        Self { items: p.items, page: p.page, per_page: p.per_page, total: p.total }
+    }
+}
+
+/// `page` and `per_page` as typed by the client; parsed by the domain's `PageRequest`.
+/// Taken as strings so that `?page=abc` is our 400, with our wording.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+impl PageQuery {
+    pub fn parse(&self) -> Result<gallery_domain::PageRequest, gallery_domain::DomainError> {
+        let number = |name: &str, raw: &Option<String>| -> Result<Option<i64>, gallery_domain::DomainError> {
+            raw.as_deref().map(|s| s.parse::<i64>().map_err(|_| gallery_domain::DomainError::BadRequest(format!("{name} must be an integer")))).transpose()
+        };
+        gallery_domain::PageRequest::parse(number("page", &self.page)?, number("per_page", &self.per_page)?)
+    }
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,165 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
+use gallery_domain::ports::RoleRepo;
+use gallery_domain::{NewRole, PermissionSet, RepoError, Role, RoleId, RoleName, RolePatch};
+use uuid::Uuid;
+
+use crate::db::{Db, TxError, repo_error};
+use crate::schema::{role_permissions, roles};
+
+/// Role columns under the names [`RoleRow`] reads, for any query joining `roles r`.
+macro_rules! role_columns {
+    () => {
+        "r.id AS role_id, r.name AS role_name, r.description AS role_description, \
+         r.is_system AS role_is_system, r.signup_allowed AS role_signup_allowed, \
+         r.created_at AS role_created_at, \
+         ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role_id = r.id) AS role_permissions"
+    };
+}
+pub(crate) use role_columns;
+
+#[derive(Debug, QueryableByName)]
+pub(crate) struct RoleRow {
+    #[diesel(sql_type = SqlUuid)]
+    role_id: Uuid,
+    #[diesel(sql_type = Text)]
+    role_name: String,
+    #[diesel(sql_type = Text)]
+    role_description: String,
+    #[diesel(sql_type = Bool)]
+    role_is_system: bool,
+    #[diesel(sql_type = Bool)]
+    role_signup_allowed: bool,
+    #[diesel(sql_type = Timestamptz)]
+    role_created_at: DateTime<Utc>,
+    #[diesel(sql_type = Array<Text>)]
+    role_permissions: Vec<String>,
+}
+
+impl TryFrom<RoleRow> for Role {
+    type Error = RepoError;
+
+    fn try_from(row: RoleRow) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: RoleId::from_uuid(row.role_id),
+            name: RoleName::from_trusted(row.role_name),
+            description: row.role_description,
+            permissions: PermissionSet::parse(row.role_permissions.iter().map(String::as_str)).map_err(RepoError::Other)?,
+            is_system: row.role_is_system,
+            signup_allowed: row.role_signup_allowed,
+            created_at: row.role_created_at,
+        })
+    }
+}
+
+macro_rules! select_roles {
+    ($($tail:literal)?) => {
+        concat!("SELECT ", role_columns!(), " FROM roles r" $(, " ", $tail)?)
+    };
+}
+
+fn to_role(row: Option<RoleRow>) -> Result<Option<Role>, RepoError> {
+    row.map(Role::try_from).transpose()
+}
+
+/// [`RoleRepo`] on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgRoleRepo {
+    db: Db,
+}
+
+impl PgRoleRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+async fn replace_permissions(conn: &mut diesel_async::AsyncPgConnection, id: Uuid, permissions: PermissionSet) -> Result<(), TxError> {
+    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(id))).execute(conn).await?;
+    let rows: Vec<_> = permissions.codes().into_iter().map(|code| (role_permissions::role_id.eq(id), role_permissions::permission.eq(code))).collect();
+    diesel::insert_into(role_permissions::table).values(&rows).execute(conn).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl RoleRepo for PgRoleRepo {
+    async fn list(&self) -> Result<Vec<Role>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let rows: Vec<RoleRow> = diesel::sql_query(select_roles!("ORDER BY r.is_system DESC, r.name")).load(&mut conn).await.map_err(repo_error)?;
+        rows.into_iter().map(Role::try_from).collect()
+    }
+
+    async fn by_id(&self, id: RoleId) -> Result<Option<Role>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let query = diesel::sql_query(select_roles!("WHERE r.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
+        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+    }
+
+    async fn by_name(&self, name: &RoleName) -> Result<Option<Role>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let query = diesel::sql_query(select_roles!("WHERE r.name = $1")).bind::<Text, _>(name.as_str());
+        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+    }
+
+    async fn create(&self, role: &NewRole) -> Result<Role, RepoError> {
+        let id = Uuid::new_v4();
+        let mut conn = self.db.conn().await?;
+        conn.transaction(async |c| {
+            diesel::insert_into(roles::table)
+                .values((
+                    roles::id.eq(id),
+                    roles::name.eq(role.name.as_str()),
+                    roles::description.eq(&role.description),
+                    roles::signup_allowed.eq(role.signup_allowed),
+                ))
+                .execute(c)
+                .await?;
+            replace_permissions(c, id, role.permissions).await
+        })
+        .await
+        .map_err(RepoError::from)?;
+        drop(conn);
+        self.by_id(RoleId::from_uuid(id)).await?.ok_or_else(|| RepoError::Other("created role vanished".into()))
+    }
+
+    async fn update(&self, id: RoleId, patch: &RolePatch) -> Result<Option<Role>, RepoError> {
+        #[derive(AsChangeset)]
+        #[diesel(table_name = roles)]
+        struct Changes<'a> {
+            name: Option<&'a str>,
+            description: Option<&'a str>,
+            signup_allowed: Option<bool>,
+        }
+        let changes = Changes { name: patch.name.as_ref().map(RoleName::as_str), description: patch.description.as_deref(), signup_allowed: patch.signup_allowed };
+        let mut conn = self.db.conn().await?;
+        let found = conn
+            .transaction(async |c| {
+                // Lock the row (and prove it exists) whatever the patch holds.
+                let exists = roles::table.find(id.as_uuid()).select(roles::id).for_update().first::<Uuid>(c).await.optional()?.is_some();
+                if !exists {
+                    return Ok::<_, TxError>(false);
+                }
+                if changes.name.is_some() || changes.description.is_some() || changes.signup_allowed.is_some() {
+                    diesel::update(roles::table.find(id.as_uuid())).set(&changes).execute(c).await?;
+                }
+                if let Some(permissions) = patch.permissions {
+                    replace_permissions(c, id.as_uuid(), permissions).await?;
+                }
+                Ok(true)
+            })
+            .await
+            .map_err(RepoError::from)?;
+        drop(conn);
+        if found { self.by_id(id).await } else { Ok(None) }
+    }
+
+    async fn delete(&self, id: RoleId) -> Result<bool, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let n = diesel::delete(roles::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,55 @@
+// The tables the Diesel DSL writes to, as created by `migrations/`.
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        is_system -> Bool,
+        signup_allowed -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> Uuid,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        role_id -> Uuid,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_families (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        current_token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Bytea,
+        family_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(users -> roles (role_id));
+diesel::allow_tables_to_appear_in_same_query!(roles, role_permissions, users, refresh_families, refresh_tokens);

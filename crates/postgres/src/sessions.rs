@@ -1,0 +1,156 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Bytea, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
+use gallery_domain::ports::{RefreshRecord, SessionRepo, TokenHash};
+use gallery_domain::{RepoError, SessionId, User, UserId};
+use uuid::Uuid;
+
+use crate::db::{Db, TxError, repo_error};
+use crate::roles::role_columns;
+use crate::schema::{refresh_families, refresh_tokens};
+use crate::users::{UserRow, select_users, to_user};
+
+/// [`SessionRepo`] on PostgreSQL: one `refresh_families` row per login, and every refresh
+/// token it ever issued in `refresh_tokens`, by hash.
+#[derive(Debug, Clone)]
+pub struct PgSessionRepo {
+    db: Db,
+}
+
+impl PgSessionRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[derive(Debug, QueryableByName)]
+struct RecordRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = Bool)]
+    is_current: bool,
+    #[diesel(sql_type = Bool)]
+    is_revoked: bool,
+    #[diesel(sql_type = Timestamptz)]
+    expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl SessionRepo for PgSessionRepo {
+    async fn start(&self, user: UserId, refresh: &TokenHash, expires_at: DateTime<Utc>) -> Result<SessionId, RepoError> {
+        let id = Uuid::new_v4();
+        let mut conn = self.db.conn().await?;
+        conn.transaction(async |c| {
+            diesel::insert_into(refresh_families::table)
+                .values((
+                    refresh_families::id.eq(id),
+                    refresh_families::user_id.eq(user.as_uuid()),
+                    refresh_families::current_token_hash.eq(&refresh.0[..]),
+                    refresh_families::expires_at.eq(expires_at),
+                ))
+                .execute(c)
+                .await?;
+            diesel::insert_into(refresh_tokens::table)
+                .values((refresh_tokens::token_hash.eq(&refresh.0[..]), refresh_tokens::family_id.eq(id)))
+                .execute(c)
+                .await?;
+            Ok::<_, TxError>(())
+        })
+        .await
+        .map_err(RepoError::from)?;
+        Ok(SessionId::from_uuid(id))
+    }
+
+    async fn by_refresh(&self, refresh: &TokenHash) -> Result<Option<RefreshRecord>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: Option<RecordRow> = diesel::sql_query(
+            "SELECT f.id, f.user_id, f.current_token_hash = t.token_hash AS is_current, \
+             f.revoked_at IS NOT NULL AS is_revoked, f.expires_at \
+             FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1",
+        )
+        .bind::<Bytea, _>(&refresh.0[..])
+        .get_result(&mut conn)
+        .await
+        .optional()
+        .map_err(repo_error)?;
+        Ok(row.map(|r| RefreshRecord {
+            session: SessionId::from_uuid(r.id),
+            user: UserId::from_uuid(r.user_id),
+            is_current: r.is_current,
+            is_revoked: r.is_revoked,
+            expires_at: r.expires_at,
+        }))
+    }
+
+    async fn rotate(&self, session: SessionId, old: &TokenHash, new: &TokenHash, expires_at: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut conn = self.db.conn().await?;
+        conn.transaction(async |c| {
+            // Compare-and-swap on the current hash: of two concurrent refreshes with the
+            // same token, exactly one updates a row.
+            let swapped = diesel::update(
+                refresh_families::table
+                    .find(session.as_uuid())
+                    .filter(refresh_families::current_token_hash.eq(&old.0[..]))
+                    .filter(refresh_families::revoked_at.is_null()),
+            )
+            .set((refresh_families::current_token_hash.eq(&new.0[..]), refresh_families::expires_at.eq(expires_at)))
+            .execute(c)
+            .await?;
+            if swapped == 1 {
+                diesel::insert_into(refresh_tokens::table)
+                    .values((refresh_tokens::token_hash.eq(&new.0[..]), refresh_tokens::family_id.eq(session.as_uuid())))
+                    .execute(c)
+                    .await?;
+            }
+            Ok::<_, TxError>(swapped == 1)
+        })
+        .await
+        .map_err(RepoError::from)
+    }
+
+    async fn revoke(&self, session: SessionId) -> Result<(), RepoError> {
+        let mut conn = self.db.conn().await?;
+        diesel::update(refresh_families::table.find(session.as_uuid()).filter(refresh_families::revoked_at.is_null()))
+            .set(refresh_families::revoked_at.eq(Utc::now()))
+            .execute(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn revoke_all(&self, user: UserId, except: Option<SessionId>) -> Result<(), RepoError> {
+        let mut conn = self.db.conn().await?;
+        let keep = except.map_or(Uuid::nil(), |s| s.as_uuid());
+        diesel::update(
+            refresh_families::table
+                .filter(refresh_families::user_id.eq(user.as_uuid()))
+                .filter(refresh_families::id.ne(keep))
+                .filter(refresh_families::revoked_at.is_null()),
+        )
+        .set(refresh_families::revoked_at.eq(Utc::now()))
+        .execute(&mut conn)
+        .await
+        .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn holder(&self, session: SessionId, user: UserId) -> Result<Option<User>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: Option<UserRow> = diesel::sql_query(select_users!(
+            "JOIN refresh_families f ON f.id = $1 AND f.user_id = u.id AND f.revoked_at IS NULL",
+            "WHERE u.id = $2"
+        ))
+        .bind::<SqlUuid, _>(session.as_uuid())
+        .bind::<SqlUuid, _>(user.as_uuid())
+        .get_result(&mut conn)
+        .await
+        .optional()
+        .map_err(repo_error)?;
+        to_user(row)
+    }
+}

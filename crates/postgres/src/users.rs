@@ -1,0 +1,316 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use gallery_domain::ports::UserRepo;
+use gallery_domain::{
+    Email, NewUser, PageRequest, PasswordHash, PlanCode, RepoError, Role, RoleName, SubscriptionStatus, SubscriptionTerm, User,
+    UserFilter, UserId, UserPatch, Username,
+};
+use uuid::Uuid;
+
+use crate::db::{Db, TxError, repo_error};
+use crate::roles::{RoleRow, role_columns};
+use crate::schema::{roles, users};
+
+/// Everything a [`User`] is made of, in one round trip: the account, its role with its
+/// permissions, its subscription and the default plan.
+macro_rules! select_users {
+    ($($tail:literal),*) => {
+        concat!(
+            "SELECT u.id, u.username, u.email, u.is_active, u.created_at, ",
+            role_columns!(), ", ",
+            "sp.code AS sub_plan, s.status AS sub_status, s.current_period_end AS sub_period_end, ",
+            "(SELECT dp.code FROM plans dp WHERE dp.is_default) AS default_plan ",
+            "FROM users u JOIN roles r ON r.id = u.role_id ",
+            "LEFT JOIN subscriptions s ON s.user_id = u.id LEFT JOIN plans sp ON sp.id = s.plan_id"
+            $(, " ", $tail)*
+        )
+    };
+}
+pub(crate) use select_users;
+
+#[derive(Debug, QueryableByName)]
+pub(crate) struct UserRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    username: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    email: Option<String>,
+    #[diesel(sql_type = Bool)]
+    is_active: bool,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(embed)]
+    role: RoleRow,
+    #[diesel(sql_type = Nullable<Text>)]
+    sub_plan: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    sub_status: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    sub_period_end: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    default_plan: Option<String>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = RepoError;
+
+    fn try_from(row: UserRow) -> Result<Self, RepoError> {
+        let subscription = match (row.sub_plan, row.sub_status.as_deref()) {
+            (Some(plan), Some(status)) => Some(SubscriptionTerm {
+                plan: PlanCode::from_trusted(plan),
+                status: if status == "canceled" { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active },
+                current_period_end: row.sub_period_end,
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            id: UserId::from_uuid(row.id),
+            username: Username::from_trusted(row.username),
+            email: row.email.map(Email::from_trusted),
+            role: Role::try_from(row.role)?,
+            is_active: row.is_active,
+            created_at: row.created_at,
+            subscription,
+            default_plan: PlanCode::from_trusted(row.default_plan.ok_or_else(|| RepoError::Other("no default plan is defined".into()))?),
+        })
+    }
+}
+
+pub(crate) fn to_user(row: Option<UserRow>) -> Result<Option<User>, RepoError> {
+    row.map(User::try_from).transpose()
+}
+
+#[derive(Debug, QueryableByName)]
+struct ListedUser {
+    #[diesel(embed)]
+    user: UserRow,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+struct CredentialRow {
+    #[diesel(embed)]
+    user: UserRow,
+    #[diesel(sql_type = Text)]
+    password_hash: String,
+}
+
+/// [`UserRepo`] on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgUserRepo {
+    db: Db,
+}
+
+impl PgUserRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// `LIKE` pattern matching `q` anywhere, with its wildcards taken literally.
+fn contains_pattern(q: &str) -> String {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Locks the active admins' rows, so that concurrent changes to admins serialize, and
+/// tells whether `id` is one of them: only then can the change remove the last admin.
+async fn lock_admins_and_check_target(c: &mut AsyncPgConnection, id: Uuid) -> Result<bool, TxError> {
+    #[derive(QueryableByName)]
+    struct Admin {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let admins: Vec<Admin> = diesel::sql_query(
+        "SELECT u.id FROM users u JOIN roles r ON r.id = u.role_id WHERE r.name = 'admin' AND u.is_active FOR UPDATE OF u",
+    )
+    .load(c)
+    .await?;
+    Ok(admins.iter().any(|a| a.id == id))
+}
+
+async fn ensure_an_admin_is_left(c: &mut AsyncPgConnection) -> Result<(), TxError> {
+    let left: i64 = users::table
+        .inner_join(roles::table)
+        .filter(roles::name.eq(RoleName::ADMIN).and(users::is_active))
+        .count()
+        .get_result(c)
+        .await?;
+    if left == 0 { Err(TxError::Rule(RepoError::Conflict("last_admin"))) } else { Ok(()) }
+}
+
+#[async_trait]
+impl UserRepo for PgUserRepo {
+    async fn create(&self, user: &NewUser) -> Result<User, RepoError> {
+        let id = Uuid::new_v4();
+        let mut conn = self.db.conn().await?;
+        let inserted = diesel::sql_query(
+            "INSERT INTO users (id, username, email, password_hash, role_id, is_active) \
+             SELECT $1, $2, $3, $4, r.id, $5 FROM roles r WHERE r.name = $6",
+        )
+        .bind::<SqlUuid, _>(id)
+        .bind::<Text, _>(user.username.as_str())
+        .bind::<Nullable<Text>, _>(user.email.as_ref().map(Email::as_str))
+        .bind::<Text, _>(user.password_hash.as_str())
+        .bind::<Bool, _>(user.is_active)
+        .bind::<Text, _>(user.role.as_str())
+        .execute(&mut conn)
+        .await
+        .map_err(repo_error)?;
+        if inserted == 0 {
+            return Err(RepoError::Other(format!("role {} does not exist", user.role.as_str())));
+        }
+        let row: UserRow = diesel::sql_query(select_users!("WHERE u.id = $1")).bind::<SqlUuid, _>(id).get_result(&mut conn).await.map_err(repo_error)?;
+        User::try_from(row)
+    }
+
+    async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let query = diesel::sql_query(select_users!("WHERE u.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
+        to_user(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let query = diesel::sql_query(concat!(
+            "SELECT x.*, uu.password_hash FROM (",
+            select_users!("WHERE lower(u.username) = lower($1)"),
+            ") x JOIN users uu ON uu.id = x.id"
+        ))
+        .bind::<Text, _>(username);
+        let row: Option<CredentialRow> = query.get_result(&mut conn).await.optional().map_err(repo_error)?;
+        row.map(|r| Ok((User::try_from(r.user)?, PasswordHash::new(r.password_hash)))).transpose()
+    }
+
+    async fn password_hash(&self, id: UserId) -> Result<Option<PasswordHash>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let hash: Option<String> =
+            users::table.find(id.as_uuid()).select(users::password_hash).first(&mut conn).await.optional().map_err(repo_error)?;
+        Ok(hash.map(PasswordHash::new))
+    }
+
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<(Vec<User>, u64), RepoError> {
+        let mut conn = self.db.conn().await?;
+        let q = filter.q.as_deref().map(contains_pattern);
+        let rows: Vec<ListedUser> = diesel::sql_query(concat!(
+            "SELECT x.*, count(*) OVER () AS total FROM (",
+            select_users!(
+                "WHERE ($1::text IS NULL OR r.name = $1)",
+                "AND ($2::text IS NULL OR u.username ILIKE $2 OR u.email ILIKE $2)",
+                "AND ($3::boolean IS NULL OR u.is_active = $3)"
+            ),
+            ") x ORDER BY lower(x.username) LIMIT $4 OFFSET $5"
+        ))
+        .bind::<Nullable<Text>, _>(filter.role.as_deref())
+        .bind::<Nullable<Text>, _>(q.as_deref())
+        .bind::<Nullable<Bool>, _>(filter.is_active)
+        .bind::<BigInt, _>(page.limit())
+        .bind::<BigInt, _>(page.offset())
+        .load(&mut conn)
+        .await
+        .map_err(repo_error)?;
+        let total = match <[ListedUser]>::first(&rows) {
+            Some(first) => first.total,
+            // Past the last page the window count has no row to ride on: count apart.
+            None if page.offset() > 0 => {
+                #[derive(QueryableByName)]
+                struct Total {
+                    #[diesel(sql_type = BigInt)]
+                    total: i64,
+                }
+                let t: Total = diesel::sql_query(
+                    "SELECT count(*) AS total FROM users u JOIN roles r ON r.id = u.role_id \
+                     WHERE ($1::text IS NULL OR r.name = $1) \
+                     AND ($2::text IS NULL OR u.username ILIKE $2 OR u.email ILIKE $2) \
+                     AND ($3::boolean IS NULL OR u.is_active = $3)",
+                )
+                .bind::<Nullable<Text>, _>(filter.role.as_deref())
+                .bind::<Nullable<Text>, _>(q.as_deref())
+                .bind::<Nullable<Bool>, _>(filter.is_active)
+                .get_result(&mut conn)
+                .await
+                .map_err(repo_error)?;
+                t.total
+            }
+            None => 0,
+        };
+        let users = rows.into_iter().map(|r| User::try_from(r.user)).collect::<Result<_, _>>()?;
+        Ok((users, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn update(&self, id: UserId, patch: &UserPatch) -> Result<Option<User>, RepoError> {
+        #[derive(AsChangeset)]
+        #[diesel(table_name = users)]
+        struct Changes<'a> {
+            email: Option<Option<&'a str>>,
+            role_id: Option<Uuid>,
+            is_active: Option<bool>,
+            password_hash: Option<&'a str>,
+            updated_at: DateTime<Utc>,
+        }
+        let touches_admins = patch.role.is_some() || patch.is_active == Some(false);
+        let mut conn = self.db.conn().await?;
+        let found = conn
+            .transaction(async |c| {
+                let was_admin = touches_admins && lock_admins_and_check_target(c, id.as_uuid()).await?;
+                let role_id = match &patch.role {
+                    Some(name) => Some(
+                        roles::table
+                            .filter(roles::name.eq(name.as_str()))
+                            .select(roles::id)
+                            .first::<Uuid>(c)
+                            .await
+                            .optional()?
+                            .ok_or_else(|| TxError::Rule(RepoError::Other(format!("role {} does not exist", name.as_str()))))?,
+                    ),
+                    None => None,
+                };
+                let changes = Changes {
+                    email: patch.email.as_ref().map(|e| e.as_ref().map(Email::as_str)),
+                    role_id,
+                    is_active: patch.is_active,
+                    password_hash: patch.password_hash.as_ref().map(PasswordHash::as_str),
+                    updated_at: Utc::now(),
+                };
+                let n = diesel::update(users::table.find(id.as_uuid())).set(&changes).execute(c).await?;
+                if was_admin {
+                    ensure_an_admin_is_left(c).await?;
+                }
+                Ok::<_, TxError>(n > 0)
+            })
+            .await
+            .map_err(RepoError::from)?;
+        drop(conn);
+        if found { self.by_id(id).await } else { Ok(None) }
+    }
+
+    async fn delete(&self, id: UserId) -> Result<bool, RepoError> {
+        let mut conn = self.db.conn().await?;
+        conn.transaction(async |c| {
+            let was_admin = lock_admins_and_check_target(c, id.as_uuid()).await?;
+            let n = diesel::delete(users::table.find(id.as_uuid())).execute(c).await?;
+            if was_admin {
+                ensure_an_admin_is_left(c).await?;
+            }
+            Ok::<_, TxError>(n > 0)
+        })
+        .await
+        .map_err(RepoError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn like_wildcards_in_queries_are_literal() {
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

@@ -1,0 +1,151 @@
+//! Typed configuration: `config/default.toml` < `config/$GALLERY_ENV.toml` < environment
+//! `GALLERY__SECTION__KEY` < `DATABASE_URL`. Checked once at startup; a bad value names its key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use config::{Config, Environment, File};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+
+/// The development default, refused in production.
+pub const DEFAULT_JWT_SECRET: &str = "dev-only-secret-change-me-in-production";
+
+#[derive(Debug, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub environment: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub storage: StorageSettings,
+    pub auth: AuthSettings,
+    pub images: ImageSettings,
+    pub import: ImportSettings,
+    pub rate_limit: RateLimitSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    pub shutdown_timeout_seconds: u64,
+    /// The public base URL, for absolute links; defaults to `http://host:port`.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: usize,
+    pub connect_timeout_seconds: u64,
+    pub acquire_timeout_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StorageSettings {
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub bcrypt_cost: u32,
+    pub access_ttl_seconds: i64,
+    pub refresh_ttl_seconds: i64,
+    pub issuer: String,
+    pub audience: String,
+    pub signup_default_role: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImageSettings {
+    pub max_pixels: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImportSettings {
+    pub allow_private_networks: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    pub format: String,
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Settings {
+    /// Loads the layers from `config_dir` for `GALLERY_ENV` (default `development`).
+    ///
+    /// # Errors
+    /// A missing `default.toml`, a value of the wrong type, or a rule broken (named).
+    pub fn load(config_dir: &Path) -> anyhow::Result<Self> {
+        let environment = std::env::var("GALLERY_ENV").unwrap_or_else(|_| "development".into());
+        Self::load_for(config_dir, &environment)
+    }
+
+    /// Like [`Settings::load`] for a named environment.
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_for(config_dir: &Path, environment: &str) -> anyhow::Result<Self> {
+        let default = config_dir.join("default.toml");
+        if !default.is_file() {
+            bail!("configuration file {} not found (set GALLERY_CONFIG_DIR to the folder holding it)", default.display());
+        }
+        let mut builder = Config::builder()
+            .add_source(File::from(default))
+            .add_source(File::from(config_dir.join(format!("{environment}.toml"))).required(false))
+            .add_source(Environment::with_prefix("GALLERY").separator("__").try_parsing(true))
+            .set_override("environment", environment)?;
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        let settings: Self = builder.build()?.try_deserialize().context("reading the configuration")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    #[must_use]
+    pub fn is_production(&self) -> bool {
+        self.environment == "production"
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let secret = self.auth.jwt_secret.expose_secret();
+        if self.is_production() && (secret == DEFAULT_JWT_SECRET || secret.len() < 32) {
+            bail!("auth.jwt_secret: production needs a secret of at least 32 bytes, not the default (set GALLERY__AUTH__JWT_SECRET)");
+        }
+        if secret.is_empty() {
+            bail!("auth.jwt_secret must not be empty");
+        }
+        if !(4..=31).contains(&self.auth.bcrypt_cost) {
+            bail!("auth.bcrypt_cost must be between 4 and 31");
+        }
+        if self.auth.access_ttl_seconds <= 0 || self.auth.refresh_ttl_seconds <= 0 {
+            bail!("auth.access_ttl_seconds and auth.refresh_ttl_seconds must be positive");
+        }
+        if self.database.max_connections == 0 {
+            bail!("database.max_connections must be at least 1");
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            bail!("log.format must be `pretty` or `json`");
+        }
+        Ok(())
+    }
+
+    /// The folder holding the configuration: `GALLERY_CONFIG_DIR`, else `./config`.
+    #[must_use]
+    pub fn config_dir() -> PathBuf {
+        std::env::var_os("GALLERY_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from)
+    }
+}
