@@ -15,10 +15,10 @@ mod policy;
 pub mod ports;
 mod role;
 pub mod roles;
-mod user;
-pub mod users;
 #[cfg(test)]
 mod testing;
+mod user;
+pub mod users;
 
 pub use error::{DomainError, FieldError, RepoError};
 pub use ids::{PlanId, RoleId, SessionId, UserId};
@@ -58,6 +58,10 @@ impl FieldErrors {
     /// # Errors
     /// `DomainError::Validation` with every recorded failure, if there was any.
     pub fn finish(self) -> Result<(), DomainError> {
-        if self.0.is_empty() { Ok(()) } else { Err(DomainError::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self.0))
+        }
     }
 }

@@ -82,7 +82,10 @@ impl FromStr for Permission {
     type Err = String;
 
     fn from_str(code: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|p| p.code() == code).ok_or_else(|| format!("unknown permission `{}`", code.escape_debug()))
+        Self::ALL
+            .into_iter()
+            .find(|p| p.code() == code)
+            .ok_or_else(|| format!("unknown permission `{}`", code.escape_debug()))
     }
 }
 
@@ -142,7 +145,11 @@ impl PermissionSet {
                 Err(_) => unknown.push(format!("`{}`", code.escape_debug())),
             }
         }
-        if unknown.is_empty() { Ok(set) } else { Err(format!("unknown permission(s): {}", unknown.join(", "))) }
+        if unknown.is_empty() {
+            Ok(set)
+        } else {
+            Err(format!("unknown permission(s): {}", unknown.join(", ")))
+        }
     }
 }
 
@@ -176,7 +183,9 @@ mod tests {
 
     #[test]
     fn a_set_holds_only_what_was_inserted() {
-        let set: PermissionSet = [Permission::ImagesRead, Permission::LinksCreate].into_iter().collect();
+        let set: PermissionSet = [Permission::ImagesRead, Permission::LinksCreate]
+            .into_iter()
+            .collect();
         assert!(set.contains(Permission::LinksCreate));
         assert!(!set.contains(Permission::ImagesUpload));
         assert_eq!(set.codes(), ["images:read", "links:create"]);

@@ -41,48 +41,156 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(status: StatusCode, code: &'static str, title: &'static str, detail: Option<String>) -> Self {
-        Self { kind: "about:blank", title, status: status.as_u16(), code, detail, errors: None }
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: Option<String>,
+    ) -> Self {
+        Self {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            code,
+            detail,
+            errors: None,
+        }
     }
 }
 
 impl ApiError {
     fn problem(&self) -> Problem {
         use DomainError as D;
-        let p = |status, code, title, detail: Option<&str>| Problem::new(status, code, title, detail.map(str::to_owned));
+        let p = |status, code, title, detail: Option<&str>| {
+            Problem::new(status, code, title, detail.map(str::to_owned))
+        };
         match self {
             Self::Domain(e) => match e {
                 D::Validation(errors) => Problem {
                     errors: Some(errors.clone()),
-                    ..p(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", Some(&summary(errors)))
+                    ..p(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation_failed",
+                        "Validation failed",
+                        Some(&summary(errors)),
+                    )
                 },
-                D::BadRequest(d) => p(StatusCode::BAD_REQUEST, "bad_request", "Bad request", Some(d)),
-                D::Unauthenticated => p(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", Some("send a bearer access token")),
-                D::InvalidToken => p(StatusCode::UNAUTHORIZED, "invalid_token", "Invalid token", None),
-                D::TokenExpired => p(StatusCode::UNAUTHORIZED, "token_expired", "Token expired", Some("refresh the access token")),
-                D::InvalidCredentials => p(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid credentials", Some("wrong username or password")),
-                D::Forbidden => p(StatusCode::FORBIDDEN, "forbidden", "Forbidden", Some("your role does not allow this")),
-                D::AccountDisabled => p(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", None),
+                D::BadRequest(d) => p(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "Bad request",
+                    Some(d),
+                ),
+                D::Unauthenticated => p(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "Authentication required",
+                    Some("send a bearer access token"),
+                ),
+                D::InvalidToken => p(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "Invalid token",
+                    None,
+                ),
+                D::TokenExpired => p(
+                    StatusCode::UNAUTHORIZED,
+                    "token_expired",
+                    "Token expired",
+                    Some("refresh the access token"),
+                ),
+                D::InvalidCredentials => p(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_credentials",
+                    "Invalid credentials",
+                    Some("wrong username or password"),
+                ),
+                D::Forbidden => p(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "Forbidden",
+                    Some("your role does not allow this"),
+                ),
+                D::AccountDisabled => p(
+                    StatusCode::FORBIDDEN,
+                    "account_disabled",
+                    "Account disabled",
+                    None,
+                ),
                 D::NotFound => p(StatusCode::NOT_FOUND, "not_found", "Not found", None),
                 D::Conflict(d) => p(StatusCode::CONFLICT, "conflict", "Conflict", Some(d)),
-                D::UsernameTaken => p(StatusCode::CONFLICT, "username_taken", "Username taken", Some("that username is already in use")),
-                D::InUse(d) => p(StatusCode::CONFLICT, "in_use", "In use", Some(&format!("{d} is still in use"))),
-                D::SystemRole => p(StatusCode::CONFLICT, "system_role", "Built-in role", Some("built-in roles cannot be changed or deleted")),
-                D::Unavailable(_) => p(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", Some("a backing service is unreachable; retry shortly")),
-                D::Internal(_) => p(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error", None),
+                D::UsernameTaken => p(
+                    StatusCode::CONFLICT,
+                    "username_taken",
+                    "Username taken",
+                    Some("that username is already in use"),
+                ),
+                D::InUse(d) => p(
+                    StatusCode::CONFLICT,
+                    "in_use",
+                    "In use",
+                    Some(&format!("{d} is still in use")),
+                ),
+                D::SystemRole => p(
+                    StatusCode::CONFLICT,
+                    "system_role",
+                    "Built-in role",
+                    Some("built-in roles cannot be changed or deleted"),
+                ),
+                D::Unavailable(_) => p(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    Some("a backing service is unreachable; retry shortly"),
+                ),
+                D::Internal(_) => p(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal server error",
+                    None,
+                ),
             },
-            Self::MalformedJson(d) => p(StatusCode::BAD_REQUEST, "malformed_json", "Malformed JSON", Some(d)),
-            Self::BadRequest(d) => p(StatusCode::BAD_REQUEST, "bad_request", "Bad request", Some(d)),
+            Self::MalformedJson(d) => p(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "Malformed JSON",
+                Some(d),
+            ),
+            Self::BadRequest(d) => p(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "Bad request",
+                Some(d),
+            ),
             Self::NotFound => p(StatusCode::NOT_FOUND, "not_found", "Not found", None),
-            Self::MethodNotAllowed(_) => p(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed", None),
-            Self::PayloadTooLarge => p(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large", None),
-            Self::UnsupportedMediaType(d) => p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", Some(d)),
+            Self::MethodNotAllowed(_) => p(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+                None,
+            ),
+            Self::PayloadTooLarge => p(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+                None,
+            ),
+            Self::UnsupportedMediaType(d) => p(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+                Some(d),
+            ),
         }
     }
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ResponseError for ApiError {
@@ -98,7 +206,10 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         if problem.status == 401 {
             let challenge = match problem.code {
-                "invalid_token" | "token_expired" => format!("Bearer realm=\"gallery\", error=\"invalid_token\", error_description=\"{}\"", problem.title),
+                "invalid_token" | "token_expired" => format!(
+                    "Bearer realm=\"gallery\", error=\"invalid_token\", error_description=\"{}\"",
+                    problem.title
+                ),
                 _ => "Bearer realm=\"gallery\"".to_owned(),
             };
             res.insert_header((WWW_AUTHENTICATE, challenge));
@@ -127,19 +238,30 @@ pub fn problem_for_status(status: StatusCode) -> HttpResponse {
         s if s >= 500 => ("internal_error", "Internal server error"),
         _ => ("bad_request", "Bad request"),
     };
-    HttpResponse::build(status).content_type("application/problem+json").json(Problem::new(status, code, title, None))
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .json(Problem::new(status, code, title, None))
 }
 
 pub(crate) fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default().limit(crate::JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
-        let api = match &err {
-            actix_error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType("send application/json".into()),
-            actix_error::JsonPayloadError::Overflow { .. } | actix_error::JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
-            actix_error::JsonPayloadError::Deserialize(e) => ApiError::MalformedJson(serde_message(e)),
-            other => ApiError::MalformedJson(other.to_string()),
-        };
-        api.into()
-    })
+    web::JsonConfig::default()
+        .limit(crate::JSON_LIMIT)
+        .error_handler(|err, _req: &HttpRequest| {
+            let api = match &err {
+                actix_error::JsonPayloadError::ContentType => {
+                    ApiError::UnsupportedMediaType("send application/json".into())
+                }
+                actix_error::JsonPayloadError::Overflow { .. }
+                | actix_error::JsonPayloadError::OverflowKnownLength { .. } => {
+                    ApiError::PayloadTooLarge
+                }
+                actix_error::JsonPayloadError::Deserialize(e) => {
+                    ApiError::MalformedJson(serde_message(e))
+                }
+                other => ApiError::MalformedJson(other.to_string()),
+            };
+            api.into()
+        })
 }
 
 /// serde's message without the input echoed back beyond what it names.
@@ -149,7 +271,9 @@ fn serde_message(e: &serde_json::Error) -> String {
 }
 
 pub(crate) fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| ApiError::BadRequest(format!("invalid query string: {err}")).into())
+    web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError::BadRequest(format!("invalid query string: {err}")).into()
+    })
 }
 
 pub(crate) fn path_config() -> web::PathConfig {

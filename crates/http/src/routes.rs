@@ -32,7 +32,10 @@ macro_rules! method {
 
 impl Endpoint {
     pub(crate) fn new(path: &str) -> Self {
-        Self { resource: web::resource(path), allow: Vec::new() }
+        Self {
+            resource: web::resource(path),
+            allow: Vec::new(),
+        }
     }
 
     method!(get, get, "GET");

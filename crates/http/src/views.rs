@@ -65,7 +65,10 @@ pub struct PermissionView {
 
 impl From<Permission> for PermissionView {
     fn from(p: Permission) -> Self {
-        Self { code: p.code(), description: p.description() }
+        Self {
+            code: p.code(),
+            description: p.description(),
+        }
     }
 }
 
@@ -80,7 +83,12 @@ pub struct PageView<T> {
 
 impl<T> From<Page<T>> for PageView<T> {
     fn from(p: Page<T>) -> Self {
-        Self { items: p.items, page: p.page, per_page: p.per_page, total: p.total }
+        Self {
+            items: p.items,
+            page: p.page,
+            per_page: p.per_page,
+            total: p.total,
+        }
     }
 }
 
@@ -94,14 +102,29 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn parse(&self) -> Result<gallery_domain::PageRequest, gallery_domain::DomainError> {
-        let number = |name: &str, raw: &Option<String>| -> Result<Option<i64>, gallery_domain::DomainError> {
-            raw.as_deref().map(|s| s.parse::<i64>().map_err(|_| gallery_domain::DomainError::BadRequest(format!("{name} must be an integer")))).transpose()
+        let number = |name: &str,
+                      raw: &Option<String>|
+         -> Result<Option<i64>, gallery_domain::DomainError> {
+            raw.as_deref()
+                .map(|s| {
+                    s.parse::<i64>().map_err(|_| {
+                        gallery_domain::DomainError::BadRequest(format!(
+                            "{name} must be an integer"
+                        ))
+                    })
+                })
+                .transpose()
         };
-        gallery_domain::PageRequest::parse(number("page", &self.page)?, number("per_page", &self.per_page)?)
+        gallery_domain::PageRequest::parse(
+            number("page", &self.page)?,
+            number("per_page", &self.per_page)?,
+        )
     }
 }
 
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }

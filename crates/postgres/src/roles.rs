@@ -47,7 +47,8 @@ impl TryFrom<RoleRow> for Role {
             id: RoleId::from_uuid(row.role_id),
             name: RoleName::from_trusted(row.role_name),
             description: row.role_description,
-            permissions: PermissionSet::parse(row.role_permissions.iter().map(String::as_str)).map_err(RepoError::Other)?,
+            permissions: PermissionSet::parse(row.role_permissions.iter().map(String::as_str))
+                .map_err(RepoError::Other)?,
             is_system: row.role_is_system,
             signup_allowed: row.role_signup_allowed,
             created_at: row.role_created_at,
@@ -78,10 +79,28 @@ impl PgRoleRepo {
     }
 }
 
-async fn replace_permissions(conn: &mut diesel_async::AsyncPgConnection, id: Uuid, permissions: PermissionSet) -> Result<(), TxError> {
-    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(id))).execute(conn).await?;
-    let rows: Vec<_> = permissions.codes().into_iter().map(|code| (role_permissions::role_id.eq(id), role_permissions::permission.eq(code))).collect();
-    diesel::insert_into(role_permissions::table).values(&rows).execute(conn).await?;
+async fn replace_permissions(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: Uuid,
+    permissions: PermissionSet,
+) -> Result<(), TxError> {
+    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(id)))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = permissions
+        .codes()
+        .into_iter()
+        .map(|code| {
+            (
+                role_permissions::role_id.eq(id),
+                role_permissions::permission.eq(code),
+            )
+        })
+        .collect();
+    diesel::insert_into(role_permissions::table)
+        .values(&rows)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -89,20 +108,38 @@ async fn replace_permissions(conn: &mut diesel_async::AsyncPgConnection, id: Uui
 impl RoleRepo for PgRoleRepo {
     async fn list(&self) -> Result<Vec<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let rows: Vec<RoleRow> = diesel::sql_query(select_roles!("ORDER BY r.is_system DESC, r.name")).load(&mut conn).await.map_err(repo_error)?;
+        let rows: Vec<RoleRow> =
+            diesel::sql_query(select_roles!("ORDER BY r.is_system DESC, r.name"))
+                .load(&mut conn)
+                .await
+                .map_err(repo_error)?;
         rows.into_iter().map(Role::try_from).collect()
     }
 
     async fn by_id(&self, id: RoleId) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query = diesel::sql_query(select_roles!("WHERE r.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
-        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+        let query =
+            diesel::sql_query(select_roles!("WHERE r.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
+        to_role(
+            query
+                .get_result(&mut conn)
+                .await
+                .optional()
+                .map_err(repo_error)?,
+        )
     }
 
     async fn by_name(&self, name: &RoleName) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query = diesel::sql_query(select_roles!("WHERE r.name = $1")).bind::<Text, _>(name.as_str());
-        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+        let query =
+            diesel::sql_query(select_roles!("WHERE r.name = $1")).bind::<Text, _>(name.as_str());
+        to_role(
+            query
+                .get_result(&mut conn)
+                .await
+                .optional()
+                .map_err(repo_error)?,
+        )
     }
 
     async fn create(&self, role: &NewRole) -> Result<Role, RepoError> {
@@ -123,7 +160,9 @@ impl RoleRepo for PgRoleRepo {
         .await
         .map_err(RepoError::from)?;
         drop(conn);
-        self.by_id(RoleId::from_uuid(id)).await?.ok_or_else(|| RepoError::Other("created role vanished".into()))
+        self.by_id(RoleId::from_uuid(id))
+            .await?
+            .ok_or_else(|| RepoError::Other("created role vanished".into()))
     }
 
     async fn update(&self, id: RoleId, patch: &RolePatch) -> Result<Option<Role>, RepoError> {
@@ -134,17 +173,34 @@ impl RoleRepo for PgRoleRepo {
             description: Option<&'a str>,
             signup_allowed: Option<bool>,
         }
-        let changes = Changes { name: patch.name.as_ref().map(RoleName::as_str), description: patch.description.as_deref(), signup_allowed: patch.signup_allowed };
+        let changes = Changes {
+            name: patch.name.as_ref().map(RoleName::as_str),
+            description: patch.description.as_deref(),
+            signup_allowed: patch.signup_allowed,
+        };
         let mut conn = self.db.conn().await?;
         let found = conn
             .transaction(async |c| {
                 // Lock the row (and prove it exists) whatever the patch holds.
-                let exists = roles::table.find(id.as_uuid()).select(roles::id).for_update().first::<Uuid>(c).await.optional()?.is_some();
+                let exists = roles::table
+                    .find(id.as_uuid())
+                    .select(roles::id)
+                    .for_update()
+                    .first::<Uuid>(c)
+                    .await
+                    .optional()?
+                    .is_some();
                 if !exists {
                     return Ok::<_, TxError>(false);
                 }
-                if changes.name.is_some() || changes.description.is_some() || changes.signup_allowed.is_some() {
-                    diesel::update(roles::table.find(id.as_uuid())).set(&changes).execute(c).await?;
+                if changes.name.is_some()
+                    || changes.description.is_some()
+                    || changes.signup_allowed.is_some()
+                {
+                    diesel::update(roles::table.find(id.as_uuid()))
+                        .set(&changes)
+                        .execute(c)
+                        .await?;
                 }
                 if let Some(permissions) = patch.permissions {
                     replace_permissions(c, id.as_uuid(), permissions).await?;
@@ -154,12 +210,19 @@ impl RoleRepo for PgRoleRepo {
             .await
             .map_err(RepoError::from)?;
         drop(conn);
-        if found { self.by_id(id).await } else { Ok(None) }
+        if found {
+            self.by_id(id).await
+        } else {
+            Ok(None)
+        }
     }
 
     async fn delete(&self, id: RoleId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
-        let n = diesel::delete(roles::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
+        let n = diesel::delete(roles::table.find(id.as_uuid()))
+            .execute(&mut conn)
+            .await
+            .map_err(repo_error)?;
         Ok(n > 0)
     }
 }

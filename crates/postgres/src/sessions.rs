@@ -42,7 +42,12 @@ struct RecordRow {
 
 #[async_trait]
 impl SessionRepo for PgSessionRepo {
-    async fn start(&self, user: UserId, refresh: &TokenHash, expires_at: DateTime<Utc>) -> Result<SessionId, RepoError> {
+    async fn start(
+        &self,
+        user: UserId,
+        refresh: &TokenHash,
+        expires_at: DateTime<Utc>,
+    ) -> Result<SessionId, RepoError> {
         let id = Uuid::new_v4();
         let mut conn = self.db.conn().await?;
         conn.transaction(async |c| {
@@ -56,7 +61,10 @@ impl SessionRepo for PgSessionRepo {
                 .execute(c)
                 .await?;
             diesel::insert_into(refresh_tokens::table)
-                .values((refresh_tokens::token_hash.eq(&refresh.0[..]), refresh_tokens::family_id.eq(id)))
+                .values((
+                    refresh_tokens::token_hash.eq(&refresh.0[..]),
+                    refresh_tokens::family_id.eq(id),
+                ))
                 .execute(c)
                 .await?;
             Ok::<_, TxError>(())
@@ -87,7 +95,13 @@ impl SessionRepo for PgSessionRepo {
         }))
     }
 
-    async fn rotate(&self, session: SessionId, old: &TokenHash, new: &TokenHash, expires_at: DateTime<Utc>) -> Result<bool, RepoError> {
+    async fn rotate(
+        &self,
+        session: SessionId,
+        old: &TokenHash,
+        new: &TokenHash,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         conn.transaction(async |c| {
             // Compare-and-swap on the current hash: of two concurrent refreshes with the
@@ -98,12 +112,18 @@ impl SessionRepo for PgSessionRepo {
                     .filter(refresh_families::current_token_hash.eq(&old.0[..]))
                     .filter(refresh_families::revoked_at.is_null()),
             )
-            .set((refresh_families::current_token_hash.eq(&new.0[..]), refresh_families::expires_at.eq(expires_at)))
+            .set((
+                refresh_families::current_token_hash.eq(&new.0[..]),
+                refresh_families::expires_at.eq(expires_at),
+            ))
             .execute(c)
             .await?;
             if swapped == 1 {
                 diesel::insert_into(refresh_tokens::table)
-                    .values((refresh_tokens::token_hash.eq(&new.0[..]), refresh_tokens::family_id.eq(session.as_uuid())))
+                    .values((
+                        refresh_tokens::token_hash.eq(&new.0[..]),
+                        refresh_tokens::family_id.eq(session.as_uuid()),
+                    ))
                     .execute(c)
                     .await?;
             }
@@ -115,11 +135,15 @@ impl SessionRepo for PgSessionRepo {
 
     async fn revoke(&self, session: SessionId) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
-        diesel::update(refresh_families::table.find(session.as_uuid()).filter(refresh_families::revoked_at.is_null()))
-            .set(refresh_families::revoked_at.eq(Utc::now()))
-            .execute(&mut conn)
-            .await
-            .map_err(repo_error)?;
+        diesel::update(
+            refresh_families::table
+                .find(session.as_uuid())
+                .filter(refresh_families::revoked_at.is_null()),
+        )
+        .set(refresh_families::revoked_at.eq(Utc::now()))
+        .execute(&mut conn)
+        .await
+        .map_err(repo_error)?;
         Ok(())
     }
 

@@ -60,11 +60,16 @@ impl Services {
             wait_timeout: Duration::from_secs(settings.database.acquire_timeout_seconds),
             connect_timeout: Duration::from_secs(settings.database.connect_timeout_seconds),
         };
-        let db = Db::new(settings.database.url.expose_secret(), &pool).map_err(anyhow::Error::msg)?;
+        let db =
+            Db::new(settings.database.url.expose_secret(), &pool).map_err(anyhow::Error::msg)?;
         let users = Arc::new(PgUserRepo::new(db.clone()));
         let roles = Arc::new(PgRoleRepo::new(db.clone()));
         let sessions = Arc::new(PgSessionRepo::new(db.clone()));
-        let hasher = Arc::new(BcryptHasher::new(settings.auth.bcrypt_cost).map_err(anyhow::Error::msg).context("auth.bcrypt_cost")?);
+        let hasher = Arc::new(
+            BcryptHasher::new(settings.auth.bcrypt_cost)
+                .map_err(anyhow::Error::msg)
+                .context("auth.bcrypt_cost")?,
+        );
         let tokens = Arc::new(JwtTokens::new(JwtConfig {
             secret: settings.auth.jwt_secret.expose_secret().as_bytes().to_vec(),
             issuer: settings.auth.issuer.clone(),
@@ -74,8 +79,21 @@ impl Services {
         }));
         let signup_role = RoleName::parse(&settings.auth.signup_default_role)
             .map_err(|e| anyhow::anyhow!("auth.signup_default_role: {e}"))?;
-        let auth = Auth::new(users.clone(), roles.clone(), sessions, hasher.clone(), tokens, Arc::new(SystemClock), signup_role);
-        Ok(Self { users: Users::new(users, roles.clone(), hasher), roles: Roles::new(roles), auth, db })
+        let auth = Auth::new(
+            users.clone(),
+            roles.clone(),
+            sessions,
+            hasher.clone(),
+            tokens,
+            Arc::new(SystemClock),
+            signup_role,
+        );
+        Ok(Self {
+            users: Users::new(users, roles.clone(), hasher),
+            roles: Roles::new(roles),
+            auth,
+            db,
+        })
     }
 }
 
@@ -87,7 +105,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,13 +120,18 @@ impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let services = Services::build(settings)?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
         let port = listener.local_addr()?.port();
         let state = AppState {
             auth: services.auth,
             users: services.users,
             roles: services.roles,
-            readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
+            readiness: vec![(
+                "database",
+                Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>,
+            )],
         };
         let mut server = HttpServer::new(move || {
             App::new()
@@ -120,7 +145,10 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Self { port, server: server.run() })
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
     }
 
     #[must_use]

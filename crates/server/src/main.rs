@@ -11,7 +11,11 @@ use gallery_server::{Application, Settings, telemetry};
 use secrecy::ExposeSecret as _;
 
 #[derive(Debug, Parser)]
-#[command(name = "gallery", version, about = "Gallery: a multi-user image gallery REST API")]
+#[command(
+    name = "gallery",
+    version,
+    about = "Gallery: a multi-user image gallery REST API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -40,7 +44,8 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log);
-    let result = actix_web::rt::System::new().block_on(run(cli.command.unwrap_or(Command::Serve), settings));
+    let result =
+        actix_web::rt::System::new().block_on(run(cli.command.unwrap_or(Command::Serve), settings));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -60,7 +65,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let applied = gallery_postgres::migrate(settings.database.url.expose_secret()).await.map_err(|e| anyhow::anyhow!("{e}")).context("migrating the database")?;
+            let applied = gallery_postgres::migrate(settings.database.url.expose_secret())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("migrating the database")?;
             if applied.is_empty() {
                 eprintln!("gallery: the database is up to date");
             }
@@ -82,18 +90,31 @@ async fn create_admin(settings: &Settings, username: &str) -> anyhow::Result<()>
                 eprint!("Password for {}: ", username.as_str());
             }
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
     let password = Password::parse(&raw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
     let services = Services::build(settings)?;
-    match services.users.provision_admin(username.clone(), password).await {
+    match services
+        .users
+        .provision_admin(username.clone(), password)
+        .await
+    {
         Ok(user) => {
-            eprintln!("gallery: created admin {} ({})", user.username.as_str(), user.id);
+            eprintln!(
+                "gallery: created admin {} ({})",
+                user.username.as_str(),
+                user.id
+            );
             Ok(())
         }
-        Err(DomainError::UsernameTaken) => anyhow::bail!("the username {} is already taken", username.as_str()),
+        Err(DomainError::UsernameTaken) => {
+            anyhow::bail!("the username {} is already taken", username.as_str())
+        }
         Err(e) => Err(anyhow::anyhow!("{e}")),
     }
 }

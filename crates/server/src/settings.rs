@@ -100,17 +100,27 @@ impl Settings {
     pub fn load_for(config_dir: &Path, environment: &str) -> anyhow::Result<Self> {
         let default = config_dir.join("default.toml");
         if !default.is_file() {
-            bail!("configuration file {} not found (set GALLERY_CONFIG_DIR to the folder holding it)", default.display());
+            bail!(
+                "configuration file {} not found (set GALLERY_CONFIG_DIR to the folder holding it)",
+                default.display()
+            );
         }
         let mut builder = Config::builder()
             .add_source(File::from(default))
             .add_source(File::from(config_dir.join(format!("{environment}.toml"))).required(false))
-            .add_source(Environment::with_prefix("GALLERY").separator("__").try_parsing(true))
+            .add_source(
+                Environment::with_prefix("GALLERY")
+                    .separator("__")
+                    .try_parsing(true),
+            )
             .set_override("environment", environment)?;
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
         }
-        let settings: Self = builder.build()?.try_deserialize().context("reading the configuration")?;
+        let settings: Self = builder
+            .build()?
+            .try_deserialize()
+            .context("reading the configuration")?;
         settings.check()?;
         Ok(settings)
     }
@@ -123,7 +133,9 @@ impl Settings {
     fn check(&self) -> anyhow::Result<()> {
         let secret = self.auth.jwt_secret.expose_secret();
         if self.is_production() && (secret == DEFAULT_JWT_SECRET || secret.len() < 32) {
-            bail!("auth.jwt_secret: production needs a secret of at least 32 bytes, not the default (set GALLERY__AUTH__JWT_SECRET)");
+            bail!(
+                "auth.jwt_secret: production needs a secret of at least 32 bytes, not the default (set GALLERY__AUTH__JWT_SECRET)"
+            );
         }
         if secret.is_empty() {
             bail!("auth.jwt_secret must not be empty");
@@ -146,6 +158,7 @@ impl Settings {
     /// The folder holding the configuration: `GALLERY_CONFIG_DIR`, else `./config`.
     #[must_use]
     pub fn config_dir() -> PathBuf {
-        std::env::var_os("GALLERY_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from)
+        std::env::var_os("GALLERY_CONFIG_DIR")
+            .map_or_else(|| PathBuf::from("config"), PathBuf::from)
     }
 }

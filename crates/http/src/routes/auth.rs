@@ -28,7 +28,11 @@ pub struct RegisterBody {
 }
 
 /// A required field: present, or "is required".
-pub(crate) fn required<'a>(errors: &mut FieldErrors, field: &str, value: Option<&'a str>) -> Option<&'a str> {
+pub(crate) fn required<'a>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&'a str>,
+) -> Option<&'a str> {
     errors.check(field, value.ok_or_else(|| "is required".to_owned()))
 }
 
@@ -37,24 +41,44 @@ impl TryFrom<RegisterBody> for Registration {
 
     fn try_from(body: RegisterBody) -> Result<Self, DomainError> {
         let mut errors = FieldErrors::new();
-        let username = required(&mut errors, "username", body.username.as_deref()).and_then(|u| errors.check("username", Username::parse(u)));
-        let password = required(&mut errors, "password", body.password.as_deref()).and_then(|p| errors.check("password", Password::parse(p)));
+        let username = required(&mut errors, "username", body.username.as_deref())
+            .and_then(|u| errors.check("username", Username::parse(u)));
+        let password = required(&mut errors, "password", body.password.as_deref())
+            .and_then(|p| errors.check("password", Password::parse(p)));
         match (body.password.as_deref(), body.password_confirm.as_deref()) {
             (_, None) => errors.push("password_confirm", "is required"),
-            (Some(p), Some(c)) if p != c => errors.push("password_confirm", "does not match password"),
+            (Some(p), Some(c)) if p != c => {
+                errors.push("password_confirm", "does not match password")
+            }
             _ => {}
         }
-        let email = body.email.as_deref().and_then(|e| errors.check("email", Email::parse(e)));
-        let role = body.role.as_deref().and_then(|r| errors.check("role", RoleName::parse(r).map_err(|_| "is not a role open to sign-up".to_owned())));
+        let email = body
+            .email
+            .as_deref()
+            .and_then(|e| errors.check("email", Email::parse(e)));
+        let role = body.role.as_deref().and_then(|r| {
+            errors.check(
+                "role",
+                RoleName::parse(r).map_err(|_| "is not a role open to sign-up".to_owned()),
+            )
+        });
         errors.finish()?;
         match (username, password) {
-            (Some(username), Some(password)) => Ok(Self { username, password, email, role }),
+            (Some(username), Some(password)) => Ok(Self {
+                username,
+                password,
+                email,
+                role,
+            }),
             _ => Err(DomainError::field("username", "is required")),
         }
     }
 }
 
-async fn register(auth: web::Data<Auth>, body: web::Json<RegisterBody>) -> Result<HttpResponse, ApiError> {
+async fn register(
+    auth: web::Data<Auth>,
+    body: web::Json<RegisterBody>,
+) -> Result<HttpResponse, ApiError> {
     let registration = Registration::try_from(body.into_inner())?;
     let user = auth.register(registration).await?;
     Ok(HttpResponse::Created().json(UserView::new(&user, auth.now())))
@@ -78,16 +102,27 @@ struct TokenView {
 
 impl TokenView {
     fn new(pair: TokenPair, user: Option<UserView>) -> Self {
-        Self { access_token: pair.access.token, refresh_token: pair.refresh_token, token_type: "Bearer", expires_in: pair.access.expires_in, user }
+        Self {
+            access_token: pair.access.token,
+            refresh_token: pair.refresh_token,
+            token_type: "Bearer",
+            expires_in: pair.access.expires_in,
+            user,
+        }
     }
 }
 
-async fn login(auth: web::Data<Auth>, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
+async fn login(
+    auth: web::Data<Auth>,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let username = required(&mut errors, "username", body.username.as_deref());
     let password = required(&mut errors, "password", body.password.as_deref());
     errors.finish()?;
-    let (pair, user) = auth.login(username.unwrap_or_default(), password.unwrap_or_default()).await?;
+    let (pair, user) = auth
+        .login(username.unwrap_or_default(), password.unwrap_or_default())
+        .await?;
     Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::new(&user, auth.now())))))
 }
 
@@ -96,7 +131,10 @@ pub struct RefreshBody {
     refresh_token: Option<String>,
 }
 
-async fn refresh(auth: web::Data<Auth>, body: web::Json<RefreshBody>) -> Result<HttpResponse, ApiError> {
+async fn refresh(
+    auth: web::Data<Auth>,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let token = required(&mut errors, "refresh_token", body.refresh_token.as_deref());
     errors.finish()?;
@@ -109,7 +147,11 @@ pub struct LogoutBody {
     refresh_token: Option<String>,
 }
 
-async fn logout(auth: web::Data<Auth>, Caller(actor): Caller, body: Option<web::Json<LogoutBody>>) -> Result<HttpResponse, ApiError> {
+async fn logout(
+    auth: web::Data<Auth>,
+    Caller(actor): Caller,
+    body: Option<web::Json<LogoutBody>>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     auth.logout(&actor, body.refresh_token.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -137,13 +179,24 @@ impl TryFrom<UpdateMeBody> for OwnChanges {
             Some(None) => Some(None),
             None => None,
         };
-        let new_password = body.new_password.as_deref().and_then(|p| errors.check("new_password", Password::parse(p)));
+        let new_password = body
+            .new_password
+            .as_deref()
+            .and_then(|p| errors.check("new_password", Password::parse(p)));
         errors.finish()?;
-        Ok(Self { email, current_password: body.current_password, new_password })
+        Ok(Self {
+            email,
+            current_password: body.current_password,
+            new_password,
+        })
     }
 }
 
-async fn update_me(auth: web::Data<Auth>, Caller(actor): Caller, body: web::Json<UpdateMeBody>) -> Result<HttpResponse, ApiError> {
+async fn update_me(
+    auth: web::Data<Auth>,
+    Caller(actor): Caller,
+    body: web::Json<UpdateMeBody>,
+) -> Result<HttpResponse, ApiError> {
     let changes = OwnChanges::try_from(body.into_inner())?;
     let user = auth.update_me(&actor, changes).await?;
     Ok(HttpResponse::Ok().json(UserView::new(&user, auth.now())))

@@ -17,7 +17,8 @@ pub trait ReadinessProbe: Send + Sync {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/health/live").get(live).build()).service(Endpoint::new("/health/ready").get(ready).build());
+    cfg.service(Endpoint::new("/health/live").get(live).build())
+        .service(Endpoint::new("/health/ready").get(ready).build());
 }
 
 async fn live() -> HttpResponse {

@@ -1,0 +1,115 @@
+//! Every bad request gets a problem+json answer, never a panic or a leak.
+
+use crate::helpers::spawn_app;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn malformed_json_is_400_malformed_json() {
+    let app = spawn_app().await;
+    for body in [
+        &b"{\"username\": "[..],
+        b"not json",
+        b"{\"username\": \"\\ud800\"}",
+        b"\xff\xfe{}",
+    ] {
+        let reply = app
+            .post_raw("/api/v1/auth/register", "application/json", body.to_vec())
+            .await;
+        reply.assert_problem(400, "malformed_json");
+    }
+}
+
+#[tokio::test]
+async fn wrong_typed_json_is_400_malformed_json() {
+    let app = spawn_app().await;
+    app.post(
+        "/auth/register",
+        None,
+        json!({"username": 5, "password": true}),
+    )
+    .await
+    .assert_problem(400, "malformed_json");
+    app.post("/auth/register", None, json!(["an", "array"]))
+        .await
+        .assert_problem(400, "malformed_json");
+}
+
+#[tokio::test]
+async fn a_wrong_content_type_is_415() {
+    let app = spawn_app().await;
+    app.post_raw("/api/v1/auth/login", "text/plain", b"{}".to_vec())
+        .await
+        .assert_problem(415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn an_oversize_body_is_413() {
+    let app = spawn_app().await;
+    let big = format!("{{\"username\": \"{}\"}}", "a".repeat(1024 * 1024 + 10));
+    app.post_raw("/api/v1/auth/login", "application/json", big.into_bytes())
+        .await
+        .assert_problem(413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_problems() {
+    let app = spawn_app().await;
+    app.get("/api/v1/nothing-here", None)
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/totally/elsewhere", None)
+        .await
+        .assert_problem(404, "not_found");
+    let token = app.user_token("ivy", "subscriber").await;
+    app.get("/roles/not-a-uuid", Some(&token))
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&format!("/roles/{}", uuid::Uuid::new_v4()), Some(&token))
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_known_path_with_the_wrong_method_is_405_with_allow() {
+    let app = spawn_app().await;
+    let reply = app.call(Method::DELETE, "/users/me", None, None).await;
+    reply.assert_problem(405, "method_not_allowed");
+    assert_eq!(reply.headers.get("allow").unwrap(), "GET, PATCH");
+    let reply = app.call(Method::GET, "/auth/login", None, None).await;
+    assert_eq!(reply.headers.get("allow").unwrap(), "POST");
+}
+
+#[tokio::test]
+async fn error_bodies_leak_nothing() {
+    let app = spawn_app().await;
+    let replies = [
+        app.post_raw("/api/v1/auth/register", "application/json", b"{\"username\": \"\\u0000\"".to_vec()).await,
+        app.post("/auth/register", None, json!({"username": "ok_name", "password": "x\u{0}yyyyyyyy", "password_confirm": "x\u{0}yyyyyyyy", "email": "a\u{0}@b.c"})).await,
+    ];
+    for r in replies {
+        let text = r.body.to_string().to_lowercase();
+        for leak in [
+            "select", "insert", "diesel", "postgres", "/work", "panicked", "secret",
+        ] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(r.status.is_client_error(), "{:?}", r);
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let ok = app.get("/health/live", None).await;
+    let err = app.get("/api/v1/missing", None).await;
+    for r in [ok, err] {
+        let id = r
+            .headers
+            .get("x-request-id")
+            .expect("x-request-id")
+            .to_str()
+            .unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    }
+}

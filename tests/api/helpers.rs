@@ -1,0 +1,215 @@
+use std::path::PathBuf;
+
+use gallery_server::app::Services;
+use gallery_server::{Application, Settings};
+use gallery_testdb::TestDb;
+use reqwest::{Client, Method, Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config")
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::load_for(&config_dir(), "test").expect("test settings");
+    settings.database.url = SecretString::from(database_url.to_owned());
+    settings.server.host = "127.0.0.1".into();
+    settings.server.port = 0;
+    settings
+}
+
+/// A running server with a database of its own.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub _db: TestDb,
+    pub settings: Settings,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = TestDb::create().await;
+    let settings = test_settings(db.url());
+    let app = Application::build(&settings).expect("build the app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: Client::new(),
+        _db: db,
+        settings,
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn from(res: Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "{:?}", self.body);
+        assert!(
+            self.content_type().starts_with("application/problem+json"),
+            "content type {}",
+            self.content_type()
+        );
+        assert_eq!(self.body["code"], code, "{:?}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string());
+    }
+
+    /// The field names of a 422's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/api") || path.starts_with("/health") || path.starts_with("/l/") {
+            format!("{}{path}", self.address)
+        } else {
+            format!("{}/api/v1{path}", self.address)
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Reply::from(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let res = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        Reply::from(res).await
+    }
+
+    pub async fn register(&self, username: &str, role: Option<&str>) -> Reply {
+        let mut body =
+            json!({"username": username, "password": PASSWORD, "password_confirm": PASSWORD});
+        if let Some(r) = role {
+            body["role"] = json!(r);
+        }
+        self.post("/auth/register", None, body).await
+    }
+
+    /// Logs in; returns the whole token reply.
+    pub async fn login(&self, username: &str) -> Reply {
+        self.post(
+            "/auth/login",
+            None,
+            json!({"username": username, "password": PASSWORD}),
+        )
+        .await
+    }
+
+    /// Registers and logs in; returns the access token.
+    pub async fn user_token(&self, username: &str, role: &str) -> String {
+        assert_eq!(self.register(username, Some(role)).await.status, 201);
+        self.token_of(username).await
+    }
+
+    pub async fn token_of(&self, username: &str) -> String {
+        let reply = self.login(username).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Creates an admin the way `gallery create-admin` does, and logs in.
+    pub async fn admin_token(&self, username: &str) -> String {
+        let services = Services::build(&self.settings).expect("services");
+        services
+            .users
+            .provision_admin(
+                gallery_domain::Username::parse(username).unwrap(),
+                gallery_domain::Password::parse(PASSWORD).unwrap(),
+            )
+            .await
+            .expect("create admin");
+        self.token_of(username).await
+    }
+
+    pub async fn user_id(&self, token: &str) -> String {
+        self.get("/users/me", Some(token)).await.body["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+}

@@ -1,0 +1,8 @@
+//! The HTTP surface end to end: the real server on port 0 against its own database.
+
+mod accounts;
+mod admin;
+mod errors;
+mod health;
+mod helpers;
+mod tokens;
