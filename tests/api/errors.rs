@@ -7,15 +7,8 @@ use serde_json::json;
 #[tokio::test]
 async fn malformed_json_is_400_malformed_json() {
     let app = spawn_app().await;
-    for body in [
-        &b"{\"username\": "[..],
-        b"not json",
-        b"{\"username\": \"\\ud800\"}",
-        b"\xff\xfe{}",
-    ] {
-        let reply = app
-            .post_raw("/api/v1/auth/register", "application/json", body.to_vec())
-            .await;
+    for body in [&b"{\"username\": "[..], b"not json", b"{\"username\": \"\\ud800\"}", b"\xff\xfe{}"] {
+        let reply = app.post_raw("/api/v1/auth/register", "application/json", body.to_vec()).await;
         reply.assert_problem(400, "malformed_json");
     }
 }
@@ -23,16 +16,10 @@ async fn malformed_json_is_400_malformed_json() {
 #[tokio::test]
 async fn wrong_typed_json_is_400_malformed_json() {
     let app = spawn_app().await;
-    app.post(
-        "/auth/register",
-        None,
-        json!({"username": 5, "password": true}),
-    )
-    .await
-    .assert_problem(400, "malformed_json");
-    app.post("/auth/register", None, json!(["an", "array"]))
+    app.post("/auth/register", None, json!({"username": 5, "password": true}))
         .await
         .assert_problem(400, "malformed_json");
+    app.post("/auth/register", None, json!(["an", "array"])).await.assert_problem(400, "malformed_json");
 }
 
 #[tokio::test]
@@ -55,19 +42,11 @@ async fn an_oversize_body_is_413() {
 #[tokio::test]
 async fn unknown_routes_are_404_problems() {
     let app = spawn_app().await;
-    app.get("/api/v1/nothing-here", None)
-        .await
-        .assert_problem(404, "not_found");
-    app.get("/totally/elsewhere", None)
-        .await
-        .assert_problem(404, "not_found");
+    app.get("/api/v1/nothing-here", None).await.assert_problem(404, "not_found");
+    app.get("/totally/elsewhere", None).await.assert_problem(404, "not_found");
     let token = app.user_token("ivy", "subscriber").await;
-    app.get("/roles/not-a-uuid", Some(&token))
-        .await
-        .assert_problem(404, "not_found");
-    app.get(&format!("/roles/{}", uuid::Uuid::new_v4()), Some(&token))
-        .await
-        .assert_problem(404, "not_found");
+    app.get("/roles/not-a-uuid", Some(&token)).await.assert_problem(404, "not_found");
+    app.get(&format!("/roles/{}", uuid::Uuid::new_v4()), Some(&token)).await.assert_problem(404, "not_found");
 }
 
 #[tokio::test]
@@ -89,9 +68,7 @@ async fn error_bodies_leak_nothing() {
     ];
     for r in replies {
         let text = r.body.to_string().to_lowercase();
-        for leak in [
-            "select", "insert", "diesel", "postgres", "/work", "panicked", "secret",
-        ] {
+        for leak in ["select", "insert", "diesel", "postgres", "/work", "panicked", "secret"] {
             assert!(!text.contains(leak), "{leak} in {text}");
         }
         assert!(r.status.is_client_error(), "{:?}", r);
@@ -104,12 +81,7 @@ async fn every_response_carries_a_request_id() {
     let ok = app.get("/health/live", None).await;
     let err = app.get("/api/v1/missing", None).await;
     for r in [ok, err] {
-        let id = r
-            .headers
-            .get("x-request-id")
-            .expect("x-request-id")
-            .to_str()
-            .unwrap();
+        let id = r.headers.get("x-request-id").expect("x-request-id").to_str().unwrap();
         assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     }
 }

@@ -35,12 +35,7 @@ pub async fn spawn_app() -> TestApp {
     let app = Application::build(&settings).expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        client: Client::new(),
-        _db: db,
-        settings,
-    }
+    TestApp { address, client: Client::new(), _db: db, settings }
 }
 
 /// A response, read whole.
@@ -62,29 +57,18 @@ impl Reply {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Self {
-            status,
-            headers,
-            body,
-        }
+        Self { status, headers, body }
     }
 
     pub fn content_type(&self) -> &str {
-        self.headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     /// Asserts a problem+json answer with this status and code.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "{:?}", self.body);
-        assert!(
-            self.content_type().starts_with("application/problem+json"),
-            "content type {}",
-            self.content_type()
-        );
+        assert!(self.content_type().starts_with("application/problem+json"), "content type {}", self.content_type());
         assert_eq!(self.body["code"], code, "{:?}", self.body);
         assert_eq!(self.body["status"], status);
         assert!(self.body["title"].is_string());
@@ -94,11 +78,7 @@ impl Reply {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     }
 }
@@ -112,13 +92,7 @@ impl TestApp {
         }
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -159,8 +133,7 @@ impl TestApp {
     }
 
     pub async fn register(&self, username: &str, role: Option<&str>) -> Reply {
-        let mut body =
-            json!({"username": username, "password": PASSWORD, "password_confirm": PASSWORD});
+        let mut body = json!({"username": username, "password": PASSWORD, "password_confirm": PASSWORD});
         if let Some(r) = role {
             body["role"] = json!(r);
         }
@@ -169,12 +142,7 @@ impl TestApp {
 
     /// Logs in; returns the whole token reply.
     pub async fn login(&self, username: &str) -> Reply {
-        self.post(
-            "/auth/login",
-            None,
-            json!({"username": username, "password": PASSWORD}),
-        )
-        .await
+        self.post("/auth/login", None, json!({"username": username, "password": PASSWORD})).await
     }
 
     /// Registers and logs in; returns the access token.
@@ -186,10 +154,7 @@ impl TestApp {
     pub async fn token_of(&self, username: &str) -> String {
         let reply = self.login(username).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
-        reply.body["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_owned()
+        reply.body["access_token"].as_str().expect("access token").to_owned()
     }
 
     /// Creates an admin the way `gallery create-admin` does, and logs in.
@@ -207,9 +172,6 @@ impl TestApp {
     }
 
     pub async fn user_id(&self, token: &str) -> String {
-        self.get("/users/me", Some(token)).await.body["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
+        self.get("/users/me", Some(token)).await.body["id"].as_str().expect("id").to_owned()
     }
 }

@@ -17,15 +17,13 @@ impl BcryptHasher {
     /// # Errors
     /// When `cost` is outside bcrypt's 4..=31.
     pub fn new(cost: u32) -> Result<Self, String> {
-        let dummy = bcrypt::hash(uuid::Uuid::new_v4().to_string(), cost)
-            .map_err(|e| format!("bcrypt cost {cost}: {e}"))?;
+        let dummy =
+            bcrypt::hash(uuid::Uuid::new_v4().to_string(), cost).map_err(|e| format!("bcrypt cost {cost}: {e}"))?;
         Ok(Self { cost, dummy })
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, DomainError> {
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || span.in_scope(f))
         .in_current_span()
@@ -43,11 +41,7 @@ impl PasswordHasher for BcryptHasher {
             .map_err(|e| DomainError::Internal(format!("bcrypt: {e}")))
     }
 
-    async fn verify(
-        &self,
-        password: &str,
-        hash: Option<PasswordHash>,
-    ) -> Result<bool, DomainError> {
+    async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> Result<bool, DomainError> {
         let known = hash.is_some();
         let hash = hash.map_or_else(|| self.dummy.clone(), |h| h.as_str().to_owned());
         // bcrypt would silently truncate past 72 bytes: check a bounded prefix for the
@@ -74,16 +68,8 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
         let hasher = BcryptHasher::new(4).unwrap();
-        let hash = hasher
-            .hash(&Password::parse("correct horse").unwrap())
-            .await
-            .unwrap();
-        assert!(
-            hasher
-                .verify("correct horse", Some(hash.clone()))
-                .await
-                .unwrap()
-        );
+        let hash = hasher.hash(&Password::parse("correct horse").unwrap()).await.unwrap();
+        assert!(hasher.verify("correct horse", Some(hash.clone())).await.unwrap());
         assert!(!hasher.verify("wrong horse!", Some(hash)).await.unwrap());
     }
 
@@ -99,12 +85,7 @@ mod tests {
         let base = "a".repeat(72);
         let hash = hasher.hash(&Password::parse(&base).unwrap()).await.unwrap();
         assert!(hasher.verify(&base, Some(hash.clone())).await.unwrap());
-        assert!(
-            !hasher
-                .verify(&format!("{base}b"), Some(hash))
-                .await
-                .unwrap()
-        );
+        assert!(!hasher.verify(&format!("{base}b"), Some(hash)).await.unwrap());
     }
 
     #[test]

@@ -80,10 +80,7 @@ impl TokenService for JwtTokens {
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| DomainError::Internal(format!("signing a token: {e}")))?;
-        Ok(AccessToken {
-            token,
-            expires_in: u64::try_from(ttl).unwrap_or(0),
-        })
+        Ok(AccessToken { token, expires_in: u64::try_from(ttl).unwrap_or(0) })
     }
 
     fn verify_access(&self, token: &str) -> Result<AccessClaims, DomainError> {
@@ -92,9 +89,7 @@ impl TokenService for JwtTokens {
                 user: UserId::from_uuid(data.claims.sub),
                 session: SessionId::from_uuid(data.claims.sid),
             }),
-            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => {
-                Err(DomainError::TokenExpired)
-            }
+            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(DomainError::TokenExpired),
             Err(_) => Err(DomainError::InvalidToken),
         }
     }
@@ -131,14 +126,10 @@ mod tests {
     }
 
     fn b64(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
             for i in 0..=chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
             }
@@ -157,17 +148,13 @@ mod tests {
         let (user, session) = (UserId::generate(), SessionId::generate());
         let issued = t.issue_access(user, session).unwrap();
         assert_eq!(issued.expires_in, 900);
-        assert_eq!(
-            t.verify_access(&issued.token).unwrap(),
-            AccessClaims { user, session }
-        );
+        assert_eq!(t.verify_access(&issued.token).unwrap(), AccessClaims { user, session });
     }
 
     #[test]
     fn another_secret_is_refused() {
-        let issued = tokens("one secret one secret one secret")
-            .issue_access(UserId::generate(), SessionId::generate())
-            .unwrap();
+        let issued =
+            tokens("one secret one secret one secret").issue_access(UserId::generate(), SessionId::generate()).unwrap();
         assert!(matches!(
             tokens("another secret another secret !!").verify_access(&issued.token),
             Err(DomainError::InvalidToken)
@@ -178,52 +165,32 @@ mod tests {
     fn alg_none_is_refused() {
         let t = tokens("a-secret-of-at-least-thirty-two-bytes");
         let claims = claims_json(Utc::now().timestamp() + 600);
-        let token = format!(
-            "{}.{}.",
-            b64(br#"{"alg":"none","typ":"JWT"}"#),
-            b64(claims.to_string().as_bytes())
-        );
-        assert!(matches!(
-            t.verify_access(&token),
-            Err(DomainError::InvalidToken)
-        ));
+        let token = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(claims.to_string().as_bytes()));
+        assert!(matches!(t.verify_access(&token), Err(DomainError::InvalidToken)));
     }
 
     #[test]
     fn a_tampered_payload_is_refused() {
         let t = tokens("a-secret-of-at-least-thirty-two-bytes");
-        let issued = t
-            .issue_access(UserId::generate(), SessionId::generate())
-            .unwrap();
+        let issued = t.issue_access(UserId::generate(), SessionId::generate()).unwrap();
         let parts: Vec<&str> = issued.token.split('.').collect();
         let forged = format!(
             "{}.{}.{}",
             parts[0],
-            b64(claims_json(Utc::now().timestamp() + 600)
-                .to_string()
-                .as_bytes()),
+            b64(claims_json(Utc::now().timestamp() + 600).to_string().as_bytes()),
             parts[2]
         );
-        assert!(matches!(
-            t.verify_access(&forged),
-            Err(DomainError::InvalidToken)
-        ));
+        assert!(matches!(t.verify_access(&forged), Err(DomainError::InvalidToken)));
     }
 
     #[test]
     fn an_expired_token_says_so() {
         let secret = "a-secret-of-at-least-thirty-two-bytes";
         let claims = claims_json(Utc::now().timestamp() - 60);
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap();
-        assert!(matches!(
-            tokens(secret).verify_access(&token),
-            Err(DomainError::TokenExpired)
-        ));
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
+                .unwrap();
+        assert!(matches!(tokens(secret).verify_access(&token), Err(DomainError::TokenExpired)));
     }
 
     #[test]

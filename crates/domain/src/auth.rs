@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::ports::{
-    AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo,
-};
+use crate::ports::{AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo};
 use crate::{Actor, DomainError, Email, NewUser, Password, RoleName, User, UserPatch, Username};
 
 /// A sign-up request, parsed.
@@ -45,9 +43,7 @@ pub struct Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth")
-            .field("signup_role", &self.signup_role)
-            .finish_non_exhaustive()
+        f.debug_struct("Auth").field("signup_role", &self.signup_role).finish_non_exhaustive()
     }
 }
 
@@ -62,15 +58,7 @@ impl Auth {
         clock: Arc<dyn Clock>,
         signup_role: RoleName,
     ) -> Self {
-        Self {
-            users,
-            roles,
-            sessions,
-            hasher,
-            tokens,
-            clock,
-            signup_role,
-        }
+        Self { users, roles, sessions, hasher, tokens, clock, signup_role }
     }
 
     /// Creates an account with a role open to sign-up.
@@ -85,13 +73,7 @@ impl Auth {
             return Err(DomainError::field("role", "is not a role open to sign-up"));
         }
         let password_hash = self.hasher.hash(&reg.password).await?;
-        let new = NewUser {
-            username: reg.username,
-            email: reg.email,
-            role: role_name,
-            password_hash,
-            is_active: true,
-        };
+        let new = NewUser { username: reg.username, email: reg.email, role: role_name, password_hash, is_active: true };
         Ok(self.users.create(&new).await?)
     }
 
@@ -102,17 +84,10 @@ impl Auth {
     /// `InvalidCredentials` for an unknown user or a wrong password; `AccountDisabled` for
     /// a disabled account with the right password.
     #[tracing::instrument(skip_all)]
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<(TokenPair, User), DomainError> {
+    pub async fn login(&self, username: &str, password: &str) -> Result<(TokenPair, User), DomainError> {
         let found = self.users.credentials(username).await?;
         let well_formed = Password::parse(password).is_ok();
-        let matches = self
-            .hasher
-            .verify(password, found.as_ref().map(|(_, hash)| hash.clone()))
-            .await?;
+        let matches = self.hasher.verify(password, found.as_ref().map(|(_, hash)| hash.clone())).await?;
         let Some((user, _)) = found.filter(|_| matches && well_formed) else {
             return Err(DomainError::InvalidCredentials);
         };
@@ -121,18 +96,9 @@ impl Auth {
         }
         let (refresh_token, refresh_hash) = self.tokens.new_refresh();
         let expires_at = self.clock.now() + self.tokens.refresh_ttl();
-        let session = self
-            .sessions
-            .start(user.id, &refresh_hash, expires_at)
-            .await?;
+        let session = self.sessions.start(user.id, &refresh_hash, expires_at).await?;
         let access = self.tokens.issue_access(user.id, session)?;
-        Ok((
-            TokenPair {
-                access,
-                refresh_token,
-            },
-            user,
-        ))
+        Ok((TokenPair { access, refresh_token }, user))
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
@@ -158,29 +124,18 @@ impl Auth {
         if record.expires_at <= now {
             return Err(DomainError::InvalidToken);
         }
-        let user = self
-            .sessions
-            .holder(record.session, record.user)
-            .await?
-            .ok_or(DomainError::InvalidToken)?;
+        let user = self.sessions.holder(record.session, record.user).await?.ok_or(DomainError::InvalidToken)?;
         if !user.is_active {
             return Err(DomainError::AccountDisabled);
         }
         let (refresh_token, new) = self.tokens.new_refresh();
-        if !self
-            .sessions
-            .rotate(record.session, &old, &new, now + self.tokens.refresh_ttl())
-            .await?
-        {
+        if !self.sessions.rotate(record.session, &old, &new, now + self.tokens.refresh_ttl()).await? {
             // Another request rotated this token first: the same token was presented twice.
             self.sessions.revoke(record.session).await?;
             return Err(DomainError::InvalidToken);
         }
         let access = self.tokens.issue_access(user.id, record.session)?;
-        Ok(TokenPair {
-            access,
-            refresh_token,
-        })
+        Ok(TokenPair { access, refresh_token })
     }
 
     /// Ends the caller's session (its access and refresh tokens) and, if given, the
@@ -189,20 +144,11 @@ impl Auth {
     /// # Errors
     /// Store failures only.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
-    pub async fn logout(
-        &self,
-        actor: &Actor,
-        refresh_token: Option<&str>,
-    ) -> Result<(), DomainError> {
+    pub async fn logout(&self, actor: &Actor, refresh_token: Option<&str>) -> Result<(), DomainError> {
         self.sessions.revoke(actor.session).await?;
         if let Some(token) = refresh_token {
-            let record = self
-                .sessions
-                .by_refresh(&self.tokens.hash_refresh(token))
-                .await?;
-            if let Some(record) =
-                record.filter(|r| r.user == actor.id() && r.session != actor.session)
-            {
+            let record = self.sessions.by_refresh(&self.tokens.hash_refresh(token)).await?;
+            if let Some(record) = record.filter(|r| r.user == actor.id() && r.session != actor.session) {
                 self.sessions.revoke(record.session).await?;
             }
         }
@@ -216,18 +162,11 @@ impl Auth {
     /// `InvalidToken`, `TokenExpired`, `AccountDisabled`.
     pub async fn authenticate(&self, bearer: &str) -> Result<Actor, DomainError> {
         let claims = self.tokens.verify_access(bearer)?;
-        let user = self
-            .sessions
-            .holder(claims.session, claims.user)
-            .await?
-            .ok_or(DomainError::InvalidToken)?;
+        let user = self.sessions.holder(claims.session, claims.user).await?.ok_or(DomainError::InvalidToken)?;
         if !user.is_active {
             return Err(DomainError::AccountDisabled);
         }
-        Ok(Actor {
-            user,
-            session: claims.session,
-        })
+        Ok(Actor { user, session: claims.session })
     }
 
     /// Changes the caller's own e-mail or password. A new password needs the current one
@@ -237,35 +176,20 @@ impl Auth {
     /// `Validation` on `current_password` when it is missing or wrong.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
     pub async fn update_me(&self, actor: &Actor, changes: OwnChanges) -> Result<User, DomainError> {
-        let mut patch = UserPatch {
-            email: changes.email,
-            ..UserPatch::default()
-        };
+        let mut patch = UserPatch { email: changes.email, ..UserPatch::default() };
         if let Some(new_password) = &changes.new_password {
             let Some(current) = changes.current_password.as_deref() else {
-                return Err(DomainError::field(
-                    "current_password",
-                    "is required to set a new password",
-                ));
+                return Err(DomainError::field("current_password", "is required to set a new password"));
             };
             let stored = self.users.password_hash(actor.id()).await?;
             if !self.hasher.verify(current, stored).await? {
-                return Err(DomainError::field(
-                    "current_password",
-                    "is not the current password",
-                ));
+                return Err(DomainError::field("current_password", "is not the current password"));
             }
             patch.password_hash = Some(self.hasher.hash(new_password).await?);
         }
-        let user = self
-            .users
-            .update(actor.id(), &patch)
-            .await?
-            .ok_or(DomainError::NotFound)?;
+        let user = self.users.update(actor.id(), &patch).await?.ok_or(DomainError::NotFound)?;
         if patch.password_hash.is_some() {
-            self.sessions
-                .revoke_all(actor.id(), Some(actor.session))
-                .await?;
+            self.sessions.revoke_all(actor.id(), Some(actor.session)).await?;
         }
         Ok(user)
     }

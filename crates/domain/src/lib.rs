@@ -58,10 +58,6 @@ impl FieldErrors {
     /// # Errors
     /// `DomainError::Validation` with every recorded failure, if there was any.
     pub fn finish(self) -> Result<(), DomainError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(DomainError::Validation(self.0)) }
     }
 }

@@ -20,14 +20,9 @@ impl PageRequest {
             return Err(DomainError::BadRequest("page must be at least 1".into()));
         }
         if !(1..=i64::from(Self::MAX_PER_PAGE)).contains(&per_page) {
-            return Err(DomainError::BadRequest(
-                "per_page must be between 1 and 100".into(),
-            ));
+            return Err(DomainError::BadRequest("per_page must be between 1 and 100".into()));
         }
-        Ok(Self {
-            page: page as u32,
-            per_page: per_page as u32,
-        })
+        Ok(Self { page: page as u32, per_page: per_page as u32 })
     }
 
     #[must_use]
@@ -54,10 +49,7 @@ impl PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            page: 1,
-            per_page: Self::DEFAULT_PER_PAGE,
-        }
+        Self { page: 1, per_page: Self::DEFAULT_PER_PAGE }
     }
 }
 
@@ -72,12 +64,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, request: PageRequest, total: u64) -> Self {
-        Self {
-            items,
-            page: request.page,
-            per_page: request.per_page,
-            total,
-        }
+        Self { items, page: request.page, per_page: request.per_page, total }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
@@ -102,16 +89,8 @@ mod tests {
 
     #[test]
     fn out_of_range_values_are_bad_requests() {
-        for (page, per_page) in [
-            (Some(0), None),
-            (Some(-3), None),
-            (None, Some(0)),
-            (None, Some(101)),
-        ] {
-            assert!(matches!(
-                PageRequest::parse(page, per_page),
-                Err(DomainError::BadRequest(_))
-            ));
+        for (page, per_page) in [(Some(0), None), (Some(-3), None), (None, Some(0)), (None, Some(101))] {
+            assert!(matches!(PageRequest::parse(page, per_page), Err(DomainError::BadRequest(_))));
         }
     }
 

@@ -145,11 +145,7 @@ impl PermissionSet {
                 Err(_) => unknown.push(format!("`{}`", code.escape_debug())),
             }
         }
-        if unknown.is_empty() {
-            Ok(set)
-        } else {
-            Err(format!("unknown permission(s): {}", unknown.join(", ")))
-        }
+        if unknown.is_empty() { Ok(set) } else { Err(format!("unknown permission(s): {}", unknown.join(", "))) }
     }
 }
 
@@ -183,9 +179,7 @@ mod tests {
 
     #[test]
     fn a_set_holds_only_what_was_inserted() {
-        let set: PermissionSet = [Permission::ImagesRead, Permission::LinksCreate]
-            .into_iter()
-            .collect();
+        let set: PermissionSet = [Permission::ImagesRead, Permission::LinksCreate].into_iter().collect();
         assert!(set.contains(Permission::LinksCreate));
         assert!(!set.contains(Permission::ImagesUpload));
         assert_eq!(set.codes(), ["images:read", "links:create"]);

@@ -91,11 +91,7 @@ mod tests {
     use super::*;
 
     fn term(status: SubscriptionStatus, end: Option<DateTime<Utc>>) -> SubscriptionTerm {
-        SubscriptionTerm {
-            plan: PlanCode::from_trusted("growth".into()),
-            status,
-            current_period_end: end,
-        }
+        SubscriptionTerm { plan: PlanCode::from_trusted("growth".into()), status, current_period_end: end }
     }
 
     #[test]

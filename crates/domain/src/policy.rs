@@ -28,11 +28,7 @@ impl Policy {
     /// # Errors
     /// `Forbidden` when the actor's role lacks `permission`.
     pub fn require(actor: &Actor, permission: Permission) -> Result<(), DomainError> {
-        if actor.has(permission) {
-            Ok(())
-        } else {
-            Err(DomainError::Forbidden)
-        }
+        if actor.has(permission) { Ok(()) } else { Err(DomainError::Forbidden) }
     }
 
     /// An admin may not disable, demote or delete themself: they would lock themselves out
@@ -52,9 +48,7 @@ impl Policy {
         }
         let demotes = new_role.is_some_and(|r| r.as_str() != actor.user.role.name.as_str());
         if deletes || disables || demotes {
-            return Err(DomainError::Conflict(
-                "administrators cannot disable, demote or delete themselves".into(),
-            ));
+            return Err(DomainError::Conflict("administrators cannot disable, demote or delete themselves".into()));
         }
         Ok(())
     }
@@ -70,28 +64,14 @@ mod tests {
         use Permission::*;
         let expect: [(&str, &[Permission]); 4] = [
             ("admin", &Permission::ALL),
-            (
-                "beta_player",
-                &[
-                    ImagesRead,
-                    ImagesUpload,
-                    ImagesUpdate,
-                    ImagesDelete,
-                    LinksCreate,
-                    GalleriesManage,
-                ],
-            ),
+            ("beta_player", &[ImagesRead, ImagesUpload, ImagesUpdate, ImagesDelete, LinksCreate, GalleriesManage]),
             ("company_user", &[ImagesRead]),
             ("subscriber", &[ImagesRead, LinksCreate]),
         ];
         for (role, granted) in expect {
             let actor = actor_with_role(builtin_role(role));
             for p in Permission::ALL {
-                assert_eq!(
-                    Policy::require(&actor, p).is_ok(),
-                    granted.contains(&p),
-                    "{role} / {p}"
-                );
+                assert_eq!(Policy::require(&actor, p).is_ok(), granted.contains(&p), "{role} / {p}");
             }
         }
     }
@@ -105,9 +85,6 @@ mod tests {
         assert!(Policy::may_remove_admin_power(&me, me.id(), false, Some(&player), false).is_err());
         assert!(Policy::may_remove_admin_power(&me, me.id(), false, None, true).is_err());
         assert!(Policy::may_remove_admin_power(&me, me.id(), false, Some(&admin), false).is_ok());
-        assert!(
-            Policy::may_remove_admin_power(&me, UserId::generate(), true, Some(&player), true)
-                .is_ok()
-        );
+        assert!(Policy::may_remove_admin_power(&me, UserId::generate(), true, Some(&player), true).is_ok());
     }
 }

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
-    DomainError, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId,
-    RoleName, RolePatch, SessionId, User, UserFilter, UserId, UserPatch,
+    DomainError, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
+    SessionId, User, UserFilter, UserId, UserPatch,
 };
 
 /// User accounts.
@@ -36,11 +36,7 @@ pub trait UserRepo: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable` / `Other` on store failure.
-    async fn list(
-        &self,
-        filter: &UserFilter,
-        page: PageRequest,
-    ) -> Result<(Vec<User>, u64), RepoError>;
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<(Vec<User>, u64), RepoError>;
 
     /// Applies `patch`; `None` when the user does not exist.
     ///
@@ -117,12 +113,8 @@ pub trait SessionRepo: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable` / `Other` on store failure.
-    async fn start(
-        &self,
-        user: UserId,
-        refresh: &TokenHash,
-        expires_at: DateTime<Utc>,
-    ) -> Result<SessionId, RepoError>;
+    async fn start(&self, user: UserId, refresh: &TokenHash, expires_at: DateTime<Utc>)
+    -> Result<SessionId, RepoError>;
 
     /// # Errors
     /// `Unavailable` / `Other` on store failure.
@@ -173,8 +165,7 @@ pub trait PasswordHasher: Send + Sync {
     ///
     /// # Errors
     /// `Internal` if the check cannot run.
-    async fn verify(&self, password: &str, hash: Option<PasswordHash>)
-    -> Result<bool, DomainError>;
+    async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> Result<bool, DomainError>;
 }
 
 /// What a valid access token says.

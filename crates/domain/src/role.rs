@@ -17,10 +17,7 @@ impl RoleName {
         if !(2..=64).contains(&len) {
             return Err("must be 2 to 64 characters".into());
         }
-        if !raw
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        {
+        if !raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
             return Err("may contain only lowercase letters, digits, `_` and `-`".into());
         }
         Ok(Self(raw.to_owned()))
@@ -78,10 +75,7 @@ pub fn parse_text(raw: &str, max_chars: usize) -> Result<String, String> {
     if raw.chars().count() > max_chars {
         return Err(format!("must be at most {max_chars} characters"));
     }
-    if raw
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
+    if raw.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err("must not contain control characters".into());
     }
     Ok(raw.to_owned())

@@ -52,18 +52,10 @@ impl Roles {
     /// # Errors
     /// `Forbidden`; `NotFound`; `SystemRole` for a built-in role; `Conflict` on a taken name.
     #[tracing::instrument(skip_all, fields(role_id = %id))]
-    pub async fn update(
-        &self,
-        actor: &Actor,
-        id: RoleId,
-        patch: RolePatch,
-    ) -> Result<Role, DomainError> {
+    pub async fn update(&self, actor: &Actor, id: RoleId, patch: RolePatch) -> Result<Role, DomainError> {
         Policy::require(actor, Permission::RolesManage)?;
         self.custom(id).await?;
-        self.roles
-            .update(id, &patch)
-            .await?
-            .ok_or(DomainError::NotFound)
+        self.roles.update(id, &patch).await?.ok_or(DomainError::NotFound)
     }
 
     /// # Errors
@@ -73,21 +65,13 @@ impl Roles {
     pub async fn delete(&self, actor: &Actor, id: RoleId) -> Result<(), DomainError> {
         Policy::require(actor, Permission::RolesManage)?;
         self.custom(id).await?;
-        if self.roles.delete(id).await? {
-            Ok(())
-        } else {
-            Err(DomainError::NotFound)
-        }
+        if self.roles.delete(id).await? { Ok(()) } else { Err(DomainError::NotFound) }
     }
 
     /// The role, if it exists and is not built in.
     async fn custom(&self, id: RoleId) -> Result<Role, DomainError> {
         let role = self.roles.by_id(id).await?.ok_or(DomainError::NotFound)?;
-        if role.is_system {
-            Err(DomainError::SystemRole)
-        } else {
-            Ok(role)
-        }
+        if role.is_system { Err(DomainError::SystemRole) } else { Ok(role) }
     }
 }
 
@@ -99,31 +83,22 @@ mod tests {
     use crate::testing::{actor_with_role, builtin_role};
 
     fn custom_role() -> Role {
-        Role {
-            is_system: false,
-            ..builtin_role("company_user")
-        }
+        Role { is_system: false, ..builtin_role("company_user") }
     }
 
     #[tokio::test]
     async fn builtin_roles_cannot_be_changed_or_deleted() {
         let admin = actor_with_role(builtin_role("admin"));
         let mut repo = MockRoleRepo::new();
-        repo.expect_by_id()
-            .returning(|_| Ok(Some(builtin_role("subscriber"))));
+        repo.expect_by_id().returning(|_| Ok(Some(builtin_role("subscriber"))));
         repo.expect_update().never();
         repo.expect_delete().never();
         let roles = Roles::new(Arc::new(repo));
         assert!(matches!(
-            roles
-                .update(&admin, RoleId::generate(), RolePatch::default())
-                .await,
+            roles.update(&admin, RoleId::generate(), RolePatch::default()).await,
             Err(DomainError::SystemRole)
         ));
-        assert!(matches!(
-            roles.delete(&admin, RoleId::generate()).await,
-            Err(DomainError::SystemRole)
-        ));
+        assert!(matches!(roles.delete(&admin, RoleId::generate()).await, Err(DomainError::SystemRole)));
     }
 
     #[tokio::test]
@@ -131,12 +106,8 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         let mut repo = MockRoleRepo::new();
         repo.expect_by_id().returning(|_| Ok(Some(custom_role())));
-        repo.expect_delete()
-            .returning(|_| Err(RepoError::InUse("role")));
-        let err = Roles::new(Arc::new(repo))
-            .delete(&admin, RoleId::generate())
-            .await
-            .unwrap_err();
+        repo.expect_delete().returning(|_| Err(RepoError::InUse("role")));
+        let err = Roles::new(Arc::new(repo)).delete(&admin, RoleId::generate()).await.unwrap_err();
         assert!(matches!(err, DomainError::InUse(_)));
     }
 
@@ -146,9 +117,6 @@ mod tests {
         let mut repo = MockRoleRepo::new();
         repo.expect_by_id().never();
         let roles = Roles::new(Arc::new(repo));
-        assert!(matches!(
-            roles.delete(&player, RoleId::generate()).await,
-            Err(DomainError::Forbidden)
-        ));
+        assert!(matches!(roles.delete(&player, RoleId::generate()).await, Err(DomainError::Forbidden)));
     }
 }

@@ -2,25 +2,15 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::{
-    Actor, Permission, PermissionSet, PlanCode, Role, RoleId, RoleName, SessionId, User, UserId,
-    Username,
-};
+use crate::{Actor, Permission, PermissionSet, PlanCode, Role, RoleId, RoleName, SessionId, User, UserId, Username};
 
 pub fn builtin_role(name: &str) -> Role {
     use Permission::*;
     let permissions: PermissionSet = match name {
         "admin" => PermissionSet::all(),
-        "beta_player" => [
-            ImagesRead,
-            ImagesUpload,
-            ImagesUpdate,
-            ImagesDelete,
-            LinksCreate,
-            GalleriesManage,
-        ]
-        .into_iter()
-        .collect(),
+        "beta_player" => {
+            [ImagesRead, ImagesUpload, ImagesUpdate, ImagesDelete, LinksCreate, GalleriesManage].into_iter().collect()
+        }
         "company_user" => [ImagesRead].into_iter().collect(),
         "subscriber" => [ImagesRead, LinksCreate].into_iter().collect(),
         other => panic!("no built-in role {other}"),
@@ -50,8 +40,5 @@ pub fn user_with_role(role: Role) -> User {
 }
 
 pub fn actor_with_role(role: Role) -> Actor {
-    Actor {
-        user: user_with_role(role),
-        session: SessionId::generate(),
-    }
+    Actor { user: user_with_role(role), session: SessionId::generate() }
 }

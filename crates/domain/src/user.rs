@@ -17,10 +17,7 @@ impl Username {
         if !(3..=32).contains(&raw.len()) {
             return Err("must be 3 to 32 characters".into());
         }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        {
+        if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
             return Err("may contain only letters, digits, `_`, `.` and `-`".into());
         }
         Ok(Self(raw.to_owned()))
@@ -51,10 +48,7 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw.len() {
             n if n < Self::MIN_BYTES => Err(format!("must be at least {} bytes", Self::MIN_BYTES)),
-            n if n > Self::MAX_BYTES => Err(format!(
-                "must be at most {} bytes (bcrypt's limit)",
-                Self::MAX_BYTES
-            )),
+            n if n > Self::MAX_BYTES => Err(format!("must be at most {} bytes (bcrypt's limit)", Self::MAX_BYTES)),
             _ => Ok(Self(raw.to_owned())),
         }
     }
@@ -111,11 +105,7 @@ impl Email {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
             });
-        if shape_ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err("must be an e-mail address like name@example.com".into())
-        }
+        if shape_ok { Ok(Self(raw.to_owned())) } else { Err("must be an e-mail address like name@example.com".into()) }
     }
 
     #[must_use]
@@ -148,11 +138,7 @@ impl User {
     /// The code of the plan in force at `now` (see [`crate::plan::effective`]).
     #[must_use]
     pub fn plan_code(&self, now: DateTime<Utc>) -> &PlanCode {
-        crate::plan::effective(
-            self.subscription.as_ref().map(|s| (&s.plan, s)),
-            &self.default_plan,
-            now,
-        )
+        crate::plan::effective(self.subscription.as_ref().map(|s| (&s.plan, s)), &self.default_plan, now)
     }
 }
 

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crate::ports::{PasswordHasher, RepoErrorExt, RoleRepo, UserRepo};
 use crate::{
-    Actor, DomainError, Email, NewUser, Page, PageRequest, Password, Permission, Policy, RoleName,
-    User, UserFilter, UserId, UserPatch, Username,
+    Actor, DomainError, Email, NewUser, Page, PageRequest, Password, Permission, Policy, RoleName, User, UserFilter,
+    UserId, UserPatch, Username,
 };
 
 /// An account an admin creates, parsed.
@@ -43,26 +43,13 @@ const LAST_ADMIN: &str = "the last active admin cannot be disabled, demoted or d
 
 impl Users {
     #[must_use]
-    pub fn new(
-        users: Arc<dyn UserRepo>,
-        roles: Arc<dyn RoleRepo>,
-        hasher: Arc<dyn PasswordHasher>,
-    ) -> Self {
-        Self {
-            users,
-            roles,
-            hasher,
-        }
+    pub fn new(users: Arc<dyn UserRepo>, roles: Arc<dyn RoleRepo>, hasher: Arc<dyn PasswordHasher>) -> Self {
+        Self { users, roles, hasher }
     }
 
     /// # Errors
     /// `Forbidden` without `users:manage`.
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        filter: UserFilter,
-        page: PageRequest,
-    ) -> Result<Page<User>, DomainError> {
+    pub async fn list(&self, actor: &Actor, filter: UserFilter, page: PageRequest) -> Result<Page<User>, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         let (items, total) = self.users.list(&filter, page).await?;
         Ok(Page::new(items, page, total))
@@ -84,13 +71,7 @@ impl Users {
         Policy::require(actor, Permission::UsersManage)?;
         self.ensure_role_exists(&req.role).await?;
         let password_hash = self.hasher.hash(&req.password).await?;
-        let new = NewUser {
-            username: req.username,
-            email: req.email,
-            role: req.role,
-            password_hash,
-            is_active: true,
-        };
+        let new = NewUser { username: req.username, email: req.email, role: req.role, password_hash, is_active: true };
         Ok(self.users.create(&new).await?)
     }
 
@@ -98,34 +79,15 @@ impl Users {
     /// `Forbidden`; `NotFound`; `Validation` on `role`; `Conflict` when an admin would
     /// disable or demote themself, or the last active admin would go.
     #[tracing::instrument(skip_all, fields(user_id = %id))]
-    pub async fn update(
-        &self,
-        actor: &Actor,
-        id: UserId,
-        changes: AccountChanges,
-    ) -> Result<User, DomainError> {
+    pub async fn update(&self, actor: &Actor, id: UserId, changes: AccountChanges) -> Result<User, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
-        Policy::may_remove_admin_power(
-            actor,
-            id,
-            changes.is_active == Some(false),
-            changes.role.as_ref(),
-            false,
-        )?;
+        Policy::may_remove_admin_power(actor, id, changes.is_active == Some(false), changes.role.as_ref(), false)?;
         if let Some(role) = &changes.role {
             self.ensure_role_exists(role).await?;
         }
-        let patch = UserPatch {
-            email: changes.email,
-            role: changes.role,
-            is_active: changes.is_active,
-            password_hash: None,
-        };
-        self.users
-            .update(id, &patch)
-            .await
-            .last_admin_is(LAST_ADMIN)?
-            .ok_or(DomainError::NotFound)
+        let patch =
+            UserPatch { email: changes.email, role: changes.role, is_active: changes.is_active, password_hash: None };
+        self.users.update(id, &patch).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)
     }
 
     /// Deletes an account and its sessions.
@@ -136,11 +98,7 @@ impl Users {
     pub async fn delete(&self, actor: &Actor, id: UserId) -> Result<(), DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         Policy::may_remove_admin_power(actor, id, false, None, true)?;
-        if self.users.delete(id).await.last_admin_is(LAST_ADMIN)? {
-            Ok(())
-        } else {
-            Err(DomainError::NotFound)
-        }
+        if self.users.delete(id).await.last_admin_is(LAST_ADMIN)? { Ok(()) } else { Err(DomainError::NotFound) }
     }
 
     /// Creates an active admin without an acting user: for operators bootstrapping a
@@ -149,20 +107,10 @@ impl Users {
     /// # Errors
     /// `UsernameTaken`.
     #[tracing::instrument(skip_all, fields(username = username.as_str()))]
-    pub async fn provision_admin(
-        &self,
-        username: Username,
-        password: Password,
-    ) -> Result<User, DomainError> {
+    pub async fn provision_admin(&self, username: Username, password: Password) -> Result<User, DomainError> {
         let password_hash = self.hasher.hash(&password).await?;
         let role = RoleName::parse(RoleName::ADMIN).map_err(DomainError::Internal)?;
-        let new = NewUser {
-            username,
-            email: None,
-            role,
-            password_hash,
-            is_active: true,
-        };
+        let new = NewUser { username, email: None, role, password_hash, is_active: true };
         Ok(self.users.create(&new).await?)
     }
 
@@ -184,22 +132,14 @@ mod tests {
     use crate::testing::{actor_with_role, builtin_role, user_with_role};
 
     fn users(u: MockUserRepo, r: MockRoleRepo) -> Users {
-        Users::new(
-            Arc::new(u),
-            Arc::new(r),
-            Arc::new(MockPasswordHasher::new()),
-        )
+        Users::new(Arc::new(u), Arc::new(r), Arc::new(MockPasswordHasher::new()))
     }
 
     #[tokio::test]
     async fn only_user_managers_may_list() {
         for role in ["beta_player", "company_user", "subscriber"] {
             let err = users(MockUserRepo::new(), MockRoleRepo::new())
-                .list(
-                    &actor_with_role(builtin_role(role)),
-                    UserFilter::default(),
-                    PageRequest::default(),
-                )
+                .list(&actor_with_role(builtin_role(role)), UserFilter::default(), PageRequest::default())
                 .await
                 .unwrap_err();
             assert!(matches!(err, DomainError::Forbidden), "{role}");
@@ -211,24 +151,15 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         let mut repo = MockUserRepo::new();
         repo.expect_update().never();
-        let changes = AccountChanges {
-            is_active: Some(false),
-            ..AccountChanges::default()
-        };
-        let err = users(repo, MockRoleRepo::new())
-            .update(&admin, admin.id(), changes)
-            .await
-            .unwrap_err();
+        let changes = AccountChanges { is_active: Some(false), ..AccountChanges::default() };
+        let err = users(repo, MockRoleRepo::new()).update(&admin, admin.id(), changes).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict(_)));
     }
 
     #[tokio::test]
     async fn an_admin_cannot_delete_themself() {
         let admin = actor_with_role(builtin_role("admin"));
-        let err = users(MockUserRepo::new(), MockRoleRepo::new())
-            .delete(&admin, admin.id())
-            .await
-            .unwrap_err();
+        let err = users(MockUserRepo::new(), MockRoleRepo::new()).delete(&admin, admin.id()).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict(_)));
     }
 
@@ -237,17 +168,9 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         let other = UserId::generate();
         let mut repo = MockUserRepo::new();
-        repo.expect_delete()
-            .with(eq(other))
-            .returning(|_| Err(RepoError::Conflict("last_admin")));
-        let err = users(repo, MockRoleRepo::new())
-            .delete(&admin, other)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, DomainError::Conflict(ref m) if m.contains("last active admin")),
-            "{err:?}"
-        );
+        repo.expect_delete().with(eq(other)).returning(|_| Err(RepoError::Conflict("last_admin")));
+        let err = users(repo, MockRoleRepo::new()).delete(&admin, other).await.unwrap_err();
+        assert!(matches!(err, DomainError::Conflict(ref m) if m.contains("last active admin")), "{err:?}");
     }
 
     #[tokio::test]
@@ -255,14 +178,8 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         let mut roles = MockRoleRepo::new();
         roles.expect_by_name().returning(|_| Ok(None));
-        let changes = AccountChanges {
-            role: Some(RoleName::parse("wizard").unwrap()),
-            ..AccountChanges::default()
-        };
-        let err = users(MockUserRepo::new(), roles)
-            .update(&admin, UserId::generate(), changes)
-            .await
-            .unwrap_err();
+        let changes = AccountChanges { role: Some(RoleName::parse("wizard").unwrap()), ..AccountChanges::default() };
+        let err = users(MockUserRepo::new(), roles).update(&admin, UserId::generate(), changes).await.unwrap_err();
         assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "role"));
     }
 
@@ -272,29 +189,13 @@ mod tests {
         let target = user_with_role(builtin_role("company_user"));
         let id = target.id;
         let mut roles = MockRoleRepo::new();
-        roles
-            .expect_by_name()
-            .returning(|_| Ok(Some(builtin_role("company_user"))));
+        roles.expect_by_name().returning(|_| Ok(Some(builtin_role("company_user"))));
         let mut repo = MockUserRepo::new();
         repo.expect_update()
-            .withf(move |i, p| {
-                *i == id
-                    && p.role
-                        .as_ref()
-                        .is_some_and(|r| r.as_str() == "company_user")
-            })
+            .withf(move |i, p| *i == id && p.role.as_ref().is_some_and(|r| r.as_str() == "company_user"))
             .returning(move |_, _| Ok(Some(target.clone())));
-        let changes = AccountChanges {
-            role: Some(RoleName::parse("company_user").unwrap()),
-            ..AccountChanges::default()
-        };
-        assert_eq!(
-            users(repo, roles)
-                .update(&admin, id, changes)
-                .await
-                .unwrap()
-                .id,
-            id
-        );
+        let changes =
+            AccountChanges { role: Some(RoleName::parse("company_user").unwrap()), ..AccountChanges::default() };
+        assert_eq!(users(repo, roles).update(&admin, id, changes).await.unwrap().id, id);
     }
 }

@@ -6,6 +6,7 @@ use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error as actix_error, web};
 use gallery_domain::{DomainError, FieldError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Every way a request can fail, as the client sees it.
 #[derive(Debug, thiserror::Error)]
@@ -26,158 +27,155 @@ pub enum ApiError {
     UnsupportedMediaType(String),
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize)]
+/// The machine-readable `code` of every problem this API answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    MalformedJson,
+    Unauthenticated,
+    InvalidToken,
+    TokenExpired,
+    InvalidCredentials,
+    Forbidden,
+    PlanForbids,
+    QuotaExceeded,
+    AccountDisabled,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    UsernameTaken,
+    InUse,
+    SystemRole,
+    LinkExpired,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    InvalidImage,
+    ImageTooLarge,
+    RateLimited,
+    InternalError,
+    Unavailable,
+}
+
+/// One refused field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The request field, e.g. `password_confirm`.
+    pub field: String,
+    pub message: String,
+}
+
+impl From<&FieldError> for FieldProblem {
+    fn from(e: &FieldError) -> Self {
+        Self { field: e.field.clone(), message: e.message.clone() }
+    }
+}
+
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Validation failed", "status": 422,
+    "code": "validation_failed", "detail": "password_confirm: does not match password",
+    "errors": [{"field": "password_confirm", "message": "does not match password"}]}))]
 pub struct Problem {
+    /// Always `about:blank`: `code` says what happened.
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub title: &'static str,
     pub status: u16,
-    pub code: &'static str,
+    pub code: ErrorCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Present for field problems (422).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
+    pub errors: Option<Vec<FieldProblem>>,
 }
 
 impl Problem {
-    fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: Option<String>,
-    ) -> Self {
-        Self {
-            kind: "about:blank",
-            title,
-            status: status.as_u16(),
-            code,
-            detail,
-            errors: None,
-        }
+    fn new(status: StatusCode, code: ErrorCode, title: &'static str, detail: Option<String>) -> Self {
+        Self { kind: "about:blank", title, status: status.as_u16(), code, detail, errors: None }
     }
 }
 
 impl ApiError {
     fn problem(&self) -> Problem {
         use DomainError as D;
-        let p = |status, code, title, detail: Option<&str>| {
-            Problem::new(status, code, title, detail.map(str::to_owned))
-        };
+        let p =
+            |status, code, title, detail: Option<&str>| Problem::new(status, code, title, detail.map(str::to_owned));
         match self {
             Self::Domain(e) => match e {
                 D::Validation(errors) => Problem {
-                    errors: Some(errors.clone()),
+                    errors: Some(errors.iter().map(FieldProblem::from).collect()),
                     ..p(
                         StatusCode::UNPROCESSABLE_ENTITY,
-                        "validation_failed",
+                        ErrorCode::ValidationFailed,
                         "Validation failed",
                         Some(&summary(errors)),
                     )
                 },
-                D::BadRequest(d) => p(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "Bad request",
-                    Some(d),
-                ),
+                D::BadRequest(d) => p(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "Bad request", Some(d)),
                 D::Unauthenticated => p(
                     StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
+                    ErrorCode::Unauthenticated,
                     "Authentication required",
                     Some("send a bearer access token"),
                 ),
-                D::InvalidToken => p(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_token",
-                    "Invalid token",
-                    None,
-                ),
+                D::InvalidToken => p(StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, "Invalid token", None),
                 D::TokenExpired => p(
                     StatusCode::UNAUTHORIZED,
-                    "token_expired",
+                    ErrorCode::TokenExpired,
                     "Token expired",
                     Some("refresh the access token"),
                 ),
                 D::InvalidCredentials => p(
                     StatusCode::UNAUTHORIZED,
-                    "invalid_credentials",
+                    ErrorCode::InvalidCredentials,
                     "Invalid credentials",
                     Some("wrong username or password"),
                 ),
-                D::Forbidden => p(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "Forbidden",
-                    Some("your role does not allow this"),
-                ),
-                D::AccountDisabled => p(
-                    StatusCode::FORBIDDEN,
-                    "account_disabled",
-                    "Account disabled",
-                    None,
-                ),
-                D::NotFound => p(StatusCode::NOT_FOUND, "not_found", "Not found", None),
-                D::Conflict(d) => p(StatusCode::CONFLICT, "conflict", "Conflict", Some(d)),
+                D::Forbidden => {
+                    p(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Forbidden", Some("your role does not allow this"))
+                }
+                D::AccountDisabled => p(StatusCode::FORBIDDEN, ErrorCode::AccountDisabled, "Account disabled", None),
+                D::NotFound => p(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found", None),
+                D::Conflict(d) => p(StatusCode::CONFLICT, ErrorCode::Conflict, "Conflict", Some(d)),
                 D::UsernameTaken => p(
                     StatusCode::CONFLICT,
-                    "username_taken",
+                    ErrorCode::UsernameTaken,
                     "Username taken",
                     Some("that username is already in use"),
                 ),
-                D::InUse(d) => p(
-                    StatusCode::CONFLICT,
-                    "in_use",
-                    "In use",
-                    Some(&format!("{d} is still in use")),
-                ),
+                D::InUse(d) => {
+                    p(StatusCode::CONFLICT, ErrorCode::InUse, "In use", Some(&format!("{d} is still in use")))
+                }
                 D::SystemRole => p(
                     StatusCode::CONFLICT,
-                    "system_role",
+                    ErrorCode::SystemRole,
                     "Built-in role",
                     Some("built-in roles cannot be changed or deleted"),
                 ),
                 D::Unavailable(_) => p(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    ErrorCode::Unavailable,
                     "Service unavailable",
                     Some("a backing service is unreachable; retry shortly"),
                 ),
-                D::Internal(_) => p(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "Internal server error",
-                    None,
-                ),
+                D::Internal(_) => {
+                    p(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, "Internal server error", None)
+                }
             },
-            Self::MalformedJson(d) => p(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                "Malformed JSON",
-                Some(d),
-            ),
-            Self::BadRequest(d) => p(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "Bad request",
-                Some(d),
-            ),
-            Self::NotFound => p(StatusCode::NOT_FOUND, "not_found", "Not found", None),
-            Self::MethodNotAllowed(_) => p(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "Method not allowed",
-                None,
-            ),
-            Self::PayloadTooLarge => p(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Payload too large",
-                None,
-            ),
+            Self::MalformedJson(d) => p(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, "Malformed JSON", Some(d)),
+            Self::BadRequest(d) => p(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "Bad request", Some(d)),
+            Self::NotFound => p(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found", None),
+            Self::MethodNotAllowed(_) => {
+                p(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "Method not allowed", None)
+            }
+            Self::PayloadTooLarge => {
+                p(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "Payload too large", None)
+            }
             Self::UnsupportedMediaType(d) => p(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "Unsupported media type",
                 Some(d),
             ),
@@ -186,11 +184,7 @@ impl ApiError {
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 impl ResponseError for ApiError {
@@ -206,7 +200,7 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         if problem.status == 401 {
             let challenge = match problem.code {
-                "invalid_token" | "token_expired" => format!(
+                ErrorCode::InvalidToken | ErrorCode::TokenExpired => format!(
                     "Bearer realm=\"gallery\", error=\"invalid_token\", error_description=\"{}\"",
                     problem.title
                 ),
@@ -225,43 +219,33 @@ impl ResponseError for ApiError {
 #[must_use]
 pub fn problem_for_status(status: StatusCode) -> HttpResponse {
     let (code, title) = match status.as_u16() {
-        400 => ("bad_request", "Bad request"),
-        401 => ("unauthenticated", "Authentication required"),
-        403 => ("forbidden", "Forbidden"),
-        404 => ("not_found", "Not found"),
-        405 => ("method_not_allowed", "Method not allowed"),
-        408 => ("request_timeout", "Request timeout"),
-        413 => ("payload_too_large", "Payload too large"),
-        415 => ("unsupported_media_type", "Unsupported media type"),
-        431 => ("bad_request", "Request header fields too large"),
-        503 => ("unavailable", "Service unavailable"),
-        s if s >= 500 => ("internal_error", "Internal server error"),
-        _ => ("bad_request", "Bad request"),
+        401 => (ErrorCode::Unauthenticated, "Authentication required"),
+        403 => (ErrorCode::Forbidden, "Forbidden"),
+        404 => (ErrorCode::NotFound, "Not found"),
+        405 => (ErrorCode::MethodNotAllowed, "Method not allowed"),
+        413 => (ErrorCode::PayloadTooLarge, "Payload too large"),
+        415 => (ErrorCode::UnsupportedMediaType, "Unsupported media type"),
+        429 => (ErrorCode::RateLimited, "Too many requests"),
+        503 => (ErrorCode::Unavailable, "Service unavailable"),
+        s if s >= 500 => (ErrorCode::InternalError, "Internal server error"),
+        _ => (ErrorCode::BadRequest, "Bad request"),
     };
-    HttpResponse::build(status)
-        .content_type("application/problem+json")
-        .json(Problem::new(status, code, title, None))
+    HttpResponse::build(status).content_type("application/problem+json").json(Problem::new(status, code, title, None))
 }
 
 pub(crate) fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(crate::JSON_LIMIT)
-        .error_handler(|err, _req: &HttpRequest| {
-            let api = match &err {
-                actix_error::JsonPayloadError::ContentType => {
-                    ApiError::UnsupportedMediaType("send application/json".into())
-                }
-                actix_error::JsonPayloadError::Overflow { .. }
-                | actix_error::JsonPayloadError::OverflowKnownLength { .. } => {
-                    ApiError::PayloadTooLarge
-                }
-                actix_error::JsonPayloadError::Deserialize(e) => {
-                    ApiError::MalformedJson(serde_message(e))
-                }
-                other => ApiError::MalformedJson(other.to_string()),
-            };
-            api.into()
-        })
+    web::JsonConfig::default().limit(crate::JSON_LIMIT).error_handler(|err, _req: &HttpRequest| {
+        let api = match &err {
+            actix_error::JsonPayloadError::ContentType => {
+                ApiError::UnsupportedMediaType("send application/json".into())
+            }
+            actix_error::JsonPayloadError::Overflow { .. }
+            | actix_error::JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
+            actix_error::JsonPayloadError::Deserialize(e) => ApiError::MalformedJson(serde_message(e)),
+            other => ApiError::MalformedJson(other.to_string()),
+        };
+        api.into()
+    })
 }
 
 /// serde's message without the input echoed back beyond what it names.
@@ -271,9 +255,8 @@ fn serde_message(e: &serde_json::Error) -> String {
 }
 
 pub(crate) fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::BadRequest(format!("invalid query string: {err}")).into()
-    })
+    web::QueryConfig::default()
+        .error_handler(|err, _req| ApiError::BadRequest(format!("invalid query string: {err}")).into())
 }
 
 pub(crate) fn path_config() -> web::PathConfig {

@@ -21,9 +21,7 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     };
     let value = value.to_str().map_err(|_| DomainError::InvalidToken)?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_owned())
         }
         _ => Err(DomainError::InvalidToken.into()),
@@ -38,8 +36,7 @@ impl FromRequest for Caller {
         let auth = req.app_data::<web::Data<Auth>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let auth =
-                auth.ok_or_else(|| DomainError::Internal("Auth is not registered".into()))?;
+            let auth = auth.ok_or_else(|| DomainError::Internal("Auth is not registered".into()))?;
             Ok(Self(auth.authenticate(&token?).await?))
         })
     }

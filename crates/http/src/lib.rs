@@ -17,9 +17,11 @@ use gallery_domain::auth::Auth;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
 
-pub use error::{ApiError, Problem, problem_for_status};
+pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use middleware::{echo_request_id, problem_safety_net};
 pub use routes::health::ReadinessProbe;
+pub use routes::openapi::ApiDoc;
+pub use routes::route_table;
 
 /// Largest JSON body accepted (413 past it).
 pub const JSON_LIMIT: usize = 1024 * 1024;
@@ -50,15 +52,16 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(error::json_config())
             .app_data(error::query_config())
             .app_data(error::path_config())
-            .configure(routes::health::routes)
+            .configure(|cfg| {
+                for endpoint in routes::root_endpoints() {
+                    cfg.service(endpoint.build());
+                }
+            })
             .service(
-                web::scope("/api/v1")
-                    .configure(routes::auth::routes)
-                    .configure(routes::roles::routes)
-                    .configure(routes::users::routes),
+                routes::api_endpoints()
+                    .into_iter()
+                    .fold(web::scope(routes::API_PREFIX), |scope, e| scope.service(e.build())),
             )
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
-            }));
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
     }
 }

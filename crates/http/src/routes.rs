@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod health;
+pub mod openapi;
 pub mod roles;
 pub mod users;
 
@@ -9,8 +10,13 @@ use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
 use crate::ApiError;
 
-/// A resource that answers 405 with an `Allow` header for the methods it lacks.
+/// Where the JSON API lives; operations endpoints sit at the root.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// A resource that answers 405 with an `Allow` header for the methods it lacks, and
+/// remembers its path and methods for the route table the OpenAPI test checks.
 pub(crate) struct Endpoint {
+    path: &'static str,
     resource: Resource,
     allow: Vec<&'static str>,
 }
@@ -31,11 +37,8 @@ macro_rules! method {
 }
 
 impl Endpoint {
-    pub(crate) fn new(path: &str) -> Self {
-        Self {
-            resource: web::resource(path),
-            allow: Vec::new(),
-        }
+    pub(crate) fn new(path: &'static str) -> Self {
+        Self { path, resource: web::resource(path), allow: Vec::new() }
     }
 
     method!(get, get, "GET");
@@ -50,4 +53,24 @@ impl Endpoint {
             async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow)) }
         }))
     }
+}
+
+/// Endpoints served at the root.
+pub(crate) fn root_endpoints() -> Vec<Endpoint> {
+    health::endpoints()
+}
+
+/// Endpoints served under [`API_PREFIX`].
+pub(crate) fn api_endpoints() -> Vec<Endpoint> {
+    [auth::endpoints(), roles::endpoints(), users::endpoints(), openapi::endpoints()].into_iter().flatten().collect()
+}
+
+/// Every route the server answers: full path (OpenAPI style) and its methods, lowercase.
+#[must_use]
+pub fn route_table() -> Vec<(String, Vec<String>)> {
+    let entry = |prefix: &str, e: &Endpoint| {
+        (format!("{prefix}{}", e.path), e.allow.iter().map(|m| m.to_lowercase()).collect())
+    };
+    let root = root_endpoints().iter().map(|e| entry("", e)).collect::<Vec<_>>();
+    root.into_iter().chain(api_endpoints().iter().map(|e| entry(API_PREFIX, e))).collect()
 }

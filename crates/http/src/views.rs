@@ -1,11 +1,12 @@
 //! What responses look like on the wire, and the small request parsing helpers.
 
 use chrono::{DateTime, Utc};
-use gallery_domain::{Page, Permission, Role, User};
+use gallery_domain::{DomainError, Page, PageRequest, Permission, Role, User};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub username: String,
@@ -32,7 +33,7 @@ impl UserView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RoleView {
     pub id: Uuid,
     pub name: String,
@@ -57,7 +58,7 @@ impl From<Role> for RoleView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PermissionView {
     pub code: &'static str,
     pub description: &'static str,
@@ -65,15 +66,12 @@ pub struct PermissionView {
 
 impl From<Permission> for PermissionView {
     fn from(p: Permission) -> Self {
-        Self {
-            code: p.code(),
-            description: p.description(),
-        }
+        Self { code: p.code(), description: p.description() }
     }
 }
 
 /// The pagination envelope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PageView<T> {
     pub items: Vec<T>,
     pub page: u32,
@@ -83,48 +81,21 @@ pub struct PageView<T> {
 
 impl<T> From<Page<T>> for PageView<T> {
     fn from(p: Page<T>) -> Self {
-        Self {
-            items: p.items,
-            page: p.page,
-            per_page: p.per_page,
-            total: p.total,
-        }
+        Self { items: p.items, page: p.page, per_page: p.per_page, total: p.total }
     }
 }
 
-/// `page` and `per_page` as typed by the client; parsed by the domain's `PageRequest`.
-/// Taken as strings so that `?page=abc` is our 400, with our wording.
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    pub page: Option<String>,
-    pub per_page: Option<String>,
-}
-
-impl PageQuery {
-    pub fn parse(&self) -> Result<gallery_domain::PageRequest, gallery_domain::DomainError> {
-        let number = |name: &str,
-                      raw: &Option<String>|
-         -> Result<Option<i64>, gallery_domain::DomainError> {
-            raw.as_deref()
-                .map(|s| {
-                    s.parse::<i64>().map_err(|_| {
-                        gallery_domain::DomainError::BadRequest(format!(
-                            "{name} must be an integer"
-                        ))
-                    })
-                })
-                .transpose()
-        };
-        gallery_domain::PageRequest::parse(
-            number("page", &self.page)?,
-            number("per_page", &self.per_page)?,
-        )
-    }
+/// Parses `page` and `per_page` as the client typed them (strings, so that `?page=abc` is
+/// our 400 with our wording) into the domain's `PageRequest`.
+pub fn parse_page(page: Option<&str>, per_page: Option<&str>) -> Result<PageRequest, DomainError> {
+    let number = |name: &str, raw: Option<&str>| -> Result<Option<i64>, DomainError> {
+        raw.map(|s| s.parse::<i64>().map_err(|_| DomainError::BadRequest(format!("{name} must be an integer"))))
+            .transpose()
+    };
+    PageRequest::parse(number("page", page)?, number("per_page", per_page)?)
 }
 
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }

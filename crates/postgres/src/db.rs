@@ -19,11 +19,7 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self {
-            max_size: 16,
-            wait_timeout: Duration::from_secs(5),
-            connect_timeout: Duration::from_secs(3),
-        }
+        Self { max_size: 16, wait_timeout: Duration::from_secs(5), connect_timeout: Duration::from_secs(3) }
     }
 }
 
@@ -36,10 +32,7 @@ pub struct Db {
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let status = self.pool.status();
-        f.debug_struct("Db")
-            .field("size", &status.size)
-            .field("available", &status.available)
-            .finish()
+        f.debug_struct("Db").field("size", &status.size).field("available", &status.available).finish()
     }
 }
 
@@ -66,9 +59,7 @@ impl Db {
 
     pub(crate) async fn conn(&self) -> Result<Conn, RepoError> {
         self.pool.get().await.map_err(|e| match e {
-            PoolError::Timeout(_) => {
-                RepoError::Unavailable("timed out waiting for a database connection".into())
-            }
+            PoolError::Timeout(_) => RepoError::Unavailable("timed out waiting for a database connection".into()),
             other => RepoError::Unavailable(other.to_string()),
         })
     }
@@ -80,11 +71,7 @@ impl Db {
     pub async fn ping(&self) -> Result<(), RepoError> {
         use diesel_async::RunQueryDsl as _;
         let mut conn = self.conn().await?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(repo_error)
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.map(|_| ()).map_err(repo_error)
     }
 
     /// (in use, idle, waiting) connections, for metrics.
@@ -112,13 +99,10 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
                 _ => "referenced",
             })
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-        | DieselError::BrokenTransactionManager => {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
             RepoError::Unavailable("the database connection was lost".into())
         }
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-            if is_connection_failure(info.message()) =>
-        {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if is_connection_failure(info.message()) => {
             RepoError::Unavailable(info.message().to_owned())
         }
         other => RepoError::Other(other.to_string()),
@@ -126,14 +110,9 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
 }
 
 fn is_connection_failure(message: &str) -> bool {
-    [
-        "connection closed",
-        "connection reset",
-        "terminating connection",
-        "error communicating",
-    ]
-    .iter()
-    .any(|m| message.contains(m))
+    ["connection closed", "connection reset", "terminating connection", "error communicating"]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 /// Errors inside a transaction: Diesel's, or a rule the transaction found broken.

@@ -84,23 +84,13 @@ async fn replace_permissions(
     id: Uuid,
     permissions: PermissionSet,
 ) -> Result<(), TxError> {
-    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(id)))
-        .execute(conn)
-        .await?;
+    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(id))).execute(conn).await?;
     let rows: Vec<_> = permissions
         .codes()
         .into_iter()
-        .map(|code| {
-            (
-                role_permissions::role_id.eq(id),
-                role_permissions::permission.eq(code),
-            )
-        })
+        .map(|code| (role_permissions::role_id.eq(id), role_permissions::permission.eq(code)))
         .collect();
-    diesel::insert_into(role_permissions::table)
-        .values(&rows)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(role_permissions::table).values(&rows).execute(conn).await?;
     Ok(())
 }
 
@@ -108,38 +98,23 @@ async fn replace_permissions(
 impl RoleRepo for PgRoleRepo {
     async fn list(&self) -> Result<Vec<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let rows: Vec<RoleRow> =
-            diesel::sql_query(select_roles!("ORDER BY r.is_system DESC, r.name"))
-                .load(&mut conn)
-                .await
-                .map_err(repo_error)?;
+        let rows: Vec<RoleRow> = diesel::sql_query(select_roles!("ORDER BY r.is_system DESC, r.name"))
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
         rows.into_iter().map(Role::try_from).collect()
     }
 
     async fn by_id(&self, id: RoleId) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query =
-            diesel::sql_query(select_roles!("WHERE r.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
-        to_role(
-            query
-                .get_result(&mut conn)
-                .await
-                .optional()
-                .map_err(repo_error)?,
-        )
+        let query = diesel::sql_query(select_roles!("WHERE r.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
+        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
     }
 
     async fn by_name(&self, name: &RoleName) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query =
-            diesel::sql_query(select_roles!("WHERE r.name = $1")).bind::<Text, _>(name.as_str());
-        to_role(
-            query
-                .get_result(&mut conn)
-                .await
-                .optional()
-                .map_err(repo_error)?,
-        )
+        let query = diesel::sql_query(select_roles!("WHERE r.name = $1")).bind::<Text, _>(name.as_str());
+        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
     }
 
     async fn create(&self, role: &NewRole) -> Result<Role, RepoError> {
@@ -160,9 +135,7 @@ impl RoleRepo for PgRoleRepo {
         .await
         .map_err(RepoError::from)?;
         drop(conn);
-        self.by_id(RoleId::from_uuid(id))
-            .await?
-            .ok_or_else(|| RepoError::Other("created role vanished".into()))
+        self.by_id(RoleId::from_uuid(id)).await?.ok_or_else(|| RepoError::Other("created role vanished".into()))
     }
 
     async fn update(&self, id: RoleId, patch: &RolePatch) -> Result<Option<Role>, RepoError> {
@@ -193,14 +166,8 @@ impl RoleRepo for PgRoleRepo {
                 if !exists {
                     return Ok::<_, TxError>(false);
                 }
-                if changes.name.is_some()
-                    || changes.description.is_some()
-                    || changes.signup_allowed.is_some()
-                {
-                    diesel::update(roles::table.find(id.as_uuid()))
-                        .set(&changes)
-                        .execute(c)
-                        .await?;
+                if changes.name.is_some() || changes.description.is_some() || changes.signup_allowed.is_some() {
+                    diesel::update(roles::table.find(id.as_uuid())).set(&changes).execute(c).await?;
                 }
                 if let Some(permissions) = patch.permissions {
                     replace_permissions(c, id.as_uuid(), permissions).await?;
@@ -210,19 +177,12 @@ impl RoleRepo for PgRoleRepo {
             .await
             .map_err(RepoError::from)?;
         drop(conn);
-        if found {
-            self.by_id(id).await
-        } else {
-            Ok(None)
-        }
+        if found { self.by_id(id).await } else { Ok(None) }
     }
 
     async fn delete(&self, id: RoleId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
-        let n = diesel::delete(roles::table.find(id.as_uuid()))
-            .execute(&mut conn)
-            .await
-            .map_err(repo_error)?;
+        let n = diesel::delete(roles::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
         Ok(n > 0)
     }
 }

@@ -52,10 +52,4 @@ diesel::table! {
 
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(users -> roles (role_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    roles,
-    role_permissions,
-    users,
-    refresh_families,
-    refresh_tokens
-);
+diesel::allow_tables_to_appear_in_same_query!(roles, role_permissions, users, refresh_families, refresh_tokens);

@@ -61,10 +61,7 @@ impl SessionRepo for PgSessionRepo {
                 .execute(c)
                 .await?;
             diesel::insert_into(refresh_tokens::table)
-                .values((
-                    refresh_tokens::token_hash.eq(&refresh.0[..]),
-                    refresh_tokens::family_id.eq(id),
-                ))
+                .values((refresh_tokens::token_hash.eq(&refresh.0[..]), refresh_tokens::family_id.eq(id)))
                 .execute(c)
                 .await?;
             Ok::<_, TxError>(())
@@ -112,10 +109,7 @@ impl SessionRepo for PgSessionRepo {
                     .filter(refresh_families::current_token_hash.eq(&old.0[..]))
                     .filter(refresh_families::revoked_at.is_null()),
             )
-            .set((
-                refresh_families::current_token_hash.eq(&new.0[..]),
-                refresh_families::expires_at.eq(expires_at),
-            ))
+            .set((refresh_families::current_token_hash.eq(&new.0[..]), refresh_families::expires_at.eq(expires_at)))
             .execute(c)
             .await?;
             if swapped == 1 {
@@ -135,15 +129,11 @@ impl SessionRepo for PgSessionRepo {
 
     async fn revoke(&self, session: SessionId) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
-        diesel::update(
-            refresh_families::table
-                .find(session.as_uuid())
-                .filter(refresh_families::revoked_at.is_null()),
-        )
-        .set(refresh_families::revoked_at.eq(Utc::now()))
-        .execute(&mut conn)
-        .await
-        .map_err(repo_error)?;
+        diesel::update(refresh_families::table.find(session.as_uuid()).filter(refresh_families::revoked_at.is_null()))
+            .set(refresh_families::revoked_at.eq(Utc::now()))
+            .execute(&mut conn)
+            .await
+            .map_err(repo_error)?;
         Ok(())
     }
 

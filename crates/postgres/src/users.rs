@@ -5,8 +5,8 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUu
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::UserRepo;
 use gallery_domain::{
-    Email, NewUser, PageRequest, PasswordHash, PlanCode, RepoError, Role, RoleName,
-    SubscriptionStatus, SubscriptionTerm, User, UserFilter, UserId, UserPatch, Username,
+    Email, NewUser, PageRequest, PasswordHash, PlanCode, RepoError, Role, RoleName, SubscriptionStatus,
+    SubscriptionTerm, User, UserFilter, UserId, UserPatch, Username,
 };
 use uuid::Uuid;
 
@@ -62,11 +62,7 @@ impl TryFrom<UserRow> for User {
         let subscription = match (row.sub_plan, row.sub_status.as_deref()) {
             (Some(plan), Some(status)) => Some(SubscriptionTerm {
                 plan: PlanCode::from_trusted(plan),
-                status: if status == "canceled" {
-                    SubscriptionStatus::Canceled
-                } else {
-                    SubscriptionStatus::Active
-                },
+                status: if status == "canceled" { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active },
                 current_period_end: row.sub_period_end,
             }),
             _ => None,
@@ -80,8 +76,7 @@ impl TryFrom<UserRow> for User {
             created_at: row.created_at,
             subscription,
             default_plan: PlanCode::from_trusted(
-                row.default_plan
-                    .ok_or_else(|| RepoError::Other("no default plan is defined".into()))?,
+                row.default_plan.ok_or_else(|| RepoError::Other("no default plan is defined".into()))?,
             ),
         })
     }
@@ -122,19 +117,13 @@ impl PgUserRepo {
 
 /// `LIKE` pattern matching `q` anywhere, with its wildcards taken literally.
 fn contains_pattern(q: &str) -> String {
-    let escaped = q
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 /// Locks the active admins' rows, so that concurrent changes to admins serialize, and
 /// tells whether `id` is one of them: only then can the change remove the last admin.
-async fn lock_admins_and_check_target(
-    c: &mut AsyncPgConnection,
-    id: Uuid,
-) -> Result<bool, TxError> {
+async fn lock_admins_and_check_target(c: &mut AsyncPgConnection, id: Uuid) -> Result<bool, TxError> {
     #[derive(QueryableByName)]
     struct Admin {
         #[diesel(sql_type = SqlUuid)]
@@ -155,11 +144,7 @@ async fn ensure_an_admin_is_left(c: &mut AsyncPgConnection) -> Result<(), TxErro
         .count()
         .get_result(c)
         .await?;
-    if left == 0 {
-        Err(TxError::Rule(RepoError::Conflict("last_admin")))
-    } else {
-        Ok(())
-    }
+    if left == 0 { Err(TxError::Rule(RepoError::Conflict("last_admin"))) } else { Ok(()) }
 }
 
 #[async_trait]
@@ -181,10 +166,7 @@ impl UserRepo for PgUserRepo {
         .await
         .map_err(repo_error)?;
         if inserted == 0 {
-            return Err(RepoError::Other(format!(
-                "role {} does not exist",
-                user.role.as_str()
-            )));
+            return Err(RepoError::Other(format!("role {} does not exist", user.role.as_str())));
         }
         let row: UserRow = diesel::sql_query(select_users!("WHERE u.id = $1"))
             .bind::<SqlUuid, _>(id)
@@ -196,15 +178,8 @@ impl UserRepo for PgUserRepo {
 
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query =
-            diesel::sql_query(select_users!("WHERE u.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
-        to_user(
-            query
-                .get_result(&mut conn)
-                .await
-                .optional()
-                .map_err(repo_error)?,
-        )
+        let query = diesel::sql_query(select_users!("WHERE u.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
+        to_user(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {
@@ -215,13 +190,8 @@ impl UserRepo for PgUserRepo {
             ") x JOIN users uu ON uu.id = x.id"
         ))
         .bind::<Text, _>(username);
-        let row: Option<CredentialRow> = query
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map_err(repo_error)?;
-        row.map(|r| Ok((User::try_from(r.user)?, PasswordHash::new(r.password_hash))))
-            .transpose()
+        let row: Option<CredentialRow> = query.get_result(&mut conn).await.optional().map_err(repo_error)?;
+        row.map(|r| Ok((User::try_from(r.user)?, PasswordHash::new(r.password_hash)))).transpose()
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<PasswordHash>, RepoError> {
@@ -236,11 +206,7 @@ impl UserRepo for PgUserRepo {
         Ok(hash.map(PasswordHash::new))
     }
 
-    async fn list(
-        &self,
-        filter: &UserFilter,
-        page: PageRequest,
-    ) -> Result<(Vec<User>, u64), RepoError> {
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<(Vec<User>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
         let q = filter.q.as_deref().map(contains_pattern);
         let rows: Vec<ListedUser> = diesel::sql_query(concat!(
@@ -285,10 +251,7 @@ impl UserRepo for PgUserRepo {
             }
             None => 0,
         };
-        let users = rows
-            .into_iter()
-            .map(|r| User::try_from(r.user))
-            .collect::<Result<_, _>>()?;
+        let users = rows.into_iter().map(|r| User::try_from(r.user)).collect::<Result<_, _>>()?;
         Ok((users, u64::try_from(total).unwrap_or(0)))
     }
 
@@ -306,8 +269,7 @@ impl UserRepo for PgUserRepo {
         let mut conn = self.db.conn().await?;
         let found = conn
             .transaction(async |c| {
-                let was_admin =
-                    touches_admins && lock_admins_and_check_target(c, id.as_uuid()).await?;
+                let was_admin = touches_admins && lock_admins_and_check_target(c, id.as_uuid()).await?;
                 let role_id = match &patch.role {
                     Some(name) => Some(
                         roles::table
@@ -317,10 +279,7 @@ impl UserRepo for PgUserRepo {
                             .await
                             .optional()?
                             .ok_or_else(|| {
-                                TxError::Rule(RepoError::Other(format!(
-                                    "role {} does not exist",
-                                    name.as_str()
-                                )))
+                                TxError::Rule(RepoError::Other(format!("role {} does not exist", name.as_str())))
                             })?,
                     ),
                     None => None,
@@ -332,10 +291,7 @@ impl UserRepo for PgUserRepo {
                     password_hash: patch.password_hash.as_ref().map(PasswordHash::as_str),
                     updated_at: Utc::now(),
                 };
-                let n = diesel::update(users::table.find(id.as_uuid()))
-                    .set(&changes)
-                    .execute(c)
-                    .await?;
+                let n = diesel::update(users::table.find(id.as_uuid())).set(&changes).execute(c).await?;
                 if was_admin {
                     ensure_an_admin_is_left(c).await?;
                 }
@@ -344,20 +300,14 @@ impl UserRepo for PgUserRepo {
             .await
             .map_err(RepoError::from)?;
         drop(conn);
-        if found {
-            self.by_id(id).await
-        } else {
-            Ok(None)
-        }
+        if found { self.by_id(id).await } else { Ok(None) }
     }
 
     async fn delete(&self, id: UserId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         conn.transaction(async |c| {
             let was_admin = lock_admins_and_check_target(c, id.as_uuid()).await?;
-            let n = diesel::delete(users::table.find(id.as_uuid()))
-                .execute(c)
-                .await?;
+            let n = diesel::delete(users::table.find(id.as_uuid())).execute(c).await?;
             if was_admin {
                 ensure_an_admin_is_left(c).await?;
             }

@@ -3,8 +3,8 @@
 use chrono::{Duration, Utc};
 use gallery_domain::ports::{RoleRepo as _, SessionRepo as _, TokenHash, UserRepo as _};
 use gallery_domain::{
-    Email, NewRole, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, RepoError,
-    RoleName, RolePatch, SessionId, UserFilter, UserPatch, Username,
+    Email, NewRole, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, RepoError, RoleName, RolePatch,
+    SessionId, UserFilter, UserPatch, Username,
 };
 use gallery_postgres::{Db, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
 use gallery_testdb::TestDb;
@@ -48,24 +48,14 @@ async fn migrations_seed_the_builtin_roles_with_their_permissions() {
     let admin = roles.iter().find(|r| r.name.as_str() == "admin").unwrap();
     assert_eq!(admin.permissions, PermissionSet::all());
     assert!(admin.is_system && !admin.signup_allowed);
-    let subscriber = roles
-        .iter()
-        .find(|r| r.name.as_str() == "subscriber")
-        .unwrap();
-    assert_eq!(
-        subscriber.permissions.codes(),
-        ["images:read", "links:create"]
-    );
+    let subscriber = roles.iter().find(|r| r.name.as_str() == "subscriber").unwrap();
+    assert_eq!(subscriber.permissions.codes(), ["images:read", "links:create"]);
 }
 
 #[tokio::test]
 async fn a_new_user_gets_the_default_plan_and_their_role() {
     let r = repos().await;
-    let user = r
-        .users
-        .create(&new_user("alice", "beta_player"))
-        .await
-        .unwrap();
+    let user = r.users.create(&new_user("alice", "beta_player")).await.unwrap();
     assert_eq!(user.role.name.as_str(), "beta_player");
     assert!(user.role.permissions.contains(Permission::ImagesUpload));
     assert_eq!(user.plan_code(Utc::now()).as_str(), "basic");
@@ -75,15 +65,8 @@ async fn a_new_user_gets_the_default_plan_and_their_role() {
 #[tokio::test]
 async fn usernames_are_unique_ignoring_case() {
     let r = repos().await;
-    r.users
-        .create(&new_user("Alice", "subscriber"))
-        .await
-        .unwrap();
-    let err = r
-        .users
-        .create(&new_user("aLICE", "subscriber"))
-        .await
-        .unwrap_err();
+    r.users.create(&new_user("Alice", "subscriber")).await.unwrap();
+    let err = r.users.create(&new_user("aLICE", "subscriber")).await.unwrap_err();
     assert!(matches!(err, RepoError::Conflict("username")), "{err:?}");
     let (found, _) = r.users.credentials("ALICE").await.unwrap().unwrap();
     assert_eq!(found.username.as_str(), "Alice");
@@ -93,79 +76,31 @@ async fn usernames_are_unique_ignoring_case() {
 async fn listing_filters_pages_and_counts() {
     let r = repos().await;
     for i in 0..5 {
-        r.users
-            .create(&new_user(&format!("player{i}"), "beta_player"))
-            .await
-            .unwrap();
+        r.users.create(&new_user(&format!("player{i}"), "beta_player")).await.unwrap();
     }
-    r.users
-        .create(&new_user("viewer", "company_user"))
-        .await
-        .unwrap();
-    let players = UserFilter {
-        role: Some("beta_player".into()),
-        ..UserFilter::default()
-    };
-    let (page, total) = r
-        .users
-        .list(&players, PageRequest::parse(Some(2), Some(2)).unwrap())
-        .await
-        .unwrap();
+    r.users.create(&new_user("viewer", "company_user")).await.unwrap();
+    let players = UserFilter { role: Some("beta_player".into()), ..UserFilter::default() };
+    let (page, total) = r.users.list(&players, PageRequest::parse(Some(2), Some(2)).unwrap()).await.unwrap();
     assert_eq!(total, 5);
-    assert_eq!(
-        page.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
-        ["player2", "player3"]
-    );
-    let (past_end, total) = r
-        .users
-        .list(&players, PageRequest::parse(Some(9), Some(2)).unwrap())
-        .await
-        .unwrap();
+    assert_eq!(page.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["player2", "player3"]);
+    let (past_end, total) = r.users.list(&players, PageRequest::parse(Some(9), Some(2)).unwrap()).await.unwrap();
     assert!(past_end.is_empty());
     assert_eq!(total, 5);
-    let q = UserFilter {
-        q: Some("VIEW".into()),
-        ..UserFilter::default()
-    };
+    let q = UserFilter { q: Some("VIEW".into()), ..UserFilter::default() };
     assert_eq!(r.users.list(&q, PageRequest::default()).await.unwrap().1, 1);
-    let wildcard = UserFilter {
-        q: Some("%".into()),
-        ..UserFilter::default()
-    };
-    assert_eq!(
-        r.users
-            .list(&wildcard, PageRequest::default())
-            .await
-            .unwrap()
-            .1,
-        0
-    );
+    let wildcard = UserFilter { q: Some("%".into()), ..UserFilter::default() };
+    assert_eq!(r.users.list(&wildcard, PageRequest::default()).await.unwrap().1, 0);
 }
 
 #[tokio::test]
 async fn the_last_active_admin_cannot_be_disabled_demoted_or_deleted() {
     let r = repos().await;
     let admin = r.users.create(&new_user("root", "admin")).await.unwrap();
-    let disable = UserPatch {
-        is_active: Some(false),
-        ..UserPatch::default()
-    };
-    let demote = UserPatch {
-        role: Some(RoleName::parse("subscriber").unwrap()),
-        ..UserPatch::default()
-    };
-    assert!(matches!(
-        r.users.update(admin.id, &disable).await,
-        Err(RepoError::Conflict("last_admin"))
-    ));
-    assert!(matches!(
-        r.users.update(admin.id, &demote).await,
-        Err(RepoError::Conflict("last_admin"))
-    ));
-    assert!(matches!(
-        r.users.delete(admin.id).await,
-        Err(RepoError::Conflict("last_admin"))
-    ));
+    let disable = UserPatch { is_active: Some(false), ..UserPatch::default() };
+    let demote = UserPatch { role: Some(RoleName::parse("subscriber").unwrap()), ..UserPatch::default() };
+    assert!(matches!(r.users.update(admin.id, &disable).await, Err(RepoError::Conflict("last_admin"))));
+    assert!(matches!(r.users.update(admin.id, &demote).await, Err(RepoError::Conflict("last_admin"))));
+    assert!(matches!(r.users.delete(admin.id).await, Err(RepoError::Conflict("last_admin"))));
     // Nothing was half-applied.
     let still = r.users.by_id(admin.id).await.unwrap().unwrap();
     assert!(still.is_active && still.role.name.as_str() == "admin");
@@ -179,55 +114,26 @@ async fn concurrent_demotions_of_the_last_two_admins_leave_one() {
     let r = repos().await;
     let a = r.users.create(&new_user("admin_a", "admin")).await.unwrap();
     let b = r.users.create(&new_user("admin_b", "admin")).await.unwrap();
-    let demote = UserPatch {
-        role: Some(RoleName::parse("subscriber").unwrap()),
-        ..UserPatch::default()
-    };
+    let demote = UserPatch { role: Some(RoleName::parse("subscriber").unwrap()), ..UserPatch::default() };
     let (ra, rb) = tokio::join!(r.users.update(a.id, &demote), r.users.update(b.id, &demote));
-    assert_eq!(
-        [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(),
-        1,
-        "{ra:?} {rb:?}"
-    );
+    assert_eq!([ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(), 1, "{ra:?} {rb:?}");
 }
 
 #[tokio::test]
 async fn patching_a_user_changes_only_what_it_names() {
     let r = repos().await;
-    let u = r
-        .users
-        .create(&new_user("bob", "subscriber"))
-        .await
-        .unwrap();
-    let cleared = r
-        .users
-        .update(
-            u.id,
-            &UserPatch {
-                email: Some(None),
-                ..UserPatch::default()
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let u = r.users.create(&new_user("bob", "subscriber")).await.unwrap();
+    let cleared =
+        r.users.update(u.id, &UserPatch { email: Some(None), ..UserPatch::default() }).await.unwrap().unwrap();
     assert_eq!(cleared.email, None);
     assert_eq!(cleared.role.name.as_str(), "subscriber");
-    assert!(
-        r.users
-            .update(gallery_domain::UserId::generate(), &UserPatch::default())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(r.users.update(gallery_domain::UserId::generate(), &UserPatch::default()).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn custom_roles_round_trip_and_are_protected_while_held() {
     let r = repos().await;
-    let perms: PermissionSet = [Permission::ImagesRead, Permission::ImagesUpload]
-        .into_iter()
-        .collect();
+    let perms: PermissionSet = [Permission::ImagesRead, Permission::ImagesUpload].into_iter().collect();
     let role = r
         .roles
         .create(&NewRole {
@@ -263,19 +169,9 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
         .unwrap()
         .unwrap();
     assert!(patched.permissions.is_empty());
-    assert_eq!(
-        (patched.name.as_str(), patched.description.as_str()),
-        ("uploader", "none")
-    );
-    let holder = r
-        .users
-        .create(&new_user("carol", "uploader"))
-        .await
-        .unwrap();
-    assert!(matches!(
-        r.roles.delete(role.id).await,
-        Err(RepoError::InUse("role"))
-    ));
+    assert_eq!((patched.name.as_str(), patched.description.as_str()), ("uploader", "none"));
+    let holder = r.users.create(&new_user("carol", "uploader")).await.unwrap();
+    assert!(matches!(r.roles.delete(role.id).await, Err(RepoError::InUse("role"))));
     r.users.delete(holder.id).await.unwrap();
     assert!(r.roles.delete(role.id).await.unwrap());
     assert!(r.roles.by_id(role.id).await.unwrap().is_none());
@@ -284,11 +180,7 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
 #[tokio::test]
 async fn refresh_tokens_rotate_once_and_old_ones_are_recognised() {
     let r = repos().await;
-    let user = r
-        .users
-        .create(&new_user("dave", "subscriber"))
-        .await
-        .unwrap();
+    let user = r.users.create(&new_user("dave", "subscriber")).await.unwrap();
     let (t1, t2, t3) = (TokenHash([1; 32]), TokenHash([2; 32]), TokenHash([3; 32]));
     let expires = Utc::now() + Duration::days(1);
     let session = r.sessions.start(user.id, &t1, expires).await.unwrap();
@@ -297,76 +189,28 @@ async fn refresh_tokens_rotate_once_and_old_ones_are_recognised() {
     assert!(r.sessions.rotate(session, &t1, &t2, expires).await.unwrap());
     // The same old token cannot rotate twice.
     assert!(!r.sessions.rotate(session, &t1, &t3, expires).await.unwrap());
-    assert!(
-        !r.sessions
-            .by_refresh(&t1)
-            .await
-            .unwrap()
-            .unwrap()
-            .is_current
-    );
-    assert!(
-        r.sessions
-            .by_refresh(&t2)
-            .await
-            .unwrap()
-            .unwrap()
-            .is_current
-    );
+    assert!(!r.sessions.by_refresh(&t1).await.unwrap().unwrap().is_current);
+    assert!(r.sessions.by_refresh(&t2).await.unwrap().unwrap().is_current);
     assert!(r.sessions.by_refresh(&t3).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn a_revoked_session_has_no_holder() {
     let r = repos().await;
-    let user = r
-        .users
-        .create(&new_user("erin", "subscriber"))
-        .await
-        .unwrap();
+    let user = r.users.create(&new_user("erin", "subscriber")).await.unwrap();
     let expires = Utc::now() + Duration::days(1);
-    let s1 = r
-        .sessions
-        .start(user.id, &TokenHash([1; 32]), expires)
-        .await
-        .unwrap();
-    let s2 = r
-        .sessions
-        .start(user.id, &TokenHash([2; 32]), expires)
-        .await
-        .unwrap();
-    assert_eq!(
-        r.sessions.holder(s1, user.id).await.unwrap().unwrap().id,
-        user.id
-    );
+    let s1 = r.sessions.start(user.id, &TokenHash([1; 32]), expires).await.unwrap();
+    let s2 = r.sessions.start(user.id, &TokenHash([2; 32]), expires).await.unwrap();
+    assert_eq!(r.sessions.holder(s1, user.id).await.unwrap().unwrap().id, user.id);
     // Another user's id with this session finds nobody.
-    assert!(
-        r.sessions
-            .holder(s1, gallery_domain::UserId::generate())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        r.sessions
-            .holder(SessionId::generate(), user.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(r.sessions.holder(s1, gallery_domain::UserId::generate()).await.unwrap().is_none());
+    assert!(r.sessions.holder(SessionId::generate(), user.id).await.unwrap().is_none());
     r.sessions.revoke_all(user.id, Some(s2)).await.unwrap();
     assert!(r.sessions.holder(s1, user.id).await.unwrap().is_none());
     assert!(r.sessions.holder(s2, user.id).await.unwrap().is_some());
     r.sessions.revoke(s2).await.unwrap();
     assert!(r.sessions.holder(s2, user.id).await.unwrap().is_none());
-    assert!(
-        r.sessions
-            .by_refresh(&TokenHash([2; 32]))
-            .await
-            .unwrap()
-            .unwrap()
-            .is_revoked
-    );
+    assert!(r.sessions.by_refresh(&TokenHash([2; 32])).await.unwrap().unwrap().is_revoked);
 }
 
 #[tokio::test]
@@ -378,9 +222,6 @@ async fn an_unreachable_database_is_unavailable_not_a_hang() {
     };
     // Port 1 on loopback: nothing listens there.
     let db = Db::new("postgres://postgres@127.0.0.1:1/nowhere", &settings).unwrap();
-    let err = PgUserRepo::new(db)
-        .by_id(gallery_domain::UserId::generate())
-        .await
-        .unwrap_err();
+    let err = PgUserRepo::new(db).by_id(gallery_domain::UserId::generate()).await.unwrap_err();
     assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
 }

@@ -60,15 +60,12 @@ impl Services {
             wait_timeout: Duration::from_secs(settings.database.acquire_timeout_seconds),
             connect_timeout: Duration::from_secs(settings.database.connect_timeout_seconds),
         };
-        let db =
-            Db::new(settings.database.url.expose_secret(), &pool).map_err(anyhow::Error::msg)?;
+        let db = Db::new(settings.database.url.expose_secret(), &pool).map_err(anyhow::Error::msg)?;
         let users = Arc::new(PgUserRepo::new(db.clone()));
         let roles = Arc::new(PgRoleRepo::new(db.clone()));
         let sessions = Arc::new(PgSessionRepo::new(db.clone()));
         let hasher = Arc::new(
-            BcryptHasher::new(settings.auth.bcrypt_cost)
-                .map_err(anyhow::Error::msg)
-                .context("auth.bcrypt_cost")?,
+            BcryptHasher::new(settings.auth.bcrypt_cost).map_err(anyhow::Error::msg).context("auth.bcrypt_cost")?,
         );
         let tokens = Arc::new(JwtTokens::new(JwtConfig {
             secret: settings.auth.jwt_secret.expose_secret().as_bytes().to_vec(),
@@ -88,12 +85,7 @@ impl Services {
             Arc::new(SystemClock),
             signup_role,
         );
-        Ok(Self {
-            users: Users::new(users, roles.clone(), hasher),
-            roles: Roles::new(roles),
-            auth,
-            db,
-        })
+        Ok(Self { users: Users::new(users, roles.clone(), hasher), roles: Roles::new(roles), auth, db })
     }
 }
 
@@ -105,9 +97,7 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application")
-            .field("port", &self.port)
-            .finish_non_exhaustive()
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
     }
 }
 
@@ -120,18 +110,13 @@ impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let services = Services::build(settings)?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!("binding {}:{}", settings.server.host, settings.server.port)
-            })?;
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
         let port = listener.local_addr()?.port();
         let state = AppState {
             auth: services.auth,
             users: services.users,
             roles: services.roles,
-            readiness: vec![(
-                "database",
-                Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>,
-            )],
+            readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
         };
         let mut server = HttpServer::new(move || {
             App::new()
@@ -145,10 +130,7 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Self {
-            port,
-            server: server.run(),
-        })
+        Ok(Self { port, server: server.run() })
     }
 
     #[must_use]

@@ -11,11 +11,7 @@ use gallery_server::{Application, Settings, telemetry};
 use secrecy::ExposeSecret as _;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "gallery",
-    version,
-    about = "Gallery: a multi-user image gallery REST API"
-)]
+#[command(name = "gallery", version, about = "Gallery: a multi-user image gallery REST API")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -32,10 +28,15 @@ enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Print the OpenAPI document to standard output.
+    Openapi,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        return print_openapi();
+    }
     let settings = match Settings::load(&Settings::config_dir()) {
         Ok(s) => s,
         Err(e) => {
@@ -44,8 +45,7 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log);
-    let result =
-        actix_web::rt::System::new().block_on(run(cli.command.unwrap_or(Command::Serve), settings));
+    let result = actix_web::rt::System::new().block_on(run(cli.command.unwrap_or(Command::Serve), settings));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -78,6 +78,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { username } => create_admin(&settings, &username).await,
+        Command::Openapi => unreachable!("handled before the configuration is loaded"),
     }
 }
 
@@ -90,26 +91,15 @@ async fn create_admin(settings: &Settings, username: &str) -> anyhow::Result<()>
                 eprint!("Password for {}: ", username.as_str());
             }
             let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .context("reading the password from standard input")?;
+            std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
     let password = Password::parse(&raw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
     let services = Services::build(settings)?;
-    match services
-        .users
-        .provision_admin(username.clone(), password)
-        .await
-    {
+    match services.users.provision_admin(username.clone(), password).await {
         Ok(user) => {
-            eprintln!(
-                "gallery: created admin {} ({})",
-                user.username.as_str(),
-                user.id
-            );
+            eprintln!("gallery: created admin {} ({})", user.username.as_str(), user.id);
             Ok(())
         }
         Err(DomainError::UsernameTaken) => {
@@ -117,4 +107,19 @@ async fn create_admin(settings: &Settings, username: &str) -> anyhow::Result<()>
         }
         Err(e) => Err(anyhow::anyhow!("{e}")),
     }
+}
+
+/// Needs no configuration or database: the document is made from the code.
+fn print_openapi() -> ExitCode {
+    use std::io::Write as _;
+    use utoipa::OpenApi as _;
+    let Ok(json) = gallery_http::ApiDoc::openapi().to_pretty_json() else {
+        eprintln!("gallery: could not serialise the OpenAPI document");
+        return ExitCode::FAILURE;
+    };
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{json}").is_err() {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }

@@ -108,19 +108,12 @@ impl Settings {
         let mut builder = Config::builder()
             .add_source(File::from(default))
             .add_source(File::from(config_dir.join(format!("{environment}.toml"))).required(false))
-            .add_source(
-                Environment::with_prefix("GALLERY")
-                    .separator("__")
-                    .try_parsing(true),
-            )
+            .add_source(Environment::with_prefix("GALLERY").separator("__").try_parsing(true))
             .set_override("environment", environment)?;
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
         }
-        let settings: Self = builder
-            .build()?
-            .try_deserialize()
-            .context("reading the configuration")?;
+        let settings: Self = builder.build()?.try_deserialize().context("reading the configuration")?;
         settings.check()?;
         Ok(settings)
     }
@@ -158,7 +151,6 @@ impl Settings {
     /// The folder holding the configuration: `GALLERY_CONFIG_DIR`, else `./config`.
     #[must_use]
     pub fn config_dir() -> PathBuf {
-        std::env::var_os("GALLERY_CONFIG_DIR")
-            .map_or_else(|| PathBuf::from("config"), PathBuf::from)
+        std::env::var_os("GALLERY_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from)
     }
 }

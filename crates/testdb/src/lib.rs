@@ -31,9 +31,7 @@ fn admin_url() -> String {
 
 /// `url` with its database (the last path segment) replaced by `db`.
 fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
     match query {
         Some(q) => format!("{root}/{db}?{q}"),
@@ -42,9 +40,7 @@ fn with_database(url: &str, db: &str) -> String {
 }
 
 async fn admin_client(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("connect to the test cluster");
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("connect to the test cluster");
     tokio::spawn(connection);
     client
 }
@@ -63,11 +59,7 @@ impl TestDb {
             .await
             .expect("create a test database from the template");
         let url = with_database(&admin_url, &name);
-        Self {
-            admin_url,
-            name,
-            url,
-        }
+        Self { admin_url, name, url }
     }
 
     /// The URL of this test's database.
@@ -81,11 +73,7 @@ impl TestDb {
     /// # Panics
     /// When the SQL fails.
     pub async fn execute(&self, sql: &str) {
-        admin_client(&self.url)
-            .await
-            .batch_execute(sql)
-            .await
-            .expect("test SQL");
+        admin_client(&self.url).await.batch_execute(sql).await.expect("test SQL");
     }
 }
 
@@ -95,18 +83,13 @@ impl Drop for TestDb {
         // not the test's runtime is still alive. `WITH (FORCE)` ends lingering pool connections.
         let (url, name) = (self.admin_url.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async {
                 if let Ok((client, conn)) = tokio_postgres::connect(&url, NoTls).await {
                     tokio::spawn(conn);
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
+                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                 }
             });
         })
@@ -120,10 +103,7 @@ mod tests {
 
     #[test]
     fn swaps_only_the_database_name() {
-        assert_eq!(
-            with_database("postgres://u@h:5/postgres", "t_1"),
-            "postgres://u@h:5/t_1"
-        );
+        assert_eq!(with_database("postgres://u@h:5/postgres", "t_1"), "postgres://u@h:5/t_1");
         assert_eq!(
             with_database("postgres://u@h:5/postgres?sslmode=disable", "t_1"),
             "postgres://u@h:5/t_1?sslmode=disable"

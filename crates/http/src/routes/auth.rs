@@ -4,21 +4,24 @@ use actix_web::{HttpResponse, web};
 use gallery_domain::auth::{Auth, OwnChanges, Registration, TokenPair};
 use gallery_domain::{DomainError, Email, FieldErrors, Password, RoleName, Username};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::Endpoint;
-use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{UserView, double_option};
+use crate::{ApiError, Problem};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/auth/register").post(register).build())
-        .service(Endpoint::new("/auth/login").post(login).build())
-        .service(Endpoint::new("/auth/refresh").post(refresh).build())
-        .service(Endpoint::new("/auth/logout").post(logout).build())
-        .service(Endpoint::new("/users/me").get(me).patch(update_me).build());
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("/auth/register").post(register),
+        Endpoint::new("/auth/login").post(login),
+        Endpoint::new("/auth/refresh").post(refresh),
+        Endpoint::new("/auth/logout").post(logout),
+        Endpoint::new("/users/me").get(me).patch(update_me),
+    ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterBody {
     username: Option<String>,
     password: Option<String>,
@@ -28,11 +31,7 @@ pub struct RegisterBody {
 }
 
 /// A required field: present, or "is required".
-pub(crate) fn required<'a>(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<&'a str>,
-) -> Option<&'a str> {
+pub(crate) fn required<'a>(errors: &mut FieldErrors, field: &str, value: Option<&'a str>) -> Option<&'a str> {
     errors.check(field, value.ok_or_else(|| "is required".to_owned()))
 }
 
@@ -47,51 +46,39 @@ impl TryFrom<RegisterBody> for Registration {
             .and_then(|p| errors.check("password", Password::parse(p)));
         match (body.password.as_deref(), body.password_confirm.as_deref()) {
             (_, None) => errors.push("password_confirm", "is required"),
-            (Some(p), Some(c)) if p != c => {
-                errors.push("password_confirm", "does not match password")
-            }
+            (Some(p), Some(c)) if p != c => errors.push("password_confirm", "does not match password"),
             _ => {}
         }
-        let email = body
-            .email
-            .as_deref()
-            .and_then(|e| errors.check("email", Email::parse(e)));
+        let email = body.email.as_deref().and_then(|e| errors.check("email", Email::parse(e)));
         let role = body.role.as_deref().and_then(|r| {
-            errors.check(
-                "role",
-                RoleName::parse(r).map_err(|_| "is not a role open to sign-up".to_owned()),
-            )
+            errors.check("role", RoleName::parse(r).map_err(|_| "is not a role open to sign-up".to_owned()))
         });
         errors.finish()?;
         match (username, password) {
-            (Some(username), Some(password)) => Ok(Self {
-                username,
-                password,
-                email,
-                role,
-            }),
+            (Some(username), Some(password)) => Ok(Self { username, password, email, role }),
             _ => Err(DomainError::field("username", "is required")),
         }
     }
 }
 
-async fn register(
-    auth: web::Data<Auth>,
-    body: web::Json<RegisterBody>,
-) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, operation_id = "register", path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
+    responses((status = 201, description = "The new account", body = UserView),
+        (status = 409, description = "The username is taken, ignoring case (`username_taken`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule (`validation_failed`, with `errors`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn register(auth: web::Data<Auth>, body: web::Json<RegisterBody>) -> Result<HttpResponse, ApiError> {
     let registration = Registration::try_from(body.into_inner())?;
     let user = auth.register(registration).await?;
     Ok(HttpResponse::Created().json(UserView::new(&user, auth.now())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
     username: Option<String>,
     password: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct TokenView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
     access_token: String,
     refresh_token: String,
     token_type: &'static str,
@@ -112,29 +99,31 @@ impl TokenView {
     }
 }
 
-async fn login(
-    auth: web::Data<Auth>,
-    body: web::Json<LoginBody>,
-) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, operation_id = "login", path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
+    responses((status = 200, description = "Tokens and the user", body = TokenView),
+        (status = 401, description = "Unknown user or wrong password (`invalid_credentials`)", content_type = "application/problem+json", body = Problem),
+        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn login(auth: web::Data<Auth>, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let username = required(&mut errors, "username", body.username.as_deref());
     let password = required(&mut errors, "password", body.password.as_deref());
     errors.finish()?;
-    let (pair, user) = auth
-        .login(username.unwrap_or_default(), password.unwrap_or_default())
-        .await?;
+    let (pair, user) = auth.login(username.unwrap_or_default(), password.unwrap_or_default()).await?;
     Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::new(&user, auth.now())))))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshBody {
     refresh_token: Option<String>,
 }
 
-async fn refresh(
-    auth: web::Data<Auth>,
-    body: web::Json<RefreshBody>,
-) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, operation_id = "refresh_tokens", path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, description = "A new token pair; the presented refresh token is spent", body = TokenView),
+        (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family", content_type = "application/problem+json", body = Problem),
+        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "`refresh_token` is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn refresh(auth: web::Data<Auth>, body: web::Json<RefreshBody>) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let token = required(&mut errors, "refresh_token", body.refresh_token.as_deref());
     errors.finish()?;
@@ -142,12 +131,16 @@ async fn refresh(
     Ok(HttpResponse::Ok().json(TokenView::new(pair, None)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct LogoutBody {
     refresh_token: Option<String>,
 }
 
-async fn logout(
+#[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>, description = "Optionally another refresh token of the caller to revoke"),
+    security(("bearer" = [])),
+    responses((status = 204, description = "The session's access and refresh tokens stop working at once"),
+        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn logout(
     auth: web::Data<Auth>,
     Caller(actor): Caller,
     body: Option<web::Json<LogoutBody>>,
@@ -157,11 +150,14 @@ async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn me(auth: web::Data<Auth>, Caller(actor): Caller) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, operation_id = "get_me", path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The caller", body = UserView),
+        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn me(auth: web::Data<Auth>, Caller(actor): Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(UserView::new(&actor.user, auth.now())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateMeBody {
     #[serde(default, deserialize_with = "double_option")]
     email: Option<Option<String>>,
@@ -179,20 +175,17 @@ impl TryFrom<UpdateMeBody> for OwnChanges {
             Some(None) => Some(None),
             None => None,
         };
-        let new_password = body
-            .new_password
-            .as_deref()
-            .and_then(|p| errors.check("new_password", Password::parse(p)));
+        let new_password = body.new_password.as_deref().and_then(|p| errors.check("new_password", Password::parse(p)));
         errors.finish()?;
-        Ok(Self {
-            email,
-            current_password: body.current_password,
-            new_password,
-        })
+        Ok(Self { email, current_password: body.current_password, new_password })
     }
 }
 
-async fn update_me(
+#[utoipa::path(patch, operation_id = "update_me", path = "/api/v1/users/me", tag = "auth", request_body = UpdateMeBody, security(("bearer" = [])),
+    responses((status = 200, description = "The updated caller; a new password ends every other session", body = UserView),
+        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule, or `current_password` is missing or wrong (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn update_me(
     auth: web::Data<Auth>,
     Caller(actor): Caller,
     body: web::Json<UpdateMeBody>,

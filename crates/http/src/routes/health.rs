@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::Endpoint;
+use crate::Problem;
 
 /// One backing service `/health/ready` checks.
 #[async_trait]
@@ -16,18 +17,22 @@ pub trait ReadinessProbe: Send + Sync {
     async fn check(&self) -> Result<(), String>;
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/health/live").get(live).build())
-        .service(Endpoint::new("/health/ready").get(ready).build());
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![Endpoint::new("/health/live").get(live), Endpoint::new("/health/ready").get(ready)]
 }
 
-async fn live() -> HttpResponse {
+#[utoipa::path(get, operation_id = "health_live", path = "/health/live", tag = "operations",
+    responses((status = 200, description = "The process is up", content_type = "application/json")))]
+pub(crate) async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 type Probes = Vec<(&'static str, Arc<dyn ReadinessProbe>)>;
 
-async fn ready(probes: web::Data<Probes>) -> HttpResponse {
+#[utoipa::path(get, operation_id = "health_ready", path = "/health/ready", tag = "operations",
+    responses((status = 200, description = "Every backing service answers", content_type = "application/json"),
+        (status = 503, description = "A backing service is unreachable; `checks` names it", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn ready(probes: web::Data<Probes>) -> HttpResponse {
     let mut checks = serde_json::Map::new();
     let mut failing = Vec::new();
     for (name, probe) in probes.iter() {

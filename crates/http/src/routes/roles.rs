@@ -2,53 +2,45 @@
 
 use actix_web::{HttpResponse, web};
 use gallery_domain::roles::Roles;
-use gallery_domain::{
-    DomainError, FieldErrors, NewRole, PermissionSet, RoleId, RoleName, RolePatch, parse_text,
-};
+use gallery_domain::{DomainError, FieldErrors, NewRole, PermissionSet, RoleId, RoleName, RolePatch, parse_text};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Endpoint;
 use super::auth::required;
-use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PermissionView, RoleView};
+use crate::{ApiError, Problem};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/permissions").get(permissions).build())
-        .service(Endpoint::new("/roles").get(list).post(create).build())
-        .service(
-            Endpoint::new("/roles/{id}")
-                .get(get)
-                .patch(update)
-                .delete(delete)
-                .build(),
-        );
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("/permissions").get(permissions),
+        Endpoint::new("/roles").get(list).post(create),
+        Endpoint::new("/roles/{id}").get(get).patch(update).delete(delete),
+    ]
 }
 
 const DESCRIPTION_MAX: usize = 500;
 
-async fn permissions(roles: web::Data<Roles>, _caller: Caller) -> HttpResponse {
-    let views: Vec<PermissionView> = roles
-        .permissions()
-        .iter()
-        .copied()
-        .map(PermissionView::from)
-        .collect();
+#[utoipa::path(get, operation_id = "list_permissions", path = "/api/v1/permissions", tag = "roles", security(("bearer" = [])),
+    responses((status = 200, description = "Every permission code", body = Vec<PermissionView>)))]
+pub(crate) async fn permissions(roles: web::Data<Roles>, _caller: Caller) -> HttpResponse {
+    let views: Vec<PermissionView> = roles.permissions().iter().copied().map(PermissionView::from).collect();
     HttpResponse::Ok().json(views)
 }
 
-async fn list(roles: web::Data<Roles>, _caller: Caller) -> Result<HttpResponse, ApiError> {
-    let views: Vec<RoleView> = roles
-        .list()
-        .await?
-        .into_iter()
-        .map(RoleView::from)
-        .collect();
+#[utoipa::path(get, operation_id = "list_roles", path = "/api/v1/roles", tag = "roles", security(("bearer" = [])),
+    responses((status = 200, description = "Every role", body = Vec<RoleView>)))]
+pub(crate) async fn list(roles: web::Data<Roles>, _caller: Caller) -> Result<HttpResponse, ApiError> {
+    let views: Vec<RoleView> = roles.list().await?.into_iter().map(RoleView::from).collect();
     Ok(HttpResponse::Ok().json(views))
 }
 
-async fn get(
+#[utoipa::path(get, operation_id = "get_role", path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Role id")),
+    responses((status = 200, description = "The role", body = RoleView), (status = 404, description = "No such role (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn get(
     roles: web::Data<Roles>,
     _caller: Caller,
     id: web::Path<Uuid>,
@@ -56,7 +48,7 @@ async fn get(
     Ok(HttpResponse::Ok().json(RoleView::from(roles.get(RoleId::from_uuid(*id)).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleBody {
     name: Option<String>,
     description: Option<String>,
@@ -64,16 +56,8 @@ pub struct RoleBody {
     signup_allowed: Option<bool>,
 }
 
-fn parse_permissions(
-    errors: &mut FieldErrors,
-    codes: Option<&Vec<String>>,
-) -> Option<PermissionSet> {
-    codes.and_then(|codes| {
-        errors.check(
-            "permissions",
-            PermissionSet::parse(codes.iter().map(String::as_str)),
-        )
-    })
+fn parse_permissions(errors: &mut FieldErrors, codes: Option<&Vec<String>>) -> Option<PermissionSet> {
+    codes.and_then(|codes| errors.check("permissions", PermissionSet::parse(codes.iter().map(String::as_str))))
 }
 
 impl TryFrom<RoleBody> for NewRole {
@@ -81,25 +65,16 @@ impl TryFrom<RoleBody> for NewRole {
 
     fn try_from(body: RoleBody) -> Result<Self, DomainError> {
         let mut errors = FieldErrors::new();
-        let name = required(&mut errors, "name", body.name.as_deref())
-            .and_then(|n| errors.check("name", RoleName::parse(n)));
-        let description = errors.check(
-            "description",
-            parse_text(
-                body.description.as_deref().unwrap_or_default(),
-                DESCRIPTION_MAX,
-            ),
-        );
-        let permissions =
-            parse_permissions(&mut errors, body.permissions.as_ref()).unwrap_or_default();
+        let name =
+            required(&mut errors, "name", body.name.as_deref()).and_then(|n| errors.check("name", RoleName::parse(n)));
+        let description =
+            errors.check("description", parse_text(body.description.as_deref().unwrap_or_default(), DESCRIPTION_MAX));
+        let permissions = parse_permissions(&mut errors, body.permissions.as_ref()).unwrap_or_default();
         errors.finish()?;
         match (name, description) {
-            (Some(name), Some(description)) => Ok(Self {
-                name,
-                description,
-                permissions,
-                signup_allowed: body.signup_allowed.unwrap_or(false),
-            }),
+            (Some(name), Some(description)) => {
+                Ok(Self { name, description, permissions, signup_allowed: body.signup_allowed.unwrap_or(false) })
+            }
             _ => Err(DomainError::field("name", "is required")),
         }
     }
@@ -110,26 +85,21 @@ impl TryFrom<RoleBody> for RolePatch {
 
     fn try_from(body: RoleBody) -> Result<Self, DomainError> {
         let mut errors = FieldErrors::new();
-        let name = body
-            .name
-            .as_deref()
-            .and_then(|n| errors.check("name", RoleName::parse(n)));
-        let description = body
-            .description
-            .as_deref()
-            .and_then(|d| errors.check("description", parse_text(d, DESCRIPTION_MAX)));
+        let name = body.name.as_deref().and_then(|n| errors.check("name", RoleName::parse(n)));
+        let description =
+            body.description.as_deref().and_then(|d| errors.check("description", parse_text(d, DESCRIPTION_MAX)));
         let permissions = parse_permissions(&mut errors, body.permissions.as_ref());
         errors.finish()?;
-        Ok(Self {
-            name,
-            description,
-            permissions,
-            signup_allowed: body.signup_allowed,
-        })
+        Ok(Self { name, description, permissions, signup_allowed: body.signup_allowed })
     }
 }
 
-async fn create(
+#[utoipa::path(post, operation_id = "create_role", path = "/api/v1/roles", tag = "roles", request_body = RoleBody, security(("bearer" = [])),
+    responses((status = 201, description = "The new role", body = RoleView),
+        (status = 403, description = "Needs `roles:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The name is taken (`conflict`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule or a permission is unknown (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn create(
     roles: web::Data<Roles>,
     Caller(actor): Caller,
     body: web::Json<RoleBody>,
@@ -138,19 +108,30 @@ async fn create(
     Ok(HttpResponse::Created().json(RoleView::from(roles.create(&actor, role).await?)))
 }
 
-async fn update(
+#[utoipa::path(patch, operation_id = "update_role", path = "/api/v1/roles/{id}", tag = "roles", request_body = RoleBody, security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Role id")),
+    responses((status = 200, description = "The updated role", body = RoleView),
+        (status = 403, description = "Needs `roles:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such role (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "A built-in role (`system_role`) or a taken name (`conflict`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule or a permission is unknown (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn update(
     roles: web::Data<Roles>,
     Caller(actor): Caller,
     id: web::Path<Uuid>,
     body: web::Json<RoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = RolePatch::try_from(body.into_inner())?;
-    Ok(HttpResponse::Ok().json(RoleView::from(
-        roles.update(&actor, RoleId::from_uuid(*id), patch).await?,
-    )))
+    Ok(HttpResponse::Ok().json(RoleView::from(roles.update(&actor, RoleId::from_uuid(*id), patch).await?)))
 }
 
-async fn delete(
+#[utoipa::path(delete, operation_id = "delete_role", path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Role id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Needs `roles:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such role (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "A built-in role (`system_role`) or one users hold (`in_use`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn delete(
     roles: web::Data<Roles>,
     Caller(actor): Caller,
     id: web::Path<Uuid>,

@@ -3,45 +3,53 @@
 use actix_web::{HttpResponse, web};
 use gallery_domain::auth::Auth;
 use gallery_domain::users::{AccountChanges, AccountRequest, Users};
-use gallery_domain::{
-    DomainError, Email, FieldErrors, Password, RoleName, UserFilter, UserId, Username,
-};
+use gallery_domain::{DomainError, Email, FieldErrors, Password, RoleName, UserFilter, UserId, Username};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::Endpoint;
 use super::auth::required;
-use crate::ApiError;
 use crate::extract::Caller;
-use crate::views::{PageQuery, PageView, UserView, double_option};
+use crate::views::{PageView, UserView, double_option, parse_page};
+use crate::{ApiError, Problem};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/users").get(list).post(create).build())
-        .service(
-            Endpoint::new("/users/{id}")
-                .get(get)
-                .patch(update)
-                .delete(delete)
-                .build(),
-        );
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("/users").get(list).post(create),
+        Endpoint::new("/users/{id}").get(get).patch(update).delete(delete),
+    ]
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters and page of the user listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only users with this role name.
     role: Option<String>,
+    /// Matches username or e-mail, ignoring case.
     q: Option<String>,
+    /// `true` or `false`.
+    #[param(value_type = Option<bool>)]
     is_active: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    page: Option<String>,
+    /// Items per page, 1..=100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
 }
 
-async fn list(
+#[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "users", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "One page of users, by name", body = PageView<UserView>),
+        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn list(
     users: web::Data<Users>,
     auth: web::Data<Auth>,
     Caller(actor): Caller,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.page.parse()?;
+    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
     let is_active = match query.is_active.as_deref() {
         None => None,
         Some("true") => Some(true),
@@ -50,20 +58,17 @@ async fn list(
             return Err(DomainError::BadRequest("is_active must be true or false".into()).into());
         }
     };
-    let filter = UserFilter {
-        role: query.role.clone(),
-        q: query.q.clone().filter(|q| !q.is_empty()),
-        is_active,
-    };
+    let filter = UserFilter { role: query.role.clone(), q: query.q.clone().filter(|q| !q.is_empty()), is_active };
     let now = auth.now();
-    let listed = users
-        .list(&actor, filter, page)
-        .await?
-        .map(|u| UserView::new(&u, now));
+    let listed = users.list(&actor, filter, page).await?.map(|u| UserView::new(&u, now));
     Ok(HttpResponse::Ok().json(PageView::from(listed)))
 }
 
-async fn get(
+#[utoipa::path(get, operation_id = "get_user", path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = UserView),
+        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem), (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn get(
     users: web::Data<Users>,
     auth: web::Data<Auth>,
     Caller(actor): Caller,
@@ -73,7 +78,7 @@ async fn get(
     Ok(HttpResponse::Ok().json(UserView::new(&user, auth.now())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateBody {
     username: Option<String>,
     password: Option<String>,
@@ -90,30 +95,23 @@ impl TryFrom<CreateBody> for AccountRequest {
             .and_then(|u| errors.check("username", Username::parse(u)));
         let password = required(&mut errors, "password", body.password.as_deref())
             .and_then(|p| errors.check("password", Password::parse(p)));
-        let email = body
-            .email
-            .as_deref()
-            .and_then(|e| errors.check("email", Email::parse(e)));
-        let role = required(&mut errors, "role", body.role.as_deref()).and_then(|r| {
-            errors.check(
-                "role",
-                RoleName::parse(r).map_err(|_| "no such role".to_owned()),
-            )
-        });
+        let email = body.email.as_deref().and_then(|e| errors.check("email", Email::parse(e)));
+        let role = required(&mut errors, "role", body.role.as_deref())
+            .and_then(|r| errors.check("role", RoleName::parse(r).map_err(|_| "no such role".to_owned())));
         errors.finish()?;
         match (username, password, role) {
-            (Some(username), Some(password), Some(role)) => Ok(Self {
-                username,
-                password,
-                email,
-                role,
-            }),
+            (Some(username), Some(password), Some(role)) => Ok(Self { username, password, email, role }),
             _ => Err(DomainError::field("username", "is required")),
         }
     }
 }
 
-async fn create(
+#[utoipa::path(post, operation_id = "create_user", path = "/api/v1/users", tag = "users", request_body = CreateBody, security(("bearer" = [])),
+    responses((status = 201, description = "The new, active account", body = UserView),
+        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The username is taken, ignoring case (`username_taken`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn create(
     users: web::Data<Users>,
     auth: web::Data<Auth>,
     Caller(actor): Caller,
@@ -124,7 +122,7 @@ async fn create(
     Ok(HttpResponse::Created().json(UserView::new(&user, auth.now())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "double_option")]
     email: Option<Option<String>>,
@@ -142,22 +140,23 @@ impl TryFrom<UpdateBody> for AccountChanges {
             Some(None) => Some(None),
             None => None,
         };
-        let role = body.role.as_deref().and_then(|r| {
-            errors.check(
-                "role",
-                RoleName::parse(r).map_err(|_| "no such role".to_owned()),
-            )
-        });
+        let role = body
+            .role
+            .as_deref()
+            .and_then(|r| errors.check("role", RoleName::parse(r).map_err(|_| "no such role".to_owned())));
         errors.finish()?;
-        Ok(Self {
-            email,
-            role,
-            is_active: body.is_active,
-        })
+        Ok(Self { email, role, is_active: body.is_active })
     }
 }
 
-async fn update(
+#[utoipa::path(patch, operation_id = "update_user", path = "/api/v1/users/{id}", tag = "users", request_body = UpdateBody, security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "The updated user; role and status changes apply to their next request", body = UserView),
+        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "An admin disabling or demoting themself, or the last active admin (`conflict`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn update(
     users: web::Data<Users>,
     auth: web::Data<Auth>,
     Caller(actor): Caller,
@@ -165,19 +164,24 @@ async fn update(
     body: web::Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = AccountChanges::try_from(body.into_inner())?;
-    let user = users
-        .update(&actor, UserId::from_uuid(*id), changes)
-        .await?;
+    let user = users.update(&actor, UserId::from_uuid(*id), changes).await?;
     Ok(HttpResponse::Ok().json(UserView::new(&user, auth.now())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     #[allow(dead_code)] // Images arrive with issue #4; until then a user owns none.
     delete_images: Option<bool>,
 }
 
-async fn delete(
+#[utoipa::path(delete, operation_id = "delete_user", path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path, description = "User id"), DeleteQuery),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted, with their sessions"),
+        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "An admin deleting themself, or the last active admin (`conflict`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn delete(
     users: web::Data<Users>,
     Caller(actor): Caller,
     id: web::Path<Uuid>,

@@ -1,0 +1,147 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use super::Endpoint;
+use super::{auth, health, roles, users};
+use crate::error::{ErrorCode, FieldProblem, Problem};
+use crate::views::{PageView, PermissionView, RoleView, UserView};
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Gallery API",
+        description = "A multi-user image gallery. Errors are RFC 9457 `application/problem+json` with a \
+                       machine-readable `code`. Authenticate with `POST /api/v1/auth/login` and send the \
+                       access token as `Authorization: Bearer <token>`."
+    ),
+    paths(
+        health::live, health::ready, spec,
+        auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_me,
+        roles::permissions, roles::list, roles::get, roles::create, roles::update, roles::delete,
+        users::list, users::get, users::create, users::update, users::delete,
+    ),
+    components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>)),
+    modifiers(&CommonResponses),
+    tags(
+        (name = "auth", description = "Sign-up, login, tokens and the caller's account"),
+        (name = "roles", description = "Roles and permissions"),
+        (name = "users", description = "User administration (`users:manage`)"),
+        (name = "operations", description = "Health and the API description"),
+    )
+)]
+pub struct ApiDoc;
+
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![Endpoint::new("/openapi.json").get(spec)]
+}
+
+/// The OpenAPI document of this API.
+#[utoipa::path(get, operation_id = "get_openapi", path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub(crate) async fn spec() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// Adds the bearer scheme and the error answers every operation of a kind shares, so
+/// that each handler documents only what is its own.
+struct CommonResponses;
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+        .build()
+}
+
+fn add(op: &mut Operation, status: &str, description: &str) {
+    op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description).into());
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        for (path, item) in &mut doc.paths.paths {
+            let touches_store = path != "/health/live" && path != "/api/v1/openapi.json";
+            for op in
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+            {
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add(
+                        op,
+                        "401",
+                        "No token (`unauthenticated`), or an invalid, revoked (`invalid_token`) or expired (`token_expired`) one",
+                    );
+                }
+                if op.request_body.is_some() {
+                    add(op, "400", "Unparsable or wrong-typed JSON (`malformed_json`)");
+                    add(op, "413", "Body over 1 MiB (`payload_too_large`)");
+                    add(op, "415", "Not `application/json` (`unsupported_media_type`)");
+                }
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    add(op, "400", "A query parameter of the wrong type or out of range (`bad_request`)");
+                }
+                if touches_store {
+                    add(op, "503", "The database is unreachable (`unavailable`); retry shortly");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn the_spec_documents_exactly_the_routes_that_exist() {
+        let doc = ApiDoc::openapi();
+        let mut documented = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in [
+                ("get", &item.get),
+                ("post", &item.post),
+                ("put", &item.put),
+                ("patch", &item.patch),
+                ("delete", &item.delete),
+            ] {
+                if op.is_some() {
+                    documented.insert(format!("{method} {path}"));
+                }
+            }
+        }
+        let served: BTreeSet<String> = crate::route_table()
+            .into_iter()
+            .flat_map(|(path, methods)| methods.into_iter().map(move |m| format!("{m} {path}")))
+            .collect();
+        assert_eq!(
+            served.difference(&documented).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "served but undocumented"
+        );
+        assert_eq!(
+            documented.difference(&served).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "documented but not served"
+        );
+    }
+
+    #[test]
+    fn the_spec_is_openapi_3_1_with_the_bearer_scheme() {
+        let json = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(json["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert_eq!(json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        let codes = json["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap();
+        assert!(codes.iter().any(|c| c == "validation_failed"));
+    }
+}
