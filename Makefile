@@ -1,6 +1,7 @@
 # Gallery — the two commands a newcomer needs are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
 .PHONY: help run test lint fmt migrate up down bench build release clean-data
 
@@ -30,10 +31,11 @@ release: ## Release build of the `gallery` binary
 	cargo build --release -p gallery-server
 
 up: ## Run the app and PostgreSQL 16 with docker compose
-	docker compose -f docker/docker-compose.yml up --build -d
+	@[ -f docker/.env ] || { echo "GALLERY_JWT_SECRET=$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > docker/.env; echo "wrote docker/.env with a random JWT secret"; }
+	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env up --build -d
 
 down: ## Stop the docker compose stack
-	docker compose -f docker/docker-compose.yml down
+	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env down
 
 bench: ## Load benchmark: GET /users/me vs pgbench -S on the same cluster
 	@scripts/bench.sh

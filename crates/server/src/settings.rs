@@ -1,6 +1,7 @@
 //! Typed configuration: `config/default.toml` < `config/$GALLERY_ENV.toml` < environment
 //! `GALLERY__SECTION__KEY` < `DATABASE_URL`. Checked once at startup; a bad value names its key.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -98,6 +99,14 @@ impl Settings {
     /// # Errors
     /// As [`Settings::load`].
     pub fn load_for(config_dir: &Path, environment: &str) -> anyhow::Result<Self> {
+        Self::load_with_env(config_dir, environment, std::env::vars().collect())
+    }
+
+    /// Like [`Settings::load_for`] with the environment variables given, not the process's.
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_with_env(config_dir: &Path, environment: &str, env: HashMap<String, String>) -> anyhow::Result<Self> {
         let default = config_dir.join("default.toml");
         if !default.is_file() {
             bail!(
@@ -108,10 +117,10 @@ impl Settings {
         let mut builder = Config::builder()
             .add_source(File::from(default))
             .add_source(File::from(config_dir.join(format!("{environment}.toml"))).required(false))
-            .add_source(Environment::with_prefix("GALLERY").separator("__").try_parsing(true))
+            .add_source(Environment::with_prefix("GALLERY").separator("__").try_parsing(true).source(Some(env.clone())))
             .set_override("environment", environment)?;
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            builder = builder.set_override("database.url", url)?;
+        if let Some(url) = env.get("DATABASE_URL") {
+            builder = builder.set_override("database.url", url.as_str())?;
         }
         let settings: Self = builder.build()?.try_deserialize().context("reading the configuration")?;
         settings.check()?;
@@ -152,5 +161,66 @@ impl Settings {
     #[must_use]
     pub fn config_dir() -> PathBuf {
         std::env::var_os("GALLERY_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let s = Settings::load_with_env(&dir(), "development", env(&[])).unwrap();
+        assert_eq!((s.server.port, s.auth.bcrypt_cost, s.environment.as_str()), (8080, 10, "development"));
+        let t = Settings::load_with_env(&dir(), "test", env(&[])).unwrap();
+        assert_eq!((t.server.port, t.auth.bcrypt_cost), (0, 4));
+    }
+
+    #[test]
+    fn double_underscore_environment_variables_land() {
+        let s = Settings::load_with_env(
+            &dir(),
+            "development",
+            env(&[("GALLERY__SERVER__PORT", "9191"), ("GALLERY__RATE_LIMIT__ENABLED", "false"), ("GALLERY__IMAGES__MAX_PIXELS", "1000")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9191);
+        assert!(!s.rate_limit.enabled);
+        assert_eq!(s.images.max_pixels, 1000);
+    }
+
+    #[test]
+    fn a_single_underscore_prefix_is_not_ours() {
+        let s = Settings::load_with_env(&dir(), "development", env(&[("GALLERY_SERVER__PORT", "9191")])).unwrap();
+        assert_eq!(s.server.port, 8080);
+    }
+
+    #[test]
+    fn database_url_overrides_the_file() {
+        let s = Settings::load_with_env(&dir(), "development", env(&[("DATABASE_URL", "postgres://x@h/db")])).unwrap();
+        assert_eq!(s.database.url.expose_secret(), "postgres://x@h/db");
+    }
+
+    #[test]
+    fn production_refuses_the_default_or_a_short_secret() {
+        let err = Settings::load_with_env(&dir(), "production", env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("auth.jwt_secret"), "{err:#}");
+        assert!(Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", "too-short")])).is_err());
+        let ok = Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", &"k".repeat(32))])).unwrap();
+        assert_eq!(ok.log.format, "json");
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_names_its_key() {
+        let err = Settings::load_with_env(&dir(), "development", env(&[("GALLERY__SERVER__PORT", "eighty")])).unwrap_err();
+        assert!(format!("{err:#}").contains("port"), "{err:#}");
     }
 }
