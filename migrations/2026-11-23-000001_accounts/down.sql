@@ -1,3 +1,5 @@
+DROP VIEW user_accounts;
+DROP VIEW role_details;
 DROP TABLE refresh_tokens;
 DROP TABLE refresh_families;
 DROP TABLE subscription_changes;

@@ -3,7 +3,7 @@ use std::time::Duration;
 use deadpool::Runtime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use gallery_domain::RepoError;
 
@@ -45,7 +45,12 @@ impl Db {
     /// # Errors
     /// When the pool cannot be built (a bad size).
     pub fn new(url: &str, settings: &PoolSettings) -> Result<Self, String> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        // `Fast` recycling: a pooled connection is checked for a broken transaction or a
+        // closed socket, not pinged with `SELECT 1` on every checkout (a round trip per
+        // request). A connection the server closed is noticed and replaced.
+        let mut config = ManagerConfig::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.wait_timeout))

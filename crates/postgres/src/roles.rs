@@ -1,42 +1,25 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use gallery_domain::ports::RoleRepo;
 use gallery_domain::{NewRole, PermissionSet, RepoError, Role, RoleId, RoleName, RolePatch};
 use uuid::Uuid;
 
 use crate::db::{Db, TxError, repo_error};
-use crate::schema::{role_permissions, roles};
+use crate::schema::{role_details, role_permissions, roles};
 
-/// Role columns under the names [`RoleRow`] reads, for any query joining `roles r`.
-macro_rules! role_columns {
-    () => {
-        "r.id AS role_id, r.name AS role_name, r.description AS role_description, \
-         r.is_system AS role_is_system, r.signup_allowed AS role_signup_allowed, \
-         r.created_at AS role_created_at, \
-         ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role_id = r.id) AS role_permissions"
-    };
-}
-pub(crate) use role_columns;
-
-#[derive(Debug, QueryableByName)]
+/// A row of the `role_details` view: a role with its permissions.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = role_details, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct RoleRow {
-    #[diesel(sql_type = SqlUuid)]
-    role_id: Uuid,
-    #[diesel(sql_type = Text)]
-    role_name: String,
-    #[diesel(sql_type = Text)]
-    role_description: String,
-    #[diesel(sql_type = Bool)]
-    role_is_system: bool,
-    #[diesel(sql_type = Bool)]
-    role_signup_allowed: bool,
-    #[diesel(sql_type = Timestamptz)]
-    role_created_at: DateTime<Utc>,
-    #[diesel(sql_type = Array<Text>)]
-    role_permissions: Vec<String>,
+    pub(crate) role_id: Uuid,
+    pub(crate) role_name: String,
+    pub(crate) role_description: String,
+    pub(crate) role_is_system: bool,
+    pub(crate) role_signup_allowed: bool,
+    pub(crate) role_created_at: DateTime<Utc>,
+    pub(crate) role_permissions: Vec<String>,
 }
 
 impl TryFrom<RoleRow> for Role {
@@ -54,12 +37,6 @@ impl TryFrom<RoleRow> for Role {
             created_at: row.role_created_at,
         })
     }
-}
-
-macro_rules! select_roles {
-    ($($tail:literal)?) => {
-        concat!("SELECT ", role_columns!(), " FROM roles r" $(, " ", $tail)?)
-    };
 }
 
 fn to_role(row: Option<RoleRow>) -> Result<Option<Role>, RepoError> {
@@ -98,7 +75,9 @@ async fn replace_permissions(
 impl RoleRepo for PgRoleRepo {
     async fn list(&self) -> Result<Vec<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let rows: Vec<RoleRow> = diesel::sql_query(select_roles!("ORDER BY r.is_system DESC, r.name"))
+        let rows: Vec<RoleRow> = role_details::table
+            .select(RoleRow::as_select())
+            .order((role_details::role_is_system.desc(), role_details::role_name))
             .load(&mut conn)
             .await
             .map_err(repo_error)?;
@@ -107,14 +86,14 @@ impl RoleRepo for PgRoleRepo {
 
     async fn by_id(&self, id: RoleId) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query = diesel::sql_query(select_roles!("WHERE r.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
-        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+        let query = role_details::table.find(id.as_uuid()).select(RoleRow::as_select());
+        to_role(query.first(&mut conn).await.optional().map_err(repo_error)?)
     }
 
     async fn by_name(&self, name: &RoleName) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query = diesel::sql_query(select_roles!("WHERE r.name = $1")).bind::<Text, _>(name.as_str());
-        to_role(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+        let query = role_details::table.filter(role_details::role_name.eq(name.as_str())).select(RoleRow::as_select());
+        to_role(query.first(&mut conn).await.optional().map_err(repo_error)?)
     }
 
     async fn create(&self, role: &NewRole) -> Result<Role, RepoError> {

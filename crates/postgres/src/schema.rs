@@ -52,4 +52,48 @@ diesel::table! {
 
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(users -> roles (role_id));
-diesel::allow_tables_to_appear_in_same_query!(roles, role_permissions, users, refresh_families, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    roles,
+    role_permissions,
+    users,
+    refresh_families,
+    refresh_tokens,
+    role_details,
+    user_accounts
+);
+
+// Views (see the migration): the read side of users and roles.
+
+diesel::table! {
+    role_details (role_id) {
+        role_id -> Uuid,
+        role_name -> Text,
+        role_description -> Text,
+        role_is_system -> Bool,
+        role_signup_allowed -> Bool,
+        role_created_at -> Timestamptz,
+        role_permissions -> Array<Text>,
+    }
+}
+
+diesel::table! {
+    user_accounts (id) {
+        id -> Uuid,
+        username -> Text,
+        email -> Nullable<Text>,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        password_hash -> Text,
+        role_id -> Uuid,
+        role_name -> Text,
+        role_description -> Text,
+        role_is_system -> Bool,
+        role_signup_allowed -> Bool,
+        role_created_at -> Timestamptz,
+        role_permissions -> Array<Text>,
+        sub_plan -> Nullable<Text>,
+        sub_status -> Nullable<Text>,
+        sub_period_end -> Nullable<Timestamptz>,
+        default_plan -> Nullable<Text>,
+    }
+}

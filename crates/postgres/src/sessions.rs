@@ -8,9 +8,8 @@ use gallery_domain::{RepoError, SessionId, User, UserId};
 use uuid::Uuid;
 
 use crate::db::{Db, TxError, repo_error};
-use crate::roles::role_columns;
-use crate::schema::{refresh_families, refresh_tokens};
-use crate::users::{UserRow, select_users, to_user};
+use crate::schema::{refresh_families, refresh_tokens, user_accounts};
+use crate::users::{UserRow, to_user};
 
 /// [`SessionRepo`] on PostgreSQL: one `refresh_families` row per login, and every refresh
 /// token it ever issued in `refresh_tokens`, by hash.
@@ -155,16 +154,18 @@ impl SessionRepo for PgSessionRepo {
 
     async fn holder(&self, session: SessionId, user: UserId) -> Result<Option<User>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let row: Option<UserRow> = diesel::sql_query(select_users!(
-            "JOIN refresh_families f ON f.id = $1 AND f.user_id = u.id AND f.revoked_at IS NULL",
-            "WHERE u.id = $2"
-        ))
-        .bind::<SqlUuid, _>(session.as_uuid())
-        .bind::<SqlUuid, _>(user.as_uuid())
-        .get_result(&mut conn)
-        .await
-        .optional()
-        .map_err(repo_error)?;
+        let live_session = refresh_families::table
+            .filter(refresh_families::id.eq(session.as_uuid()))
+            .filter(refresh_families::user_id.eq(user.as_uuid()))
+            .filter(refresh_families::revoked_at.is_null());
+        let row: Option<UserRow> = user_accounts::table
+            .find(user.as_uuid())
+            .filter(diesel::dsl::exists(live_session))
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
         to_user(row)
     }
 }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::UserRepo;
 use gallery_domain::{
@@ -11,47 +11,29 @@ use gallery_domain::{
 use uuid::Uuid;
 
 use crate::db::{Db, TxError, repo_error};
-use crate::roles::{RoleRow, role_columns};
-use crate::schema::{roles, users};
+use crate::roles::RoleRow;
+use crate::schema::{roles, user_accounts, users};
 
-/// Everything a [`User`] is made of, in one round trip: the account, its role with its
-/// permissions, its subscription and the default plan.
-macro_rules! select_users {
-    ($($tail:literal),*) => {
-        concat!(
-            "SELECT u.id, u.username, u.email, u.is_active, u.created_at, ",
-            role_columns!(), ", ",
-            "sp.code AS sub_plan, s.status AS sub_status, s.current_period_end AS sub_period_end, ",
-            "(SELECT dp.code FROM plans dp WHERE dp.is_default) AS default_plan ",
-            "FROM users u JOIN roles r ON r.id = u.role_id ",
-            "LEFT JOIN subscriptions s ON s.user_id = u.id LEFT JOIN plans sp ON sp.id = s.plan_id"
-            $(, " ", $tail)*
-        )
-    };
-}
-pub(crate) use select_users;
-
-#[derive(Debug, QueryableByName)]
+/// A row of the `user_accounts` view: a user with their role, permissions, subscription
+/// and the default plan, in one indexed lookup.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = user_accounts, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct UserRow {
-    #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    #[diesel(sql_type = Text)]
     username: String,
-    #[diesel(sql_type = Nullable<Text>)]
     email: Option<String>,
-    #[diesel(sql_type = Bool)]
     is_active: bool,
-    #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
-    #[diesel(embed)]
-    role: RoleRow,
-    #[diesel(sql_type = Nullable<Text>)]
+    role_id: Uuid,
+    role_name: String,
+    role_description: String,
+    role_is_system: bool,
+    role_signup_allowed: bool,
+    role_created_at: DateTime<Utc>,
+    role_permissions: Vec<String>,
     sub_plan: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     sub_status: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     sub_period_end: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Text>)]
     default_plan: Option<String>,
 }
 
@@ -67,11 +49,20 @@ impl TryFrom<UserRow> for User {
             }),
             _ => None,
         };
+        let role = RoleRow {
+            role_id: row.role_id,
+            role_name: row.role_name,
+            role_description: row.role_description,
+            role_is_system: row.role_is_system,
+            role_signup_allowed: row.role_signup_allowed,
+            role_created_at: row.role_created_at,
+            role_permissions: row.role_permissions,
+        };
         Ok(Self {
             id: UserId::from_uuid(row.id),
             username: Username::from_trusted(row.username),
             email: row.email.map(Email::from_trusted),
-            role: Role::try_from(row.role)?,
+            role: Role::try_from(role)?,
             is_active: row.is_active,
             created_at: row.created_at,
             subscription,
@@ -86,20 +77,23 @@ pub(crate) fn to_user(row: Option<UserRow>) -> Result<Option<User>, RepoError> {
     row.map(User::try_from).transpose()
 }
 
-#[derive(Debug, QueryableByName)]
-struct ListedUser {
-    #[diesel(embed)]
-    user: UserRow,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
-}
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
-#[derive(Debug, QueryableByName)]
-struct CredentialRow {
-    #[diesel(embed)]
-    user: UserRow,
-    #[diesel(sql_type = Text)]
-    password_hash: String,
+type Filtered<'a> = user_accounts::BoxedQuery<'a, diesel::pg::Pg>;
+
+/// The users `filter` selects, as a query to page or count.
+fn filtered<'a>(filter: &'a UserFilter, pattern: Option<&'a str>) -> Filtered<'a> {
+    let mut query = user_accounts::table.into_boxed();
+    if let Some(role) = &filter.role {
+        query = query.filter(user_accounts::role_name.eq(role));
+    }
+    if let Some(p) = pattern {
+        query = query.filter(user_accounts::username.ilike(p).or(user_accounts::email.ilike(p)));
+    }
+    if let Some(active) = filter.is_active {
+        query = query.filter(user_accounts::is_active.eq(active));
+    }
+    query
 }
 
 /// [`UserRepo`] on PostgreSQL.
@@ -168,30 +162,27 @@ impl UserRepo for PgUserRepo {
         if inserted == 0 {
             return Err(RepoError::Other(format!("role {} does not exist", user.role.as_str())));
         }
-        let row: UserRow = diesel::sql_query(select_users!("WHERE u.id = $1"))
-            .bind::<SqlUuid, _>(id)
-            .get_result(&mut conn)
-            .await
-            .map_err(repo_error)?;
+        let row: UserRow =
+            user_accounts::table.find(id).select(UserRow::as_select()).first(&mut conn).await.map_err(repo_error)?;
         User::try_from(row)
     }
 
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query = diesel::sql_query(select_users!("WHERE u.id = $1")).bind::<SqlUuid, _>(id.as_uuid());
-        to_user(query.get_result(&mut conn).await.optional().map_err(repo_error)?)
+        let query = user_accounts::table.find(id.as_uuid()).select(UserRow::as_select());
+        to_user(query.first(&mut conn).await.optional().map_err(repo_error)?)
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query = diesel::sql_query(concat!(
-            "SELECT x.*, uu.password_hash FROM (",
-            select_users!("WHERE lower(u.username) = lower($1)"),
-            ") x JOIN users uu ON uu.id = x.id"
-        ))
-        .bind::<Text, _>(username);
-        let row: Option<CredentialRow> = query.get_result(&mut conn).await.optional().map_err(repo_error)?;
-        row.map(|r| Ok((User::try_from(r.user)?, PasswordHash::new(r.password_hash)))).transpose()
+        let row: Option<(UserRow, String)> = user_accounts::table
+            .filter(lower(user_accounts::username).eq(lower(username)))
+            .select((UserRow::as_select(), user_accounts::password_hash))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(|(user, hash)| Ok((User::try_from(user)?, PasswordHash::new(hash)))).transpose()
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<PasswordHash>, RepoError> {
@@ -208,50 +199,17 @@ impl UserRepo for PgUserRepo {
 
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<(Vec<User>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
-        let q = filter.q.as_deref().map(contains_pattern);
-        let rows: Vec<ListedUser> = diesel::sql_query(concat!(
-            "SELECT x.*, count(*) OVER () AS total FROM (",
-            select_users!(
-                "WHERE ($1::text IS NULL OR r.name = $1)",
-                "AND ($2::text IS NULL OR u.username ILIKE $2 OR u.email ILIKE $2)",
-                "AND ($3::boolean IS NULL OR u.is_active = $3)"
-            ),
-            ") x ORDER BY lower(x.username) LIMIT $4 OFFSET $5"
-        ))
-        .bind::<Nullable<Text>, _>(filter.role.as_deref())
-        .bind::<Nullable<Text>, _>(q.as_deref())
-        .bind::<Nullable<Bool>, _>(filter.is_active)
-        .bind::<BigInt, _>(page.limit())
-        .bind::<BigInt, _>(page.offset())
-        .load(&mut conn)
-        .await
-        .map_err(repo_error)?;
-        let total = match <[ListedUser]>::first(&rows) {
-            Some(first) => first.total,
-            // Past the last page the window count has no row to ride on: count apart.
-            None if page.offset() > 0 => {
-                #[derive(QueryableByName)]
-                struct Total {
-                    #[diesel(sql_type = BigInt)]
-                    total: i64,
-                }
-                let t: Total = diesel::sql_query(
-                    "SELECT count(*) AS total FROM users u JOIN roles r ON r.id = u.role_id \
-                     WHERE ($1::text IS NULL OR r.name = $1) \
-                     AND ($2::text IS NULL OR u.username ILIKE $2 OR u.email ILIKE $2) \
-                     AND ($3::boolean IS NULL OR u.is_active = $3)",
-                )
-                .bind::<Nullable<Text>, _>(filter.role.as_deref())
-                .bind::<Nullable<Text>, _>(q.as_deref())
-                .bind::<Nullable<Bool>, _>(filter.is_active)
-                .get_result(&mut conn)
-                .await
-                .map_err(repo_error)?;
-                t.total
-            }
-            None => 0,
-        };
-        let users = rows.into_iter().map(|r| User::try_from(r.user)).collect::<Result<_, _>>()?;
+        let pattern = filter.q.as_deref().map(contains_pattern);
+        let total: i64 = filtered(filter, pattern.as_deref()).count().get_result(&mut conn).await.map_err(repo_error)?;
+        let rows: Vec<UserRow> = filtered(filter, pattern.as_deref())
+            .select(UserRow::as_select())
+            .order((lower(user_accounts::username), user_accounts::id))
+            .limit(page.limit())
+            .offset(page.offset())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        let users = rows.into_iter().map(User::try_from).collect::<Result<_, _>>()?;
         Ok((users, u64::try_from(total).unwrap_or(0)))
     }
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make bench`: requests per second of GET /api/v1/users/me (release build, wrk, 32
+# connections) next to `pgbench -S -c 32` on the same throwaway cluster, in one run, and
+# the ratio between them. The endpoint does one indexed lookup, so the database is its
+# ceiling; the target is a ratio of at least 0.5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/pg.sh
+
+DURATION=${BENCH_SECONDS:-15}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+
+pg_ensure_installed
+command -v wrk >/dev/null 2>&1 || {
+  echo "installing wrk..." >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y -qq wrk >/dev/null
+}
+
+cargo build --release --quiet -p gallery-server
+dir=$(mktemp -d /tmp/gallery-bench-pg.XXXXXX)
+chmod 755 "$dir"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; pg_stop "$dir"; rm -rf "$dir"; }
+trap cleanup EXIT INT TERM
+
+pgport=$(free_port)
+pg_start "$dir" "$pgport" -c max_connections=200
+psql=("$(pg_bin)/psql" -q -h 127.0.0.1 -p "$pgport" -U postgres)
+"${psql[@]}" -d postgres -c "CREATE DATABASE gallery" -c "CREATE DATABASE pgbench"
+
+export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
+export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-16}
+./target/release/gallery migrate
+GALLERY_ADMIN_PASSWORD=bench-password-1 ./target/release/gallery create-admin --username bench 2>/dev/null
+
+port=$(free_port)
+GALLERY__SERVER__PORT=$port ./target/release/gallery serve 2>"$dir/server.log" &
+server_pid=$!
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"bench","password":"bench-password-1"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+echo "== pgbench -S -c $CONNECTIONS -j 2 -T $DURATION (reference)"
+"$(pg_bin)/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$pgport" -U postgres pgbench >/dev/null 2>&1
+pg_tps=$("$(pg_bin)/pgbench" -S -c "$CONNECTIONS" -j 2 -T "$DURATION" -h 127.0.0.1 -p "$pgport" -U postgres pgbench 2>/dev/null \
+  | awk '/^tps/ {print $3; exit}')
+echo "pgbench tps: $pg_tps"
+
+echo "== wrk -t2 -c$CONNECTIONS -d${DURATION}s GET /api/v1/users/me"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" \
+  "http://127.0.0.1:$port/api/v1/users/me" | tee "$dir/wrk.txt"
+rps=$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")
+non2xx=$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.txt")
+[ -z "$non2xx" ] || echo "WARNING: $non2xx non-2xx responses"
+
+python3 - "$rps" "$pg_tps" <<'PY'
+import sys
+rps, tps = float(sys.argv[1]), float(sys.argv[2])
+ratio = rps / tps
+print(f"\nGET /users/me: {rps:.0f} req/s; pgbench -S: {tps:.0f} tps; ratio {ratio:.2f} (target >= 0.50): {'MET' if ratio >= 0.5 else 'NOT MET'}")
+PY
