@@ -1,4 +1,4 @@
-DROP VIEW user_accounts;
+DROP VIEW user_core;
 DROP VIEW role_details;
 DROP TABLE refresh_tokens;
 DROP TABLE refresh_families;
@@ -8,3 +8,5 @@ DROP TABLE users;
 DROP TABLE plans;
 DROP TABLE role_permissions;
 DROP TABLE roles;
+DROP TABLE catalog_version;
+DROP FUNCTION bump_catalog_version();

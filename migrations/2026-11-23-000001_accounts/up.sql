@@ -104,18 +104,38 @@ SELECT r.id AS role_id, r.name AS role_name, r.description AS role_description,
              WHERE rp.role_id = r.id ORDER BY rp.permission) AS role_permissions
 FROM roles r;
 
--- A user with their role, permissions, subscription and the default plan: one indexed
--- lookup per authenticated request, read through one cached prepared statement.
-CREATE VIEW user_accounts AS
-SELECT u.id, u.username, u.email, u.is_active, u.created_at, u.password_hash,
-       rd.role_id, rd.role_name, rd.role_description, rd.role_is_system,
-       rd.role_signup_allowed, rd.role_created_at, rd.role_permissions,
-       sp.code AS sub_plan, s.status AS sub_status, s.current_period_end AS sub_period_end,
-       (SELECT dp.code FROM plans dp WHERE dp.is_default) AS default_plan
+-- Roles, their permissions and plans change rarely and are read on every request, so
+-- the server caches them. Every write to them bumps this version (statement triggers);
+-- reads of users return it in the same statement, and a server that sees a newer version
+-- than its cache reloads before answering. No stale permission outlives the write.
+CREATE TABLE catalog_version (
+    id      boolean PRIMARY KEY DEFAULT true CHECK (id),
+    version bigint  NOT NULL
+);
+INSERT INTO catalog_version (id, version) VALUES (true, 1);
+
+CREATE FUNCTION bump_catalog_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE catalog_version SET version = version + 1;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER roles_bump_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON roles
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
+CREATE TRIGGER role_permissions_bump_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON role_permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
+CREATE TRIGGER plans_bump_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON plans
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
+
+-- A user as every read wants them: the account, its role id, its subscription, and the
+-- catalog version to check the cached roles and plans against. Three index probes.
+CREATE VIEW user_core AS
+SELECT u.id, u.username, u.email, u.is_active, u.created_at, u.password_hash, u.role_id,
+       s.plan_id AS sub_plan_id, s.status AS sub_status, s.current_period_end AS sub_period_end,
+       (SELECT cv.version FROM catalog_version cv) AS catalog_version
 FROM users u
-JOIN role_details rd ON rd.role_id = u.role_id
-LEFT JOIN subscriptions s ON s.user_id = u.id
-LEFT JOIN plans sp ON sp.id = s.plan_id;
+LEFT JOIN subscriptions s ON s.user_id = u.id;
 
 -- Built-in roles.
 INSERT INTO roles (name, description, is_system, signup_allowed) VALUES

@@ -1,11 +1,14 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::Runtime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use gallery_domain::RepoError;
+
+use crate::catalog::Catalog;
 
 /// Pool sizing and the timeouts that turn a dead database into a quick 503, not a hang.
 #[derive(Debug, Clone)]
@@ -27,6 +30,7 @@ impl Default for PoolSettings {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
+    pub(crate) catalog: Arc<Catalog>,
 }
 
 impl std::fmt::Debug for Db {
@@ -59,7 +63,7 @@ impl Db {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| format!("building the database pool: {e}"))?;
-        Ok(Self { pool })
+        Ok(Self { pool, catalog: Arc::default() })
     }
 
     pub(crate) async fn conn(&self) -> Result<Conn, RepoError> {

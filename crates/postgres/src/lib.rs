@@ -5,6 +5,7 @@
 //! connection failures `Unavailable` (503 upstream). [`migrate`] applies the embedded
 //! migrations.
 
+mod catalog;
 mod db;
 mod migrate;
 mod roles;

@@ -59,7 +59,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_families,
     refresh_tokens,
     role_details,
-    user_accounts
+    user_core,
+    catalog_version,
+    plans
 );
 
 // Views (see the migration): the read side of users and roles.
@@ -77,7 +79,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    user_accounts (id) {
+    user_core (id) {
         id -> Uuid,
         username -> Text,
         email -> Nullable<Text>,
@@ -85,15 +87,24 @@ diesel::table! {
         created_at -> Timestamptz,
         password_hash -> Text,
         role_id -> Uuid,
-        role_name -> Text,
-        role_description -> Text,
-        role_is_system -> Bool,
-        role_signup_allowed -> Bool,
-        role_created_at -> Timestamptz,
-        role_permissions -> Array<Text>,
-        sub_plan -> Nullable<Text>,
+        sub_plan_id -> Nullable<Uuid>,
         sub_status -> Nullable<Text>,
         sub_period_end -> Nullable<Timestamptz>,
-        default_plan -> Nullable<Text>,
+        catalog_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    catalog_version (id) {
+        id -> Bool,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    plans (id) {
+        id -> Uuid,
+        code -> Text,
+        is_default -> Bool,
     }
 }

@@ -8,7 +8,7 @@ use gallery_domain::{RepoError, SessionId, User, UserId};
 use uuid::Uuid;
 
 use crate::db::{Db, TxError, repo_error};
-use crate::schema::{refresh_families, refresh_tokens, user_accounts};
+use crate::schema::{refresh_families, refresh_tokens, user_core};
 use crate::users::{UserRow, to_user};
 
 /// [`SessionRepo`] on PostgreSQL: one `refresh_families` row per login, and every refresh
@@ -158,7 +158,7 @@ impl SessionRepo for PgSessionRepo {
             .filter(refresh_families::id.eq(session.as_uuid()))
             .filter(refresh_families::user_id.eq(user.as_uuid()))
             .filter(refresh_families::revoked_at.is_null());
-        let row: Option<UserRow> = user_accounts::table
+        let row: Option<UserRow> = user_core::table
             .find(user.as_uuid())
             .filter(diesel::dsl::exists(live_session))
             .select(UserRow::as_select())
@@ -166,6 +166,6 @@ impl SessionRepo for PgSessionRepo {
             .await
             .optional()
             .map_err(repo_error)?;
-        to_user(row)
+        to_user(&self.db, &mut conn, row).await
     }
 }

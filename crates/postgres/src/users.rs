@@ -5,19 +5,19 @@ use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::UserRepo;
 use gallery_domain::{
-    Email, NewUser, PageRequest, PasswordHash, PlanCode, RepoError, Role, RoleName, SubscriptionStatus,
-    SubscriptionTerm, User, UserFilter, UserId, UserPatch, Username,
+    Email, NewUser, PageRequest, PasswordHash, RepoError, RoleName, SubscriptionStatus, SubscriptionTerm, User,
+    UserFilter, UserId, UserPatch, Username,
 };
 use uuid::Uuid;
 
+use crate::catalog::Snapshot;
 use crate::db::{Db, TxError, repo_error};
-use crate::roles::RoleRow;
-use crate::schema::{roles, user_accounts, users};
+use crate::schema::{roles, user_core, users};
 
-/// A row of the `user_accounts` view: a user with their role, permissions, subscription
-/// and the default plan, in one indexed lookup.
+/// A row of the `user_core` view: a user, their role id and subscription, and the
+/// catalog version to resolve the role and plans against.
 #[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = user_accounts, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = user_core, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct UserRow {
     id: Uuid,
     username: String,
@@ -25,73 +25,70 @@ pub(crate) struct UserRow {
     is_active: bool,
     created_at: DateTime<Utc>,
     role_id: Uuid,
-    role_name: String,
-    role_description: String,
-    role_is_system: bool,
-    role_signup_allowed: bool,
-    role_created_at: DateTime<Utc>,
-    role_permissions: Vec<String>,
-    sub_plan: Option<String>,
+    sub_plan_id: Option<Uuid>,
     sub_status: Option<String>,
     sub_period_end: Option<DateTime<Utc>>,
-    default_plan: Option<String>,
+    catalog_version: i64,
 }
 
-impl TryFrom<UserRow> for User {
-    type Error = RepoError;
-
-    fn try_from(row: UserRow) -> Result<Self, RepoError> {
-        let subscription = match (row.sub_plan, row.sub_status.as_deref()) {
+impl UserRow {
+    fn into_user(self, catalog: &Snapshot) -> Result<User, RepoError> {
+        let subscription = match (self.sub_plan_id, self.sub_status.as_deref()) {
             (Some(plan), Some(status)) => Some(SubscriptionTerm {
-                plan: PlanCode::from_trusted(plan),
+                plan: catalog.plan_code(plan)?.clone(),
                 status: if status == "canceled" { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active },
-                current_period_end: row.sub_period_end,
+                current_period_end: self.sub_period_end,
             }),
             _ => None,
         };
-        let role = RoleRow {
-            role_id: row.role_id,
-            role_name: row.role_name,
-            role_description: row.role_description,
-            role_is_system: row.role_is_system,
-            role_signup_allowed: row.role_signup_allowed,
-            role_created_at: row.role_created_at,
-            role_permissions: row.role_permissions,
-        };
-        Ok(Self {
-            id: UserId::from_uuid(row.id),
-            username: Username::from_trusted(row.username),
-            email: row.email.map(Email::from_trusted),
-            role: Role::try_from(role)?,
-            is_active: row.is_active,
-            created_at: row.created_at,
+        Ok(User {
+            id: UserId::from_uuid(self.id),
+            username: Username::from_trusted(self.username),
+            email: self.email.map(Email::from_trusted),
+            role: catalog.role(self.role_id)?.clone(),
+            is_active: self.is_active,
+            created_at: self.created_at,
             subscription,
-            default_plan: PlanCode::from_trusted(
-                row.default_plan.ok_or_else(|| RepoError::Other("no default plan is defined".into()))?,
-            ),
+            default_plan: catalog.default_plan()?.clone(),
         })
     }
 }
 
-pub(crate) fn to_user(row: Option<UserRow>) -> Result<Option<User>, RepoError> {
-    row.map(User::try_from).transpose()
+/// Turns rows into users against a catalog at least as new as any of them.
+pub(crate) async fn to_users(
+    db: &Db,
+    conn: &mut AsyncPgConnection,
+    rows: Vec<UserRow>,
+) -> Result<Vec<User>, RepoError> {
+    let Some(version) = rows.iter().map(|r| r.catalog_version).max() else { return Ok(Vec::new()) };
+    let catalog = db.catalog.at_least(conn, version).await?;
+    rows.into_iter().map(|r| r.into_user(&catalog)).collect()
+}
+
+pub(crate) async fn to_user(
+    db: &Db,
+    conn: &mut AsyncPgConnection,
+    row: Option<UserRow>,
+) -> Result<Option<User>, RepoError> {
+    Ok(to_users(db, conn, row.into_iter().collect()).await?.pop())
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
-type Filtered<'a> = user_accounts::BoxedQuery<'a, diesel::pg::Pg>;
+type Filtered<'a> = user_core::BoxedQuery<'a, diesel::pg::Pg>;
 
 /// The users `filter` selects, as a query to page or count.
 fn filtered<'a>(filter: &'a UserFilter, pattern: Option<&'a str>) -> Filtered<'a> {
-    let mut query = user_accounts::table.into_boxed();
+    let mut query = user_core::table.into_boxed();
     if let Some(role) = &filter.role {
-        query = query.filter(user_accounts::role_name.eq(role));
+        let role_id = roles::table.filter(roles::name.eq(role)).select(roles::id).single_value();
+        query = query.filter(user_core::role_id.nullable().eq(role_id));
     }
     if let Some(p) = pattern {
-        query = query.filter(user_accounts::username.ilike(p).or(user_accounts::email.ilike(p)));
+        query = query.filter(user_core::username.ilike(p).or(user_core::email.ilike(p)));
     }
     if let Some(active) = filter.is_active {
-        query = query.filter(user_accounts::is_active.eq(active));
+        query = query.filter(user_core::is_active.eq(active));
     }
     query
 }
@@ -163,26 +160,28 @@ impl UserRepo for PgUserRepo {
             return Err(RepoError::Other(format!("role {} does not exist", user.role.as_str())));
         }
         let row: UserRow =
-            user_accounts::table.find(id).select(UserRow::as_select()).first(&mut conn).await.map_err(repo_error)?;
-        User::try_from(row)
+            user_core::table.find(id).select(UserRow::as_select()).first(&mut conn).await.map_err(repo_error)?;
+        to_user(&self.db, &mut conn, Some(row)).await?.ok_or_else(|| RepoError::Other("created user vanished".into()))
     }
 
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let query = user_accounts::table.find(id.as_uuid()).select(UserRow::as_select());
-        to_user(query.first(&mut conn).await.optional().map_err(repo_error)?)
+        let query = user_core::table.find(id.as_uuid()).select(UserRow::as_select());
+        let row = query.first(&mut conn).await.optional().map_err(repo_error)?;
+        to_user(&self.db, &mut conn, row).await
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let row: Option<(UserRow, String)> = user_accounts::table
-            .filter(lower(user_accounts::username).eq(lower(username)))
-            .select((UserRow::as_select(), user_accounts::password_hash))
+        let row: Option<(UserRow, String)> = user_core::table
+            .filter(lower(user_core::username).eq(lower(username)))
+            .select((UserRow::as_select(), user_core::password_hash))
             .first(&mut conn)
             .await
             .optional()
             .map_err(repo_error)?;
-        row.map(|(user, hash)| Ok((User::try_from(user)?, PasswordHash::new(hash)))).transpose()
+        let Some((row, hash)) = row else { return Ok(None) };
+        Ok(to_user(&self.db, &mut conn, Some(row)).await?.map(|user| (user, PasswordHash::new(hash))))
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<PasswordHash>, RepoError> {
@@ -200,16 +199,17 @@ impl UserRepo for PgUserRepo {
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<(Vec<User>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
         let pattern = filter.q.as_deref().map(contains_pattern);
-        let total: i64 = filtered(filter, pattern.as_deref()).count().get_result(&mut conn).await.map_err(repo_error)?;
+        let total: i64 =
+            filtered(filter, pattern.as_deref()).count().get_result(&mut conn).await.map_err(repo_error)?;
         let rows: Vec<UserRow> = filtered(filter, pattern.as_deref())
             .select(UserRow::as_select())
-            .order((lower(user_accounts::username), user_accounts::id))
+            .order((lower(user_core::username), user_core::id))
             .limit(page.limit())
             .offset(page.offset())
             .load(&mut conn)
             .await
             .map_err(repo_error)?;
-        let users = rows.into_iter().map(User::try_from).collect::<Result<_, _>>()?;
+        let users = to_users(&self.db, &mut conn, rows).await?;
         Ok((users, u64::try_from(total).unwrap_or(0)))
     }
 

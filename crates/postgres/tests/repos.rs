@@ -225,3 +225,22 @@ async fn an_unreachable_database_is_unavailable_not_a_hang() {
     let err = PgUserRepo::new(db).by_id(gallery_domain::UserId::generate()).await.unwrap_err();
     assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_change_to_a_role_reaches_the_next_read_of_its_users() {
+    let r = repos().await;
+    let perms: PermissionSet = [Permission::ImagesRead].into_iter().collect();
+    let role = r
+        .roles
+        .create(&NewRole { name: RoleName::parse("viewer").unwrap(), description: String::new(), permissions: perms, signup_allowed: false })
+        .await
+        .unwrap();
+    let user = r.users.create(&new_user("gail", "viewer")).await.unwrap();
+    // The catalog is now cached; widen the role and read the user again.
+    let widened: PermissionSet = [Permission::ImagesRead, Permission::ImagesUpload].into_iter().collect();
+    r.roles.update(role.id, &RolePatch { permissions: Some(widened), ..RolePatch::default() }).await.unwrap();
+    assert_eq!(r.users.by_id(user.id).await.unwrap().unwrap().role.permissions, widened);
+    // Written behind the repository's back, straight in SQL: still seen at once.
+    r._db.execute("DELETE FROM role_permissions WHERE permission = 'images:upload'").await;
+    assert_eq!(r.users.by_id(user.id).await.unwrap().unwrap().role.permissions, perms);
+}

@@ -189,7 +189,11 @@ mod tests {
         let s = Settings::load_with_env(
             &dir(),
             "development",
-            env(&[("GALLERY__SERVER__PORT", "9191"), ("GALLERY__RATE_LIMIT__ENABLED", "false"), ("GALLERY__IMAGES__MAX_PIXELS", "1000")]),
+            env(&[
+                ("GALLERY__SERVER__PORT", "9191"),
+                ("GALLERY__RATE_LIMIT__ENABLED", "false"),
+                ("GALLERY__IMAGES__MAX_PIXELS", "1000"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.server.port, 9191);
@@ -213,14 +217,18 @@ mod tests {
     fn production_refuses_the_default_or_a_short_secret() {
         let err = Settings::load_with_env(&dir(), "production", env(&[])).unwrap_err();
         assert!(format!("{err:#}").contains("auth.jwt_secret"), "{err:#}");
-        assert!(Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", "too-short")])).is_err());
-        let ok = Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", &"k".repeat(32))])).unwrap();
+        assert!(
+            Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", "too-short")])).is_err()
+        );
+        let ok = Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", &"k".repeat(32))]))
+            .unwrap();
         assert_eq!(ok.log.format, "json");
     }
 
     #[test]
     fn a_wrongly_typed_value_names_its_key() {
-        let err = Settings::load_with_env(&dir(), "development", env(&[("GALLERY__SERVER__PORT", "eighty")])).unwrap_err();
+        let err =
+            Settings::load_with_env(&dir(), "development", env(&[("GALLERY__SERVER__PORT", "eighty")])).unwrap_err();
         assert!(format!("{err:#}").contains("port"), "{err:#}");
     }
 }
