@@ -30,7 +30,8 @@ psql=("$(pg_bin)/psql" -q -h 127.0.0.1 -p "$pgport" -U postgres)
 "${psql[@]}" -d postgres -c "CREATE DATABASE gallery" -c "CREATE DATABASE pgbench"
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
-export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-16}
+export GALLERY_ENV=development GALLERY__LOG__FILTER=warn
+[ -z "${BENCH_POOL:-}" ] || export GALLERY__DATABASE__MAX_CONNECTIONS=$BENCH_POOL
 ./target/release/gallery migrate
 GALLERY_ADMIN_PASSWORD=bench-password-1 ./target/release/gallery create-admin --username bench 2>/dev/null
 

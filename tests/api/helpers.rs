@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use gallery_server::app::Services;
+use gallery_server::app::{Services, Shared};
 use gallery_server::{Application, Settings};
 use gallery_testdb::TestDb;
 use reqwest::{Client, Method, Response, StatusCode};
@@ -159,7 +159,7 @@ impl TestApp {
 
     /// Creates an admin the way `gallery create-admin` does, and logs in.
     pub async fn admin_token(&self, username: &str) -> String {
-        let services = Services::build(&self.settings).expect("services");
+        let services = Services::build(&Shared::build(&self.settings).expect("settings")).expect("services");
         services
             .users
             .provision_admin(

@@ -42,6 +42,54 @@ impl ReadinessProbe for DatabaseProbe {
     }
 }
 
+/// What every worker shares: settings checked once, the hasher (its dummy hash costs a
+/// bcrypt run to make) and the token service.
+#[derive(Clone)]
+pub struct Shared {
+    url: String,
+    pool: PoolSettings,
+    hasher: Arc<BcryptHasher>,
+    tokens: Arc<JwtTokens>,
+    signup_role: RoleName,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("pool", &self.pool).finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// # Errors
+    /// A bad bcrypt cost or role name in the settings.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let hasher = BcryptHasher::new(settings.auth.bcrypt_cost).map_err(anyhow::Error::msg).context("auth.bcrypt_cost")?;
+        let tokens = JwtTokens::new(JwtConfig {
+            secret: settings.auth.jwt_secret.expose_secret().as_bytes().to_vec(),
+            issuer: settings.auth.issuer.clone(),
+            audience: settings.auth.audience.clone(),
+            access_ttl: chrono::Duration::seconds(settings.auth.access_ttl_seconds),
+            refresh_ttl: chrono::Duration::seconds(settings.auth.refresh_ttl_seconds),
+        });
+        let signup_role = RoleName::parse(&settings.auth.signup_default_role)
+            .map_err(|e| anyhow::anyhow!("auth.signup_default_role: {e}"))?;
+        let pool = PoolSettings {
+            max_size: settings.database.max_connections,
+            wait_timeout: Duration::from_secs(settings.database.acquire_timeout_seconds),
+            connect_timeout: Duration::from_secs(settings.database.connect_timeout_seconds),
+        };
+        let url = settings.database.url.expose_secret().to_owned();
+        Ok(Self { url, pool, hasher: Arc::new(hasher), tokens: Arc::new(tokens), signup_role })
+    }
+
+    /// The same, with the pool split `workers` ways (at least one connection each).
+    #[must_use]
+    pub fn per_worker(mut self, workers: usize) -> Self {
+        self.pool.max_size = self.pool.max_size.div_ceil(workers.max(1)).max(1);
+        self
+    }
+}
+
 /// The use-cases, built over the PostgreSQL adapters.
 #[derive(Debug, Clone)]
 pub struct Services {
@@ -52,38 +100,26 @@ pub struct Services {
 }
 
 impl Services {
+    /// Builds the use-cases on a pool of their own. Each HTTP worker gets its own: a
+    /// connection's I/O task then runs on the thread of the requests that use it, with no
+    /// cross-thread wake-up per query.
+    ///
     /// # Errors
-    /// A bad pool size, bcrypt cost or role name in the settings.
-    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let pool = PoolSettings {
-            max_size: settings.database.max_connections,
-            wait_timeout: Duration::from_secs(settings.database.acquire_timeout_seconds),
-            connect_timeout: Duration::from_secs(settings.database.connect_timeout_seconds),
-        };
-        let db = Db::new(settings.database.url.expose_secret(), &pool).map_err(anyhow::Error::msg)?;
+    /// A bad pool size.
+    pub fn build(shared: &Shared) -> anyhow::Result<Self> {
+        let db = Db::new(&shared.url, &shared.pool).map_err(anyhow::Error::msg)?;
         let users = Arc::new(PgUserRepo::new(db.clone()));
         let roles = Arc::new(PgRoleRepo::new(db.clone()));
         let sessions = Arc::new(PgSessionRepo::new(db.clone()));
-        let hasher = Arc::new(
-            BcryptHasher::new(settings.auth.bcrypt_cost).map_err(anyhow::Error::msg).context("auth.bcrypt_cost")?,
-        );
-        let tokens = Arc::new(JwtTokens::new(JwtConfig {
-            secret: settings.auth.jwt_secret.expose_secret().as_bytes().to_vec(),
-            issuer: settings.auth.issuer.clone(),
-            audience: settings.auth.audience.clone(),
-            access_ttl: chrono::Duration::seconds(settings.auth.access_ttl_seconds),
-            refresh_ttl: chrono::Duration::seconds(settings.auth.refresh_ttl_seconds),
-        }));
-        let signup_role = RoleName::parse(&settings.auth.signup_default_role)
-            .map_err(|e| anyhow::anyhow!("auth.signup_default_role: {e}"))?;
+        let hasher = shared.hasher.clone();
         let auth = Auth::new(
             users.clone(),
             roles.clone(),
             sessions,
             hasher.clone(),
-            tokens,
+            shared.tokens.clone(),
             Arc::new(SystemClock),
-            signup_role,
+            shared.signup_role.clone(),
         );
         Ok(Self { users: Users::new(users, roles.clone(), hasher), roles: Roles::new(roles), auth, db })
     }
@@ -108,28 +144,36 @@ impl Application {
     /// # Errors
     /// A bad setting or a port that cannot be bound.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let services = Services::build(settings)?;
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            n => n,
+        };
+        let shared = Shared::build(settings)?.per_worker(workers);
+        // Built once here so that a bad setting fails startup, not a worker.
+        let fallback = Services::build(&shared)?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let state = AppState {
-            auth: services.auth,
-            users: services.users,
-            roles: services.roles,
-            readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
-        };
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
+            let services = Services::build(&shared).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "building a worker's services failed; sharing the first pool");
+                fallback.clone()
+            });
+            let state = AppState {
+                auth: services.auth,
+                users: services.users,
+                roles: services.roles,
+                readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
+            };
             App::new()
-                .configure(gallery_http::configure(state.clone()))
+                .configure(gallery_http::configure(state))
                 .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
                 .wrap(from_fn(echo_request_id))
                 .wrap(TracingLogger::default())
         })
+        .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
         Ok(Self { port, server: server.run() })
     }
 

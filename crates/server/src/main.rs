@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gallery_domain::{DomainError, Password, Username};
-use gallery_server::app::Services;
+use gallery_server::app::{Services, Shared};
 use gallery_server::{Application, Settings, telemetry};
 use secrecy::ExposeSecret as _;
 
@@ -96,7 +96,7 @@ async fn create_admin(settings: &Settings, username: &str) -> anyhow::Result<()>
         }
     };
     let password = Password::parse(&raw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
-    let services = Services::build(settings)?;
+    let services = Services::build(&Shared::build(settings)?)?;
     match services.users.provision_admin(username.clone(), password).await {
         Ok(user) => {
             eprintln!("gallery: created admin {} ({})", user.username.as_str(), user.id);
