@@ -232,7 +232,12 @@ async fn a_change_to_a_role_reaches_the_next_read_of_its_users() {
     let perms: PermissionSet = [Permission::ImagesRead].into_iter().collect();
     let role = r
         .roles
-        .create(&NewRole { name: RoleName::parse("viewer").unwrap(), description: String::new(), permissions: perms, signup_allowed: false })
+        .create(&NewRole {
+            name: RoleName::parse("viewer").unwrap(),
+            description: String::new(),
+            permissions: perms,
+            signup_allowed: false,
+        })
         .await
         .unwrap();
     let user = r.users.create(&new_user("gail", "viewer")).await.unwrap();

@@ -63,7 +63,8 @@ impl Shared {
     /// # Errors
     /// A bad bcrypt cost or role name in the settings.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let hasher = BcryptHasher::new(settings.auth.bcrypt_cost).map_err(anyhow::Error::msg).context("auth.bcrypt_cost")?;
+        let hasher =
+            BcryptHasher::new(settings.auth.bcrypt_cost).map_err(anyhow::Error::msg).context("auth.bcrypt_cost")?;
         let tokens = JwtTokens::new(JwtConfig {
             secret: settings.auth.jwt_secret.expose_secret().as_bytes().to_vec(),
             issuer: settings.auth.issuer.clone(),
