@@ -1,7 +1,7 @@
 //! What responses look like on the wire, and the small request parsing helpers.
 
 use chrono::{DateTime, Utc};
-use gallery_domain::{DomainError, Page, PageRequest, Permission, Role, User};
+use gallery_domain::{DomainError, Email, FieldErrors, Page, PageRequest, Permission, Role, User};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -98,4 +98,12 @@ pub fn parse_page(page: Option<&str>, per_page: Option<&str>) -> Result<PageRequ
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// A PATCH of `email`: absent keeps it, `null` clears it, a string must parse.
+pub fn email_change(errors: &mut FieldErrors, raw: Option<&Option<String>>) -> Option<Option<Email>> {
+    match raw? {
+        Some(e) => errors.check("email", Email::parse(e)).map(Some),
+        None => Some(None),
+    }
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::Endpoint;
 use crate::extract::Caller;
-use crate::views::{UserView, double_option};
+use crate::views::{UserView, double_option, email_change};
 use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -170,11 +170,7 @@ impl TryFrom<UpdateMeBody> for OwnChanges {
 
     fn try_from(body: UpdateMeBody) -> Result<Self, DomainError> {
         let mut errors = FieldErrors::new();
-        let email = match body.email {
-            Some(Some(e)) => errors.check("email", Email::parse(&e)).map(Some),
-            Some(None) => Some(None),
-            None => None,
-        };
+        let email = email_change(&mut errors, body.email.as_ref());
         let new_password = body.new_password.as_deref().and_then(|p| errors.check("new_password", Password::parse(p)));
         errors.finish()?;
         Ok(Self { email, current_password: body.current_password, new_password })

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::Endpoint;
 use super::auth::required;
 use crate::extract::Caller;
-use crate::views::{PageView, UserView, double_option, parse_page};
+use crate::views::{PageView, UserView, double_option, email_change, parse_page};
 use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -135,11 +135,7 @@ impl TryFrom<UpdateBody> for AccountChanges {
 
     fn try_from(body: UpdateBody) -> Result<Self, DomainError> {
         let mut errors = FieldErrors::new();
-        let email = match body.email {
-            Some(Some(e)) => errors.check("email", Email::parse(&e)).map(Some),
-            Some(None) => Some(None),
-            None => None,
-        };
+        let email = email_change(&mut errors, body.email.as_ref());
         let role = body
             .role
             .as_deref()
