@@ -56,7 +56,7 @@ pub enum SubscriptionStatus {
 /// A user's subscription as far as the effective plan cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionTerm {
-    pub plan: PlanCode,
+    pub plan: Plan,
     pub status: SubscriptionStatus,
     /// When the paid period ends; `None` runs until changed.
     pub current_period_end: Option<DateTime<Utc>>,
@@ -91,7 +91,7 @@ mod tests {
     use super::*;
 
     fn term(status: SubscriptionStatus, end: Option<DateTime<Utc>>) -> SubscriptionTerm {
-        SubscriptionTerm { plan: PlanCode::from_trusted("growth".into()), status, current_period_end: end }
+        SubscriptionTerm { plan: crate::testing::plan("growth"), status, current_period_end: end }
     }
 
     #[test]

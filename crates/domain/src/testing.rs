@@ -2,7 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::{Actor, Permission, PermissionSet, PlanCode, Role, RoleId, RoleName, SessionId, User, UserId, Username};
+use crate::{Actor, Permission, PermissionSet, Plan, PlanCode, PlanFeatures, PlanId, Role, RoleId, RoleName, SessionId, User, UserId, Username};
 
 pub fn builtin_role(name: &str) -> Role {
     use Permission::*;
@@ -35,10 +35,40 @@ pub fn user_with_role(role: Role) -> User {
         is_active: true,
         created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         subscription: None,
-        default_plan: PlanCode::from_trusted("basic".into()),
+        default_plan: plan("basic"),
     }
 }
 
 pub fn actor_with_role(role: Role) -> Actor {
     Actor { user: user_with_role(role), session: SessionId::generate() }
+}
+
+/// The built-in plans as the migrations seed them.
+pub fn plan(code: &str) -> Plan {
+    let (heights, original, links, max_upload, quota): (&[u32], bool, bool, u64, u64) = match code {
+        "basic" => (&[200], false, false, 5 << 20, 1 << 30),
+        "growth" => (&[200, 400], true, false, 20 << 20, 10 << 30),
+        "enterprise" => (&[200, 400], true, true, 50 << 20, 100 << 30),
+        other => panic!("no built-in plan {other}"),
+    };
+    Plan {
+        id: PlanId::generate(),
+        code: PlanCode::from_trusted(code.into()),
+        name: code.into(),
+        description: String::new(),
+        price_cents: 0,
+        currency: "USD".into(),
+        billing_period: "month".into(),
+        is_public: true,
+        is_default: code == "basic",
+        features: PlanFeatures {
+            thumbnail_heights: heights.to_vec(),
+            original_access: original,
+            expiring_links: links,
+            link_ttl_min: 300,
+            link_ttl_max: 30000,
+            max_upload_bytes: max_upload,
+            storage_quota_bytes: quota,
+        },
+    }
 }

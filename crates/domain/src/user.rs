@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::plan::SubscriptionTerm;
-use crate::{PlanCode, Role, RoleName, UserId};
+use crate::{Plan, PlanCode, Role, RoleName, UserId};
 
 /// A username: 3..=32 of `[A-Za-z0-9_.-]`. Unique case-insensitively (the database
 /// enforces that on `lower(username)`), stored as typed.
@@ -131,14 +131,21 @@ pub struct User {
     /// The user's subscription, if they ever had one.
     pub subscription: Option<SubscriptionTerm>,
     /// The plan that applies when the subscription does not.
-    pub default_plan: PlanCode,
+    pub default_plan: Plan,
 }
 
 impl User {
-    /// The code of the plan in force at `now` (see [`crate::plan::effective`]).
+    /// The plan in force at `now` (see [`crate::plan::effective`]): what the Policy asks
+    /// about thumbnails, originals, links and upload limits.
+    #[must_use]
+    pub fn plan(&self, now: DateTime<Utc>) -> &Plan {
+        crate::plan::effective(self.subscription.as_ref().map(|s| (&s.plan, s)), &self.default_plan, now)
+    }
+
+    /// The code of the plan in force at `now`.
     #[must_use]
     pub fn plan_code(&self, now: DateTime<Utc>) -> &PlanCode {
-        crate::plan::effective(self.subscription.as_ref().map(|s| (&s.plan, s)), &self.default_plan, now)
+        &self.plan(now).code
     }
 }
 

@@ -1,4 +1,4 @@
-//! Roles (with their permissions) and plan codes, cached in process.
+//! Roles (with their permissions) and plans, cached in process.
 //!
 //! They are read on every authenticated request and change rarely. Every write to
 //! `roles`, `role_permissions` or `plans` bumps `catalog_version` (statement triggers, in
@@ -11,10 +11,11 @@ use std::sync::{Arc, RwLock};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use gallery_domain::{PlanCode, RepoError, Role};
+use gallery_domain::{Plan, RepoError, Role};
 use uuid::Uuid;
 
 use crate::db::TxError;
+use crate::plans::PlanRow;
 use crate::roles::RoleRow;
 use crate::schema::{catalog_version, plans, role_details};
 
@@ -23,8 +24,8 @@ use crate::schema::{catalog_version, plans, role_details};
 pub(crate) struct Snapshot {
     pub(crate) version: i64,
     pub(crate) roles: HashMap<Uuid, Role>,
-    pub(crate) plan_codes: HashMap<Uuid, PlanCode>,
-    pub(crate) default_plan: Option<PlanCode>,
+    pub(crate) plans: HashMap<Uuid, Plan>,
+    pub(crate) default_plan: Option<Plan>,
 }
 
 impl Snapshot {
@@ -34,13 +35,13 @@ impl Snapshot {
             .ok_or_else(|| RepoError::Other(format!("role {id} missing from catalog version {}", self.version)))
     }
 
-    pub(crate) fn plan_code(&self, id: Uuid) -> Result<&PlanCode, RepoError> {
-        self.plan_codes
+    pub(crate) fn plan(&self, id: Uuid) -> Result<&Plan, RepoError> {
+        self.plans
             .get(&id)
             .ok_or_else(|| RepoError::Other(format!("plan {id} missing from catalog version {}", self.version)))
     }
 
-    pub(crate) fn default_plan(&self) -> Result<&PlanCode, RepoError> {
+    pub(crate) fn default_plan(&self) -> Result<&Plan, RepoError> {
         self.default_plan.as_ref().ok_or_else(|| RepoError::Other("no default plan is defined".into()))
     }
 }
@@ -84,8 +85,7 @@ async fn load(conn: &mut AsyncPgConnection) -> Result<Snapshot, RepoError> {
         .run(async |c| {
             let version: i64 = catalog_version::table.select(catalog_version::version).first(c).await?;
             let roles: Vec<RoleRow> = role_details::table.select(RoleRow::as_select()).load(c).await?;
-            let plans: Vec<(Uuid, String, bool)> =
-                plans::table.select((plans::id, plans::code, plans::is_default)).load(c).await?;
+            let plans: Vec<PlanRow> = plans::table.select(PlanRow::as_select()).load(c).await?;
             Ok::<_, TxError>((version, roles, plans))
         })
         .await
@@ -95,12 +95,12 @@ async fn load(conn: &mut AsyncPgConnection) -> Result<Snapshot, RepoError> {
         let role = Role::try_from(row)?;
         snapshot.roles.insert(role.id.as_uuid(), role);
     }
-    for (id, code, is_default) in plan_rows {
-        let code = PlanCode::from_trusted(code);
-        if is_default {
-            snapshot.default_plan = Some(code.clone());
+    for row in plan_rows {
+        let plan = Plan::try_from(row)?;
+        if plan.is_default {
+            snapshot.default_plan = Some(plan.clone());
         }
-        snapshot.plan_codes.insert(id, code);
+        snapshot.plans.insert(plan.id.as_uuid(), plan);
     }
     tracing::debug!(version, "catalog reloaded");
     Ok(snapshot)

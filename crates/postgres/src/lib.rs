@@ -8,6 +8,7 @@
 mod catalog;
 mod db;
 mod migrate;
+mod plans;
 mod roles;
 mod schema;
 mod sessions;

@@ -105,6 +105,15 @@ diesel::table! {
     plans (id) {
         id -> Uuid,
         code -> Text,
+        name -> Text,
+        description -> Text,
+        price_cents -> BigInt,
+        currency -> Text,
+        billing_period -> Text,
+        is_public -> Bool,
         is_default -> Bool,
+        features -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }

@@ -35,7 +35,7 @@ impl UserRow {
     fn into_user(self, catalog: &Snapshot) -> Result<User, RepoError> {
         let subscription = match (self.sub_plan_id, self.sub_status.as_deref()) {
             (Some(plan), Some(status)) => Some(SubscriptionTerm {
-                plan: catalog.plan_code(plan)?.clone(),
+                plan: catalog.plan(plan)?.clone(),
                 status: if status == "canceled" { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active },
                 current_period_end: self.sub_period_end,
             }),

@@ -1,0 +1,3 @@
+DROP TABLE image_approvals;
+DROP TABLE images;
+DROP TABLE galleries;
