@@ -49,6 +49,18 @@ pub enum DomainError {
     Forbidden,
     #[error("account disabled")]
     AccountDisabled,
+    #[error("the plan does not include this")]
+    PlanForbids(String),
+    #[error("storage quota exceeded")]
+    QuotaExceeded,
+    #[error("payload too large: limit {0} bytes")]
+    PayloadTooLarge(u64),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("invalid image: {0}")]
+    InvalidImage(String),
+    #[error("image too large: {0}")]
+    ImageTooLarge(String),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -76,10 +88,30 @@ impl From<RepoError> for DomainError {
     fn from(err: RepoError) -> Self {
         match err {
             RepoError::Conflict("username") => Self::UsernameTaken,
+            RepoError::Conflict("quota") => Self::QuotaExceeded,
             RepoError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
             RepoError::InUse(what) => Self::InUse(what.to_owned()),
             RepoError::Unavailable(cause) => Self::Unavailable(cause),
             RepoError::Other(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+/// What a blob store may answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("no such blob")]
+    NotFound,
+    /// The store cannot take or give bytes now (disk full, unwritable root, unreachable).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<StorageError> for DomainError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::NotFound => Self::Internal("a stored file is missing".into()),
+            StorageError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

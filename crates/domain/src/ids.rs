@@ -51,3 +51,7 @@ id!(
     /// and the access tokens issued alongside them.
     SessionId
 );
+id!(
+    /// Identifies a gallery.
+    GalleryId
+);

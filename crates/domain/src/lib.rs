@@ -8,6 +8,8 @@
 pub mod auth;
 mod error;
 mod ids;
+mod image;
+pub mod images;
 mod page;
 mod permission;
 mod plan;
@@ -20,8 +22,12 @@ mod testing;
 mod user;
 pub mod users;
 
-pub use error::{DomainError, FieldError, RepoError};
-pub use ids::{PlanId, RoleId, SessionId, UserId};
+pub use error::{DomainError, FieldError, RepoError, StorageError};
+pub use ids::{GalleryId, PlanId, RoleId, SessionId, UserId};
+pub use image::{
+    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort, ImageStatus, NewImage, UserRef,
+    Visibility,
+};
 pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};
 pub use plan::{Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm};

@@ -1,4 +1,6 @@
-use crate::{DomainError, Permission, RoleName, SessionId, User, UserId};
+use chrono::{DateTime, Utc};
+
+use crate::{DomainError, Permission, RoleName, SessionId, User, UserId, Visibility};
 
 /// Who is making a request: an active user, authenticated for one session.
 #[derive(Debug, Clone)]
@@ -54,6 +56,36 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Which images `actor` sees: moderators all; everyone else approved images and their
+    /// own in any status. What is not visible is not found, never forbidden.
+    #[must_use]
+    pub fn image_visibility(actor: &Actor) -> Visibility {
+        if actor.has(Permission::ImagesModerate) { Visibility::All } else { Visibility::ApprovedOrOwnedBy(actor.id()) }
+    }
+
+    /// The original file needs the plan's `original_access`, or `images:moderate`:
+    /// moderators must see what was uploaded.
+    ///
+    /// # Errors
+    /// `PlanForbids` otherwise.
+    pub fn may_get_original(actor: &Actor, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if actor.has(Permission::ImagesModerate) || actor.user.plan(now).features.original_access {
+            Ok(())
+        } else {
+            Err(DomainError::PlanForbids("your plan does not include original files".into()))
+        }
+    }
+
+    /// The variants of an image `actor` may fetch: whether the original, and which
+    /// thumbnail heights. Image `links` list exactly these.
+    #[must_use]
+    pub fn image_variants(actor: &Actor, now: DateTime<Utc>) -> (bool, Vec<u32>) {
+        let original = Self::may_get_original(actor, now).is_ok();
+        (original, actor.user.plan(now).features.thumbnail_heights.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +106,27 @@ mod tests {
                 assert_eq!(Policy::require(&actor, p).is_ok(), granted.contains(&p), "{role} / {p}");
             }
         }
+    }
+
+    #[test]
+    fn only_moderators_see_every_image() {
+        for (role, all) in [("admin", true), ("beta_player", false), ("company_user", false), ("subscriber", false)] {
+            let actor = actor_with_role(builtin_role(role));
+            let expected = if all { Visibility::All } else { Visibility::ApprovedOrOwnedBy(actor.id()) };
+            assert_eq!(Policy::image_visibility(&actor), expected, "{role}");
+        }
+    }
+
+    #[test]
+    fn originals_need_the_plan_or_moderation() {
+        let now = Utc::now();
+        let mut player = actor_with_role(builtin_role("beta_player"));
+        assert!(matches!(Policy::may_get_original(&player, now), Err(DomainError::PlanForbids(_))));
+        player.user.default_plan = crate::testing::plan("growth");
+        assert!(Policy::may_get_original(&player, now).is_ok());
+        let admin = actor_with_role(builtin_role("admin"));
+        assert!(Policy::may_get_original(&admin, now).is_ok());
+        assert_eq!(Policy::image_variants(&admin, now), (true, vec![200]));
     }
 
     #[test]

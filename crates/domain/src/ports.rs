@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
+    Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, NewImage, StorageError, Visibility,
     DomainError, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
     SessionId, User, UserFilter, UserId, UserPatch,
 };
@@ -221,4 +222,143 @@ impl<T> RepoErrorExt<T> for Result<T, RepoError> {
             other => other.into(),
         })
     }
+}
+
+/// Images and their approval history.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ImageRepo: Send + Sync {
+    /// Records an image, unless the uploader's stored bytes plus this one would pass
+    /// `quota`: the check and the insert are atomic per uploader.
+    ///
+    /// # Errors
+    /// `Conflict("quota")` over the quota.
+    async fn create(&self, image: &NewImage, quota: u64) -> Result<Image, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn by_id(&self, id: ImageId, visibility: Visibility) -> Result<Option<Image>, RepoError>;
+
+    /// One page of the images `visibility` allows and `filter` selects, and their total.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn list(&self, filter: &ImageFilter, visibility: Visibility, page: PageRequest) -> Result<(Vec<Image>, u64), RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn update(&self, id: ImageId, patch: &ImagePatch) -> Result<Option<Image>, RepoError>;
+
+    /// Deletes the row; returns the key of its file, for the caller to remove.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn delete(&self, id: ImageId) -> Result<Option<BlobKey>, RepoError>;
+
+    /// Deletes every image; returns their keys.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn purge(&self) -> Result<Vec<BlobKey>, RepoError>;
+
+    /// Sets the status and appends the decision to the history, in one transaction.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn decide(&self, id: ImageId, decision: Decision, reason: Option<String>, by: UserId) -> Result<Option<Image>, RepoError>;
+
+    /// The decision history, oldest first.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn approvals(&self, id: ImageId) -> Result<Vec<Approval>, RepoError>;
+
+    /// The bytes `user` stores.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn stored_bytes(&self, user: UserId) -> Result<u64, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn gallery_exists(&self, id: GalleryId) -> Result<bool, RepoError>;
+}
+
+/// Bytes read from the blob store.
+pub struct BlobBody {
+    /// The whole blob, or the range asked for.
+    pub len: u64,
+    pub stream: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, StorageError>>,
+}
+
+impl std::fmt::Debug for BlobBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobBody").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+/// A file being written: nothing is visible under any key until [`StagedBlob::commit`];
+/// dropping it uncommitted removes what was written.
+#[async_trait]
+pub trait StagedBlob: Send + Sync {
+    /// # Errors
+    /// `Unavailable` when the store cannot take the bytes (disk full, unwritable root).
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError>;
+
+    /// Reads back what was written, for checks that need the whole file.
+    ///
+    /// # Errors
+    /// `Unavailable` when it cannot be read.
+    fn reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError>;
+
+    /// Makes the bytes durable and visible under `key`.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot.
+    async fn commit(self: Box<Self>, key: &BlobKey) -> Result<(), StorageError>;
+}
+
+/// Where image bytes live (the local file system now, S3 later).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Starts writing a new blob.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot take a file.
+    async fn stage(&self) -> Result<Box<dyn StagedBlob>, StorageError>;
+
+    /// Streams `key`'s bytes, or the inclusive byte `range` of them.
+    ///
+    /// # Errors
+    /// `NotFound`; `Unavailable`.
+    async fn open(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<BlobBody, StorageError>;
+
+    /// Removes `key`; a missing key is not an error.
+    ///
+    /// # Errors
+    /// `Unavailable` when the file exists but cannot be removed.
+    async fn delete(&self, key: &BlobKey) -> Result<(), StorageError>;
+}
+
+/// Why an image was refused on inspection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InspectError {
+    /// More pixels than allowed, told from the header before any decoding.
+    #[error("{width}x{height} is more than {max_pixels} pixels")]
+    TooLarge { width: u32, height: u32, max_pixels: u64 },
+    /// It does not decode as its format.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Checks an image: dimensions from the header first, then a full decode with limits.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ImageInspector: Send + Sync {
+    /// The image's width and height, once it is known to decode.
+    ///
+    /// # Errors
+    /// `TooLarge` past `max_pixels`; `Invalid` when it does not decode.
+    async fn inspect(&self, source: Box<dyn std::io::Read + Send>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError>;
 }

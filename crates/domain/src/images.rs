@@ -1,0 +1,289 @@
+//! Uploading, reading, editing, deleting and approving images.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt as _};
+use sha2::{Digest as _, Sha256};
+
+use crate::ports::{BlobBody, BlobStore, Clock, ImageInspector, ImageRepo, InspectError, StagedBlob};
+use crate::{
+    Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageStatus,
+    NewImage, Page, PageRequest, Permission, Policy,
+};
+
+/// Server-wide limits, on top of each plan's.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageLimits {
+    /// Largest image, in pixels, accepted whatever the plan (`images.max_pixels`).
+    pub max_pixels: u64,
+    /// Largest upload accepted whatever the plan.
+    pub max_upload_bytes: u64,
+}
+
+/// An uploaded file, streamed to the store's staging area, hashed, counted and sniffed,
+/// not yet visible. Dropping it removes the file.
+pub struct Staged {
+    blob: Box<dyn StagedBlob>,
+    size: u64,
+    sha256: [u8; 32],
+    format: ImageFormat,
+}
+
+impl std::fmt::Debug for Staged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staged").field("size", &self.size).field("format", &self.format).finish_non_exhaustive()
+    }
+}
+
+/// The text parts of an upload, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct UploadMeta {
+    pub title: String,
+    pub description: String,
+    pub gallery_id: Option<GalleryId>,
+}
+
+/// The image use-cases.
+#[derive(Clone)]
+pub struct Images {
+    images: Arc<dyn ImageRepo>,
+    blobs: Arc<dyn BlobStore>,
+    inspector: Arc<dyn ImageInspector>,
+    clock: Arc<dyn Clock>,
+    limits: ImageLimits,
+}
+
+impl std::fmt::Debug for Images {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Images").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+impl Images {
+    #[must_use]
+    pub fn new(
+        images: Arc<dyn ImageRepo>,
+        blobs: Arc<dyn BlobStore>,
+        inspector: Arc<dyn ImageInspector>,
+        clock: Arc<dyn Clock>,
+        limits: ImageLimits,
+    ) -> Self {
+        Self { images, blobs, inspector, clock, limits }
+    }
+
+    /// The time now, for views that depend on the plan in force.
+    #[must_use]
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Streams an upload into the store's staging area: hashed and counted as it comes,
+    /// cut off as soon as it passes the caller's limit, refused as soon as its first bytes
+    /// show it is not an image we take. Never holds the file in memory.
+    ///
+    /// # Errors
+    /// `Forbidden` without `images:upload`; `PayloadTooLarge`; `UnsupportedMediaType`;
+    /// the stream's own errors; `Unavailable` when the store cannot take the file.
+    #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
+    pub async fn ingest<S>(&self, actor: &Actor, mut body: S) -> Result<Staged, DomainError>
+    where
+        S: Stream<Item = Result<Bytes, DomainError>> + Unpin,
+    {
+        Policy::require(actor, Permission::ImagesUpload)?;
+        let plan = &actor.user.plan(self.clock.now()).features;
+        let limit = plan.max_upload_bytes.min(self.limits.max_upload_bytes);
+        let mut blob = self.blobs.stage().await?;
+        let (mut sha, mut size) = (Sha256::new(), 0u64);
+        let mut head = Vec::with_capacity(ImageFormat::SNIFF_LEN);
+        let mut format = None;
+        while let Some(chunk) = body.try_next().await? {
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(DomainError::PayloadTooLarge(limit)); // `blob` dropped: the file goes
+            }
+            if format.is_none() {
+                let wanted = (ImageFormat::SNIFF_LEN - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..wanted]);
+                if head.len() == ImageFormat::SNIFF_LEN {
+                    format = Some(ImageFormat::sniff(&head).ok_or(DomainError::UnsupportedMediaType)?);
+                }
+            }
+            sha.update(&chunk);
+            blob.write(&chunk).await?;
+        }
+        let format = match format {
+            Some(f) => f,
+            None => ImageFormat::sniff(&head).ok_or(DomainError::UnsupportedMediaType)?,
+        };
+        Ok(Staged { blob, size, sha256: sha.finalize().into(), format })
+    }
+
+    /// Checks a staged upload and records it: quota, then dimensions (from the header,
+    /// before any decoding), then a full decode; only then is the file made durable and
+    /// visible, and the row written. If the row cannot be written the file is removed.
+    ///
+    /// # Errors
+    /// `QuotaExceeded`; `ImageTooLarge`; `InvalidImage`; `Validation` on `gallery_id`.
+    #[tracing::instrument(skip_all, fields(user_id = %actor.id(), size = staged.size))]
+    pub async fn complete(&self, actor: &Actor, staged: Staged, meta: UploadMeta) -> Result<Image, DomainError> {
+        Policy::require(actor, Permission::ImagesUpload)?;
+        let quota = actor.user.plan(self.clock.now()).features.storage_quota_bytes;
+        if let Some(gallery) = meta.gallery_id {
+            self.ensure_gallery(gallery).await?;
+        }
+        if self.images.stored_bytes(actor.id()).await?.saturating_add(staged.size) > quota {
+            return Err(DomainError::QuotaExceeded);
+        }
+        let (width, height) =
+            self.inspector.inspect(staged.blob.reader()?, staged.format, self.limits.max_pixels).await.map_err(|e| match e {
+                InspectError::TooLarge { .. } => DomainError::ImageTooLarge(e.to_string()),
+                InspectError::Invalid(why) => DomainError::InvalidImage(why),
+            })?;
+        let id = ImageId::generate();
+        let key = BlobKey::original(id);
+        staged.blob.commit(&key).await?;
+        let status = if actor.has(Permission::ImagesModerate) { ImageStatus::Approved } else { ImageStatus::Pending };
+        let new = NewImage {
+            id,
+            title: meta.title,
+            description: meta.description,
+            status,
+            uploaded_by: actor.id(),
+            gallery_id: meta.gallery_id,
+            width,
+            height,
+            format: staged.format,
+            size_bytes: staged.size,
+            sha256: staged.sha256,
+            storage_key: key.clone(),
+        };
+        match self.images.create(&new, quota).await {
+            Ok(image) => Ok(image),
+            Err(err) => {
+                self.remove_blob(&key).await;
+                Err(err.into())
+            }
+        }
+    }
+
+    /// # Errors
+    /// `Forbidden` without `images:read`.
+    pub async fn list(&self, actor: &Actor, filter: ImageFilter, page: PageRequest) -> Result<Page<Image>, DomainError> {
+        Policy::require(actor, Permission::ImagesRead)?;
+        let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
+        Ok(Page::new(items, page, total))
+    }
+
+    /// # Errors
+    /// `Forbidden` without `images:read`; `NotFound` when missing or not visible.
+    pub async fn get(&self, actor: &Actor, id: ImageId) -> Result<Image, DomainError> {
+        Policy::require(actor, Permission::ImagesRead)?;
+        self.visible(actor, id).await
+    }
+
+    /// # Errors
+    /// `Forbidden` without `images:update`; `NotFound`; `Validation` on `gallery_id`.
+    #[tracing::instrument(skip_all, fields(image_id = %id))]
+    pub async fn update(&self, actor: &Actor, id: ImageId, patch: ImagePatch) -> Result<Image, DomainError> {
+        Policy::require(actor, Permission::ImagesUpdate)?;
+        let current = self.visible(actor, id).await?;
+        if let Some(Some(gallery)) = patch.gallery_id {
+            self.ensure_gallery(gallery).await?;
+        }
+        if patch.is_empty() {
+            return Ok(current);
+        }
+        self.images.update(id, &patch).await?.ok_or(DomainError::NotFound)
+    }
+
+    /// Deletes the row, then the file. A file that cannot be removed is logged, never
+    /// brought back.
+    ///
+    /// # Errors
+    /// `Forbidden` without `images:delete`; `NotFound`.
+    #[tracing::instrument(skip_all, fields(image_id = %id))]
+    pub async fn delete(&self, actor: &Actor, id: ImageId) -> Result<(), DomainError> {
+        Policy::require(actor, Permission::ImagesDelete)?;
+        self.visible(actor, id).await?;
+        let key = self.images.delete(id).await?.ok_or(DomainError::NotFound)?;
+        self.remove_blob(&key).await;
+        Ok(())
+    }
+
+    /// Deletes every image; answers how many.
+    ///
+    /// # Errors
+    /// `Forbidden` without `images:purge`.
+    #[tracing::instrument(skip_all)]
+    pub async fn purge(&self, actor: &Actor) -> Result<u64, DomainError> {
+        Policy::require(actor, Permission::ImagesPurge)?;
+        let keys = self.images.purge().await?;
+        for key in &keys {
+            self.remove_blob(key).await;
+        }
+        tracing::info!(deleted = keys.len(), "purged every image");
+        Ok(keys.len() as u64)
+    }
+
+    /// The image whose original the caller may download.
+    ///
+    /// # Errors
+    /// `NotFound`; `PlanForbids` when neither the plan nor `images:moderate` allows it.
+    pub async fn original(&self, actor: &Actor, id: ImageId) -> Result<Image, DomainError> {
+        Policy::require(actor, Permission::ImagesRead)?;
+        let image = self.visible(actor, id).await?;
+        Policy::may_get_original(actor, self.clock.now())?;
+        Ok(image)
+    }
+
+    /// Streams the stored bytes of `image` (from [`Images::original`]), or a byte range.
+    ///
+    /// # Errors
+    /// `Unavailable` when storage fails; `Internal` when the file is missing.
+    pub async fn open(&self, image: &Image, range: Option<(u64, u64)>) -> Result<BlobBody, DomainError> {
+        Ok(self.blobs.open(&image.storage_key, range).await?)
+    }
+
+    /// Approves or rejects an image, keeping the decision in its history.
+    ///
+    /// # Errors
+    /// `Forbidden` without `images:moderate`; `NotFound`; `Validation` on `reason` when a
+    /// rejection gives none.
+    #[tracing::instrument(skip_all, fields(image_id = %id, decision = decision.as_str()))]
+    pub async fn decide(&self, actor: &Actor, id: ImageId, decision: Decision, reason: Option<String>) -> Result<Image, DomainError> {
+        Policy::require(actor, Permission::ImagesModerate)?;
+        let reason = reason.filter(|r| !r.trim().is_empty());
+        if decision == Decision::Rejected && reason.is_none() {
+            return Err(DomainError::field("reason", "is required to reject an image"));
+        }
+        self.images.decide(id, decision, reason, actor.id()).await?.ok_or(DomainError::NotFound)
+    }
+
+    /// # Errors
+    /// `Forbidden` without `images:moderate`; `NotFound`.
+    pub async fn approvals(&self, actor: &Actor, id: ImageId) -> Result<Vec<Approval>, DomainError> {
+        Policy::require(actor, Permission::ImagesModerate)?;
+        self.visible(actor, id).await?;
+        Ok(self.images.approvals(id).await?)
+    }
+
+    async fn visible(&self, actor: &Actor, id: ImageId) -> Result<Image, DomainError> {
+        self.images.by_id(id, Policy::image_visibility(actor)).await?.ok_or(DomainError::NotFound)
+    }
+
+    async fn ensure_gallery(&self, id: GalleryId) -> Result<(), DomainError> {
+        if self.images.gallery_exists(id).await? { Ok(()) } else { Err(DomainError::field("gallery_id", "no such gallery")) }
+    }
+
+    /// Removes a file whose row is gone (or was never written). Failure leaves an orphan
+    /// file, which is logged for the operator; it never brings the row back.
+    pub(crate) async fn remove_blob(&self, key: &BlobKey) {
+        if let Err(e) = self.blobs.delete(key).await {
+            tracing::error!(key = key.as_str(), error = %e, "could not remove a file; it is orphaned");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{TimeZone, Utc};
+use futures_util::stream;
+
+use super::*;
+use crate::ports::{MockBlobStore, MockClock, MockImageInspector, MockImageRepo, StagedBlob};
+use crate::testing::{actor_with_role, builtin_role, plan};
+use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
+
+/// An in-memory staged file that records whether it was committed or dropped.
+#[derive(Default, Clone)]
+struct Probe {
+    written: Arc<Mutex<Vec<u8>>>,
+    committed: Arc<AtomicBool>,
+    dropped: Arc<AtomicBool>,
+}
+
+struct FakeStaged(Probe);
+
+#[async_trait]
+impl StagedBlob for FakeStaged {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
+        self.0.written.lock().unwrap().extend_from_slice(chunk);
+        Ok(())
+    }
+
+    fn reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
+        Ok(Box::new(std::io::Cursor::new(self.0.written.lock().unwrap().clone())))
+    }
+
+    async fn commit(self: Box<Self>, _key: &BlobKey) -> Result<(), StorageError> {
+        self.0.committed.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Drop for FakeStaged {
+    fn drop(&mut self) {
+        self.0.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+const PNG_HEAD: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+struct World {
+    repo: MockImageRepo,
+    blobs: MockBlobStore,
+    inspector: MockImageInspector,
+    probe: Probe,
+}
+
+impl World {
+    fn new() -> Self {
+        let probe = Probe::default();
+        let mut blobs = MockBlobStore::new();
+        let p = probe.clone();
+        blobs.expect_stage().returning(move || Ok(Box::new(FakeStaged(p.clone()))));
+        Self { repo: MockImageRepo::new(), blobs, inspector: MockImageInspector::new(), probe }
+    }
+
+    fn build(self, max_upload: u64) -> (Images, Probe) {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap());
+        let images = Images::new(
+            Arc::new(self.repo),
+            Arc::new(self.blobs),
+            Arc::new(self.inspector),
+            Arc::new(clock),
+            ImageLimits { max_pixels: 50_000_000, max_upload_bytes: max_upload },
+        );
+        (images, self.probe)
+    }
+}
+
+fn body(chunks: Vec<&'static [u8]>) -> impl futures_util::Stream<Item = Result<Bytes, DomainError>> + Unpin {
+    stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from_static(c))))
+}
+
+fn player() -> Actor {
+    actor_with_role(builtin_role("beta_player"))
+}
+
+fn stored(new: &NewImage, who: &Actor) -> Image {
+    Image {
+        id: new.id,
+        title: new.title.clone(),
+        description: new.description.clone(),
+        status: new.status,
+        uploaded_by: UserRef { id: who.id(), username: who.user.username.clone() },
+        gallery_id: new.gallery_id,
+        width: new.width,
+        height: new.height,
+        format: new.format,
+        size_bytes: new.size_bytes,
+        sha256: new.sha256,
+        storage_key: new.storage_key.clone(),
+        uploaded_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn viewers_cannot_upload() {
+    for role in ["company_user", "subscriber"] {
+        let (images, _) = World::new().build(u64::MAX);
+        let err = images.ingest(&actor_with_role(builtin_role(role)), body(vec![PNG_HEAD])).await.unwrap_err();
+        assert!(matches!(err, DomainError::Forbidden), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn an_upload_past_the_plan_limit_is_cut_off_and_its_file_removed() {
+    let (images, probe) = World::new().build(u64::MAX);
+    let actor = player(); // basic plan: 5 MiB
+    let big: &'static [u8] = Box::leak(vec![0u8; 3 << 20].into_boxed_slice());
+    let err = images.ingest(&actor, body(vec![PNG_HEAD, big, big])).await.unwrap_err();
+    assert!(matches!(err, DomainError::PayloadTooLarge(limit) if limit == 5 << 20), "{err:?}");
+    assert!(probe.dropped.load(Ordering::SeqCst));
+    assert!(!probe.committed.load(Ordering::SeqCst));
+    assert!(probe.written.lock().unwrap().len() < 5 << 20, "stopped before the limit was written");
+}
+
+#[tokio::test]
+async fn the_server_cap_wins_over_a_larger_plan() {
+    let (images, _) = World::new().build(16);
+    let err = images.ingest(&player(), body(vec![PNG_HEAD, b"0123456789"])).await.unwrap_err();
+    assert!(matches!(err, DomainError::PayloadTooLarge(16)));
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_an_image_is_refused_by_its_first_bytes() {
+    let (images, probe) = World::new().build(u64::MAX);
+    let err = images.ingest(&player(), body(vec![b"hello, I am text and not an image"])).await.unwrap_err();
+    assert!(matches!(err, DomainError::UnsupportedMediaType));
+    assert!(probe.dropped.load(Ordering::SeqCst));
+    let (images, _) = World::new().build(u64::MAX);
+    assert!(matches!(images.ingest(&player(), body(vec![])).await, Err(DomainError::UnsupportedMediaType)));
+}
+
+#[tokio::test]
+async fn the_signature_may_arrive_split_across_chunks() {
+    let (images, _) = World::new().build(u64::MAX);
+    let staged = images.ingest(&player(), body(vec![&PNG_HEAD[..3], &PNG_HEAD[3..7], &PNG_HEAD[7..]])).await.unwrap();
+    assert_eq!((staged.format, staged.size), (ImageFormat::Png, PNG_HEAD.len() as u64));
+}
+
+#[tokio::test]
+async fn a_valid_upload_is_committed_then_recorded_pending() {
+    let mut w = World::new();
+    let actor = player();
+    let who = actor.clone();
+    w.repo.expect_stored_bytes().returning(|_| Ok(0));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok((640, 480)));
+    w.repo
+        .expect_create()
+        .withf(|new, quota| new.status == ImageStatus::Pending && new.width == 640 && *quota == 1 << 30)
+        .returning(move |new, _| Ok(stored(new, &who)));
+    let (images, probe) = w.build(u64::MAX);
+    let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
+    let image = images.complete(&actor, staged, UploadMeta { title: "t".into(), ..UploadMeta::default() }).await.unwrap();
+    assert!(probe.committed.load(Ordering::SeqCst));
+    assert_eq!(image.format, ImageFormat::Png);
+    assert_eq!(image.storage_key, BlobKey::original(image.id));
+}
+
+#[tokio::test]
+async fn a_moderators_upload_is_approved_at_once() {
+    let mut w = World::new();
+    let actor = actor_with_role(builtin_role("admin"));
+    let who = actor.clone();
+    w.repo.expect_stored_bytes().returning(|_| Ok(0));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    w.repo.expect_create().withf(|new, _| new.status == ImageStatus::Approved).returning(move |new, _| Ok(stored(new, &who)));
+    let (images, _) = w.build(u64::MAX);
+    let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
+    assert_eq!(images.complete(&actor, staged, UploadMeta::default()).await.unwrap().status, ImageStatus::Approved);
+}
+
+#[tokio::test]
+async fn an_image_over_the_quota_is_refused_before_decoding() {
+    let mut w = World::new();
+    w.repo.expect_stored_bytes().returning(|_| Ok((1 << 30) - 4));
+    w.inspector.expect_inspect().never();
+    w.repo.expect_create().never();
+    let (images, probe) = w.build(u64::MAX);
+    let actor = player();
+    let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
+    assert!(matches!(images.complete(&actor, staged, UploadMeta::default()).await, Err(DomainError::QuotaExceeded)));
+    assert!(probe.dropped.load(Ordering::SeqCst) && !probe.committed.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn inspection_failures_map_to_their_errors_and_leave_no_file() {
+    for (failure, too_large) in [(InspectError::TooLarge { width: 30000, height: 30000, max_pixels: 1 }, true), (InspectError::Invalid("truncated".into()), false)] {
+        let mut w = World::new();
+        w.repo.expect_stored_bytes().returning(|_| Ok(0));
+        let f = failure.clone();
+        w.inspector.expect_inspect().returning(move |_, _, _| Err(f.clone()));
+        w.repo.expect_create().never();
+        let (images, probe) = w.build(u64::MAX);
+        let actor = player();
+        let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
+        let err = images.complete(&actor, staged, UploadMeta::default()).await.unwrap_err();
+        if too_large {
+            assert!(matches!(err, DomainError::ImageTooLarge(_)), "{err:?}");
+        } else {
+            assert!(matches!(err, DomainError::InvalidImage(_)), "{err:?}");
+        }
+        assert!(!probe.committed.load(Ordering::SeqCst) && probe.dropped.load(Ordering::SeqCst));
+    }
+}
+
+#[tokio::test]
+async fn a_failed_row_write_removes_the_committed_file() {
+    let mut w = World::new();
+    w.repo.expect_stored_bytes().returning(|_| Ok(0));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    w.repo.expect_create().returning(|_, _| Err(RepoError::Unavailable("down".into())));
+    let removed = Arc::new(Mutex::new(Vec::new()));
+    let r = removed.clone();
+    w.blobs.expect_delete().returning(move |key| {
+        r.lock().unwrap().push(key.clone());
+        Ok(())
+    });
+    let (images, probe) = w.build(u64::MAX);
+    let actor = player();
+    let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
+    assert!(matches!(images.complete(&actor, staged, UploadMeta::default()).await, Err(DomainError::Unavailable(_))));
+    assert!(probe.committed.load(Ordering::SeqCst));
+    assert_eq!(removed.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_uploader_sees_their_own_pending_image_and_others_do_not() {
+    let mut w = World::new();
+    let owner = player();
+    let owner_id = owner.id();
+    w.repo.expect_by_id().returning(move |_, visibility| {
+        Ok(match visibility {
+            Visibility::ApprovedOrOwnedBy(who) if who == owner_id => Some(Image {
+                id: ImageId::generate(),
+                title: String::new(),
+                description: String::new(),
+                status: ImageStatus::Pending,
+                uploaded_by: UserRef { id: owner_id, username: crate::Username::parse("owner").unwrap() },
+                gallery_id: None,
+                width: 1,
+                height: 1,
+                format: ImageFormat::Png,
+                size_bytes: 1,
+                sha256: [0; 32],
+                storage_key: BlobKey::parse("originals/aa/bb/x").unwrap(),
+                uploaded_at: Utc::now(),
+                updated_at: Utc::now(),
+            }),
+            _ => None,
+        })
+    });
+    let (images, _) = w.build(u64::MAX);
+    assert!(images.get(&owner, ImageId::generate()).await.is_ok());
+    let other = actor_with_role(builtin_role("company_user"));
+    assert!(matches!(images.get(&other, ImageId::generate()).await, Err(DomainError::NotFound)));
+}
+
+#[tokio::test]
+async fn a_rejection_needs_a_reason_and_only_moderators_decide() {
+    let (images, _) = World::new().build(u64::MAX);
+    let admin = actor_with_role(builtin_role("admin"));
+    let err = images.decide(&admin, ImageId::generate(), Decision::Rejected, Some("  ".into())).await.unwrap_err();
+    assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "reason"));
+    let err = images.decide(&player(), ImageId::generate(), Decision::Approved, None).await.unwrap_err();
+    assert!(matches!(err, DomainError::Forbidden));
+}
+
+#[tokio::test]
+async fn purge_needs_its_permission_and_removes_every_file() {
+    let (images, _) = World::new().build(u64::MAX);
+    assert!(matches!(images.purge(&player()).await, Err(DomainError::Forbidden)));
+    let mut w = World::new();
+    w.repo.expect_purge().returning(|| Ok(vec![BlobKey::parse("originals/aa/bb/1").unwrap(), BlobKey::parse("originals/aa/bb/2").unwrap()]));
+    w.blobs.expect_delete().times(2).returning(|_| Ok(()));
+    let (images, _) = w.build(u64::MAX);
+    assert_eq!(images.purge(&actor_with_role(builtin_role("admin"))).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn originals_follow_the_plan() {
+    let mut w = World::new();
+    let owner = player();
+    let who = owner.clone();
+    w.repo.expect_by_id().returning(move |id, _| {
+        let new = NewImage {
+            id,
+            title: String::new(),
+            description: String::new(),
+            status: ImageStatus::Approved,
+            uploaded_by: who.id(),
+            gallery_id: None,
+            width: 1,
+            height: 1,
+            format: ImageFormat::Png,
+            size_bytes: 1,
+            sha256: [0; 32],
+            storage_key: BlobKey::original(id),
+        };
+        Ok(Some(stored(&new, &who)))
+    });
+    let (images, _) = w.build(u64::MAX);
+    assert!(matches!(images.original(&owner, ImageId::generate()).await, Err(DomainError::PlanForbids(_))));
+    let mut growth = owner.clone();
+    growth.user.default_plan = plan("growth");
+    assert!(images.original(&growth, ImageId::generate()).await.is_ok());
+}
