@@ -45,11 +45,14 @@ pub trait UserRepo: Send + Sync {
     /// `Conflict("last_admin")` when the change would leave no active admin.
     async fn update(&self, id: UserId, patch: &UserPatch) -> Result<Option<User>, RepoError>;
 
-    /// Deletes the user and their sessions; `false` when there was no such user.
+    /// Deletes the user and their sessions, and with `with_images` their images' rows in
+    /// the same transaction; returns the keys of those images' files for the caller to
+    /// remove, or `None` when there was no such user.
     ///
     /// # Errors
-    /// `Conflict("last_admin")` when they are the last active admin.
-    async fn delete(&self, id: UserId) -> Result<bool, RepoError>;
+    /// `Conflict("last_admin")` when they are the last active admin; `InUse("images")`
+    /// when they own images and `with_images` is false.
+    async fn delete(&self, id: UserId, with_images: bool) -> Result<Option<Vec<BlobKey>>, RepoError>;
 }
 
 /// Roles and their permissions.
@@ -284,6 +287,11 @@ pub trait ImageRepo: Send + Sync {
     async fn gallery_exists(&self, id: GalleryId) -> Result<bool, RepoError>;
 }
 
+/// A readable, seekable source of bytes (a staged file read back).
+pub trait ReadSeek: std::io::Read + std::io::Seek + Send {}
+
+impl<T: std::io::Read + std::io::Seek + Send> ReadSeek for T {}
+
 /// Bytes read from the blob store.
 pub struct BlobBody {
     /// The whole blob, or the range asked for.
@@ -309,7 +317,7 @@ pub trait StagedBlob: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable` when it cannot be read.
-    fn reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError>;
+    fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError>;
 
     /// Makes the bytes durable and visible under `key`.
     ///
@@ -360,5 +368,5 @@ pub trait ImageInspector: Send + Sync {
     ///
     /// # Errors
     /// `TooLarge` past `max_pixels`; `Invalid` when it does not decode.
-    async fn inspect(&self, source: Box<dyn std::io::Read + Send>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError>;
+    async fn inspect(&self, source: Box<dyn ReadSeek>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError>;
 }

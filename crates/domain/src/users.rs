@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::ports::{PasswordHasher, RepoErrorExt, RoleRepo, UserRepo};
+use crate::ports::{BlobStore, PasswordHasher, RepoErrorExt, RoleRepo, UserRepo};
 use crate::{
     Actor, DomainError, Email, NewUser, Page, PageRequest, Password, Permission, Policy, RoleName, User, UserFilter,
     UserId, UserPatch, Username,
@@ -31,6 +31,7 @@ pub struct Users {
     users: Arc<dyn UserRepo>,
     roles: Arc<dyn RoleRepo>,
     hasher: Arc<dyn PasswordHasher>,
+    blobs: Arc<dyn BlobStore>,
 }
 
 impl std::fmt::Debug for Users {
@@ -43,8 +44,8 @@ const LAST_ADMIN: &str = "the last active admin cannot be disabled, demoted or d
 
 impl Users {
     #[must_use]
-    pub fn new(users: Arc<dyn UserRepo>, roles: Arc<dyn RoleRepo>, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { users, roles, hasher }
+    pub fn new(users: Arc<dyn UserRepo>, roles: Arc<dyn RoleRepo>, hasher: Arc<dyn PasswordHasher>, blobs: Arc<dyn BlobStore>) -> Self {
+        Self { users, roles, hasher, blobs }
     }
 
     /// # Errors
@@ -90,15 +91,23 @@ impl Users {
         self.users.update(id, &patch).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)
     }
 
-    /// Deletes an account and its sessions.
+    /// Deletes an account and its sessions; with `delete_images` also its images, rows
+    /// first (in the same transaction), then their files.
     ///
     /// # Errors
-    /// `Forbidden`; `NotFound`; `Conflict` for oneself or the last active admin.
+    /// `Forbidden`; `NotFound`; `Conflict` for oneself or the last active admin; `InUse`
+    /// when they own images and `delete_images` is false.
     #[tracing::instrument(skip_all, fields(user_id = %id))]
-    pub async fn delete(&self, actor: &Actor, id: UserId) -> Result<(), DomainError> {
+    pub async fn delete(&self, actor: &Actor, id: UserId, delete_images: bool) -> Result<(), DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         Policy::may_remove_admin_power(actor, id, false, None, true)?;
-        if self.users.delete(id).await.last_admin_is(LAST_ADMIN)? { Ok(()) } else { Err(DomainError::NotFound) }
+        let keys = self.users.delete(id, delete_images).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)?;
+        for key in &keys {
+            if let Err(e) = self.blobs.delete(key).await {
+                tracing::error!(key = key.as_str(), error = %e, "could not remove a deleted user's file; it is orphaned");
+            }
+        }
+        Ok(())
     }
 
     /// Creates an active admin without an acting user: for operators bootstrapping a
@@ -128,11 +137,11 @@ mod tests {
 
     use super::*;
     use crate::RepoError;
-    use crate::ports::{MockPasswordHasher, MockRoleRepo, MockUserRepo};
+    use crate::ports::{MockBlobStore, MockPasswordHasher, MockRoleRepo, MockUserRepo};
     use crate::testing::{actor_with_role, builtin_role, user_with_role};
 
     fn users(u: MockUserRepo, r: MockRoleRepo) -> Users {
-        Users::new(Arc::new(u), Arc::new(r), Arc::new(MockPasswordHasher::new()))
+        Users::new(Arc::new(u), Arc::new(r), Arc::new(MockPasswordHasher::new()), Arc::new(MockBlobStore::new()))
     }
 
     #[tokio::test]
@@ -159,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn an_admin_cannot_delete_themself() {
         let admin = actor_with_role(builtin_role("admin"));
-        let err = users(MockUserRepo::new(), MockRoleRepo::new()).delete(&admin, admin.id()).await.unwrap_err();
+        let err = users(MockUserRepo::new(), MockRoleRepo::new()).delete(&admin, admin.id(), false).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict(_)));
     }
 
@@ -168,9 +177,22 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         let other = UserId::generate();
         let mut repo = MockUserRepo::new();
-        repo.expect_delete().with(eq(other)).returning(|_| Err(RepoError::Conflict("last_admin")));
-        let err = users(repo, MockRoleRepo::new()).delete(&admin, other).await.unwrap_err();
+        repo.expect_delete().with(eq(other), eq(false)).returning(|_, _| Err(RepoError::Conflict("last_admin")));
+        let err = users(repo, MockRoleRepo::new()).delete(&admin, other, false).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict(ref m) if m.contains("last active admin")), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn deleting_a_user_with_their_images_removes_the_files_after_the_rows() {
+        let admin = actor_with_role(builtin_role("admin"));
+        let mut repo = MockUserRepo::new();
+        repo.expect_delete()
+            .with(mockall::predicate::always(), eq(true))
+            .returning(|_, _| Ok(Some(vec![crate::BlobKey::parse("originals/aa/bb/1").unwrap()])));
+        let mut blobs = MockBlobStore::new();
+        blobs.expect_delete().times(1).returning(|_| Ok(()));
+        let users = Users::new(Arc::new(repo), Arc::new(MockRoleRepo::new()), Arc::new(MockPasswordHasher::new()), Arc::new(blobs));
+        assert!(users.delete(&admin, UserId::generate(), true).await.is_ok());
     }
 
     #[tokio::test]

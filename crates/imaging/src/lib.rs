@@ -1,4 +1,87 @@
-//! Image sniffing, decode limits and thumbnails for Gallery.
-//!
-//! Nothing lives here yet: the sniffer and the `ThumbnailRenderer` adapter arrive with
-//! the images issue (#4) and the thumbnails issue (#5).
+//! Image inspection for Gallery: [`Inspector`] reads an image's dimensions from its header
+//! and refuses one over the pixel limit before anything is decoded (a 30000×30000 PNG of a
+//! few kilobytes must not allocate gigabytes), then decodes it fully, with allocation
+//! limits, to prove it is an image. Decoding runs on the blocking pool, at most
+//! `max_concurrent` at a time, so a burst of uploads cannot starve the API.
+
+use std::io::{BufReader, Seek as _, SeekFrom};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use gallery_domain::ImageFormat;
+use gallery_domain::ports::{ImageInspector, InspectError, ReadSeek};
+use image::{ImageReader, Limits};
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+use zune_core::options::DecoderOptions;
+use zune_jpeg::JpegDecoder;
+
+/// The `image` crate's inspector, with a bound on concurrent decodes.
+#[derive(Debug, Clone)]
+pub struct Inspector {
+    permits: Arc<Semaphore>,
+}
+
+impl Inspector {
+    #[must_use]
+    pub fn new(max_concurrent: usize) -> Self {
+        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))) }
+    }
+}
+
+const fn codec(format: ImageFormat) -> image::ImageFormat {
+    match format {
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Gif => image::ImageFormat::Gif,
+        ImageFormat::Webp => image::ImageFormat::WebP,
+    }
+}
+
+/// Header first, then a bounded decode.
+fn inspect_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError> {
+    let mut source = BufReader::new(source);
+    let invalid = |e: image::ImageError| InspectError::Invalid(e.to_string());
+    let (width, height) = ImageReader::with_format(&mut source, codec(format)).into_dimensions().map_err(invalid)?;
+    if width == 0 || height == 0 {
+        return Err(InspectError::Invalid("the image has no pixels".into()));
+    }
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(InspectError::TooLarge { width, height, max_pixels });
+    }
+    source.seek(SeekFrom::Start(0)).map_err(|e| InspectError::Invalid(e.to_string()))?;
+    if format == ImageFormat::Jpeg {
+        // The image crate's JPEG decoder fills a truncated scan with grey and succeeds;
+        // in strict mode the same decoder refuses it.
+        let options = DecoderOptions::default()
+            .set_strict_mode(true)
+            .set_max_width(width as usize)
+            .set_max_height(height as usize);
+        JpegDecoder::new_with_options(source, options).decode().map_err(|e| InspectError::Invalid(format!("{e:?}")))?;
+        return Ok((width, height));
+    }
+    let mut reader = ImageReader::with_format(source, codec(format));
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
+    // RGBA at 16 bits per channel is the most a decoder may need per pixel.
+    limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (1 << 20));
+    reader.limits(limits);
+    reader.decode().map_err(invalid)?;
+    Ok((width, height))
+}
+
+#[async_trait]
+impl ImageInspector for Inspector {
+    async fn inspect(&self, source: Box<dyn ReadSeek>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError> {
+        let _permit = self.permits.acquire().await.map_err(|e| InspectError::Invalid(e.to_string()))?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| inspect_blocking(source, format, max_pixels)))
+            .in_current_span()
+            .await
+            .map_err(|e| InspectError::Invalid(format!("the decoder failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,154 @@
-//! Blob storage adapters for Gallery.
-//!
-//! Nothing lives here yet: the `BlobStore` port and its file-system adapter arrive with
-//! the images issue (#4). The crate exists so the workspace has its final shape and the
-//! dependency rule (`storage` depends on `domain` only) is fixed from the start.
+//! Blob storage adapters for Gallery: [`FsBlobStore`] keeps blobs as files under a root
+//! folder. Writes go to a temporary file in the root, are fsynced, then renamed into place
+//! (and the folder fsynced), so a key is either absent or complete, even across a crash.
+
+use std::io::{ErrorKind, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt as _;
+use gallery_domain::ports::{BlobBody, BlobStore, ReadSeek, StagedBlob};
+use gallery_domain::{BlobKey, StorageError};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+
+/// Temporary files start with this; nothing else in the root does.
+const TMP_PREFIX: &str = ".tmp-";
+
+/// Blobs as files under `root`, sharded into folders by their keys.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+fn unavailable(context: &str, e: &std::io::Error) -> StorageError {
+    // The cause (with paths) is for the logs; the domain hears only "unavailable".
+    tracing::error!(error = %e, "storage: {context}");
+    StorageError::Unavailable(format!("{context}: {}", e.kind()))
+}
+
+impl FsBlobStore {
+    /// Opens (creating it if needed) the store at `root`, and removes temporary files a
+    /// crash may have left: they were never visible under any key.
+    ///
+    /// # Errors
+    /// `Unavailable` when the root cannot be created or read.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
+        let root = root.into();
+        std::fs::create_dir_all(&root).map_err(|e| unavailable("creating the storage root", &e))?;
+        for entry in std::fs::read_dir(&root).map_err(|e| unavailable("reading the storage root", &e))? {
+            let entry = entry.map_err(|e| unavailable("reading the storage root", &e))?;
+            if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                tracing::warn!(file = ?entry.file_name(), "removing an unfinished upload left by a crash");
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(Self { root })
+    }
+
+    /// The file of `key`. Keys are validated again here: whatever a caller passes, no path
+    /// outside the root comes out.
+    fn path(&self, key: &BlobKey) -> Result<PathBuf, StorageError> {
+        let key = BlobKey::parse(key.as_str()).map_err(StorageError::Unavailable)?;
+        Ok(self.root.join(key.as_str()))
+    }
+}
+
+/// A file being written under a temporary name in the root.
+struct FsStaged {
+    file: tokio::fs::File,
+    temp: PathBuf,
+    root: PathBuf,
+    committed: bool,
+}
+
+#[async_trait]
+impl StagedBlob for FsStaged {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
+        self.file.write_all(chunk).await.map_err(|e| unavailable("writing an upload", &e))?;
+        // tokio's File completes writes in the background: wait, so that reading back and
+        // running out of disk are both seen here.
+        self.file.flush().await.map_err(|e| unavailable("writing an upload", &e))
+    }
+
+    fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError> {
+        let file = std::fs::File::open(&self.temp).map_err(|e| unavailable("reading an upload back", &e))?;
+        Ok(Box::new(std::io::BufReader::new(file)))
+    }
+
+    async fn commit(mut self: Box<Self>, key: &BlobKey) -> Result<(), StorageError> {
+        let target = FsBlobStore { root: self.root.clone() }.path(key)?;
+        self.file.sync_all().await.map_err(|e| unavailable("syncing an upload", &e))?;
+        let parent = target.parent().unwrap_or(&self.root).to_owned();
+        tokio::fs::create_dir_all(&parent).await.map_err(|e| unavailable("creating a shard folder", &e))?;
+        tokio::fs::rename(&self.temp, &target).await.map_err(|e| unavailable("moving an upload into place", &e))?;
+        self.committed = true;
+        sync_dir(&parent).await
+    }
+}
+
+impl Drop for FsStaged {
+    fn drop(&mut self) {
+        if !self.committed {
+            if let Err(e) = std::fs::remove_file(&self.temp) {
+                if e.kind() != ErrorKind::NotFound {
+                    tracing::error!(error = %e, file = ?self.temp, "could not remove an unfinished upload");
+                }
+            }
+        }
+    }
+}
+
+/// Makes a rename durable: the folder entry is data too.
+async fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::File::open(&dir).and_then(|d| d.sync_all()))
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("syncing a folder: {e}")))?
+        .map_err(|e| unavailable("syncing a folder", &e))
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn stage(&self) -> Result<Box<dyn StagedBlob>, StorageError> {
+        let temp = self.root.join(format!("{TMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .await
+            .map_err(|e| unavailable("creating an upload file", &e))?;
+        Ok(Box::new(FsStaged { file, temp, root: self.root.clone(), committed: false }))
+    }
+
+    async fn open(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<BlobBody, StorageError> {
+        let path = self.path(key)?;
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(StorageError::NotFound),
+            Err(e) => return Err(unavailable("opening a file", &e)),
+        };
+        let size = file.metadata().await.map_err(|e| unavailable("reading a file's size", &e))?.len();
+        let (start, len) = match range {
+            Some((start, end)) if start <= end && end < size => (start, end - start + 1),
+            Some(_) => return Err(StorageError::Unavailable("range outside the file".into())),
+            None => (0, size),
+        };
+        if start > 0 {
+            file.seek(SeekFrom::Start(start)).await.map_err(|e| unavailable("seeking in a file", &e))?;
+        }
+        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 64 * 1024)
+            .map_err(|e| unavailable("reading a file", &e));
+        Ok(BlobBody { len, stream: Box::pin(stream) })
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(unavailable("removing a file", &e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

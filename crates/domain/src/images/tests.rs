@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use futures_util::stream;
 
 use super::*;
-use crate::ports::{MockBlobStore, MockClock, MockImageInspector, MockImageRepo, StagedBlob};
+use crate::ports::{MockBlobStore, MockClock, MockImageInspector, MockImageRepo, ReadSeek, StagedBlob};
 use crate::testing::{actor_with_role, builtin_role, plan};
 use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
 
@@ -28,7 +28,7 @@ impl StagedBlob for FakeStaged {
         Ok(())
     }
 
-    fn reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
+    fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError> {
         Ok(Box::new(std::io::Cursor::new(self.0.written.lock().unwrap().clone())))
     }
 
