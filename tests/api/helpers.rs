@@ -13,9 +13,10 @@ pub fn config_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config")
 }
 
-pub fn test_settings(database_url: &str) -> Settings {
+pub fn test_settings(database_url: &str, storage: &std::path::Path) -> Settings {
     let mut settings = Settings::load_for(&config_dir(), "test").expect("test settings");
     settings.database.url = SecretString::from(database_url.to_owned());
+    settings.storage.root = storage.to_owned();
     settings.server.host = "127.0.0.1".into();
     settings.server.port = 0;
     settings
@@ -27,15 +28,17 @@ pub struct TestApp {
     pub client: Client,
     pub _db: TestDb,
     pub settings: Settings,
+    pub storage: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
     let db = TestDb::create().await;
-    let settings = test_settings(db.url());
+    let storage = tempfile::tempdir().expect("storage dir");
+    let settings = test_settings(db.url(), storage.path());
     let app = Application::build(&settings).expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: Client::new(), _db: db, settings }
+    TestApp { address, client: Client::new(), _db: db, settings, storage }
 }
 
 /// A response, read whole.
@@ -173,5 +176,49 @@ impl TestApp {
 
     pub async fn user_id(&self, token: &str) -> String {
         self.get("/users/me", Some(token)).await.body["id"].as_str().expect("id").to_owned()
+    }
+}
+
+impl TestApp {
+    /// Uploads `bytes` as the `file` part, with a filename and part type that must not matter.
+    pub async fn upload(&self, token: &str, bytes: Vec<u8>, filename: &str, title: Option<&str>) -> Reply {
+        let part =
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()).mime_str("text/plain").expect("mime");
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        if let Some(t) = title {
+            form = form.text("title", t.to_owned());
+        }
+        let res =
+            self.client.post(self.url("/images")).bearer_auth(token).multipart(form).send().await.expect("upload");
+        Reply::from(res).await
+    }
+
+    /// Every file under the storage root, at any depth.
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("read storage").flatten() {
+                let path = entry.path();
+                if path.is_dir() { walk(&path, out) } else { out.push(path) }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.storage.path(), &mut out);
+        out
+    }
+
+    /// Raw GET with extra headers, for originals.
+    pub async fn get_with(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(self.url(path)).bearer_auth(token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request");
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.bytes().await.expect("body").to_vec())
     }
 }

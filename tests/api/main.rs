@@ -5,4 +5,5 @@ mod admin;
 mod errors;
 mod health;
 mod helpers;
+mod images;
 mod tokens;

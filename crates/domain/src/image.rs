@@ -131,7 +131,13 @@ impl BlobKey {
     /// # Errors
     /// When `raw` is not a key we could have made.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let segment_ok = |s: &str| !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.');
+        let segment_ok = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.')
+        };
         if raw.len() <= 255 && !raw.starts_with('/') && raw.split('/').all(segment_ok) {
             Ok(Self(raw.to_owned()))
         } else {
@@ -317,7 +323,8 @@ mod tests {
 
     #[test]
     fn generated_keys_are_sharded_and_valid() {
-        let key = BlobKey::original(ImageId::from_uuid(Uuid::parse_str("abcdef01-2345-6789-abcd-ef0123456789").unwrap()));
+        let key =
+            BlobKey::original(ImageId::from_uuid(Uuid::parse_str("abcdef01-2345-6789-abcd-ef0123456789").unwrap()));
         assert_eq!(key.as_str(), "originals/ab/cd/abcdef0123456789abcdef0123456789");
         assert_eq!(BlobKey::parse(key.as_str()).unwrap(), key);
     }

@@ -8,8 +8,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::ports::{BlobBody, BlobStore, Clock, ImageInspector, ImageRepo, InspectError, StagedBlob};
 use crate::{
-    Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageStatus,
-    NewImage, Page, PageRequest, Permission, Policy,
+    Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
+    ImageStatus, NewImage, Page, PageRequest, Permission, Policy,
 };
 
 /// Server-wide limits, on top of each plan's.
@@ -136,10 +136,12 @@ impl Images {
             return Err(DomainError::QuotaExceeded);
         }
         let (width, height) =
-            self.inspector.inspect(staged.blob.reader()?, staged.format, self.limits.max_pixels).await.map_err(|e| match e {
-                InspectError::TooLarge { .. } => DomainError::ImageTooLarge(e.to_string()),
-                InspectError::Invalid(why) => DomainError::InvalidImage(why),
-            })?;
+            self.inspector.inspect(staged.blob.reader()?, staged.format, self.limits.max_pixels).await.map_err(
+                |e| match e {
+                    InspectError::TooLarge { .. } => DomainError::ImageTooLarge(e.to_string()),
+                    InspectError::Invalid(why) => DomainError::InvalidImage(why),
+                },
+            )?;
         let id = ImageId::generate();
         let key = BlobKey::original(id);
         staged.blob.commit(&key).await?;
@@ -169,7 +171,12 @@ impl Images {
 
     /// # Errors
     /// `Forbidden` without `images:read`.
-    pub async fn list(&self, actor: &Actor, filter: ImageFilter, page: PageRequest) -> Result<Page<Image>, DomainError> {
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: ImageFilter,
+        page: PageRequest,
+    ) -> Result<Page<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
         let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
         Ok(Page::new(items, page, total))
@@ -251,7 +258,13 @@ impl Images {
     /// `Forbidden` without `images:moderate`; `NotFound`; `Validation` on `reason` when a
     /// rejection gives none.
     #[tracing::instrument(skip_all, fields(image_id = %id, decision = decision.as_str()))]
-    pub async fn decide(&self, actor: &Actor, id: ImageId, decision: Decision, reason: Option<String>) -> Result<Image, DomainError> {
+    pub async fn decide(
+        &self,
+        actor: &Actor,
+        id: ImageId,
+        decision: Decision,
+        reason: Option<String>,
+    ) -> Result<Image, DomainError> {
         Policy::require(actor, Permission::ImagesModerate)?;
         let reason = reason.filter(|r| !r.trim().is_empty());
         if decision == Decision::Rejected && reason.is_none() {
@@ -273,7 +286,11 @@ impl Images {
     }
 
     async fn ensure_gallery(&self, id: GalleryId) -> Result<(), DomainError> {
-        if self.images.gallery_exists(id).await? { Ok(()) } else { Err(DomainError::field("gallery_id", "no such gallery")) }
+        if self.images.gallery_exists(id).await? {
+            Ok(())
+        } else {
+            Err(DomainError::field("gallery_id", "no such gallery"))
+        }
     }
 
     /// Removes a file whose row is gone (or was never written). Failure leaves an orphan

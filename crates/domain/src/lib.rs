@@ -25,8 +25,8 @@ pub mod users;
 pub use error::{DomainError, FieldError, RepoError, StorageError};
 pub use ids::{GalleryId, PlanId, RoleId, SessionId, UserId};
 pub use image::{
-    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort, ImageStatus, NewImage, UserRef,
-    Visibility,
+    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort, ImageStatus,
+    NewImage, UserRef, Visibility,
 };
 pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};

@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
-    Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, NewImage, StorageError, Visibility,
-    DomainError, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
-    SessionId, User, UserFilter, UserId, UserPatch,
+    Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
+    NewImage, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
+    SessionId, StorageError, User, UserFilter, UserId, UserPatch, Visibility,
 };
 
 /// User accounts.
@@ -246,7 +246,12 @@ pub trait ImageRepo: Send + Sync {
     ///
     /// # Errors
     /// Store failures only.
-    async fn list(&self, filter: &ImageFilter, visibility: Visibility, page: PageRequest) -> Result<(Vec<Image>, u64), RepoError>;
+    async fn list(
+        &self,
+        filter: &ImageFilter,
+        visibility: Visibility,
+        page: PageRequest,
+    ) -> Result<(Vec<Image>, u64), RepoError>;
 
     /// # Errors
     /// Store failures only.
@@ -268,7 +273,13 @@ pub trait ImageRepo: Send + Sync {
     ///
     /// # Errors
     /// Store failures only.
-    async fn decide(&self, id: ImageId, decision: Decision, reason: Option<String>, by: UserId) -> Result<Option<Image>, RepoError>;
+    async fn decide(
+        &self,
+        id: ImageId,
+        decision: Decision,
+        reason: Option<String>,
+        by: UserId,
+    ) -> Result<Option<Image>, RepoError>;
 
     /// The decision history, oldest first.
     ///
@@ -368,5 +379,10 @@ pub trait ImageInspector: Send + Sync {
     ///
     /// # Errors
     /// `TooLarge` past `max_pixels`; `Invalid` when it does not decode.
-    async fn inspect(&self, source: Box<dyn ReadSeek>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError>;
+    async fn inspect(
+        &self,
+        source: Box<dyn ReadSeek>,
+        format: ImageFormat,
+        max_pixels: u64,
+    ) -> Result<(u32, u32), InspectError>;
 }

@@ -2,7 +2,10 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::{Actor, Permission, PermissionSet, Plan, PlanCode, PlanFeatures, PlanId, Role, RoleId, RoleName, SessionId, User, UserId, Username};
+use crate::{
+    Actor, Permission, PermissionSet, Plan, PlanCode, PlanFeatures, PlanId, Role, RoleId, RoleName, SessionId, User,
+    UserId, Username,
+};
 
 pub fn builtin_role(name: &str) -> Role {
     use Permission::*;

@@ -44,7 +44,12 @@ const LAST_ADMIN: &str = "the last active admin cannot be disabled, demoted or d
 
 impl Users {
     #[must_use]
-    pub fn new(users: Arc<dyn UserRepo>, roles: Arc<dyn RoleRepo>, hasher: Arc<dyn PasswordHasher>, blobs: Arc<dyn BlobStore>) -> Self {
+    pub fn new(
+        users: Arc<dyn UserRepo>,
+        roles: Arc<dyn RoleRepo>,
+        hasher: Arc<dyn PasswordHasher>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Self {
         Self { users, roles, hasher, blobs }
     }
 
@@ -101,7 +106,8 @@ impl Users {
     pub async fn delete(&self, actor: &Actor, id: UserId, delete_images: bool) -> Result<(), DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         Policy::may_remove_admin_power(actor, id, false, None, true)?;
-        let keys = self.users.delete(id, delete_images).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)?;
+        let keys =
+            self.users.delete(id, delete_images).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)?;
         for key in &keys {
             if let Err(e) = self.blobs.delete(key).await {
                 tracing::error!(key = key.as_str(), error = %e, "could not remove a deleted user's file; it is orphaned");
@@ -191,7 +197,12 @@ mod tests {
             .returning(|_, _| Ok(Some(vec![crate::BlobKey::parse("originals/aa/bb/1").unwrap()])));
         let mut blobs = MockBlobStore::new();
         blobs.expect_delete().times(1).returning(|_| Ok(()));
-        let users = Users::new(Arc::new(repo), Arc::new(MockRoleRepo::new()), Arc::new(MockPasswordHasher::new()), Arc::new(blobs));
+        let users = Users::new(
+            Arc::new(repo),
+            Arc::new(MockRoleRepo::new()),
+            Arc::new(MockPasswordHasher::new()),
+            Arc::new(blobs),
+        );
         assert!(users.delete(&admin, UserId::generate(), true).await.is_ok());
     }
 

@@ -2,7 +2,7 @@
 //! actix's own extractor errors through it.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
+use actix_web::http::header::{ALLOW, CONTENT_RANGE, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error as actix_error, web};
 use gallery_domain::{DomainError, FieldError};
 use serde::Serialize;
@@ -25,6 +25,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// A `Range` outside a file of this many bytes.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(u64),
 }
 
 /// The machine-readable `code` of every problem this API answers.
@@ -137,6 +140,34 @@ impl ApiError {
                     p(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Forbidden", Some("your role does not allow this"))
                 }
                 D::AccountDisabled => p(StatusCode::FORBIDDEN, ErrorCode::AccountDisabled, "Account disabled", None),
+                D::PlanForbids(d) => p(StatusCode::FORBIDDEN, ErrorCode::PlanForbids, "Not in your plan", Some(d)),
+                D::QuotaExceeded => p(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::QuotaExceeded,
+                    "Storage quota exceeded",
+                    Some("your plan's storage quota is used up"),
+                ),
+                D::PayloadTooLarge(limit) => p(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    "Payload too large",
+                    Some(&format!("the limit is {limit} bytes")),
+                ),
+                D::UnsupportedMediaType => p(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorCode::UnsupportedMediaType,
+                    "Unsupported media type",
+                    Some("send a JPEG, PNG, GIF or WebP image"),
+                ),
+                D::InvalidImage(_) => p(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::InvalidImage,
+                    "Invalid image",
+                    Some("the file does not decode as an image"),
+                ),
+                D::ImageTooLarge(d) => {
+                    p(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ImageTooLarge, "Image too large", Some(d))
+                }
                 D::NotFound => p(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found", None),
                 D::Conflict(d) => p(StatusCode::CONFLICT, ErrorCode::Conflict, "Conflict", Some(d)),
                 D::UsernameTaken => p(
@@ -179,6 +210,12 @@ impl ApiError {
                 "Unsupported media type",
                 Some(d),
             ),
+            Self::RangeNotSatisfiable(_) => p(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                ErrorCode::BadRequest,
+                "Range not satisfiable",
+                Some("the range is outside the file"),
+            ),
         }
     }
 }
@@ -210,6 +247,9 @@ impl ResponseError for ApiError {
         }
         if let Self::MethodNotAllowed(allow) = self {
             res.insert_header((ALLOW, allow.as_str()));
+        }
+        if let Self::RangeNotSatisfiable(size) = self {
+            res.insert_header((CONTENT_RANGE, format!("bytes */{size}")));
         }
         res.content_type("application/problem+json").json(problem)
     }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use gallery_domain::auth::Auth;
+use gallery_domain::images::Images;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub auth: Auth,
     pub users: Users,
     pub roles: Roles,
+    pub images: Images,
     /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
 }
@@ -48,6 +50,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(state.auth.clone()))
             .app_data(web::Data::new(state.users.clone()))
             .app_data(web::Data::new(state.roles.clone()))
+            .app_data(web::Data::new(state.images.clone()))
             .app_data(web::Data::new(state.readiness.clone()))
             .app_data(error::json_config())
             .app_data(error::query_config())

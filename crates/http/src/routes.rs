@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod health;
+pub mod images;
 pub mod openapi;
 pub mod roles;
 pub mod users;
@@ -43,6 +44,7 @@ impl Endpoint {
 
     method!(get, get, "GET");
     method!(post, post, "POST");
+    method!(put, put, "PUT");
     method!(patch, patch, "PATCH");
     method!(delete, delete, "DELETE");
 
@@ -62,7 +64,10 @@ pub(crate) fn root_endpoints() -> Vec<Endpoint> {
 
 /// Endpoints served under [`API_PREFIX`].
 pub(crate) fn api_endpoints() -> Vec<Endpoint> {
-    [auth::endpoints(), roles::endpoints(), users::endpoints(), openapi::endpoints()].into_iter().flatten().collect()
+    [auth::endpoints(), roles::endpoints(), users::endpoints(), images::endpoints(), openapi::endpoints()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Every route the server answers: full path (OpenAPI style) and its methods, lowercase.

@@ -39,7 +39,11 @@ const fn codec(format: ImageFormat) -> image::ImageFormat {
 }
 
 /// Header first, then a bounded decode.
-fn inspect_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError> {
+fn inspect_blocking(
+    source: Box<dyn ReadSeek>,
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<(u32, u32), InspectError> {
     let mut source = BufReader::new(source);
     let invalid = |e: image::ImageError| InspectError::Invalid(e.to_string());
     let (width, height) = ImageReader::with_format(&mut source, codec(format)).into_dimensions().map_err(invalid)?;
@@ -73,7 +77,12 @@ fn inspect_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, max_pixels: 
 
 #[async_trait]
 impl ImageInspector for Inspector {
-    async fn inspect(&self, source: Box<dyn ReadSeek>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError> {
+    async fn inspect(
+        &self,
+        source: Box<dyn ReadSeek>,
+        format: ImageFormat,
+        max_pixels: u64,
+    ) -> Result<(u32, u32), InspectError> {
         let _permit = self.permits.acquire().await.map_err(|e| InspectError::Invalid(e.to_string()))?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(|| inspect_blocking(source, format, max_pixels)))

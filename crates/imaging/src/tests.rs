@@ -37,7 +37,9 @@ async fn every_accepted_format_reports_its_dimensions() {
 /// as far as any decoder that trusts the header is concerned.
 fn bomb_png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out).write_image(&[0, 0, 0], 1, 1, image::ExtendedColorType::Rgb8).unwrap();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&[0, 0, 0], 1, 1, image::ExtendedColorType::Rgb8)
+        .unwrap();
     // Rewrite IHDR's width and height (bytes 16..24) and its CRC: the decoder believes it.
     out[16..20].copy_from_slice(&w.to_be_bytes());
     out[20..24].copy_from_slice(&h.to_be_bytes());

@@ -105,6 +105,7 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
             RepoError::InUse(match info.constraint_name() {
                 Some("users_role_id_fkey") => "role",
+                Some("images_uploaded_by_fkey") => "images",
                 _ => "referenced",
             })
         }

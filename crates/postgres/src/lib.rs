@@ -7,6 +7,7 @@
 
 mod catalog;
 mod db;
+mod images;
 mod migrate;
 mod plans;
 mod roles;
@@ -15,6 +16,7 @@ mod sessions;
 mod users;
 
 pub use db::{Db, PoolSettings};
+pub use images::PgImageRepo;
 pub use migrate::migrate;
 pub use roles::PgRoleRepo;
 pub use sessions::PgSessionRepo;

@@ -117,3 +117,48 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    galleries (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    images (id) {
+        id -> Uuid,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        uploaded_by -> Uuid,
+        gallery_id -> Nullable<Uuid>,
+        width -> Integer,
+        height -> Integer,
+        format -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Bytea,
+        storage_key -> Text,
+        uploaded_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    image_approvals (id) {
+        id -> Uuid,
+        image_id -> Uuid,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(images -> users (uploaded_by));
+diesel::joinable!(image_approvals -> users (decided_by));
+diesel::allow_tables_to_appear_in_same_query!(images, users, galleries, image_approvals);

@@ -5,14 +5,14 @@ use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::UserRepo;
 use gallery_domain::{
-    Email, NewUser, PageRequest, PasswordHash, RepoError, RoleName, SubscriptionStatus, SubscriptionTerm, User,
-    UserFilter, UserId, UserPatch, Username,
+    BlobKey, Email, NewUser, PageRequest, PasswordHash, RepoError, RoleName, SubscriptionStatus, SubscriptionTerm,
+    User, UserFilter, UserId, UserPatch, Username,
 };
 use uuid::Uuid;
 
 use crate::catalog::Snapshot;
 use crate::db::{Db, TxError, repo_error};
-use crate::schema::{roles, user_core, users};
+use crate::schema::{images, roles, user_core, users};
 
 /// A row of the `user_core` view: a user, their role id and subscription, and the
 /// catalog version to resolve the role and plans against.
@@ -107,7 +107,7 @@ impl PgUserRepo {
 }
 
 /// `LIKE` pattern matching `q` anywhere, with its wildcards taken literally.
-fn contains_pattern(q: &str) -> String {
+pub(crate) fn contains_pattern(q: &str) -> String {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
@@ -261,15 +261,31 @@ impl UserRepo for PgUserRepo {
         if found { self.by_id(id).await } else { Ok(None) }
     }
 
-    async fn delete(&self, id: UserId) -> Result<bool, RepoError> {
+    async fn delete(&self, id: UserId, with_images: bool) -> Result<Option<Vec<BlobKey>>, RepoError> {
         let mut conn = self.db.conn().await?;
         conn.transaction(async |c| {
             let was_admin = lock_admins_and_check_target(c, id.as_uuid()).await?;
+            let keys: Vec<String> = if with_images {
+                diesel::delete(images::table.filter(images::uploaded_by.eq(id.as_uuid())))
+                    .returning(images::storage_key)
+                    .load(c)
+                    .await?
+            } else {
+                Vec::new()
+            };
+            // Without `with_images`, owned images make this a foreign-key violation: InUse.
             let n = diesel::delete(users::table.find(id.as_uuid())).execute(c).await?;
             if was_admin {
                 ensure_an_admin_is_left(c).await?;
             }
-            Ok::<_, TxError>(n > 0)
+            if n == 0 {
+                return Ok::<_, TxError>(None);
+            }
+            let keys = keys
+                .iter()
+                .map(|k| BlobKey::parse(k).map_err(|e| TxError::Rule(RepoError::Other(e))))
+                .collect::<Result<_, _>>()?;
+            Ok(Some(keys))
         })
         .await
         .map_err(RepoError::from)

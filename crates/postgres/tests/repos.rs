@@ -100,13 +100,13 @@ async fn the_last_active_admin_cannot_be_disabled_demoted_or_deleted() {
     let demote = UserPatch { role: Some(RoleName::parse("subscriber").unwrap()), ..UserPatch::default() };
     assert!(matches!(r.users.update(admin.id, &disable).await, Err(RepoError::Conflict("last_admin"))));
     assert!(matches!(r.users.update(admin.id, &demote).await, Err(RepoError::Conflict("last_admin"))));
-    assert!(matches!(r.users.delete(admin.id).await, Err(RepoError::Conflict("last_admin"))));
+    assert!(matches!(r.users.delete(admin.id, false).await, Err(RepoError::Conflict("last_admin"))));
     // Nothing was half-applied.
     let still = r.users.by_id(admin.id).await.unwrap().unwrap();
     assert!(still.is_active && still.role.name.as_str() == "admin");
     // With a second admin, the first may go.
     r.users.create(&new_user("root2", "admin")).await.unwrap();
-    assert!(r.users.delete(admin.id).await.unwrap());
+    assert!(r.users.delete(admin.id, false).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -172,7 +172,7 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
     assert_eq!((patched.name.as_str(), patched.description.as_str()), ("uploader", "none"));
     let holder = r.users.create(&new_user("carol", "uploader")).await.unwrap();
     assert!(matches!(r.roles.delete(role.id).await, Err(RepoError::InUse("role"))));
-    r.users.delete(holder.id).await.unwrap();
+    r.users.delete(holder.id, false).await.unwrap();
     assert!(r.roles.delete(role.id).await.unwrap());
     assert!(r.roles.by_id(role.id).await.unwrap().is_none());
 }
@@ -248,4 +248,64 @@ async fn a_change_to_a_role_reaches_the_next_read_of_its_users() {
     // Written behind the repository's back, straight in SQL: still seen at once.
     r._db.execute("DELETE FROM role_permissions WHERE permission = 'images:upload'").await;
     assert_eq!(r.users.by_id(user.id).await.unwrap().unwrap().role.permissions, perms);
+}
+
+fn new_image(
+    owner: gallery_domain::UserId,
+    size: u64,
+    status: gallery_domain::ImageStatus,
+) -> gallery_domain::NewImage {
+    let id = gallery_domain::ImageId::generate();
+    gallery_domain::NewImage {
+        id,
+        title: "sunset".into(),
+        description: "over the sea".into(),
+        status,
+        uploaded_by: owner,
+        gallery_id: None,
+        width: 4,
+        height: 3,
+        format: gallery_domain::ImageFormat::Png,
+        size_bytes: size,
+        sha256: [7; 32],
+        storage_key: gallery_domain::BlobKey::original(id),
+    }
+}
+
+#[tokio::test]
+async fn images_respect_quota_visibility_and_ownership() {
+    use gallery_domain::ports::ImageRepo as _;
+    use gallery_domain::{ImageFilter, ImageStatus, Visibility};
+    let r = repos().await;
+    let images = gallery_postgres::PgImageRepo::new(Db::new(r._db.url(), &PoolSettings::default()).unwrap());
+    let owner = r.users.create(&new_user("owner", "beta_player")).await.unwrap();
+    let other = r.users.create(&new_user("other", "company_user")).await.unwrap();
+
+    let pending = images.create(&new_image(owner.id, 600, ImageStatus::Pending), 1000).await.unwrap();
+    assert_eq!(pending.uploaded_by.username.as_str(), "owner");
+    assert!(matches!(
+        images.create(&new_image(owner.id, 500, ImageStatus::Pending), 1000).await,
+        Err(RepoError::Conflict("quota"))
+    ));
+    assert_eq!(images.stored_bytes(owner.id).await.unwrap(), 600);
+
+    assert!(images.by_id(pending.id, Visibility::ApprovedOrOwnedBy(owner.id)).await.unwrap().is_some());
+    assert!(images.by_id(pending.id, Visibility::ApprovedOrOwnedBy(other.id)).await.unwrap().is_none());
+    let (seen, total) = images
+        .list(&ImageFilter::default(), Visibility::ApprovedOrOwnedBy(other.id), PageRequest::default())
+        .await
+        .unwrap();
+    assert!(seen.is_empty() && total == 0);
+
+    let approved =
+        images.decide(pending.id, gallery_domain::Decision::Approved, None, owner.id).await.unwrap().unwrap();
+    assert_eq!(approved.status, ImageStatus::Approved);
+    assert_eq!(images.approvals(pending.id).await.unwrap().len(), 1);
+    assert!(images.by_id(pending.id, Visibility::ApprovedOrOwnedBy(other.id)).await.unwrap().is_some());
+
+    // Owning images blocks deleting the user, unless the images go too.
+    assert!(matches!(r.users.delete(owner.id, false).await, Err(RepoError::InUse("images"))));
+    let keys = r.users.delete(owner.id, true).await.unwrap().unwrap();
+    assert_eq!(keys, vec![pending.storage_key]);
+    assert!(images.by_id(pending.id, Visibility::All).await.unwrap().is_none());
 }

@@ -13,11 +13,14 @@ use chrono::{DateTime, Utc};
 use gallery_auth::{BcryptHasher, JwtConfig, JwtTokens};
 use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
+use gallery_domain::images::{ImageLimits, Images};
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
 use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
-use gallery_postgres::{Db, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
+use gallery_imaging::Inspector;
+use gallery_postgres::{Db, PgImageRepo, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
+use gallery_storage::FsBlobStore;
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
@@ -47,6 +50,9 @@ impl ReadinessProbe for DatabaseProbe {
 #[derive(Clone)]
 pub struct Shared {
     url: String,
+    blobs: Arc<FsBlobStore>,
+    inspector: Arc<Inspector>,
+    limits: ImageLimits,
     pool: PoolSettings,
     hasher: Arc<BcryptHasher>,
     tokens: Arc<JwtTokens>,
@@ -80,7 +86,24 @@ impl Shared {
             connect_timeout: Duration::from_secs(settings.database.connect_timeout_seconds),
         };
         let url = settings.database.url.expose_secret().to_owned();
-        Ok(Self { url, pool, hasher: Arc::new(hasher), tokens: Arc::new(tokens), signup_role })
+        let blobs = FsBlobStore::open(&settings.storage.root)
+            .map_err(|e| anyhow::anyhow!("storage.root {}: {e}", settings.storage.root.display()))?;
+        let decoders = match settings.images.max_concurrent_decodes {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            n => n,
+        };
+        let limits =
+            ImageLimits { max_pixels: settings.images.max_pixels, max_upload_bytes: settings.images.max_upload_bytes };
+        Ok(Self {
+            url,
+            pool,
+            hasher: Arc::new(hasher),
+            tokens: Arc::new(tokens),
+            signup_role,
+            blobs: Arc::new(blobs),
+            inspector: Arc::new(Inspector::new(decoders)),
+            limits,
+        })
     }
 
     /// The same, with the pool split `workers` ways (at least one connection each).
@@ -98,6 +121,7 @@ pub struct Services {
     pub auth: Auth,
     pub users: Users,
     pub roles: Roles,
+    pub images: Images,
 }
 
 impl Services {
@@ -122,7 +146,20 @@ impl Services {
             Arc::new(SystemClock),
             shared.signup_role.clone(),
         );
-        Ok(Self { users: Users::new(users, roles.clone(), hasher), roles: Roles::new(roles), auth, db })
+        let images = Images::new(
+            Arc::new(PgImageRepo::new(db.clone())),
+            shared.blobs.clone(),
+            shared.inspector.clone(),
+            Arc::new(SystemClock),
+            shared.limits,
+        );
+        Ok(Self {
+            users: Users::new(users, roles.clone(), hasher, shared.blobs.clone()),
+            roles: Roles::new(roles),
+            images,
+            auth,
+            db,
+        })
     }
 }
 
@@ -164,6 +201,7 @@ impl Application {
                 auth: services.auth,
                 users: services.users,
                 roles: services.roles,
+                images: services.images,
                 readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
             };
             App::new()

@@ -64,6 +64,10 @@ pub struct AuthSettings {
 #[derive(Debug, Deserialize)]
 pub struct ImageSettings {
     pub max_pixels: u64,
+    /// The largest upload whatever the plan.
+    pub max_upload_bytes: u64,
+    /// Decodes running at once; 0 means one per core.
+    pub max_concurrent_decodes: usize,
 }
 
 #[derive(Debug, Deserialize)]

@@ -161,7 +161,8 @@ async fn a_valid_upload_is_committed_then_recorded_pending() {
         .returning(move |new, _| Ok(stored(new, &who)));
     let (images, probe) = w.build(u64::MAX);
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-    let image = images.complete(&actor, staged, UploadMeta { title: "t".into(), ..UploadMeta::default() }).await.unwrap();
+    let image =
+        images.complete(&actor, staged, UploadMeta { title: "t".into(), ..UploadMeta::default() }).await.unwrap();
     assert!(probe.committed.load(Ordering::SeqCst));
     assert_eq!(image.format, ImageFormat::Png);
     assert_eq!(image.storage_key, BlobKey::original(image.id));
@@ -174,7 +175,10 @@ async fn a_moderators_upload_is_approved_at_once() {
     let who = actor.clone();
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
     w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
-    w.repo.expect_create().withf(|new, _| new.status == ImageStatus::Approved).returning(move |new, _| Ok(stored(new, &who)));
+    w.repo
+        .expect_create()
+        .withf(|new, _| new.status == ImageStatus::Approved)
+        .returning(move |new, _| Ok(stored(new, &who)));
     let (images, _) = w.build(u64::MAX);
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
     assert_eq!(images.complete(&actor, staged, UploadMeta::default()).await.unwrap().status, ImageStatus::Approved);
@@ -195,7 +199,10 @@ async fn an_image_over_the_quota_is_refused_before_decoding() {
 
 #[tokio::test]
 async fn inspection_failures_map_to_their_errors_and_leave_no_file() {
-    for (failure, too_large) in [(InspectError::TooLarge { width: 30000, height: 30000, max_pixels: 1 }, true), (InspectError::Invalid("truncated".into()), false)] {
+    for (failure, too_large) in [
+        (InspectError::TooLarge { width: 30000, height: 30000, max_pixels: 1 }, true),
+        (InspectError::Invalid("truncated".into()), false),
+    ] {
         let mut w = World::new();
         w.repo.expect_stored_bytes().returning(|_| Ok(0));
         let f = failure.clone();
@@ -281,7 +288,9 @@ async fn purge_needs_its_permission_and_removes_every_file() {
     let (images, _) = World::new().build(u64::MAX);
     assert!(matches!(images.purge(&player()).await, Err(DomainError::Forbidden)));
     let mut w = World::new();
-    w.repo.expect_purge().returning(|| Ok(vec![BlobKey::parse("originals/aa/bb/1").unwrap(), BlobKey::parse("originals/aa/bb/2").unwrap()]));
+    w.repo.expect_purge().returning(|| {
+        Ok(vec![BlobKey::parse("originals/aa/bb/1").unwrap(), BlobKey::parse("originals/aa/bb/2").unwrap()])
+    });
     w.blobs.expect_delete().times(2).returning(|_| Ok(()));
     let (images, _) = w.build(u64::MAX);
     assert_eq!(images.purge(&actor_with_role(builtin_role("admin"))).await.unwrap(), 2);

@@ -7,7 +7,8 @@ use utoipa::openapi::{Content, OpenApi as Document, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::Endpoint;
-use super::{auth, health, roles, users};
+use super::images::ImageView;
+use super::{auth, health, images, roles, users};
 use crate::error::{ErrorCode, FieldProblem, Problem};
 use crate::views::{PageView, PermissionView, RoleView, UserView};
 
@@ -24,13 +25,16 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_me,
         roles::permissions, roles::list, roles::get, roles::create, roles::update, roles::delete,
         users::list, users::get, users::create, users::update, users::delete,
+        images::upload, images::list, images::purge, images::get, images::update, images::replace, images::delete,
+        images::original, images::decide, images::approvals,
     ),
-    components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>)),
+    components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>, PageView<ImageView>, ImageView)),
     modifiers(&CommonResponses),
     tags(
         (name = "auth", description = "Sign-up, login, tokens and the caller's account"),
         (name = "roles", description = "Roles and permissions"),
         (name = "users", description = "User administration (`users:manage`)"),
+        (name = "images", description = "Images, their originals and their approval"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

@@ -167,7 +167,8 @@ pub(crate) async fn update(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
-    #[allow(dead_code)] // Images arrive with issue #4; until then a user owns none.
+    /// Also delete the user's images (their rows, then their files); without it a user
+    /// who owns images is `in_use`.
     delete_images: Option<bool>,
 }
 
@@ -176,13 +177,13 @@ pub struct DeleteQuery {
     responses((status = 204, description = "Deleted, with their sessions"),
         (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
         (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "An admin deleting themself, or the last active admin (`conflict`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 409, description = "An admin deleting themself, or the last active admin (`conflict`); they own images and `delete_images` is not true (`in_use`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn delete(
     users: web::Data<Users>,
     Caller(actor): Caller,
     id: web::Path<Uuid>,
-    _query: web::Query<DeleteQuery>,
+    query: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    users.delete(&actor, UserId::from_uuid(*id)).await?;
+    users.delete(&actor, UserId::from_uuid(*id), query.delete_images.unwrap_or(false)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

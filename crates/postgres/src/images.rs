@@ -1,0 +1,328 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use gallery_domain::ports::ImageRepo;
+use gallery_domain::{
+    Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort,
+    ImageStatus, NewImage, PageRequest, RepoError, UserId, UserRef, Username, Visibility,
+};
+use uuid::Uuid;
+
+use crate::db::{Db, TxError, repo_error};
+use crate::schema::{galleries, image_approvals, images, users};
+
+/// A row of `images`.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = images, check_for_backend(diesel::pg::Pg))]
+struct ImageRow {
+    id: Uuid,
+    title: String,
+    description: String,
+    status: String,
+    uploaded_by: Uuid,
+    gallery_id: Option<Uuid>,
+    width: i32,
+    height: i32,
+    format: String,
+    size_bytes: i64,
+    sha256: Vec<u8>,
+    storage_key: String,
+    uploaded_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn corrupt(what: &str) -> RepoError {
+    RepoError::Other(format!("stored image has an invalid {what}"))
+}
+
+fn to_image((row, username): (ImageRow, String)) -> Result<Image, RepoError> {
+    Ok(Image {
+        id: ImageId::from_uuid(row.id),
+        title: row.title,
+        description: row.description,
+        status: ImageStatus::parse(&row.status).map_err(|_| corrupt("status"))?,
+        uploaded_by: UserRef { id: UserId::from_uuid(row.uploaded_by), username: Username::from_trusted(username) },
+        gallery_id: row.gallery_id.map(GalleryId::from_uuid),
+        width: u32::try_from(row.width).map_err(|_| corrupt("width"))?,
+        height: u32::try_from(row.height).map_err(|_| corrupt("height"))?,
+        format: ImageFormat::from_stored(&row.format).ok_or_else(|| corrupt("format"))?,
+        size_bytes: u64::try_from(row.size_bytes).map_err(|_| corrupt("size"))?,
+        sha256: row.sha256.try_into().map_err(|_| corrupt("hash"))?,
+        storage_key: BlobKey::parse(&row.storage_key).map_err(|_| corrupt("storage key"))?,
+        uploaded_at: row.uploaded_at,
+        updated_at: row.updated_at,
+    })
+}
+
+type Joined = diesel::dsl::InnerJoin<images::table, users::table>;
+type Listing<'a> = diesel::dsl::IntoBoxed<'a, Joined, diesel::pg::Pg>;
+
+/// The images `visibility` allows.
+fn visible<'a>(visibility: Visibility) -> Listing<'a> {
+    let query = images::table.inner_join(users::table).into_boxed();
+    match visibility {
+        Visibility::All => query,
+        Visibility::ApprovedOrOwnedBy(user) => {
+            query.filter(images::status.eq(ImageStatus::Approved.as_str()).or(images::uploaded_by.eq(user.as_uuid())))
+        }
+    }
+}
+
+fn filtered<'a>(filter: &'a ImageFilter, visibility: Visibility, pattern: Option<&'a str>) -> Listing<'a> {
+    let mut query = visible(visibility);
+    if let Some(status) = filter.status {
+        query = query.filter(images::status.eq(status.as_str()));
+    }
+    if let Some(user) = filter.uploaded_by {
+        query = query.filter(images::uploaded_by.eq(user.as_uuid()));
+    }
+    if let Some(gallery) = filter.gallery_id {
+        query = query.filter(images::gallery_id.eq(gallery.as_uuid()));
+    }
+    if let Some(p) = pattern {
+        query = query.filter(images::title.ilike(p).or(images::description.ilike(p)));
+    }
+    query
+}
+
+/// [`ImageRepo`] on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgImageRepo {
+    db: Db,
+}
+
+impl PgImageRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+async fn find(conn: &mut AsyncPgConnection, id: Uuid, visibility: Visibility) -> Result<Option<Image>, TxError> {
+    let row: Option<(ImageRow, String)> = visible(visibility)
+        .filter(images::id.eq(id))
+        .select((ImageRow::as_select(), users::username))
+        .first(conn)
+        .await
+        .optional()?;
+    row.map(to_image).transpose().map_err(TxError::Rule)
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+async fn stored_bytes(conn: &mut AsyncPgConnection, user: Uuid) -> Result<i64, diesel::result::Error> {
+    let t: Total =
+        diesel::sql_query("SELECT COALESCE(SUM(size_bytes), 0)::bigint AS total FROM images WHERE uploaded_by = $1")
+            .bind::<diesel::sql_types::Uuid, _>(user)
+            .get_result(conn)
+            .await?;
+    Ok(t.total)
+}
+
+#[async_trait]
+impl ImageRepo for PgImageRepo {
+    async fn create(&self, image: &NewImage, quota: u64) -> Result<Image, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let size = i64::try_from(image.size_bytes).map_err(|_| RepoError::Conflict("quota"))?;
+        let quota = i64::try_from(quota).unwrap_or(i64::MAX);
+        let created = conn
+            .transaction(async |c| {
+                // Serialise this uploader's inserts, so that two uploads cannot both fit
+                // under the quota that only one fits under.
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind::<Text, _>(image.uploaded_by.to_string())
+                    .execute(c)
+                    .await?;
+                if stored_bytes(c, image.uploaded_by.as_uuid()).await?.saturating_add(size) > quota {
+                    return Err(TxError::Rule(RepoError::Conflict("quota")));
+                }
+                diesel::insert_into(images::table)
+                    .values((
+                        images::id.eq(image.id.as_uuid()),
+                        images::title.eq(&image.title),
+                        images::description.eq(&image.description),
+                        images::status.eq(image.status.as_str()),
+                        images::uploaded_by.eq(image.uploaded_by.as_uuid()),
+                        images::gallery_id.eq(image.gallery_id.map(|g| g.as_uuid())),
+                        images::width.eq(i32::try_from(image.width).unwrap_or(i32::MAX)),
+                        images::height.eq(i32::try_from(image.height).unwrap_or(i32::MAX)),
+                        images::format.eq(image.format.as_str()),
+                        images::size_bytes.eq(size),
+                        images::sha256.eq(&image.sha256[..]),
+                        images::storage_key.eq(image.storage_key.as_str()),
+                    ))
+                    .execute(c)
+                    .await?;
+                find(c, image.id.as_uuid(), Visibility::All).await
+            })
+            .await
+            .map_err(RepoError::from)?;
+        created.ok_or_else(|| RepoError::Other("created image vanished".into()))
+    }
+
+    async fn by_id(&self, id: ImageId, visibility: Visibility) -> Result<Option<Image>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: Option<(ImageRow, String)> = visible(visibility)
+            .filter(images::id.eq(id.as_uuid()))
+            .select((ImageRow::as_select(), users::username))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(to_image).transpose()
+    }
+
+    async fn list(
+        &self,
+        filter: &ImageFilter,
+        visibility: Visibility,
+        page: PageRequest,
+    ) -> Result<(Vec<Image>, u64), RepoError> {
+        let mut conn = self.db.conn().await?;
+        let pattern = filter.q.as_deref().map(crate::users::contains_pattern);
+        let total: i64 =
+            filtered(filter, visibility, pattern.as_deref()).count().get_result(&mut conn).await.map_err(repo_error)?;
+        let query = filtered(filter, visibility, pattern.as_deref()).select((ImageRow::as_select(), users::username));
+        let query = match filter.sort {
+            ImageSort::NewestFirst => query.order((images::uploaded_at.desc(), images::id.desc())),
+            ImageSort::OldestFirst => query.order((images::uploaded_at.asc(), images::id.asc())),
+            ImageSort::Title => query.order((images::title.asc(), images::id.asc())),
+            ImageSort::TitleDescending => query.order((images::title.desc(), images::id.desc())),
+        };
+        let rows: Vec<(ImageRow, String)> =
+            query.limit(page.limit()).offset(page.offset()).load(&mut conn).await.map_err(repo_error)?;
+        let items = rows.into_iter().map(to_image).collect::<Result<_, _>>()?;
+        Ok((items, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn update(&self, id: ImageId, patch: &ImagePatch) -> Result<Option<Image>, RepoError> {
+        #[derive(AsChangeset)]
+        #[diesel(table_name = images)]
+        struct Changes<'a> {
+            title: Option<&'a str>,
+            description: Option<&'a str>,
+            gallery_id: Option<Option<Uuid>>,
+            updated_at: DateTime<Utc>,
+        }
+        let changes = Changes {
+            title: patch.title.as_deref(),
+            description: patch.description.as_deref(),
+            gallery_id: patch.gallery_id.map(|g| g.map(|g| g.as_uuid())),
+            updated_at: Utc::now(),
+        };
+        let mut conn = self.db.conn().await?;
+        let n = diesel::update(images::table.find(id.as_uuid()))
+            .set(&changes)
+            .execute(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        drop(conn);
+        if n == 0 { Ok(None) } else { self.by_id(id, Visibility::All).await }
+    }
+
+    async fn delete(&self, id: ImageId) -> Result<Option<BlobKey>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let key: Option<String> = diesel::delete(images::table.find(id.as_uuid()))
+            .returning(images::storage_key)
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        key.map(|k| BlobKey::parse(&k).map_err(|_| corrupt("storage key"))).transpose()
+    }
+
+    async fn purge(&self) -> Result<Vec<BlobKey>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let keys: Vec<String> =
+            diesel::delete(images::table).returning(images::storage_key).load(&mut conn).await.map_err(repo_error)?;
+        keys.iter().map(|k| BlobKey::parse(k).map_err(|_| corrupt("storage key"))).collect()
+    }
+
+    async fn decide(
+        &self,
+        id: ImageId,
+        decision: Decision,
+        reason: Option<String>,
+        by: UserId,
+    ) -> Result<Option<Image>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let decided = conn
+            .transaction(async |c| {
+                let n = diesel::update(images::table.find(id.as_uuid()))
+                    .set((images::status.eq(decision.status().as_str()), images::updated_at.eq(Utc::now())))
+                    .execute(c)
+                    .await?;
+                if n == 0 {
+                    return Ok::<_, TxError>(false);
+                }
+                diesel::insert_into(image_approvals::table)
+                    .values((
+                        image_approvals::image_id.eq(id.as_uuid()),
+                        image_approvals::decision.eq(decision.as_str()),
+                        image_approvals::reason.eq(reason.as_deref()),
+                        image_approvals::decided_by.eq(by.as_uuid()),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(true)
+            })
+            .await
+            .map_err(RepoError::from)?;
+        drop(conn);
+        if decided { self.by_id(id, Visibility::All).await } else { Ok(None) }
+    }
+
+    async fn approvals(&self, id: ImageId) -> Result<Vec<Approval>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let rows: Vec<(Uuid, String, Option<String>, Option<Uuid>, Option<String>, DateTime<Utc>)> =
+            image_approvals::table
+                .left_join(users::table)
+                .filter(image_approvals::image_id.eq(id.as_uuid()))
+                .order((image_approvals::decided_at.asc(), image_approvals::id.asc()))
+                .select((
+                    image_approvals::id,
+                    image_approvals::decision,
+                    image_approvals::reason,
+                    image_approvals::decided_by,
+                    users::username.nullable(),
+                    image_approvals::decided_at,
+                ))
+                .load(&mut conn)
+                .await
+                .map_err(repo_error)?;
+        rows.into_iter()
+            .map(|(id, decision, reason, by, username, decided_at)| {
+                Ok(Approval {
+                    id,
+                    decision: Decision::parse(&decision).map_err(|_| corrupt("decision"))?,
+                    reason,
+                    decided_by: by.zip(username).map(|(id, name)| UserRef {
+                        id: UserId::from_uuid(id),
+                        username: Username::from_trusted(name),
+                    }),
+                    decided_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn stored_bytes(&self, user: UserId) -> Result<u64, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let total = stored_bytes(&mut conn, user.as_uuid()).await.map_err(repo_error)?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
+    async fn gallery_exists(&self, id: GalleryId) -> Result<bool, RepoError> {
+        let mut conn = self.db.conn().await?;
+        diesel::select(diesel::dsl::exists(galleries::table.find(id.as_uuid())))
+            .get_result(&mut conn)
+            .await
+            .map_err(repo_error)
+    }
+}

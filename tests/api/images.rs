@@ -1,0 +1,267 @@
+//! Uploads, visibility, approval, originals and deletion, end to end.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, RgbImage, RgbaImage};
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn encoded(format: image::ImageFormat, w: u32, h: u32) -> Vec<u8> {
+    let img = if format == image::ImageFormat::WebP {
+        DynamicImage::ImageRgba8(RgbaImage::from_fn(w, h, |x, y| image::Rgba([x as u8, y as u8, 9, 255])))
+    } else {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 9])))
+    };
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    encoded(image::ImageFormat::Png, w, h)
+}
+
+/// A PNG header claiming `w`×`h` over a 1×1 image's data.
+fn bomb_png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = png(1, 1);
+    out[16..20].copy_from_slice(&w.to_be_bytes());
+    out[20..24].copy_from_slice(&h.to_be_bytes());
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in &out[12..29] {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    out[29..33].copy_from_slice(&(!crc).to_be_bytes());
+    out
+}
+
+async fn player(app: &TestApp) -> String {
+    app.user_token("player", "beta_player").await
+}
+
+#[tokio::test]
+async fn each_format_is_stored_with_its_dimensions_and_the_plans_links() {
+    let app = spawn_app().await;
+    let token = player(&app).await;
+    for (format, name) in [
+        (image::ImageFormat::Jpeg, "jpeg"),
+        (image::ImageFormat::Png, "png"),
+        (image::ImageFormat::Gif, "gif"),
+        (image::ImageFormat::WebP, "webp"),
+    ] {
+        let reply = app.upload(&token, encoded(format, 40, 30), "whatever.bin", Some(name)).await;
+        assert_eq!(reply.status, 201, "{name}: {:?}", reply.body);
+        let b = &reply.body;
+        assert_eq!((b["format"].as_str(), b["width"].as_u64(), b["height"].as_u64()), (Some(name), Some(40), Some(30)));
+        assert_eq!(b["status"], "pending");
+        assert_eq!(b["title"], name);
+        assert_eq!(b["uploaded_by"]["username"], "player");
+        assert_eq!(b["sha256"].as_str().unwrap().len(), 64);
+        // Basic plan: the 200 px thumbnail, no original.
+        assert_eq!(b["links"]["original"], serde_json::Value::Null);
+        let thumbs = b["links"]["thumbnails"].as_object().unwrap();
+        assert_eq!(thumbs.keys().collect::<Vec<_>>(), ["200"]);
+        assert!(thumbs["200"].as_str().unwrap().starts_with("http://"));
+    }
+    assert_eq!(app.stored_files().len(), 4);
+}
+
+#[tokio::test]
+async fn the_type_comes_from_the_bytes_and_the_filename_never_touches_the_disk() {
+    let app = spawn_app().await;
+    let token = player(&app).await;
+    let reply = app.upload(&token, png(8, 8), "../../../../etc/evil.jpg", None).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert_eq!(reply.body["format"], "png");
+    let files = app.stored_files();
+    assert_eq!(files.len(), 1);
+    let name = files[0].to_string_lossy();
+    assert!(!name.contains("evil") && !name.contains(".jpg"), "{name}");
+    assert!(files[0].starts_with(app.storage.path()));
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_and_leave_no_file() {
+    let app = spawn_app().await;
+    let token = player(&app).await;
+    let text = app.upload(&token, b"just some text, not an image at all".to_vec(), "a.png", None).await;
+    text.assert_problem(415, "unsupported_media_type");
+    let jpeg = encoded(image::ImageFormat::Jpeg, 256, 256);
+    let truncated = app.upload(&token, jpeg[..jpeg.len() / 2].to_vec(), "t.jpg", None).await;
+    truncated.assert_problem(422, "invalid_image");
+    let bomb = app.upload(&token, bomb_png(30_000, 30_000), "bomb.png", None).await;
+    bomb.assert_problem(422, "image_too_large");
+    // Basic plan: 5 MiB.
+    let mut big = png(4, 4);
+    big.resize(6 << 20, 0);
+    app.upload(&token, big, "big.png", None).await.assert_problem(413, "payload_too_large");
+    let empty = reqwest::multipart::Form::new().text("title", "no file");
+    let res = app.client.post(app.url("/images")).bearer_auth(&token).multipart(empty).send().await.unwrap();
+    let reply = crate::helpers::Reply::from(res).await;
+    reply.assert_problem(422, "validation_failed");
+    assert_eq!(reply.error_fields(), ["file"]);
+    let long_title = app.upload(&token, png(2, 2), "x.png", Some(&"t".repeat(201))).await;
+    long_title.assert_problem(422, "validation_failed");
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    // Still healthy after the bomb.
+    assert_eq!(app.get("/health/live", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn viewers_cannot_upload() {
+    let app = spawn_app().await;
+    let token = app.user_token("viewer", "company_user").await;
+    app.upload(&token, png(2, 2), "x.png", None).await.assert_problem(403, "forbidden");
+    let res = app.client.post(app.url("/images")).bearer_auth(&token).json(&json!({})).send().await.unwrap();
+    assert!(crate::helpers::Reply::from(res).await.status.is_client_error());
+}
+
+#[tokio::test]
+async fn fifty_concurrent_uploads_are_all_stored_and_counted() {
+    let app = spawn_app().await;
+    let token = player(&app).await;
+    let uploads = (0..50).map(|i| app.upload(&token, png(10 + i, 10), "c.png", None));
+    let replies = futures_util::future::join_all(uploads).await;
+    assert!(replies.iter().all(|r| r.status == 201), "{:?}", replies.iter().find(|r| r.status != 201));
+    assert_eq!(app.stored_files().len(), 50);
+    let listed = app.get("/images?per_page=100", Some(&token)).await;
+    assert_eq!(listed.body["total"], 50);
+}
+
+#[tokio::test]
+async fn pending_images_are_hidden_until_approved_and_the_history_is_kept() {
+    let app = spawn_app().await;
+    let owner = player(&app).await;
+    let viewer = app.user_token("viewer", "company_user").await;
+    let admin = app.admin_token("root").await;
+    let id = app.upload(&owner, png(5, 5), "p.png", Some("mine")).await.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/images/{id}");
+
+    assert_eq!(app.get(&path, Some(&owner)).await.status, 200);
+    app.get(&path, Some(&viewer)).await.assert_problem(404, "not_found");
+    assert_eq!(app.get("/images", Some(&viewer)).await.body["total"], 0);
+    let queue = app.get("/images?status=pending", Some(&admin)).await;
+    assert_eq!(queue.body["total"], 1);
+
+    let approval = format!("{path}/approval");
+    app.post(&approval, Some(&owner), json!({"decision": "approved"})).await.assert_problem(403, "forbidden");
+    let no_reason = app.post(&approval, Some(&admin), json!({"decision": "rejected"})).await;
+    no_reason.assert_problem(422, "validation_failed");
+    assert_eq!(no_reason.error_fields(), ["reason"]);
+    app.post(&approval, Some(&admin), json!({"decision": "maybe"})).await.assert_problem(422, "validation_failed");
+    let rejected = app.post(&approval, Some(&admin), json!({"decision": "rejected", "reason": "blurry"})).await;
+    assert_eq!(rejected.body["status"], "rejected");
+    app.get(&path, Some(&viewer)).await.assert_problem(404, "not_found");
+    let approved = app.post(&approval, Some(&admin), json!({"decision": "approved"})).await;
+    assert_eq!(approved.body["status"], "approved");
+    assert_eq!(app.get(&path, Some(&viewer)).await.status, 200);
+
+    let history = app.get(&format!("{path}/approvals"), Some(&admin)).await;
+    let decisions: Vec<&str> =
+        history.body.as_array().unwrap().iter().map(|a| a["decision"].as_str().unwrap()).collect();
+    assert_eq!(decisions, ["rejected", "approved"]);
+    assert_eq!(history.body[0]["reason"], "blurry");
+    assert_eq!(history.body[0]["decided_by"]["username"], "root");
+}
+
+#[tokio::test]
+async fn admins_uploads_are_approved_at_once_and_editable() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    let made = app.upload(&admin, png(5, 5), "a.png", Some("first")).await;
+    assert_eq!(made.body["status"], "approved");
+    assert_eq!(made.body["links"]["original"].as_str().map(|u| u.ends_with("/original")), Some(true));
+    let path = format!("/images/{}", made.body["id"].as_str().unwrap());
+    let patched = app.patch(&path, Some(&admin), json!({"description": "a red square"})).await;
+    assert_eq!(
+        (patched.body["title"].as_str(), patched.body["description"].as_str()),
+        (Some("first"), Some("a red square"))
+    );
+    app.call(reqwest::Method::PUT, &path, Some(&admin), Some(json!({"title": "only title"})))
+        .await
+        .assert_problem(422, "validation_failed");
+    let put =
+        app.call(reqwest::Method::PUT, &path, Some(&admin), Some(json!({"title": "t", "description": "d"}))).await;
+    assert_eq!((put.body["title"].as_str(), put.body["description"].as_str()), (Some("t"), Some("d")));
+    let gallery = uuid::Uuid::new_v4().to_string();
+    app.patch(&path, Some(&admin), json!({"gallery_id": gallery})).await.assert_problem(422, "validation_failed");
+    let found = app.get("/images?q=T&sort=title", Some(&admin)).await;
+    assert_eq!(found.body["total"], 1);
+    app.get("/images?sort=sideways", Some(&admin)).await.assert_problem(400, "bad_request");
+    app.get("/images?status=lost", Some(&admin)).await.assert_problem(400, "bad_request");
+}
+
+#[tokio::test]
+async fn originals_follow_the_plan_and_speak_http_caching_and_ranges() {
+    let app = spawn_app().await;
+    let owner = player(&app).await;
+    let admin = app.admin_token("root").await;
+    let bytes = png(30, 20);
+    let made = app.upload(&owner, bytes.clone(), "o.png", None).await;
+    let path = format!("/images/{}/original", made.body["id"].as_str().unwrap());
+
+    let (status, _, body) = app.get_with(&path, &owner, &[]).await;
+    assert_eq!(status, 403);
+    assert!(String::from_utf8_lossy(&body).contains("plan_forbids"));
+
+    let (status, headers, body) = app.get_with(&path, &admin, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, bytes);
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(headers["content-length"], bytes.len().to_string().as_str());
+    assert!(headers["cache-control"].to_str().unwrap().starts_with("private"));
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", made.body["sha256"].as_str().unwrap()));
+
+    let (status, _, body) = app.get_with(&path, &admin, &[("if-none-match", &etag)]).await;
+    assert_eq!((status.as_u16(), body.len()), (304, 0));
+
+    let (status, headers, body) = app.get_with(&path, &admin, &[("range", "bytes=0-7")]).await;
+    assert_eq!(status, 206);
+    assert_eq!(body, bytes[..8]);
+    assert_eq!(headers["content-range"], format!("bytes 0-7/{}", bytes.len()).as_str());
+
+    let (status, headers, _) = app.get_with(&path, &admin, &[("range", &format!("bytes={}-", bytes.len()))]).await;
+    assert_eq!(status, 416);
+    assert_eq!(headers["content-range"], format!("bytes */{}", bytes.len()).as_str());
+}
+
+#[tokio::test]
+async fn deleting_removes_the_row_then_the_file_and_purge_takes_everything() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    let owner = player(&app).await;
+    let one = app.upload(&owner, png(3, 3), "1.png", None).await.body["id"].as_str().unwrap().to_owned();
+    app.upload(&owner, png(4, 4), "2.png", None).await;
+    app.upload(&admin, png(5, 5), "3.png", None).await;
+    assert_eq!(app.stored_files().len(), 3);
+
+    let viewer = app.user_token("viewer", "company_user").await;
+    app.delete(&format!("/images/{one}"), Some(&viewer)).await.assert_problem(403, "forbidden");
+    assert_eq!(app.delete(&format!("/images/{one}"), Some(&owner)).await.status, 204);
+    assert_eq!(app.stored_files().len(), 2);
+    app.get(&format!("/images/{one}"), Some(&owner)).await.assert_problem(404, "not_found");
+
+    app.delete("/images", Some(&admin)).await.assert_problem(400, "bad_request");
+    app.delete("/images?confirm=true", Some(&owner)).await.assert_problem(403, "forbidden");
+    let purged = app.delete("/images?confirm=true", Some(&admin)).await;
+    assert_eq!(purged.status, 200);
+    assert_eq!(purged.body, json!({"deleted": 2}));
+    assert!(app.stored_files().is_empty());
+}
+
+#[tokio::test]
+async fn a_user_who_owns_images_is_deleted_only_with_them() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    let owner = player(&app).await;
+    let id = app.user_id(&owner).await;
+    app.upload(&owner, png(3, 3), "1.png", None).await;
+    app.delete(&format!("/users/{id}"), Some(&admin)).await.assert_problem(409, "in_use");
+    assert_eq!(app.stored_files().len(), 1);
+    assert_eq!(app.delete(&format!("/users/{id}?delete_images=true"), Some(&admin)).await.status, 204);
+    assert!(app.stored_files().is_empty());
+}
