@@ -111,12 +111,13 @@ async fn bad_uploads_are_refused_and_leave_no_file() {
 }
 
 #[tokio::test]
-async fn viewers_cannot_upload() {
+async fn viewers_cannot_upload_and_json_is_not_a_form() {
     let app = spawn_app().await;
     let token = app.user_token("viewer", "company_user").await;
     app.upload(&token, png(2, 2), "x.png", None).await.assert_problem(403, "forbidden");
-    let res = app.client.post(app.url("/images")).bearer_auth(&token).json(&json!({})).send().await.unwrap();
-    assert!(crate::helpers::Reply::from(res).await.status.is_client_error());
+    let player = app.user_token("player", "beta_player").await;
+    let res = app.client.post(app.url("/images")).bearer_auth(&player).json(&json!({})).send().await.unwrap();
+    crate::helpers::Reply::from(res).await.assert_problem(415, "unsupported_media_type");
 }
 
 #[tokio::test]

@@ -110,13 +110,18 @@ fn view(images: &Images, actor: &Actor, req: &HttpRequest, image: Image) -> Imag
     ImageView::new(image, actor, images.now(), &base_url(req))
 }
 
-fn multipart_error(e: &MultipartError) -> DomainError {
+/// The form itself is not multipart: the request's content type is wrong (415).
+fn form_error(e: &MultipartError) -> ApiError {
     match e {
-        MultipartError::ContentTypeMissing
-        | MultipartError::ContentTypeParse
-        | MultipartError::ContentTypeIncompatible => DomainError::BadRequest("send multipart/form-data".into()),
-        other => DomainError::BadRequest(format!("malformed multipart body: {other}")),
+        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
+            ApiError::UnsupportedMediaType("send multipart/form-data".into())
+        }
+        other => multipart_error(other).into(),
     }
+}
+
+fn multipart_error(e: &MultipartError) -> DomainError {
+    DomainError::BadRequest(format!("malformed multipart body: {e}"))
 }
 
 async fn read_text(mut field: Field, name: &str) -> Result<String, ApiError> {
@@ -135,10 +140,10 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, ApiError> {
 #[utoipa::path(post, operation_id = "upload_image", path = "/api/v1/images", tag = "images", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "Stored; `pending` unless the uploader moderates", body = ImageView),
-        (status = 400, description = "Not a multipart body (`bad_request`)", content_type = "application/problem+json", body = Problem),
+        (status = 400, description = "A malformed multipart body (`bad_request`)", content_type = "application/problem+json", body = Problem),
         (status = 403, description = "Needs `images:upload` (`forbidden`), or over the plan's storage quota (`quota_exceeded`)", content_type = "application/problem+json", body = Problem),
         (status = 413, description = "Over the plan's `max_upload_bytes` or the server maximum (`payload_too_large`)", content_type = "application/problem+json", body = Problem),
-        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes (`unsupported_media_type`)", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes, or not a multipart request (`unsupported_media_type`)", content_type = "application/problem+json", body = Problem),
         (status = 422, description = "A field breaks its rule (`validation_failed`), the file does not decode (`invalid_image`) or has too many pixels (`image_too_large`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn upload(
     images: web::Data<Images>,
@@ -148,7 +153,7 @@ pub(crate) async fn upload(
 ) -> Result<HttpResponse, ApiError> {
     let mut staged = None;
     let (mut title, mut description, mut gallery) = (None, None, None);
-    while let Some(field) = form.try_next().await.map_err(|e| multipart_error(&e))? {
+    while let Some(field) = form.try_next().await.map_err(|e| form_error(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "file" if staged.is_some() => return Err(DomainError::field("file", "send one file per upload").into()),
