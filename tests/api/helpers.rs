@@ -182,14 +182,26 @@ impl TestApp {
 impl TestApp {
     /// Uploads `bytes` as the `file` part, with a filename and part type that must not matter.
     pub async fn upload(&self, token: &str, bytes: Vec<u8>, filename: &str, title: Option<&str>) -> Reply {
+        self.upload_with(&self.client, token, bytes, filename, title).await
+    }
+
+    /// As [`TestApp::upload`] on a client of its own: a refused upload's connection is
+    /// closed by the server mid-body, and must not be offered to later requests.
+    pub async fn upload_with(
+        &self,
+        client: &Client,
+        token: &str,
+        bytes: Vec<u8>,
+        filename: &str,
+        title: Option<&str>,
+    ) -> Reply {
         let part =
             reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()).mime_str("text/plain").expect("mime");
         let mut form = reqwest::multipart::Form::new().part("file", part);
         if let Some(t) = title {
             form = form.text("title", t.to_owned());
         }
-        let res =
-            self.client.post(self.url("/images")).bearer_auth(token).multipart(form).send().await.expect("upload");
+        let res = client.post(self.url("/images")).bearer_auth(token).multipart(form).send().await.expect("upload");
         Reply::from(res).await
     }
 

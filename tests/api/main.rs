@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod errors;
+mod galleries;
 mod health;
 mod helpers;
 mod images;

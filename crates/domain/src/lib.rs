@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod error;
+pub mod galleries;
 mod ids;
 mod image;
 pub mod images;

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
+use crate::galleries::{Gallery, GalleryPatch, NewGallery};
 use crate::{
     Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
     NewImage, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
@@ -385,4 +386,33 @@ pub trait ImageInspector: Send + Sync {
         format: ImageFormat,
         max_pixels: u64,
     ) -> Result<(u32, u32), InspectError>;
+}
+
+/// Galleries.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait GalleryRepo: Send + Sync {
+    /// # Errors
+    /// Store failures only.
+    async fn create(&self, gallery: &NewGallery, by: UserId) -> Result<Gallery, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn by_id(&self, id: GalleryId) -> Result<Option<Gallery>, RepoError>;
+
+    /// One page of galleries, newest first, and their total.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn list(&self, page: PageRequest) -> Result<(Vec<Gallery>, u64), RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn update(&self, id: GalleryId, patch: &GalleryPatch) -> Result<Option<Gallery>, RepoError>;
+
+    /// Deletes the gallery; its images stay, in no gallery. `false` when there was none.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn delete(&self, id: GalleryId) -> Result<bool, RepoError>;
 }

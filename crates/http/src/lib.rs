@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use gallery_domain::auth::Auth;
+use gallery_domain::galleries::Galleries;
 use gallery_domain::images::Images;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
@@ -34,6 +35,7 @@ pub struct AppState {
     pub users: Users,
     pub roles: Roles,
     pub images: Images,
+    pub galleries: Galleries,
     /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
 }
@@ -51,6 +53,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.users.clone()))
             .app_data(web::Data::new(state.roles.clone()))
             .app_data(web::Data::new(state.images.clone()))
+            .app_data(web::Data::new(state.galleries.clone()))
             .app_data(web::Data::new(state.readiness.clone()))
             .app_data(error::json_config())
             .app_data(error::query_config())

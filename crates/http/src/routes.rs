@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod galleries;
 pub mod health;
 pub mod images;
 pub mod openapi;
@@ -64,10 +65,17 @@ pub(crate) fn root_endpoints() -> Vec<Endpoint> {
 
 /// Endpoints served under [`API_PREFIX`].
 pub(crate) fn api_endpoints() -> Vec<Endpoint> {
-    [auth::endpoints(), roles::endpoints(), users::endpoints(), images::endpoints(), openapi::endpoints()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        auth::endpoints(),
+        roles::endpoints(),
+        users::endpoints(),
+        images::endpoints(),
+        galleries::endpoints(),
+        openapi::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Every route the server answers: full path (OpenAPI style) and its methods, lowercase.

@@ -7,6 +7,7 @@
 
 mod catalog;
 mod db;
+mod galleries;
 mod images;
 mod migrate;
 mod plans;
@@ -16,6 +17,7 @@ mod sessions;
 mod users;
 
 pub use db::{Db, PoolSettings};
+pub use galleries::PgGalleryRepo;
 pub use images::PgImageRepo;
 pub use migrate::migrate;
 pub use roles::PgRoleRepo;

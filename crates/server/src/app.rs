@@ -13,13 +13,14 @@ use chrono::{DateTime, Utc};
 use gallery_auth::{BcryptHasher, JwtConfig, JwtTokens};
 use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
+use gallery_domain::galleries::Galleries;
 use gallery_domain::images::{ImageLimits, Images};
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
 use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
 use gallery_imaging::Inspector;
-use gallery_postgres::{Db, PgImageRepo, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
+use gallery_postgres::{Db, PgGalleryRepo, PgImageRepo, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
 use gallery_storage::FsBlobStore;
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
@@ -122,6 +123,7 @@ pub struct Services {
     pub users: Users,
     pub roles: Roles,
     pub images: Images,
+    pub galleries: Galleries,
 }
 
 impl Services {
@@ -146,8 +148,10 @@ impl Services {
             Arc::new(SystemClock),
             shared.signup_role.clone(),
         );
+        let image_repo = Arc::new(PgImageRepo::new(db.clone()));
+        let galleries = Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone());
         let images = Images::new(
-            Arc::new(PgImageRepo::new(db.clone())),
+            image_repo,
             shared.blobs.clone(),
             shared.inspector.clone(),
             Arc::new(SystemClock),
@@ -157,6 +161,7 @@ impl Services {
             users: Users::new(users, roles.clone(), hasher, shared.blobs.clone()),
             roles: Roles::new(roles),
             images,
+            galleries,
             auth,
             db,
         })
@@ -202,6 +207,7 @@ impl Application {
                 users: services.users,
                 roles: services.roles,
                 images: services.images,
+                galleries: services.galleries,
                 readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
             };
             App::new()

@@ -106,16 +106,16 @@ impl ImageView {
     }
 }
 
-fn view(images: &Images, actor: &Actor, req: &HttpRequest, image: Image) -> ImageView {
+pub(crate) fn view(images: &Images, actor: &Actor, req: &HttpRequest, image: Image) -> ImageView {
     ImageView::new(image, actor, images.now(), &base_url(req))
 }
 
 /// The form itself is not multipart: the request's content type is wrong (415).
 fn form_error(e: &MultipartError) -> ApiError {
     match e {
-        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
-            ApiError::UnsupportedMediaType("send multipart/form-data".into())
-        }
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible => ApiError::UnsupportedMediaType("send multipart/form-data".into()),
         other => multipart_error(other).into(),
     }
 }

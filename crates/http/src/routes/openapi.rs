@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::Endpoint;
 use super::images::ImageView;
-use super::{auth, health, images, roles, users};
+use super::{auth, galleries, health, images, roles, users};
 use crate::error::{ErrorCode, FieldProblem, Problem};
 use crate::views::{PageView, PermissionView, RoleView, UserView};
 
@@ -27,6 +27,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         users::list, users::get, users::create, users::update, users::delete,
         images::upload, images::list, images::purge, images::get, images::update, images::replace, images::delete,
         images::original, images::decide, images::approvals,
+        galleries::list, galleries::get, galleries::create, galleries::update, galleries::delete,
     ),
     components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>, PageView<ImageView>, ImageView)),
     modifiers(&CommonResponses),
@@ -35,6 +36,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         (name = "roles", description = "Roles and permissions"),
         (name = "users", description = "User administration (`users:manage`)"),
         (name = "images", description = "Images, their originals and their approval"),
+        (name = "galleries", description = "Galleries of images"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

@@ -1,0 +1,161 @@
+//! Galleries: named groups of images. Deleting one keeps its images.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::ports::{GalleryRepo, ImageRepo};
+use crate::{Actor, DomainError, GalleryId, Image, ImageFilter, Page, PageRequest, Permission, Policy, UserId};
+
+/// A gallery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gallery {
+    pub id: GalleryId,
+    pub name: String,
+    pub description: String,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A gallery to create, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGallery {
+    pub name: String,
+    pub description: String,
+}
+
+/// Changes to a gallery; `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GalleryPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A gallery name: 1..=100 characters, not blank, no control characters.
+///
+/// # Errors
+/// A message naming the rule broken.
+pub fn parse_gallery_name(raw: &str) -> Result<String, String> {
+    let name = crate::parse_text(raw, 100)?;
+    if name.trim().is_empty() { Err("must not be blank".into()) } else { Ok(name) }
+}
+
+/// The gallery use-cases.
+#[derive(Clone)]
+pub struct Galleries {
+    galleries: Arc<dyn GalleryRepo>,
+    images: Arc<dyn ImageRepo>,
+}
+
+impl std::fmt::Debug for Galleries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Galleries").finish_non_exhaustive()
+    }
+}
+
+impl Galleries {
+    #[must_use]
+    pub fn new(galleries: Arc<dyn GalleryRepo>, images: Arc<dyn ImageRepo>) -> Self {
+        Self { galleries, images }
+    }
+
+    /// # Errors
+    /// `Forbidden` without `images:read`.
+    pub async fn list(&self, actor: &Actor, page: PageRequest) -> Result<Page<Gallery>, DomainError> {
+        Policy::require(actor, Permission::ImagesRead)?;
+        let (items, total) = self.galleries.list(page).await?;
+        Ok(Page::new(items, page, total))
+    }
+
+    /// The gallery and one page of the images in it that the caller may see.
+    ///
+    /// # Errors
+    /// `Forbidden` without `images:read`; `NotFound`.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        id: GalleryId,
+        page: PageRequest,
+    ) -> Result<(Gallery, Page<Image>), DomainError> {
+        Policy::require(actor, Permission::ImagesRead)?;
+        let gallery = self.galleries.by_id(id).await?.ok_or(DomainError::NotFound)?;
+        let filter = ImageFilter { gallery_id: Some(id), ..ImageFilter::default() };
+        let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
+        Ok((gallery, Page::new(items, page, total)))
+    }
+
+    /// # Errors
+    /// `Forbidden` without `galleries:manage`.
+    pub async fn create(&self, actor: &Actor, gallery: NewGallery) -> Result<Gallery, DomainError> {
+        Policy::require(actor, Permission::GalleriesManage)?;
+        Ok(self.galleries.create(&gallery, actor.id()).await?)
+    }
+
+    /// # Errors
+    /// `Forbidden` without `galleries:manage`; `NotFound`.
+    pub async fn update(&self, actor: &Actor, id: GalleryId, patch: GalleryPatch) -> Result<Gallery, DomainError> {
+        Policy::require(actor, Permission::GalleriesManage)?;
+        self.galleries.update(id, &patch).await?.ok_or(DomainError::NotFound)
+    }
+
+    /// Deletes the gallery; its images stay, in no gallery.
+    ///
+    /// # Errors
+    /// `Forbidden` without `galleries:manage`; `NotFound`.
+    pub async fn delete(&self, actor: &Actor, id: GalleryId) -> Result<(), DomainError> {
+        Policy::require(actor, Permission::GalleriesManage)?;
+        if self.galleries.delete(id).await? { Ok(()) } else { Err(DomainError::NotFound) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockGalleryRepo, MockImageRepo};
+    use crate::testing::{actor_with_role, builtin_role};
+
+    #[test]
+    fn names_are_bounded_and_not_blank() {
+        assert!(parse_gallery_name("Holidays 2026").is_ok());
+        for bad in ["", "   ", &"n".repeat(101), "a\u{0}b"] {
+            assert!(parse_gallery_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_gallery_managers_change_galleries() {
+        let mut repo = MockGalleryRepo::new();
+        repo.expect_create().never();
+        let galleries = Galleries::new(Arc::new(repo), Arc::new(MockImageRepo::new()));
+        for role in ["company_user", "subscriber"] {
+            let new = NewGallery { name: "g".into(), description: String::new() };
+            let err = galleries.create(&actor_with_role(builtin_role(role)), new).await.unwrap_err();
+            assert!(matches!(err, DomainError::Forbidden), "{role}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_gallery_lists_only_what_the_caller_may_see() {
+        let viewer = actor_with_role(builtin_role("company_user"));
+        let viewer_id = viewer.id();
+        let mut repo = MockGalleryRepo::new();
+        repo.expect_by_id().returning(|id| {
+            Ok(Some(Gallery {
+                id,
+                name: "g".into(),
+                description: String::new(),
+                created_by: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            }))
+        });
+        let mut images = MockImageRepo::new();
+        images
+            .expect_list()
+            .withf(move |f, v, _| f.gallery_id.is_some() && *v == crate::Visibility::ApprovedOrOwnedBy(viewer_id))
+            .returning(|_, _, _| Ok((Vec::new(), 0)));
+        let galleries = Galleries::new(Arc::new(repo), Arc::new(images));
+        assert!(galleries.get(&viewer, GalleryId::generate(), PageRequest::default()).await.is_ok());
+    }
+}

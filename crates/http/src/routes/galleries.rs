@@ -1,0 +1,160 @@
+//! `/galleries`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gallery_domain::galleries::{Galleries, Gallery, GalleryPatch, NewGallery, parse_gallery_name};
+use gallery_domain::images::Images;
+use gallery_domain::{DomainError, FieldErrors, GalleryId, parse_text};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::Endpoint;
+use super::auth::required;
+use super::images::ImageView;
+use crate::extract::Caller;
+use crate::views::{PageView, parse_page};
+use crate::{ApiError, Problem};
+
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("/galleries").get(list).post(create),
+        Endpoint::new("/galleries/{id}").get(get).patch(update).delete(delete),
+    ]
+}
+
+const DESCRIPTION_MAX: usize = 2000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GalleryView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Gallery> for GalleryView {
+    fn from(g: Gallery) -> Self {
+        Self {
+            id: g.id.as_uuid(),
+            name: g.name,
+            description: g.description,
+            created_by: g.created_by.map(|u| u.as_uuid()),
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+/// A gallery with one page of the images in it the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GalleryDetail {
+    #[serde(flatten)]
+    gallery: GalleryView,
+    images: PageView<ImageView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    #[param(value_type = Option<u32>, minimum = 1)]
+    page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GalleryBody {
+    /// 1 to 100 characters.
+    name: Option<String>,
+    /// At most 2000 characters.
+    description: Option<String>,
+}
+
+impl GalleryBody {
+    fn parse(self, creating: bool) -> Result<GalleryPatch, DomainError> {
+        let mut errors = FieldErrors::new();
+        let name = if creating { required(&mut errors, "name", self.name.as_deref()) } else { self.name.as_deref() };
+        let name = name.and_then(|n| errors.check("name", parse_gallery_name(n)));
+        let description =
+            self.description.as_deref().and_then(|d| errors.check("description", parse_text(d, DESCRIPTION_MAX)));
+        errors.finish()?;
+        Ok(GalleryPatch { name, description })
+    }
+}
+
+#[utoipa::path(get, operation_id = "list_galleries", path = "/api/v1/galleries", tag = "galleries", params(PageParams), security(("bearer" = [])),
+    responses((status = 200, description = "One page of galleries, newest first", body = PageView<GalleryView>),
+        (status = 403, description = "Needs `images:read` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn list(
+    galleries: web::Data<Galleries>,
+    Caller(actor): Caller,
+    query: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
+    Ok(HttpResponse::Ok().json(PageView::from(galleries.list(&actor, page).await?.map(GalleryView::from))))
+}
+
+#[utoipa::path(get, operation_id = "get_gallery", path = "/api/v1/galleries/{id}", tag = "galleries", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Gallery id"), PageParams),
+    responses((status = 200, description = "The gallery and a page of its images the caller may see", body = GalleryDetail),
+        (status = 403, description = "Needs `images:read` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such gallery (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn get(
+    galleries: web::Data<Galleries>,
+    images: web::Data<Images>,
+    Caller(actor): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
+    let (gallery, listed) = galleries.get(&actor, GalleryId::from_uuid(*id), page).await?;
+    let images = listed.map(|image| super::images::view(&images, &actor, &req, image));
+    Ok(HttpResponse::Ok().json(GalleryDetail { gallery: gallery.into(), images: images.into() }))
+}
+
+#[utoipa::path(post, operation_id = "create_gallery", path = "/api/v1/galleries", tag = "galleries", request_body = GalleryBody, security(("bearer" = [])),
+    responses((status = 201, description = "The new gallery", body = GalleryView),
+        (status = 403, description = "Needs `galleries:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn create(
+    galleries: web::Data<Galleries>,
+    Caller(actor): Caller,
+    body: web::Json<GalleryBody>,
+) -> Result<HttpResponse, ApiError> {
+    let parsed = body.into_inner().parse(true)?;
+    let new = NewGallery { name: parsed.name.unwrap_or_default(), description: parsed.description.unwrap_or_default() };
+    Ok(HttpResponse::Created().json(GalleryView::from(galleries.create(&actor, new).await?)))
+}
+
+#[utoipa::path(patch, operation_id = "update_gallery", path = "/api/v1/galleries/{id}", tag = "galleries", request_body = GalleryBody, security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Gallery id")),
+    responses((status = 200, description = "The updated gallery", body = GalleryView),
+        (status = 403, description = "Needs `galleries:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such gallery (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn update(
+    galleries: web::Data<Galleries>,
+    Caller(actor): Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<GalleryBody>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.into_inner().parse(false)?;
+    Ok(HttpResponse::Ok().json(GalleryView::from(galleries.update(&actor, GalleryId::from_uuid(*id), patch).await?)))
+}
+
+#[utoipa::path(delete, operation_id = "delete_gallery", path = "/api/v1/galleries/{id}", tag = "galleries", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Gallery id")),
+    responses((status = 204, description = "Deleted; its images stay, in no gallery"),
+        (status = 403, description = "Needs `galleries:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such gallery (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn delete(
+    galleries: web::Data<Galleries>,
+    Caller(actor): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    galleries.delete(&actor, GalleryId::from_uuid(*id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

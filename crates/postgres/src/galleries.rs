@@ -1,0 +1,119 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use gallery_domain::galleries::{Gallery, GalleryPatch, NewGallery};
+use gallery_domain::ports::GalleryRepo;
+use gallery_domain::{GalleryId, PageRequest, RepoError, UserId};
+use uuid::Uuid;
+
+use crate::db::{Db, repo_error};
+use crate::schema::galleries;
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = galleries, check_for_backend(diesel::pg::Pg))]
+struct GalleryRow {
+    id: Uuid,
+    name: String,
+    description: String,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<GalleryRow> for Gallery {
+    fn from(row: GalleryRow) -> Self {
+        Self {
+            id: GalleryId::from_uuid(row.id),
+            name: row.name,
+            description: row.description,
+            created_by: row.created_by.map(UserId::from_uuid),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// [`GalleryRepo`] on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgGalleryRepo {
+    db: Db,
+}
+
+impl PgGalleryRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl GalleryRepo for PgGalleryRepo {
+    async fn create(&self, gallery: &NewGallery, by: UserId) -> Result<Gallery, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: GalleryRow = diesel::insert_into(galleries::table)
+            .values((
+                galleries::name.eq(&gallery.name),
+                galleries::description.eq(&gallery.description),
+                galleries::created_by.eq(by.as_uuid()),
+            ))
+            .returning(GalleryRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(row.into())
+    }
+
+    async fn by_id(&self, id: GalleryId) -> Result<Option<Gallery>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: Option<GalleryRow> = galleries::table
+            .find(id.as_uuid())
+            .select(GalleryRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(Gallery::from))
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<(Vec<Gallery>, u64), RepoError> {
+        let mut conn = self.db.conn().await?;
+        let total: i64 = galleries::table.count().get_result(&mut conn).await.map_err(repo_error)?;
+        let rows: Vec<GalleryRow> = galleries::table
+            .select(GalleryRow::as_select())
+            .order((galleries::created_at.desc(), galleries::id.desc()))
+            .limit(page.limit())
+            .offset(page.offset())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok((rows.into_iter().map(Gallery::from).collect(), u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn update(&self, id: GalleryId, patch: &GalleryPatch) -> Result<Option<Gallery>, RepoError> {
+        #[derive(AsChangeset)]
+        #[diesel(table_name = galleries)]
+        struct Changes<'a> {
+            name: Option<&'a str>,
+            description: Option<&'a str>,
+            updated_at: DateTime<Utc>,
+        }
+        let changes =
+            Changes { name: patch.name.as_deref(), description: patch.description.as_deref(), updated_at: Utc::now() };
+        let mut conn = self.db.conn().await?;
+        let row: Option<GalleryRow> = diesel::update(galleries::table.find(id.as_uuid()))
+            .set(&changes)
+            .returning(GalleryRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(Gallery::from))
+    }
+
+    async fn delete(&self, id: GalleryId) -> Result<bool, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let n = diesel::delete(galleries::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
+        Ok(n > 0)
+    }
+}
