@@ -32,9 +32,15 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A running server with settings adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDb::create().await;
     let storage = tempfile::tempdir().expect("storage dir");
-    let settings = test_settings(db.url(), storage.path());
+    let mut settings = test_settings(db.url(), storage.path());
+    adjust(&mut settings);
     let app = Application::build(&settings).expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

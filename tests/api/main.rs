@@ -7,4 +7,5 @@ mod galleries;
 mod health;
 mod helpers;
 mod images;
+mod import;
 mod tokens;

@@ -6,7 +6,9 @@ use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
-use crate::ports::{BlobBody, BlobStore, Clock, ImageInspector, ImageRepo, InspectError, StagedBlob};
+use crate::ports::{
+    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, StagedBlob, UrlFetcher,
+};
 use crate::{
     Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
     ImageStatus, NewImage, Page, PageRequest, Permission, Policy,
@@ -51,6 +53,7 @@ pub struct Images {
     blobs: Arc<dyn BlobStore>,
     inspector: Arc<dyn ImageInspector>,
     clock: Arc<dyn Clock>,
+    fetcher: Arc<dyn UrlFetcher>,
     limits: ImageLimits,
 }
 
@@ -67,9 +70,10 @@ impl Images {
         blobs: Arc<dyn BlobStore>,
         inspector: Arc<dyn ImageInspector>,
         clock: Arc<dyn Clock>,
+        fetcher: Arc<dyn UrlFetcher>,
         limits: ImageLimits,
     ) -> Self {
-        Self { images, blobs, inspector, clock, limits }
+        Self { images, blobs, inspector, clock, fetcher, limits }
     }
 
     /// The time now, for views that depend on the plan in force.
@@ -90,9 +94,7 @@ impl Images {
     where
         S: Stream<Item = Result<Bytes, DomainError>> + Unpin,
     {
-        Policy::require(actor, Permission::ImagesUpload)?;
-        let plan = &actor.user.plan(self.clock.now()).features;
-        let limit = plan.max_upload_bytes.min(self.limits.max_upload_bytes);
+        let limit = self.upload_limit(actor)?;
         let mut blob = self.blobs.stage().await?;
         let (mut sha, mut size) = (Sha256::new(), 0u64);
         let mut head = Vec::with_capacity(ImageFormat::SNIFF_LEN);
@@ -117,6 +119,30 @@ impl Images {
             None => ImageFormat::sniff(&head).ok_or(DomainError::UnsupportedMediaType)?,
         };
         Ok(Staged { blob, size, sha256: sha.finalize().into(), format })
+    }
+
+    /// The most bytes `actor` may upload: their plan's limit under the server's.
+    fn upload_limit(&self, actor: &Actor) -> Result<u64, DomainError> {
+        Policy::require(actor, Permission::ImagesUpload)?;
+        let plan = &actor.user.plan(self.clock.now()).features;
+        Ok(plan.max_upload_bytes.min(self.limits.max_upload_bytes))
+    }
+
+    /// Imports an image from a URL: fetched (HEAD then GET, every hop's address checked),
+    /// then through the same pipeline as an upload.
+    ///
+    /// # Errors
+    /// `Validation` on `url` when it is refused or the fetch fails; then as an upload.
+    #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
+    pub async fn import(&self, actor: &Actor, url: &str, meta: UploadMeta) -> Result<Image, DomainError> {
+        let limit = self.upload_limit(actor)?;
+        let fetch_error = |e: FetchError| match e {
+            FetchError::TooLarge(_) => DomainError::PayloadTooLarge(limit),
+            FetchError::Refused(why) | FetchError::Failed(why) => DomainError::field("url", why),
+        };
+        let fetched = self.fetcher.fetch(url, limit).await.map_err(fetch_error)?;
+        let staged = self.ingest(actor, fetched.stream.map_err(fetch_error)).await?;
+        self.complete(actor, staged, meta).await
     }
 
     /// Checks a staged upload and records it: quota, then dimensions (from the header,

@@ -11,6 +11,7 @@ pub mod galleries;
 mod ids;
 mod image;
 pub mod images;
+mod net;
 mod page;
 mod permission;
 mod plan;
@@ -29,6 +30,7 @@ pub use image::{
     Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort, ImageStatus,
     NewImage, UserRef, Visibility,
 };
+pub use net::is_global;
 pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};
 pub use plan::{Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm};

@@ -18,6 +18,7 @@ use gallery_domain::images::{ImageLimits, Images};
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
+use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
 use gallery_imaging::Inspector;
 use gallery_postgres::{Db, PgGalleryRepo, PgImageRepo, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
@@ -53,6 +54,7 @@ pub struct Shared {
     url: String,
     blobs: Arc<FsBlobStore>,
     inspector: Arc<Inspector>,
+    fetcher: Arc<HttpFetcher>,
     limits: ImageLimits,
     pool: PoolSettings,
     hasher: Arc<BcryptHasher>,
@@ -103,6 +105,10 @@ impl Shared {
             signup_role,
             blobs: Arc::new(blobs),
             inspector: Arc::new(Inspector::new(decoders)),
+            fetcher: Arc::new(HttpFetcher::new(FetchSettings {
+                allow_private_networks: settings.import.allow_private_networks,
+                ..FetchSettings::default()
+            })),
             limits,
         })
     }
@@ -155,6 +161,7 @@ impl Services {
             shared.blobs.clone(),
             shared.inspector.clone(),
             Arc::new(SystemClock),
+            shared.fetcher.clone(),
             shared.limits,
         );
         Ok(Self {

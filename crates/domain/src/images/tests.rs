@@ -7,7 +7,10 @@ use chrono::{TimeZone, Utc};
 use futures_util::stream;
 
 use super::*;
-use crate::ports::{MockBlobStore, MockClock, MockImageInspector, MockImageRepo, ReadSeek, StagedBlob};
+use crate::ports::{
+    FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockUrlFetcher, ReadSeek,
+    StagedBlob,
+};
 use crate::testing::{actor_with_role, builtin_role, plan};
 use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
 
@@ -50,6 +53,7 @@ struct World {
     repo: MockImageRepo,
     blobs: MockBlobStore,
     inspector: MockImageInspector,
+    fetcher: MockUrlFetcher,
     probe: Probe,
 }
 
@@ -59,7 +63,13 @@ impl World {
         let mut blobs = MockBlobStore::new();
         let p = probe.clone();
         blobs.expect_stage().returning(move || Ok(Box::new(FakeStaged(p.clone()))));
-        Self { repo: MockImageRepo::new(), blobs, inspector: MockImageInspector::new(), probe }
+        Self {
+            repo: MockImageRepo::new(),
+            blobs,
+            inspector: MockImageInspector::new(),
+            fetcher: MockUrlFetcher::new(),
+            probe,
+        }
     }
 
     fn build(self, max_upload: u64) -> (Images, Probe) {
@@ -70,6 +80,7 @@ impl World {
             Arc::new(self.blobs),
             Arc::new(self.inspector),
             Arc::new(clock),
+            Arc::new(self.fetcher),
             ImageLimits { max_pixels: 50_000_000, max_upload_bytes: max_upload },
         );
         (images, self.probe)
@@ -323,4 +334,46 @@ async fn originals_follow_the_plan() {
     let mut growth = owner.clone();
     growth.user.default_plan = plan("growth");
     assert!(images.original(&growth, ImageId::generate()).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_refused_url_is_a_validation_error_on_url() {
+    let mut w = World::new();
+    w.fetcher.expect_fetch().returning(|_, _| Err(FetchError::Refused("resolves to a private address".into())));
+    let (images, _) = w.build(u64::MAX);
+    let err = images.import(&player(), "http://127.0.0.1/x.png", UploadMeta::default()).await.unwrap_err();
+    assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "url"), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_import_goes_through_the_upload_pipeline() {
+    let mut w = World::new();
+    let actor = player();
+    let who = actor.clone();
+    w.fetcher
+        .expect_fetch()
+        .withf(|url, limit| url == "https://example.com/a.png" && *limit == 5 << 20)
+        .returning(|_, _| Ok(Fetched { stream: Box::pin(stream::iter(vec![Ok(Bytes::from_static(PNG_HEAD))])) }));
+    w.repo.expect_stored_bytes().returning(|_| Ok(0));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok((2, 2)));
+    w.repo.expect_create().returning(move |new, _| Ok(stored(new, &who)));
+    let (images, probe) = w.build(u64::MAX);
+    let image = images.import(&actor, "https://example.com/a.png", UploadMeta::default()).await.unwrap();
+    assert_eq!(image.format, ImageFormat::Png);
+    assert!(probe.committed.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn an_import_that_grows_past_the_limit_is_cut_off() {
+    let mut w = World::new();
+    w.fetcher.expect_fetch().returning(|_, _| {
+        let big: &'static [u8] = Box::leak(vec![0u8; 6 << 20].into_boxed_slice());
+        Ok(Fetched {
+            stream: Box::pin(stream::iter(vec![Ok(Bytes::from_static(PNG_HEAD)), Ok(Bytes::from_static(big))])),
+        })
+    });
+    let (images, probe) = w.build(u64::MAX);
+    let err = images.import(&player(), "https://example.com/a.png", UploadMeta::default()).await.unwrap_err();
+    assert!(matches!(err, DomainError::PayloadTooLarge(_)));
+    assert!(!probe.committed.load(Ordering::SeqCst));
 }

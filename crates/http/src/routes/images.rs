@@ -24,6 +24,7 @@ use crate::{ApiError, Problem};
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new("/images").get(list).post(upload).delete(purge),
+        Endpoint::new("/images/import").post(import),
         Endpoint::new("/images/{id}").get(get).patch(update).put(replace).delete(delete),
         Endpoint::new("/images/{id}/original").get(original),
         Endpoint::new("/images/{id}/approval").post(decide),
@@ -183,6 +184,42 @@ pub(crate) async fn upload(
         return Err(DomainError::field("file", "is required").into());
     };
     let image = images.complete(&actor, staged, UploadMeta { title, description, gallery_id }).await?;
+    Ok(HttpResponse::Created().json(view(&images, &actor, &req, image)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportBody {
+    /// An `http` or `https` URL of a JPEG, PNG, GIF or WebP image.
+    url: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+}
+
+/// Fetches an image from a URL (HEAD, then GET; private addresses refused) and stores it
+/// as an upload.
+#[utoipa::path(post, operation_id = "import_image", path = "/api/v1/images/import", tag = "images", request_body = ImportBody, security(("bearer" = [])),
+    responses((status = 201, description = "Stored; `pending` unless the importer moderates", body = ImageView),
+        (status = 403, description = "Needs `images:upload` (`forbidden`), or over the storage quota (`quota_exceeded`)", content_type = "application/problem+json", body = Problem),
+        (status = 413, description = "Over the plan's `max_upload_bytes` (`payload_too_large`)", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes (`unsupported_media_type`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A refused scheme or address, or a failed fetch (`validation_failed` on `url`); an undecodable (`invalid_image`) or too large (`image_too_large`) image", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn import(
+    images: web::Data<Images>,
+    Caller(actor): Caller,
+    req: HttpRequest,
+    body: web::Json<ImportBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut errors = FieldErrors::new();
+    let url = super::auth::required(&mut errors, "url", body.url.as_deref()).map(str::to_owned);
+    let title = errors.check("title", parse_text(body.title.as_deref().unwrap_or_default(), TITLE_MAX));
+    let description =
+        errors.check("description", parse_text(body.description.as_deref().unwrap_or_default(), DESCRIPTION_MAX));
+    errors.finish()?;
+    let (Some(url), Some(title), Some(description)) = (url, title, description) else {
+        return Err(DomainError::field("url", "is required").into());
+    };
+    let image = images.import(&actor, &url, UploadMeta { title, description, gallery_id: None }).await?;
     Ok(HttpResponse::Created().json(view(&images, &actor, &req, image)))
 }
 

@@ -25,7 +25,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_me,
         roles::permissions, roles::list, roles::get, roles::create, roles::update, roles::delete,
         users::list, users::get, users::create, users::update, users::delete,
-        images::upload, images::list, images::purge, images::get, images::update, images::replace, images::delete,
+        images::upload, images::import, images::list, images::purge, images::get, images::update, images::replace, images::delete,
         images::original, images::decide, images::approvals,
         galleries::list, galleries::get, galleries::create, galleries::update, galleries::delete,
     ),
