@@ -37,8 +37,9 @@ up: ## Run the app and PostgreSQL 16 with docker compose
 down: ## Stop the docker compose stack
 	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env down
 
-bench: ## Load benchmark: GET /users/me vs pgbench -S on the same cluster
+bench: ## Benchmarks: GET /users/me vs pgbench -S; uploads, RSS and GET /images
 	@scripts/bench.sh
+	@scripts/bench-images.sh
 
 clean-data: ## Stop and delete the private development cluster and images
 	@source scripts/pg.sh && pg_stop .data/postgres; rm -rf .data

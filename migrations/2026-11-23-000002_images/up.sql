@@ -28,7 +28,7 @@ CREATE TABLE images (
     uploaded_at timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX images_uploaded_at_idx ON images (uploaded_at DESC, id);
+CREATE INDEX images_uploaded_at_idx ON images (uploaded_at DESC, id DESC);
 CREATE INDEX images_uploaded_by_idx ON images (uploaded_by);
 CREATE INDEX images_gallery_idx ON images (gallery_id) WHERE gallery_id IS NOT NULL;
 CREATE INDEX images_pending_idx ON images (uploaded_at) WHERE status = 'pending';

@@ -45,8 +45,7 @@ fn inspect_blocking(
     max_pixels: u64,
 ) -> Result<(u32, u32), InspectError> {
     let mut source = BufReader::new(source);
-    let invalid = |e: image::ImageError| InspectError::Invalid(e.to_string());
-    let (width, height) = ImageReader::with_format(&mut source, codec(format)).into_dimensions().map_err(invalid)?;
+    let (width, height) = dimensions(&mut source, format)?;
     if width == 0 || height == 0 {
         return Err(InspectError::Invalid("the image has no pixels".into()));
     }
@@ -55,13 +54,12 @@ fn inspect_blocking(
     }
     source.seek(SeekFrom::Start(0)).map_err(|e| InspectError::Invalid(e.to_string()))?;
     if format == ImageFormat::Jpeg {
-        // The image crate's JPEG decoder fills a truncated scan with grey and succeeds;
-        // in strict mode the same decoder refuses it.
-        let options = DecoderOptions::default()
-            .set_strict_mode(true)
-            .set_max_width(width as usize)
-            .set_max_height(height as usize);
-        JpegDecoder::new_with_options(source, options).decode().map_err(|e| InspectError::Invalid(format!("{e:?}")))?;
+        // The image crate's JPEG decoder reads the whole file into memory and fills a
+        // truncated scan with grey; zune-jpeg itself streams, and in strict mode refuses
+        // truncation.
+        JpegDecoder::new_with_options(source, jpeg_options(Some((width, height))))
+            .decode()
+            .map_err(|e| InspectError::Invalid(format!("{e:?}")))?;
         return Ok((width, height));
     }
     let mut reader = ImageReader::with_format(source, codec(format));
@@ -71,8 +69,28 @@ fn inspect_blocking(
     // RGBA at 16 bits per channel is the most a decoder may need per pixel.
     limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (1 << 20));
     reader.limits(limits);
-    reader.decode().map_err(invalid)?;
+    reader.decode().map_err(|e| InspectError::Invalid(e.to_string()))?;
     Ok((width, height))
+}
+
+fn jpeg_options(max: Option<(u32, u32)>) -> DecoderOptions {
+    let options = DecoderOptions::default().set_strict_mode(true);
+    match max {
+        Some((w, h)) => options.set_max_width(w as usize).set_max_height(h as usize),
+        None => options.set_max_width(1 << 16).set_max_height(1 << 16),
+    }
+}
+
+/// Width and height from the header alone, reading no more of the file than needed.
+fn dimensions(source: &mut BufReader<Box<dyn ReadSeek>>, format: ImageFormat) -> Result<(u32, u32), InspectError> {
+    let invalid = |e: String| InspectError::Invalid(e);
+    if format == ImageFormat::Jpeg {
+        let mut decoder = JpegDecoder::new_with_options(&mut *source, jpeg_options(None));
+        decoder.decode_headers().map_err(|e| invalid(format!("{e:?}")))?;
+        let (w, h) = decoder.dimensions().ok_or_else(|| invalid("no frame header".into()))?;
+        return Ok((u32::try_from(w).unwrap_or(u32::MAX), u32::try_from(h).unwrap_or(u32::MAX)));
+    }
+    ImageReader::with_format(source, codec(format)).into_dimensions().map_err(|e| invalid(e.to_string()))
 }
 
 #[async_trait]

@@ -59,32 +59,36 @@ fn to_image((row, username): (ImageRow, String)) -> Result<Image, RepoError> {
 type Joined = diesel::dsl::InnerJoin<images::table, users::table>;
 type Listing<'a> = diesel::dsl::IntoBoxed<'a, Joined, diesel::pg::Pg>;
 
-/// The images `visibility` allows.
-fn visible<'a>(visibility: Visibility) -> Listing<'a> {
-    let query = images::table.inner_join(users::table).into_boxed();
-    match visibility {
-        Visibility::All => query,
-        Visibility::ApprovedOrOwnedBy(user) => {
-            query.filter(images::status.eq(ImageStatus::Approved.as_str()).or(images::uploaded_by.eq(user.as_uuid())))
+/// Narrows a boxed query over `images` (alone or joined) to what `visibility` allows and
+/// `filter` selects. A macro, because the two query types differ and the rules must not.
+macro_rules! narrow {
+    ($query:expr, $visibility:expr, $filter:expr, $pattern:expr) => {{
+        let mut query = $query;
+        if let Visibility::ApprovedOrOwnedBy(user) = $visibility {
+            query = query
+                .filter(images::status.eq(ImageStatus::Approved.as_str()).or(images::uploaded_by.eq(user.as_uuid())));
         }
-    }
+        if let Some(filter) = $filter {
+            if let Some(status) = filter.status {
+                query = query.filter(images::status.eq(status.as_str()));
+            }
+            if let Some(user) = filter.uploaded_by {
+                query = query.filter(images::uploaded_by.eq(user.as_uuid()));
+            }
+            if let Some(gallery) = filter.gallery_id {
+                query = query.filter(images::gallery_id.eq(gallery.as_uuid()));
+            }
+        }
+        if let Some(p) = $pattern {
+            query = query.filter(images::title.ilike(p).or(images::description.ilike(p)));
+        }
+        query
+    }};
 }
 
-fn filtered<'a>(filter: &'a ImageFilter, visibility: Visibility, pattern: Option<&'a str>) -> Listing<'a> {
-    let mut query = visible(visibility);
-    if let Some(status) = filter.status {
-        query = query.filter(images::status.eq(status.as_str()));
-    }
-    if let Some(user) = filter.uploaded_by {
-        query = query.filter(images::uploaded_by.eq(user.as_uuid()));
-    }
-    if let Some(gallery) = filter.gallery_id {
-        query = query.filter(images::gallery_id.eq(gallery.as_uuid()));
-    }
-    if let Some(p) = pattern {
-        query = query.filter(images::title.ilike(p).or(images::description.ilike(p)));
-    }
-    query
+/// The images `visibility` allows, with their uploaders' names.
+fn visible<'a>(visibility: Visibility) -> Listing<'a> {
+    narrow!(images::table.inner_join(users::table).into_boxed(), visibility, None::<&ImageFilter>, None::<&str>)
 }
 
 /// [`ImageRepo`] on PostgreSQL.
@@ -186,9 +190,15 @@ impl ImageRepo for PgImageRepo {
     ) -> Result<(Vec<Image>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
         let pattern = filter.q.as_deref().map(crate::users::contains_pattern);
-        let total: i64 =
-            filtered(filter, visibility, pattern.as_deref()).count().get_result(&mut conn).await.map_err(repo_error)?;
-        let query = filtered(filter, visibility, pattern.as_deref()).select((ImageRow::as_select(), users::username));
+        // Counting needs no uploader names: no join.
+        let total: i64 = narrow!(images::table.into_boxed(), visibility, Some(filter), pattern.as_deref())
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        let query =
+            narrow!(images::table.inner_join(users::table).into_boxed(), visibility, Some(filter), pattern.as_deref())
+                .select((ImageRow::as_select(), users::username));
         let query = match filter.sort {
             ImageSort::NewestFirst => query.order((images::uploaded_at.desc(), images::id.desc())),
             ImageSort::OldestFirst => query.order((images::uploaded_at.asc(), images::id.asc())),

@@ -14,6 +14,9 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 /// Temporary files start with this; nothing else in the root does.
 const TMP_PREFIX: &str = ".tmp-";
 
+/// Bytes handed to the blocking pool per write.
+const WRITE_BUFFER: usize = 128 * 1024;
+
 /// Blobs as files under `root`, sharded into folders by their keys.
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
@@ -111,12 +114,15 @@ async fn sync_dir(dir: &Path) -> Result<(), StorageError> {
 impl BlobStore for FsBlobStore {
     async fn stage(&self) -> Result<Box<dyn StagedBlob>, StorageError> {
         let temp = self.root.join(format!("{TMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
-        let file = tokio::fs::OpenOptions::new()
+        let mut file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
             .await
             .map_err(|e| unavailable("creating an upload file", &e))?;
+        // tokio's default 2 MiB write buffer per open file is memory every concurrent
+        // upload holds; chunks arrive in tens of KiB anyway.
+        file.set_max_buf_size(WRITE_BUFFER);
         Ok(Box::new(FsStaged { file, temp, root: self.root.clone(), committed: false }))
     }
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Image benchmarks (part of `make bench`): upload throughput of a 5 MB JPEG at 8
+# connections with the server's peak RSS; peak RSS for 1 MB vs 50 MB uploads of the same
+# pixels (streaming: memory must not grow with the file); GET /images (20 per page of
+# 10,000 rows) at 32 connections.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/pg.sh
+
+DURATION=${BENCH_SECONDS:-10}
+pg_ensure_installed
+command -v wrk >/dev/null 2>&1 || { sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"; $sudo apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet -p gallery-server
+cargo build --release --quiet -p gallery-imaging --example make_fixture
+
+dir=$(mktemp -d /tmp/gallery-bench-img.XXXXXX)
+chmod 755 "$dir"
+server_pid=""
+stop_server() { [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }; }
+cleanup() { stop_server; pg_stop "$dir/pg"; rm -rf "$dir"; }
+trap cleanup EXIT INT TERM
+
+pgport=$(free_port)
+pg_start "$dir/pg" "$pgport" -c max_connections=200
+psql=("$(pg_bin)/psql" -qX -h 127.0.0.1 -p "$pgport" -U postgres)
+"${psql[@]}" -d postgres -c "CREATE DATABASE gallery"
+export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
+export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__STORAGE__ROOT="$dir/images"
+./target/release/gallery migrate >/dev/null 2>&1
+GALLERY_ADMIN_PASSWORD=bench-password-1 ./target/release/gallery create-admin --username bench 2>/dev/null
+# Enterprise: 50 MiB uploads, 100 GiB of storage.
+"${psql[@]}" -d gallery -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = 'bench' AND p.code = 'enterprise'"
+
+port=$(free_port)
+start_server() {
+  GALLERY__SERVER__PORT=$port ./target/release/gallery serve 2>>"$dir/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return; sleep 0.1; done
+}
+login() {
+  curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"password\":\"bench-password-1\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
+
+multipart() { # multipart body of JPEG $1 into $2
+  printf -- '--BENCHBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="b.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' >"$2"
+  cat "$1" >>"$2"
+  printf -- '\r\n--BENCHBOUNDARY--\r\n' >>"$2"
+}
+cat >"$dir/upload.lua" <<'LUA'
+local f = io.open(os.getenv("BODY_FILE"), "rb")
+wrk.method = "POST"
+wrk.body = f:read("*all")
+f:close()
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=BENCHBOUNDARY"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+LUA
+
+upload_run() { # label, jpeg, connections
+  multipart "$2" "$dir/body"
+  stop_server; rm -rf "$dir/images"; start_server
+  TOKEN=$(login bench) BODY_FILE="$dir/body" wrk -t2 -c"$3" -d"${DURATION}s" -s "$dir/upload.lua" \
+    "http://127.0.0.1:$port/api/v1/images" >"$dir/wrk.txt"
+  local rps non2xx size
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.txt")
+  size=$(stat -c %s "$2")
+  printf '%-34s %6.1f uploads/s  %7.1f MB/s  peak RSS %4s MB  non-2xx %s\n' "$1" "$rps" \
+    "$(python3 -c "print($rps * $size / 1e6)")" "$(peak_rss_mb)" "${non2xx:-0}"
+}
+
+fixture() { ./target/release/examples/make_fixture "$@"; }
+fixture "$dir/5mb.jpg" 1900 1450 5000000
+fixture "$dir/1mb.jpg" 800 600 1000000
+fixture "$dir/50mb.jpg" 800 600 50000000
+
+echo "== uploads (POST /api/v1/images, wrk -t2, ${DURATION}s each, release build)"
+upload_run "5 MB JPEG (1900x1450), 8 conns" "$dir/5mb.jpg" 8
+upload_run "1 MB JPEG (800x600), 8 conns" "$dir/1mb.jpg" 8
+upload_run "50 MB JPEG (800x600), 8 conns" "$dir/50mb.jpg" 8
+
+echo "== GET /api/v1/images?per_page=20 of 10,000 approved rows, wrk -t2 -c32 ${DURATION}s"
+stop_server; rm -rf "$dir/images"; start_server
+"${psql[@]}" -d gallery -c "DELETE FROM images" -c "
+  INSERT INTO images (title, description, status, uploaded_by, width, height, format, size_bytes, sha256, storage_key)
+  SELECT 'image ' || g, 'bench row', 'approved', (SELECT id FROM users WHERE username = 'bench'), 640, 480, 'jpeg',
+         100000, sha256(g::text::bytea), 'originals/00/00/bench' || g
+  FROM generate_series(1, 10000) g" -c "ANALYZE images"
+curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/register" -H 'content-type: application/json' \
+  -d '{"username":"viewer","password":"bench-password-1","password_confirm":"bench-password-1","role":"company_user"}' >/dev/null
+for who in viewer bench; do
+  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $(login $who)" \
+    "http://127.0.0.1:$port/api/v1/images?per_page=20" >"$dir/wrk.txt"
+  printf '%-34s %8.0f req/s  p50 %s  p99 %s  non-2xx %s\n' "as $who" "$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")" \
+    "$(awk '$1 == "50%" {print $2}' "$dir/wrk.txt")" "$(awk '$1 == "99%" {print $2}' "$dir/wrk.txt")" \
+    "$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.txt" | grep . || echo 0)"
+done
