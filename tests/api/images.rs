@@ -268,3 +268,21 @@ async fn a_user_who_owns_images_is_deleted_only_with_them() {
     assert_eq!(app.delete(&format!("/users/{id}?delete_images=true"), Some(&admin)).await.status, 204);
     assert!(app.stored_files().is_empty());
 }
+
+#[tokio::test]
+async fn the_plans_storage_quota_is_enforced() {
+    let app = spawn_app().await;
+    let token = player(&app).await;
+    // Shrink the basic plan's quota to fit one small image, straight in the database: the
+    // plan cache sees the change on the next request.
+    let first = png(20, 20);
+    let quota = first.len() + 10;
+    app._db
+        .execute(&format!(
+            "UPDATE plans SET features = jsonb_set(features, '{{storage_quota_bytes}}', '{quota}') WHERE code = 'basic'"
+        ))
+        .await;
+    assert_eq!(app.upload(&token, first, "1.png", None).await.status, 201);
+    app.upload(&token, png(20, 20), "2.png", None).await.assert_problem(403, "quota_exceeded");
+    assert_eq!(app.stored_files().len(), 1);
+}
