@@ -55,3 +55,7 @@ id!(
     /// Identifies a gallery.
     GalleryId
 );
+id!(
+    /// Identifies an image.
+    ImageId
+);

@@ -1,38 +1,9 @@
 //! Images: what is stored, who sees it, and how it is keyed in the blob store.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{GalleryId, UserId, Username};
-
-/// Identifies an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ImageId(Uuid);
-
-impl ImageId {
-    #[must_use]
-    pub fn generate() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    #[must_use]
-    pub const fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    #[must_use]
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for ImageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+use crate::{GalleryId, ImageId, UserId, Username};
 
 /// The formats we accept, told by their bytes, never by a name or a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

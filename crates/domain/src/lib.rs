@@ -25,10 +25,10 @@ mod user;
 pub mod users;
 
 pub use error::{DomainError, FieldError, RepoError, StorageError};
-pub use ids::{GalleryId, PlanId, RoleId, SessionId, UserId};
+pub use ids::{GalleryId, ImageId, PlanId, RoleId, SessionId, UserId};
 pub use image::{
-    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort, ImageStatus,
-    NewImage, UserRef, Visibility,
+    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImagePatch, ImageSort, ImageStatus, NewImage,
+    UserRef, Visibility,
 };
 pub use net::is_global;
 pub use page::{Page, PageRequest};

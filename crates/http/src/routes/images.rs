@@ -368,9 +368,19 @@ pub(crate) async fn update(
     id: web::Path<Uuid>,
     body: web::Json<ImageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = body.into_inner().patch(false)?;
-    let image = images.update(&actor, ImageId::from_uuid(*id), patch).await?;
-    Ok(HttpResponse::Ok().json(view(&images, &actor, &req, image)))
+    edit(&images, &actor, &req, *id, body.into_inner().patch(false)?).await
+}
+
+/// PATCH and PUT differ only in what the body must hold.
+async fn edit(
+    images: &Images,
+    actor: &Actor,
+    req: &HttpRequest,
+    id: Uuid,
+    patch: ImagePatch,
+) -> Result<HttpResponse, ApiError> {
+    let image = images.update(actor, ImageId::from_uuid(id), patch).await?;
+    Ok(HttpResponse::Ok().json(view(images, actor, req, image)))
 }
 
 #[utoipa::path(put, operation_id = "replace_image", path = "/api/v1/images/{id}", tag = "images", request_body = ImageBody, security(("bearer" = [])),
@@ -386,9 +396,7 @@ pub(crate) async fn replace(
     id: web::Path<Uuid>,
     body: web::Json<ImageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = body.into_inner().patch(true)?;
-    let image = images.update(&actor, ImageId::from_uuid(*id), patch).await?;
-    Ok(HttpResponse::Ok().json(view(&images, &actor, &req, image)))
+    edit(&images, &actor, &req, *id, body.into_inner().patch(true)?).await
 }
 
 #[utoipa::path(delete, operation_id = "delete_image", path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])),
