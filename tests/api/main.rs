@@ -8,4 +8,5 @@ mod health;
 mod helpers;
 mod images;
 mod import;
+mod plans;
 mod tokens;

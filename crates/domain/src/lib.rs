@@ -15,6 +15,7 @@ mod net;
 mod page;
 mod permission;
 mod plan;
+pub mod plans;
 mod policy;
 pub mod ports;
 mod role;

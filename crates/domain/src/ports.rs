@@ -5,11 +5,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::galleries::{Gallery, GalleryPatch, NewGallery};
+use crate::plans::{NewPlan, PlanPatch};
 use crate::{
     Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
     NewImage, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
     SessionId, StorageError, User, UserFilter, UserId, UserPatch, Visibility,
 };
+use crate::{Plan, PlanId};
 
 /// User accounts.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -453,4 +455,33 @@ pub trait UrlFetcher: Send + Sync {
     /// `Refused` for a scheme or address we do not reach; `TooLarge` past `limit` when the
     /// size is announced; `Failed` otherwise.
     async fn fetch(&self, url: &str, limit: u64) -> Result<Fetched, FetchError>;
+}
+
+/// Subscription plans.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PlanRepo: Send + Sync {
+    /// Every plan, by price then code.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn list(&self) -> Result<Vec<Plan>, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn by_id(&self, id: PlanId) -> Result<Option<Plan>, RepoError>;
+
+    /// Creates a plan; a new default takes the place of the old one, atomically.
+    ///
+    /// # Errors
+    /// `Conflict("plan_code")` when the code is taken.
+    async fn create(&self, plan: &NewPlan) -> Result<Plan, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn update(&self, id: PlanId, patch: &PlanPatch) -> Result<Option<Plan>, RepoError>;
+
+    /// # Errors
+    /// `InUse("plan")` while subscriptions name it.
+    async fn delete(&self, id: PlanId) -> Result<bool, RepoError>;
 }

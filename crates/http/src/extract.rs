@@ -41,3 +41,22 @@ impl FromRequest for Caller {
         })
     }
 }
+
+/// The caller if a bearer token is sent, for routes open to everyone (a bad token is
+/// still refused).
+#[derive(Debug)]
+pub struct MaybeCaller(pub Option<Actor>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(AUTHORIZATION) {
+            let caller = Caller::from_request(req, payload);
+            Box::pin(async move { Ok(Self(Some(caller.await?.0))) })
+        } else {
+            Box::pin(async { Ok(Self(None)) })
+        }
+    }
+}

@@ -16,6 +16,7 @@ use actix_web::web;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
 use gallery_domain::images::Images;
+use gallery_domain::plans::Plans;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
 
@@ -36,6 +37,7 @@ pub struct AppState {
     pub roles: Roles,
     pub images: Images,
     pub galleries: Galleries,
+    pub plans: Plans,
     /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
 }
@@ -54,6 +56,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.roles.clone()))
             .app_data(web::Data::new(state.images.clone()))
             .app_data(web::Data::new(state.galleries.clone()))
+            .app_data(web::Data::new(state.plans.clone()))
             .app_data(web::Data::new(state.readiness.clone()))
             .app_data(error::json_config())
             .app_data(error::query_config())

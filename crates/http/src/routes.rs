@@ -3,6 +3,7 @@ pub mod galleries;
 pub mod health;
 pub mod images;
 pub mod openapi;
+pub mod plans;
 pub mod roles;
 pub mod users;
 
@@ -71,6 +72,7 @@ pub(crate) fn api_endpoints() -> Vec<Endpoint> {
         users::endpoints(),
         images::endpoints(),
         galleries::endpoints(),
+        plans::endpoints(),
         openapi::endpoints(),
     ]
     .into_iter()

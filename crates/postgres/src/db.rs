@@ -106,6 +106,7 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
             RepoError::InUse(match info.constraint_name() {
                 Some("users_role_id_fkey") => "role",
                 Some("images_uploaded_by_fkey") => "images",
+                Some("subscriptions_plan_id_fkey") => "plan",
                 _ => "referenced",
             })
         }

@@ -20,6 +20,7 @@ pub use db::{Db, PoolSettings};
 pub use galleries::PgGalleryRepo;
 pub use images::PgImageRepo;
 pub use migrate::migrate;
+pub use plans::PgPlanRepo;
 pub use roles::PgRoleRepo;
 pub use sessions::PgSessionRepo;
 pub use users::PgUserRepo;

@@ -1,8 +1,13 @@
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use gallery_domain::plans::{NewPlan, PlanPatch};
+use gallery_domain::ports::PlanRepo;
 use gallery_domain::{Plan, PlanCode, PlanFeatures, PlanId, RepoError};
 use uuid::Uuid;
 
+use crate::db::{Db, TxError, repo_error};
 use crate::schema::plans;
 
 /// A row of `plans`; `features` is JSONB, typed as [`PlanFeatures`] on the way out.
@@ -19,7 +24,7 @@ pub(crate) struct PlanRow {
     is_public: bool,
     is_default: bool,
     features: serde_json::Value,
-    #[allow(dead_code)] // Shown by the plans API (issue #5).
+    #[allow(dead_code)] // Selected for completeness; the API does not show it.
     created_at: DateTime<Utc>,
 }
 
@@ -41,5 +46,137 @@ impl TryFrom<PlanRow> for Plan {
             is_default: row.is_default,
             features,
         })
+    }
+}
+
+fn features_json(f: &PlanFeatures) -> Result<serde_json::Value, RepoError> {
+    serde_json::to_value(f).map_err(|e| RepoError::Other(format!("plan features: {e}")))
+}
+
+/// There is one default plan: making one the default takes it from the others.
+async fn clear_default(c: &mut AsyncPgConnection) -> Result<(), TxError> {
+    diesel::update(plans::table.filter(plans::is_default)).set(plans::is_default.eq(false)).execute(c).await?;
+    Ok(())
+}
+
+/// [`PlanRepo`] on PostgreSQL. Writes bump the catalog version (triggers), so every
+/// server's plan cache sees them on its next read.
+#[derive(Debug, Clone)]
+pub struct PgPlanRepo {
+    db: Db,
+}
+
+impl PgPlanRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl PlanRepo for PgPlanRepo {
+    async fn list(&self) -> Result<Vec<Plan>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let rows: Vec<PlanRow> = plans::table
+            .select(PlanRow::as_select())
+            .order((plans::price_cents, plans::code))
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        rows.into_iter().map(Plan::try_from).collect()
+    }
+
+    async fn by_id(&self, id: PlanId) -> Result<Option<Plan>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: Option<PlanRow> = plans::table
+            .find(id.as_uuid())
+            .select(PlanRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(Plan::try_from).transpose()
+    }
+
+    async fn create(&self, plan: &NewPlan) -> Result<Plan, RepoError> {
+        let features = features_json(&plan.features)?;
+        let mut conn = self.db.conn().await?;
+        let row: PlanRow = conn
+            .transaction(async |c| {
+                if plan.is_default {
+                    clear_default(c).await?;
+                }
+                Ok::<_, TxError>(
+                    diesel::insert_into(plans::table)
+                        .values((
+                            plans::code.eq(&plan.code),
+                            plans::name.eq(&plan.name),
+                            plans::description.eq(&plan.description),
+                            plans::price_cents.eq(plan.price_cents),
+                            plans::currency.eq(&plan.currency),
+                            plans::billing_period.eq(&plan.billing_period),
+                            plans::is_public.eq(plan.is_public),
+                            plans::is_default.eq(plan.is_default),
+                            plans::features.eq(&features),
+                        ))
+                        .returning(PlanRow::as_returning())
+                        .get_result(c)
+                        .await?,
+                )
+            })
+            .await
+            .map_err(RepoError::from)?;
+        Plan::try_from(row)
+    }
+
+    async fn update(&self, id: PlanId, patch: &PlanPatch) -> Result<Option<Plan>, RepoError> {
+        #[derive(AsChangeset)]
+        #[diesel(table_name = plans)]
+        struct Changes<'a> {
+            name: Option<&'a str>,
+            description: Option<&'a str>,
+            price_cents: Option<i64>,
+            currency: Option<&'a str>,
+            billing_period: Option<&'a str>,
+            is_public: Option<bool>,
+            is_default: Option<bool>,
+            features: Option<serde_json::Value>,
+            updated_at: DateTime<Utc>,
+        }
+        let changes = Changes {
+            name: patch.name.as_deref(),
+            description: patch.description.as_deref(),
+            price_cents: patch.price_cents,
+            currency: patch.currency.as_deref(),
+            billing_period: patch.billing_period.as_deref(),
+            is_public: patch.is_public,
+            is_default: patch.is_default,
+            features: patch.features.as_ref().map(features_json).transpose()?,
+            updated_at: Utc::now(),
+        };
+        let mut conn = self.db.conn().await?;
+        let row: Option<PlanRow> = conn
+            .transaction(async |c| {
+                if patch.is_default == Some(true) {
+                    clear_default(c).await?;
+                }
+                Ok::<_, TxError>(
+                    diesel::update(plans::table.find(id.as_uuid()))
+                        .set(&changes)
+                        .returning(PlanRow::as_returning())
+                        .get_result(c)
+                        .await
+                        .optional()?,
+                )
+            })
+            .await
+            .map_err(RepoError::from)?;
+        row.map(Plan::try_from).transpose()
+    }
+
+    async fn delete(&self, id: PlanId) -> Result<bool, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let n = diesel::delete(plans::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
+        Ok(n > 0)
     }
 }

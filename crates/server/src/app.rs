@@ -15,13 +15,16 @@ use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
 use gallery_domain::images::{ImageLimits, Images};
+use gallery_domain::plans::Plans;
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
 use gallery_imaging::Inspector;
-use gallery_postgres::{Db, PgGalleryRepo, PgImageRepo, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
+use gallery_postgres::{
+    Db, PgGalleryRepo, PgImageRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings,
+};
 use gallery_storage::FsBlobStore;
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
@@ -130,6 +133,7 @@ pub struct Services {
     pub roles: Roles,
     pub images: Images,
     pub galleries: Galleries,
+    pub plans: Plans,
 }
 
 impl Services {
@@ -169,6 +173,7 @@ impl Services {
             roles: Roles::new(roles),
             images,
             galleries,
+            plans: Plans::new(Arc::new(PgPlanRepo::new(db.clone()))),
             auth,
             db,
         })
@@ -215,6 +220,7 @@ impl Application {
                 roles: services.roles,
                 images: services.images,
                 galleries: services.galleries,
+                plans: services.plans,
                 readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
             };
             App::new()

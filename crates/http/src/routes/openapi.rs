@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::Endpoint;
 use super::images::ImageView;
-use super::{auth, galleries, health, images, roles, users};
+use super::{auth, galleries, health, images, plans, roles, users};
 use crate::error::{ErrorCode, FieldProblem, Problem};
 use crate::views::{PageView, PermissionView, RoleView, UserView};
 
@@ -28,6 +28,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         images::upload, images::import, images::list, images::purge, images::get, images::update, images::replace, images::delete,
         images::original, images::decide, images::approvals,
         galleries::list, galleries::get, galleries::create, galleries::update, galleries::delete,
+        plans::list, plans::get, plans::create, plans::update, plans::delete,
     ),
     components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>, PageView<ImageView>, ImageView)),
     modifiers(&CommonResponses),
@@ -37,6 +38,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         (name = "users", description = "User administration (`users:manage`)"),
         (name = "images", description = "Images, their originals and their approval"),
         (name = "galleries", description = "Galleries of images"),
+        (name = "plans", description = "Subscription plans: public to read"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

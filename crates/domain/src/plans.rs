@@ -1,0 +1,210 @@
+//! Subscription plans: what a user gets from images. Public to read; `plans:manage` to
+//! change.
+
+use std::sync::Arc;
+
+use crate::ports::PlanRepo;
+use crate::{Actor, DomainError, Permission, Plan, PlanFeatures, PlanId, Policy};
+
+/// Heights a plan may offer thumbnails at.
+pub const HEIGHTS: std::ops::RangeInclusive<u32> = 16..=4096;
+/// At most this many heights per plan.
+pub const MAX_HEIGHTS: usize = 10;
+/// Share-link lifetimes are bounded by a week.
+pub const MAX_LINK_TTL: u32 = 604_800;
+
+/// A plan to create, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlan {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub billing_period: String,
+    pub is_public: bool,
+    pub is_default: bool,
+    pub features: PlanFeatures,
+}
+
+/// Changes to a plan; `None` keeps the current value. Features are replaced whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price_cents: Option<i64>,
+    pub currency: Option<String>,
+    pub billing_period: Option<String>,
+    pub is_public: Option<bool>,
+    pub is_default: Option<bool>,
+    pub features: Option<PlanFeatures>,
+}
+
+/// Checks every rule a plan's features obey, naming each broken one by its field.
+///
+/// # Errors
+/// `(field, message)` pairs for every rule broken.
+pub fn check_features(f: &PlanFeatures) -> Result<(), Vec<(&'static str, String)>> {
+    let mut errors = Vec::new();
+    let heights = &f.thumbnail_heights;
+    if heights.len() > MAX_HEIGHTS {
+        errors.push(("features.thumbnail_heights", format!("at most {MAX_HEIGHTS} heights")));
+    }
+    if heights.iter().any(|h| !HEIGHTS.contains(h)) {
+        errors
+            .push(("features.thumbnail_heights", format!("heights must be {} to {}", HEIGHTS.start(), HEIGHTS.end())));
+    }
+    let mut sorted = heights.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != heights.len() {
+        errors.push(("features.thumbnail_heights", "heights must be unique".into()));
+    }
+    if !(1 <= f.link_ttl_min && f.link_ttl_min <= f.link_ttl_max && f.link_ttl_max <= MAX_LINK_TTL) {
+        errors.push(("features.link_ttl_min", format!("need 1 <= link_ttl_min <= link_ttl_max <= {MAX_LINK_TTL}")));
+    }
+    if f.max_upload_bytes == 0 {
+        errors.push(("features.max_upload_bytes", "must be positive".into()));
+    }
+    if f.storage_quota_bytes == 0 {
+        errors.push(("features.storage_quota_bytes", "must be positive".into()));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// The plan use-cases.
+#[derive(Clone)]
+pub struct Plans {
+    plans: Arc<dyn PlanRepo>,
+}
+
+impl std::fmt::Debug for Plans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plans").finish_non_exhaustive()
+    }
+}
+
+fn manages(actor: Option<&Actor>) -> bool {
+    actor.is_some_and(|a| a.has(Permission::PlansManage))
+}
+
+impl Plans {
+    #[must_use]
+    pub fn new(plans: Arc<dyn PlanRepo>) -> Self {
+        Self { plans }
+    }
+
+    /// Public plans for anyone; every plan for `plans:manage`.
+    ///
+    /// # Errors
+    /// Store failures only.
+    pub async fn list(&self, actor: Option<&Actor>) -> Result<Vec<Plan>, DomainError> {
+        let all = manages(actor);
+        Ok(self.plans.list().await?.into_iter().filter(|p| all || p.is_public).collect())
+    }
+
+    /// # Errors
+    /// `NotFound`, also for a private plan asked by someone without `plans:manage`.
+    pub async fn get(&self, actor: Option<&Actor>, id: PlanId) -> Result<Plan, DomainError> {
+        let plan = self.plans.by_id(id).await?.ok_or(DomainError::NotFound)?;
+        if plan.is_public || manages(actor) { Ok(plan) } else { Err(DomainError::NotFound) }
+    }
+
+    /// # Errors
+    /// `Forbidden`; `Conflict` on a taken code.
+    pub async fn create(&self, actor: &Actor, plan: NewPlan) -> Result<Plan, DomainError> {
+        Policy::require(actor, Permission::PlansManage)?;
+        Ok(self.plans.create(&plan).await?)
+    }
+
+    /// Making a plan the default takes that from the previous default; the default plan
+    /// cannot stop being the default except by another taking its place.
+    ///
+    /// # Errors
+    /// `Forbidden`; `NotFound`; `Validation` on `is_default: false` for the default plan.
+    pub async fn update(&self, actor: &Actor, id: PlanId, patch: PlanPatch) -> Result<Plan, DomainError> {
+        Policy::require(actor, Permission::PlansManage)?;
+        let current = self.plans.by_id(id).await?.ok_or(DomainError::NotFound)?;
+        if current.is_default && patch.is_default == Some(false) {
+            return Err(DomainError::field("is_default", "make another plan the default instead"));
+        }
+        self.plans.update(id, &patch).await?.ok_or(DomainError::NotFound)
+    }
+
+    /// # Errors
+    /// `Forbidden`; `NotFound`; `InUse` for the default plan or one with subscriptions.
+    pub async fn delete(&self, actor: &Actor, id: PlanId) -> Result<(), DomainError> {
+        Policy::require(actor, Permission::PlansManage)?;
+        let plan = self.plans.by_id(id).await?.ok_or(DomainError::NotFound)?;
+        if plan.is_default {
+            return Err(DomainError::InUse("the default plan".into()));
+        }
+        if self.plans.delete(id).await? { Ok(()) } else { Err(DomainError::NotFound) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockPlanRepo;
+    use crate::testing::{actor_with_role, builtin_role, plan};
+
+    #[test]
+    fn the_seeded_plans_obey_every_rule() {
+        for code in ["basic", "growth", "enterprise"] {
+            assert!(check_features(&plan(code).features).is_ok(), "{code}");
+        }
+    }
+
+    #[test]
+    fn broken_features_are_each_named() {
+        let mut f = plan("basic").features;
+        f.thumbnail_heights = vec![8, 200, 200];
+        f.link_ttl_min = 500;
+        f.link_ttl_max = 100;
+        let fields: Vec<_> = check_features(&f).unwrap_err().into_iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["features.thumbnail_heights", "features.thumbnail_heights", "features.link_ttl_min"]);
+        f = plan("basic").features;
+        f.thumbnail_heights = (1..=11).map(|i| i * 100).collect();
+        f.link_ttl_max = MAX_LINK_TTL + 1;
+        assert_eq!(check_features(&f).unwrap_err().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn private_plans_are_hidden_from_the_public() {
+        let mut repo = MockPlanRepo::new();
+        let mut hidden = plan("growth");
+        hidden.is_public = false;
+        let shown = plan("basic");
+        let all = vec![shown.clone(), hidden.clone()];
+        repo.expect_list().returning(move || Ok(all.clone()));
+        let id = hidden.id;
+        repo.expect_by_id().returning(move |_| Ok(Some(hidden.clone())));
+        let plans = Plans::new(Arc::new(repo));
+        assert_eq!(plans.list(None).await.unwrap(), vec![shown]);
+        let admin = actor_with_role(builtin_role("admin"));
+        assert_eq!(plans.list(Some(&admin)).await.unwrap().len(), 2);
+        assert!(matches!(plans.get(None, id).await, Err(DomainError::NotFound)));
+        assert!(plans.get(Some(&admin), id).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_default_plan_cannot_be_deleted_or_undefaulted() {
+        let mut repo = MockPlanRepo::new();
+        repo.expect_by_id().returning(|_| Ok(Some(plan("basic"))));
+        repo.expect_delete().never();
+        repo.expect_update().never();
+        let plans = Plans::new(Arc::new(repo));
+        let admin = actor_with_role(builtin_role("admin"));
+        assert!(matches!(plans.delete(&admin, PlanId::generate()).await, Err(DomainError::InUse(_))));
+        let patch = PlanPatch { is_default: Some(false), ..PlanPatch::default() };
+        assert!(matches!(plans.update(&admin, PlanId::generate(), patch).await, Err(DomainError::Validation(_))));
+    }
+
+    #[tokio::test]
+    async fn managing_plans_needs_plans_manage() {
+        let plans = Plans::new(Arc::new(MockPlanRepo::new()));
+        let player = actor_with_role(builtin_role("beta_player"));
+        assert!(matches!(plans.delete(&player, PlanId::generate()).await, Err(DomainError::Forbidden)));
+    }
+}

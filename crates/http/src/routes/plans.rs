@@ -1,0 +1,255 @@
+//! `/plans`: public to read, `plans:manage` to change.
+
+use actix_web::{HttpResponse, web};
+use gallery_domain::plans::{NewPlan, PlanPatch, Plans, check_features};
+use gallery_domain::{DomainError, FieldErrors, Plan, PlanFeatures, PlanId, parse_text};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Endpoint;
+use super::auth::required;
+use crate::extract::{Caller, MaybeCaller};
+use crate::{ApiError, Problem};
+
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("/plans").get(list).post(create),
+        Endpoint::new("/plans/{id}").get(get).patch(update).delete(delete),
+    ]
+}
+
+/// What a plan grants.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FeaturesDto {
+    /// 16..=4096, unique, at most 10.
+    #[schema(example = json!([200, 400]))]
+    thumbnail_heights: Vec<u32>,
+    original_access: bool,
+    expiring_links: bool,
+    /// Share-link lifetimes in seconds: 1 <= min <= max <= 604800.
+    link_ttl_min: u32,
+    link_ttl_max: u32,
+    max_upload_bytes: u64,
+    storage_quota_bytes: u64,
+}
+
+impl From<PlanFeatures> for FeaturesDto {
+    fn from(f: PlanFeatures) -> Self {
+        Self {
+            thumbnail_heights: f.thumbnail_heights,
+            original_access: f.original_access,
+            expiring_links: f.expiring_links,
+            link_ttl_min: f.link_ttl_min,
+            link_ttl_max: f.link_ttl_max,
+            max_upload_bytes: f.max_upload_bytes,
+            storage_quota_bytes: f.storage_quota_bytes,
+        }
+    }
+}
+
+impl From<FeaturesDto> for PlanFeatures {
+    fn from(f: FeaturesDto) -> Self {
+        Self {
+            thumbnail_heights: f.thumbnail_heights,
+            original_access: f.original_access,
+            expiring_links: f.expiring_links,
+            link_ttl_min: f.link_ttl_min,
+            link_ttl_max: f.link_ttl_max,
+            max_upload_bytes: f.max_upload_bytes,
+            storage_quota_bytes: f.storage_quota_bytes,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    id: Uuid,
+    #[schema(example = "growth")]
+    code: String,
+    name: String,
+    description: String,
+    price_cents: i64,
+    currency: String,
+    billing_period: String,
+    is_public: bool,
+    is_default: bool,
+    features: FeaturesDto,
+}
+
+impl From<Plan> for PlanView {
+    fn from(p: Plan) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            code: p.code.as_str().to_owned(),
+            name: p.name,
+            description: p.description,
+            price_cents: p.price_cents,
+            currency: p.currency,
+            billing_period: p.billing_period,
+            is_public: p.is_public,
+            is_default: p.is_default,
+            features: p.features.into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanBody {
+    /// 2..=32 of lowercase letters, digits, `_` and `-`; fixed once created.
+    code: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    price_cents: Option<i64>,
+    /// Three capital letters (default `USD`).
+    currency: Option<String>,
+    /// `month` (default) or `year`.
+    billing_period: Option<String>,
+    is_public: Option<bool>,
+    is_default: Option<bool>,
+    /// Replaced whole.
+    features: Option<FeaturesDto>,
+}
+
+fn parse_code(raw: &str) -> Result<String, String> {
+    let ok = (2..=32).contains(&raw.len())
+        && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok { Ok(raw.to_owned()) } else { Err("must be 2 to 32 of lowercase letters, digits, `_` and `-`".into()) }
+}
+
+fn parse_currency(raw: &str) -> Result<String, String> {
+    if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(raw.to_owned())
+    } else {
+        Err("must be three capital letters".into())
+    }
+}
+
+fn parse_period(raw: &str) -> Result<String, String> {
+    if matches!(raw, "month" | "year") { Ok(raw.to_owned()) } else { Err("must be month or year".into()) }
+}
+
+impl PlanBody {
+    fn parse(self, creating: bool) -> Result<(Option<String>, PlanPatch), DomainError> {
+        let mut errors = FieldErrors::new();
+        let code = if creating { required(&mut errors, "code", self.code.as_deref()) } else { None };
+        if !creating && self.code.is_some() {
+            errors.push("code", "cannot be changed");
+        }
+        let code = code.and_then(|c| errors.check("code", parse_code(c)));
+        let name = if creating { required(&mut errors, "name", self.name.as_deref()) } else { self.name.as_deref() };
+        let name = name.and_then(|n| {
+            errors.check(
+                "name",
+                parse_text(n, 100)
+                    .and_then(|n| if n.trim().is_empty() { Err("must not be blank".into()) } else { Ok(n) }),
+            )
+        });
+        let description = self.description.as_deref().and_then(|d| errors.check("description", parse_text(d, 2000)));
+        if self.price_cents.is_some_and(|p| p < 0) {
+            errors.push("price_cents", "must not be negative");
+        }
+        let currency = self.currency.as_deref().and_then(|c| errors.check("currency", parse_currency(c)));
+        let billing_period =
+            self.billing_period.as_deref().and_then(|p| errors.check("billing_period", parse_period(p)));
+        if creating && self.features.is_none() {
+            errors.push("features", "is required");
+        }
+        let features = self.features.map(PlanFeatures::from);
+        if let Some(Err(broken)) = features.as_ref().map(check_features) {
+            for (field, message) in broken {
+                errors.push(field, message);
+            }
+        }
+        errors.finish()?;
+        let patch = PlanPatch {
+            name,
+            description,
+            price_cents: self.price_cents,
+            currency,
+            billing_period,
+            is_public: self.is_public,
+            is_default: self.is_default,
+            features,
+        };
+        Ok((code, patch))
+    }
+}
+
+#[utoipa::path(get, operation_id = "list_plans", path = "/api/v1/plans", tag = "plans",
+    responses((status = 200, description = "Public plans (every plan for `plans:manage`)", body = Vec<PlanView>)))]
+pub(crate) async fn list(plans: web::Data<Plans>, MaybeCaller(actor): MaybeCaller) -> Result<HttpResponse, ApiError> {
+    let views: Vec<PlanView> = plans.list(actor.as_ref()).await?.into_iter().map(PlanView::from).collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+#[utoipa::path(get, operation_id = "get_plan", path = "/api/v1/plans/{id}", tag = "plans",
+    params(("id" = Uuid, Path, description = "Plan id")),
+    responses((status = 200, description = "The plan", body = PlanView),
+        (status = 404, description = "No such plan, or a private one (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn get(
+    plans: web::Data<Plans>,
+    MaybeCaller(actor): MaybeCaller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(PlanView::from(plans.get(actor.as_ref(), PlanId::from_uuid(*id)).await?)))
+}
+
+#[utoipa::path(post, operation_id = "create_plan", path = "/api/v1/plans", tag = "plans", request_body = PlanBody, security(("bearer" = [])),
+    responses((status = 201, description = "The new plan", body = PlanView),
+        (status = 403, description = "Needs `plans:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The code is taken (`conflict`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn create(
+    plans: web::Data<Plans>,
+    Caller(actor): Caller,
+    body: web::Json<PlanBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, patch) = body.into_inner().parse(true)?;
+    let (Some(code), Some(name), Some(features)) = (code, patch.name, patch.features) else {
+        return Err(DomainError::field("code", "is required").into());
+    };
+    let new = NewPlan {
+        code,
+        name,
+        description: patch.description.unwrap_or_default(),
+        price_cents: patch.price_cents.unwrap_or(0),
+        currency: patch.currency.unwrap_or_else(|| "USD".into()),
+        billing_period: patch.billing_period.unwrap_or_else(|| "month".into()),
+        is_public: patch.is_public.unwrap_or(true),
+        is_default: patch.is_default.unwrap_or(false),
+        features,
+    };
+    Ok(HttpResponse::Created().json(PlanView::from(plans.create(&actor, new).await?)))
+}
+
+#[utoipa::path(patch, operation_id = "update_plan", path = "/api/v1/plans/{id}", tag = "plans", request_body = PlanBody, security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Plan id")),
+    responses((status = 200, description = "The updated plan; its users get the change on their next request", body = PlanView),
+        (status = 403, description = "Needs `plans:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such plan (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn update(
+    plans: web::Data<Plans>,
+    Caller(actor): Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<PlanBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, patch) = body.into_inner().parse(false)?;
+    Ok(HttpResponse::Ok().json(PlanView::from(plans.update(&actor, PlanId::from_uuid(*id), patch).await?)))
+}
+
+#[utoipa::path(delete, operation_id = "delete_plan", path = "/api/v1/plans/{id}", tag = "plans", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Plan id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Needs `plans:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such plan (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The default plan, or one with subscriptions (`in_use`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn delete(
+    plans: web::Data<Plans>,
+    Caller(actor): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    plans.delete(&actor, PlanId::from_uuid(*id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
