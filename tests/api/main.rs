@@ -9,4 +9,5 @@ mod helpers;
 mod images;
 mod import;
 mod plans;
+mod subscriptions;
 mod tokens;

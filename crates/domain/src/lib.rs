@@ -20,6 +20,7 @@ mod policy;
 pub mod ports;
 mod role;
 pub mod roles;
+pub mod subscriptions;
 #[cfg(test)]
 mod testing;
 mod user;

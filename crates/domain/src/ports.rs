@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::galleries::{Gallery, GalleryPatch, NewGallery};
 use crate::plans::{NewPlan, PlanPatch};
+use crate::subscriptions::Subscription;
 use crate::{
     Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
     NewImage, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
@@ -484,4 +485,38 @@ pub trait PlanRepo: Send + Sync {
     /// # Errors
     /// `InUse("plan")` while subscriptions name it.
     async fn delete(&self, id: PlanId) -> Result<bool, RepoError>;
+}
+
+/// Users' subscriptions and their history.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SubscriptionRepo: Send + Sync {
+    /// # Errors
+    /// Store failures only.
+    async fn of(&self, user: UserId) -> Result<Option<Subscription>, RepoError>;
+
+    /// Puts `user` on `plan`, active until `period_end`, and records the change (who, from,
+    /// to, when) in the same transaction.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn set(
+        &self,
+        user: UserId,
+        plan: PlanId,
+        period_end: Option<DateTime<Utc>>,
+        by: UserId,
+    ) -> Result<Subscription, RepoError>;
+
+    /// Marks the subscription canceled, ending at `ends_at`.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn cancel(&self, user: UserId, ends_at: DateTime<Utc>) -> Result<Option<Subscription>, RepoError>;
+
+    /// One page of subscriptions, newest first, and their total.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn list(&self, page: PageRequest) -> Result<(Vec<Subscription>, u64), RepoError>;
 }

@@ -59,7 +59,11 @@ pub fn plan(code: &str) -> Plan {
         code: PlanCode::from_trusted(code.into()),
         name: code.into(),
         description: String::new(),
-        price_cents: 0,
+        price_cents: match code {
+            "growth" => 900,
+            "enterprise" => 4900,
+            _ => 0,
+        },
         currency: "USD".into(),
         billing_period: "month".into(),
         is_public: true,

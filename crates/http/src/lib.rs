@@ -18,6 +18,7 @@ use gallery_domain::galleries::Galleries;
 use gallery_domain::images::Images;
 use gallery_domain::plans::Plans;
 use gallery_domain::roles::Roles;
+use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 
 pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
@@ -38,6 +39,7 @@ pub struct AppState {
     pub images: Images,
     pub galleries: Galleries,
     pub plans: Plans,
+    pub subscriptions: Subscriptions,
     /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
 }
@@ -57,6 +59,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.images.clone()))
             .app_data(web::Data::new(state.galleries.clone()))
             .app_data(web::Data::new(state.plans.clone()))
+            .app_data(web::Data::new(state.subscriptions.clone()))
             .app_data(web::Data::new(state.readiness.clone()))
             .app_data(error::json_config())
             .app_data(error::query_config())

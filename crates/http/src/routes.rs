@@ -5,6 +5,7 @@ pub mod images;
 pub mod openapi;
 pub mod plans;
 pub mod roles;
+pub mod subscriptions;
 pub mod users;
 
 use actix_web::HttpResponse;
@@ -73,6 +74,7 @@ pub(crate) fn api_endpoints() -> Vec<Endpoint> {
         images::endpoints(),
         galleries::endpoints(),
         plans::endpoints(),
+        subscriptions::endpoints(),
         openapi::endpoints(),
     ]
     .into_iter()

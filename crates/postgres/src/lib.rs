@@ -14,6 +14,7 @@ mod plans;
 mod roles;
 mod schema;
 mod sessions;
+mod subscriptions;
 mod users;
 
 pub use db::{Db, PoolSettings};
@@ -23,4 +24,5 @@ pub use migrate::migrate;
 pub use plans::PgPlanRepo;
 pub use roles::PgRoleRepo;
 pub use sessions::PgSessionRepo;
+pub use subscriptions::PgSubscriptionRepo;
 pub use users::PgUserRepo;

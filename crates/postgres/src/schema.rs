@@ -52,17 +52,6 @@ diesel::table! {
 
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(users -> roles (role_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    roles,
-    role_permissions,
-    users,
-    refresh_families,
-    refresh_tokens,
-    role_details,
-    user_core,
-    catalog_version,
-    plans
-);
 
 // Views (see the migration): the read side of users and roles.
 
@@ -161,4 +150,46 @@ diesel::table! {
 
 diesel::joinable!(images -> users (uploaded_by));
 diesel::joinable!(image_approvals -> users (decided_by));
-diesel::allow_tables_to_appear_in_same_query!(images, users, galleries, image_approvals);
+
+diesel::table! {
+    subscriptions (user_id) {
+        user_id -> Uuid,
+        plan_id -> Uuid,
+        status -> Text,
+        started_at -> Timestamptz,
+        current_period_end -> Nullable<Timestamptz>,
+        cancel_at_period_end -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    subscription_changes (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        changed_by -> Nullable<Uuid>,
+        from_plan -> Nullable<Uuid>,
+        to_plan -> Nullable<Uuid>,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(subscriptions -> users (user_id));
+diesel::joinable!(subscriptions -> plans (plan_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    roles,
+    role_permissions,
+    users,
+    refresh_families,
+    refresh_tokens,
+    role_details,
+    user_core,
+    catalog_version,
+    plans,
+    galleries,
+    images,
+    image_approvals,
+    subscriptions,
+    subscription_changes,
+);

@@ -18,12 +18,13 @@ use gallery_domain::images::{ImageLimits, Images};
 use gallery_domain::plans::Plans;
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
+use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
 use gallery_imaging::Inspector;
 use gallery_postgres::{
-    Db, PgGalleryRepo, PgImageRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings,
+    Db, PgGalleryRepo, PgImageRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgSubscriptionRepo, PgUserRepo, PoolSettings,
 };
 use gallery_storage::FsBlobStore;
 use secrecy::ExposeSecret as _;
@@ -134,6 +135,7 @@ pub struct Services {
     pub images: Images,
     pub galleries: Galleries,
     pub plans: Plans,
+    pub subscriptions: Subscriptions,
 }
 
 impl Services {
@@ -159,6 +161,7 @@ impl Services {
             shared.signup_role.clone(),
         );
         let image_repo = Arc::new(PgImageRepo::new(db.clone()));
+        let plan_repo = Arc::new(PgPlanRepo::new(db.clone()));
         let galleries = Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone());
         let images = Images::new(
             image_repo,
@@ -169,11 +172,17 @@ impl Services {
             shared.limits,
         );
         Ok(Self {
-            users: Users::new(users, roles.clone(), hasher, shared.blobs.clone()),
+            users: Users::new(users.clone(), roles.clone(), hasher, shared.blobs.clone()),
             roles: Roles::new(roles),
             images,
             galleries,
-            plans: Plans::new(Arc::new(PgPlanRepo::new(db.clone()))),
+            plans: Plans::new(plan_repo.clone()),
+            subscriptions: Subscriptions::new(
+                Arc::new(PgSubscriptionRepo::new(db.clone())),
+                plan_repo,
+                users.clone(),
+                Arc::new(SystemClock),
+            ),
             auth,
             db,
         })
@@ -221,6 +230,7 @@ impl Application {
                 images: services.images,
                 galleries: services.galleries,
                 plans: services.plans,
+                subscriptions: services.subscriptions,
                 readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
             };
             App::new()

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::Endpoint;
 use super::images::ImageView;
-use super::{auth, galleries, health, images, plans, roles, users};
+use super::{auth, galleries, health, images, plans, roles, subscriptions, users};
 use crate::error::{ErrorCode, FieldProblem, Problem};
 use crate::views::{PageView, PermissionView, RoleView, UserView};
 
@@ -29,6 +29,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         images::original, images::decide, images::approvals,
         galleries::list, galleries::get, galleries::create, galleries::update, galleries::delete,
         plans::list, plans::get, plans::create, plans::update, plans::delete,
+        subscriptions::mine, subscriptions::subscribe, subscriptions::cancel, subscriptions::list, subscriptions::assign,
     ),
     components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>, PageView<ImageView>, ImageView)),
     modifiers(&CommonResponses),
@@ -39,6 +40,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         (name = "images", description = "Images, their originals and their approval"),
         (name = "galleries", description = "Galleries of images"),
         (name = "plans", description = "Subscription plans: public to read"),
+        (name = "subscriptions", description = "Who is on which plan"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

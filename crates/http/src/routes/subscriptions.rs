@@ -1,0 +1,139 @@
+//! `/subscriptions` and `/users/{id}/subscription`.
+
+use actix_web::{HttpResponse, web};
+use gallery_domain::subscriptions::{Subscription, Subscriptions};
+use gallery_domain::{DomainError, FieldErrors, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::Endpoint;
+use super::auth::required;
+use super::images::UserRefView;
+use crate::extract::Caller;
+use crate::views::{PageView, parse_page};
+use crate::{ApiError, Problem};
+
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("/subscriptions").get(list).post(subscribe),
+        Endpoint::new("/subscriptions/me").get(mine).delete(cancel),
+        Endpoint::new("/users/{id}/subscription").put(assign),
+    ]
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionView {
+    /// The plan's code.
+    #[schema(example = "growth")]
+    plan: String,
+    /// `active`, `canceled` (runs to the period's end) or `expired` (the default plan applies).
+    #[schema(example = "active")]
+    status: &'static str,
+    started_at: chrono::DateTime<chrono::Utc>,
+    current_period_end: Option<chrono::DateTime<chrono::Utc>>,
+    cancel_at_period_end: bool,
+    user: UserRefView,
+}
+
+impl SubscriptionView {
+    fn new(s: Subscription, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            status: s.shown_status(now),
+            plan: s.plan.as_str().to_owned(),
+            started_at: s.started_at,
+            current_period_end: s.current_period_end,
+            cancel_at_period_end: s.cancel_at_period_end,
+            user: UserRefView { id: s.user.id.as_uuid(), username: s.user.username.as_str().to_owned() },
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SubscribeBody {
+    /// A plan's code.
+    plan: Option<String>,
+    /// Only for `PUT /users/{id}/subscription`: when the period ends (RFC 3339).
+    current_period_end: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn plan_code(body: &SubscribeBody) -> Result<String, DomainError> {
+    let mut errors = FieldErrors::new();
+    let plan = required(&mut errors, "plan", body.plan.as_deref()).map(str::to_owned);
+    errors.finish()?;
+    plan.ok_or_else(|| DomainError::field("plan", "is required"))
+}
+
+#[utoipa::path(get, operation_id = "get_my_subscription", path = "/api/v1/subscriptions/me", tag = "subscriptions", security(("bearer" = [])),
+    responses((status = 200, description = "The caller's subscription; the default plan when they have none", body = SubscriptionView)))]
+pub(crate) async fn mine(
+    subscriptions: web::Data<Subscriptions>,
+    Caller(actor): Caller,
+) -> Result<HttpResponse, ApiError> {
+    let mine = subscriptions.mine(&actor).await?;
+    Ok(HttpResponse::Ok().json(SubscriptionView::new(mine, subscriptions.now())))
+}
+
+#[utoipa::path(post, operation_id = "subscribe", path = "/api/v1/subscriptions", tag = "subscriptions", request_body = SubscribeBody, security(("bearer" = [])),
+    responses((status = 201, description = "Subscribed; the plan applies from the next request", body = SubscriptionView),
+        (status = 422, description = "No such public plan (`validation_failed` on `plan`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn subscribe(
+    subscriptions: web::Data<Subscriptions>,
+    Caller(actor): Caller,
+    body: web::Json<SubscribeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let code = plan_code(&body)?;
+    let saved = subscriptions.subscribe(&actor, &code).await?;
+    Ok(HttpResponse::Created().json(SubscriptionView::new(saved, subscriptions.now())))
+}
+
+#[utoipa::path(delete, operation_id = "cancel_my_subscription", path = "/api/v1/subscriptions/me", tag = "subscriptions", security(("bearer" = [])),
+    responses((status = 200, description = "Canceled at the end of the period", body = SubscriptionView),
+        (status = 404, description = "No subscription to cancel (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn cancel(
+    subscriptions: web::Data<Subscriptions>,
+    Caller(actor): Caller,
+) -> Result<HttpResponse, ApiError> {
+    let canceled = subscriptions.cancel(&actor).await?;
+    Ok(HttpResponse::Ok().json(SubscriptionView::new(canceled, subscriptions.now())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    #[param(value_type = Option<u32>, minimum = 1)]
+    page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
+}
+
+#[utoipa::path(get, operation_id = "list_subscriptions", path = "/api/v1/subscriptions", tag = "subscriptions", params(PageParams), security(("bearer" = [])),
+    responses((status = 200, description = "One page of subscriptions, most recently changed first", body = PageView<SubscriptionView>),
+        (status = 403, description = "Needs `subscriptions:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn list(
+    subscriptions: web::Data<Subscriptions>,
+    Caller(actor): Caller,
+    query: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
+    let now = subscriptions.now();
+    Ok(HttpResponse::Ok()
+        .json(PageView::from(subscriptions.list(&actor, page).await?.map(|s| SubscriptionView::new(s, now)))))
+}
+
+#[utoipa::path(put, operation_id = "assign_subscription", path = "/api/v1/users/{id}/subscription", tag = "subscriptions", request_body = SubscribeBody, security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "The user's new subscription, from their next request", body = SubscriptionView),
+        (status = 403, description = "Needs `subscriptions:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "No such plan (`validation_failed` on `plan`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn assign(
+    subscriptions: web::Data<Subscriptions>,
+    Caller(actor): Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<SubscribeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let code = plan_code(&body)?;
+    let saved = subscriptions.assign(&actor, UserId::from_uuid(*id), &code, body.current_period_end).await?;
+    Ok(HttpResponse::Ok().json(SubscriptionView::new(saved, subscriptions.now())))
+}
