@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use gallery_domain::{DomainError, Email, FieldErrors, Page, PageRequest, Permission, Role, User};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -82,6 +83,24 @@ pub struct PageView<T> {
 impl<T> From<Page<T>> for PageView<T> {
     fn from(p: Page<T>) -> Self {
         Self { items: p.items, page: p.page, per_page: p.per_page, total: p.total }
+    }
+}
+
+/// `page` and `per_page` alone, for listings with no other filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    page: Option<String>,
+    /// Items per page, 1..=100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<PageRequest, DomainError> {
+        parse_page(self.page.as_deref(), self.per_page.as_deref())
     }
 }
 

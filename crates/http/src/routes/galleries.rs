@@ -5,14 +5,14 @@ use gallery_domain::galleries::{Galleries, Gallery, GalleryPatch, NewGallery, pa
 use gallery_domain::images::Images;
 use gallery_domain::{DomainError, FieldErrors, GalleryId, parse_text};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Endpoint;
 use super::auth::required;
 use super::images::ImageView;
 use crate::extract::Caller;
-use crate::views::{PageView, parse_page};
+use crate::views::{PageParams, PageView};
 use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -55,15 +55,6 @@ pub struct GalleryDetail {
     images: PageView<ImageView>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    #[param(value_type = Option<u32>, minimum = 1)]
-    page: Option<String>,
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    per_page: Option<String>,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GalleryBody {
     /// 1 to 100 characters.
@@ -92,7 +83,7 @@ pub(crate) async fn list(
     Caller(actor): Caller,
     query: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
+    let page = query.parse()?;
     Ok(HttpResponse::Ok().json(PageView::from(galleries.list(&actor, page).await?.map(GalleryView::from))))
 }
 
@@ -109,7 +100,7 @@ pub(crate) async fn get(
     id: web::Path<Uuid>,
     query: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
+    let page = query.parse()?;
     let (gallery, listed) = galleries.get(&actor, GalleryId::from_uuid(*id), page).await?;
     let images = listed.map(|image| super::images::view(&images, &actor, &req, image));
     Ok(HttpResponse::Ok().json(GalleryDetail { gallery: gallery.into(), images: images.into() }))

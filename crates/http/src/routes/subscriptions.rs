@@ -4,14 +4,14 @@ use actix_web::{HttpResponse, web};
 use gallery_domain::subscriptions::{Subscription, Subscriptions};
 use gallery_domain::{DomainError, FieldErrors, UserId};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Endpoint;
 use super::auth::required;
 use super::images::UserRefView;
 use crate::extract::Caller;
-use crate::views::{PageView, parse_page};
+use crate::views::{PageParams, PageView};
 use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -98,15 +98,6 @@ pub(crate) async fn cancel(
     Ok(HttpResponse::Ok().json(SubscriptionView::new(canceled, subscriptions.now())))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    #[param(value_type = Option<u32>, minimum = 1)]
-    page: Option<String>,
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    per_page: Option<String>,
-}
-
 #[utoipa::path(get, operation_id = "list_subscriptions", path = "/api/v1/subscriptions", tag = "subscriptions", params(PageParams), security(("bearer" = [])),
     responses((status = 200, description = "One page of subscriptions, most recently changed first", body = PageView<SubscriptionView>),
         (status = 403, description = "Needs `subscriptions:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
@@ -115,7 +106,7 @@ pub(crate) async fn list(
     Caller(actor): Caller,
     query: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
+    let page = query.parse()?;
     let now = subscriptions.now();
     Ok(HttpResponse::Ok()
         .json(PageView::from(subscriptions.list(&actor, page).await?.map(|s| SubscriptionView::new(s, now)))))
