@@ -10,4 +10,5 @@ mod images;
 mod import;
 mod plans;
 mod subscriptions;
+mod thumbnails;
 mod tokens;

@@ -99,6 +99,19 @@ impl BlobKey {
         Self(format!("originals/{}/{}/{hex}", &hex[0..2], &hex[2..4]))
     }
 
+    /// The folder of an original's thumbnails: `thumbnails/...` in place of `originals/...`,
+    /// so that it follows from the original's key alone.
+    #[must_use]
+    pub fn thumbnails(&self) -> Self {
+        Self(self.0.replacen("originals/", "thumbnails/", 1))
+    }
+
+    /// The thumbnail of this original at `height` pixels.
+    #[must_use]
+    pub fn thumbnail(&self, height: u32) -> Self {
+        Self(format!("{}/{height}", self.thumbnails().0))
+    }
+
     /// # Errors
     /// When `raw` is not a key we could have made.
     pub fn parse(raw: &str) -> Result<Self, String> {

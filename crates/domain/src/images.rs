@@ -1,17 +1,20 @@
 //! Uploading, reading, editing, deleting and approving images.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{Stream, TryStreamExt as _};
+use futures_util::lock::Mutex;
+use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use crate::ports::{
-    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, StagedBlob, UrlFetcher,
+    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, StagedBlob, ThumbnailRenderer,
+    UrlFetcher,
 };
 use crate::{
     Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
-    ImageStatus, NewImage, Page, PageRequest, Permission, Policy,
+    ImageStatus, NewImage, Page, PageRequest, Permission, Policy, StorageError,
 };
 
 /// Server-wide limits, on top of each plan's.
@@ -46,6 +49,58 @@ pub struct UploadMeta {
     pub gallery_id: Option<GalleryId>,
 }
 
+/// The adapters the image use-cases drive.
+#[derive(Clone)]
+pub struct ImagePorts {
+    pub images: Arc<dyn ImageRepo>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub inspector: Arc<dyn ImageInspector>,
+    pub renderer: Arc<dyn ThumbnailRenderer>,
+    pub fetcher: Arc<dyn UrlFetcher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ImagePorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImagePorts").finish_non_exhaustive()
+    }
+}
+
+/// One render at a time per thumbnail: concurrent first requests for the same thumbnail
+/// wait for the one that renders it. Shared by every worker of a process.
+#[derive(Clone, Default)]
+pub struct RenderGate(Arc<Mutex<HashMap<BlobKey, Arc<Mutex<()>>>>>);
+
+impl std::fmt::Debug for RenderGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderGate").finish_non_exhaustive()
+    }
+}
+
+impl RenderGate {
+    async fn slot(&self, key: &BlobKey) -> Arc<Mutex<()>> {
+        self.0.lock().await.entry(key.clone()).or_default().clone()
+    }
+
+    /// Forgets `key`'s slot when nobody else holds it.
+    async fn release(&self, key: &BlobKey, slot: Arc<Mutex<()>>) {
+        let mut slots = self.0.lock().await;
+        // One reference in the map, one here: nobody is waiting.
+        if Arc::strong_count(&slot) <= 2 {
+            slots.remove(key);
+        }
+    }
+}
+
+/// A thumbnail ready to send.
+#[derive(Debug)]
+pub struct Thumbnail {
+    pub image: Image,
+    pub height: u32,
+    pub format: ImageFormat,
+    pub body: BlobBody,
+}
+
 /// The image use-cases.
 #[derive(Clone)]
 pub struct Images {
@@ -54,6 +109,8 @@ pub struct Images {
     inspector: Arc<dyn ImageInspector>,
     clock: Arc<dyn Clock>,
     fetcher: Arc<dyn UrlFetcher>,
+    renderer: Arc<dyn ThumbnailRenderer>,
+    gate: RenderGate,
     limits: ImageLimits,
 }
 
@@ -65,15 +122,9 @@ impl std::fmt::Debug for Images {
 
 impl Images {
     #[must_use]
-    pub fn new(
-        images: Arc<dyn ImageRepo>,
-        blobs: Arc<dyn BlobStore>,
-        inspector: Arc<dyn ImageInspector>,
-        clock: Arc<dyn Clock>,
-        fetcher: Arc<dyn UrlFetcher>,
-        limits: ImageLimits,
-    ) -> Self {
-        Self { images, blobs, inspector, clock, fetcher, limits }
+    pub fn new(ports: ImagePorts, gate: RenderGate, limits: ImageLimits) -> Self {
+        let ImagePorts { images, blobs, inspector, renderer, fetcher, clock } = ports;
+        Self { images, blobs, inspector, clock, fetcher, renderer, gate, limits }
     }
 
     /// The time now, for views that depend on the plan in force.
@@ -278,6 +329,53 @@ impl Images {
         Ok(self.blobs.open(&image.storage_key, range).await?)
     }
 
+    /// A thumbnail `height` pixels high, made on the first request and cached in the
+    /// store under a deterministic key (made again if it goes missing). Concurrent first
+    /// requests render it once.
+    ///
+    /// # Errors
+    /// `NotFound`; `PlanForbids` for a height outside the caller's plan.
+    #[tracing::instrument(skip_all, fields(image_id = %id, height))]
+    pub async fn thumbnail(&self, actor: &Actor, id: ImageId, height: u32) -> Result<Thumbnail, DomainError> {
+        Policy::require(actor, Permission::ImagesRead)?;
+        let image = self.visible(actor, id).await?;
+        Policy::may_get_thumbnail(actor, self.clock.now(), height)?;
+        let key = image.storage_key.thumbnail(height);
+        if let Some(body) = self.cached(&key).await? {
+            return sniffed(image, height, body).await;
+        }
+        let slot = self.gate.slot(&key).await;
+        let rendered = {
+            let _only_one = slot.lock().await;
+            match self.cached(&key).await? {
+                Some(body) => Ok(body), // rendered while we waited
+                None => self.render(&image, &key, height).await,
+            }
+        };
+        self.gate.release(&key, slot).await;
+        sniffed(image, height, rendered?).await
+    }
+
+    async fn cached(&self, key: &BlobKey) -> Result<Option<BlobBody>, DomainError> {
+        match self.blobs.open(key, None).await {
+            Ok(body) => Ok(Some(body)),
+            Err(StorageError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn render(&self, image: &Image, key: &BlobKey, height: u32) -> Result<BlobBody, DomainError> {
+        let source = self.blobs.reader(&image.storage_key).await?;
+        let bytes = self
+            .renderer
+            .render(source, image.format, height)
+            .await
+            .map_err(|e| DomainError::Internal(format!("rendering a thumbnail: {e}")))?;
+        tracing::info!(bytes = bytes.len(), "thumbnail rendered");
+        self.blobs.put(key, bytes).await?;
+        Ok(self.blobs.open(key, None).await?)
+    }
+
     /// Approves or rejects an image, keeping the decision in its history.
     ///
     /// # Errors
@@ -319,14 +417,32 @@ impl Images {
         }
     }
 
-    /// Removes a file whose row is gone (or was never written). Failure leaves an orphan
-    /// file, which is logged for the operator; it never brings the row back.
+    /// Removes a file whose row is gone (or was never written), and its thumbnails.
+    /// Failure leaves orphan files, logged for the operator; it never brings the row back.
     pub(crate) async fn remove_blob(&self, key: &BlobKey) {
-        if let Err(e) = self.blobs.delete(key).await {
-            tracing::error!(key = key.as_str(), error = %e, "could not remove a file; it is orphaned");
-        }
+        remove_files(self.blobs.as_ref(), key).await;
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+/// Removes an original and its thumbnails; failures are logged, never undone.
+pub(crate) async fn remove_files(blobs: &dyn BlobStore, key: &BlobKey) {
+    if let Err(e) = blobs.delete(key).await {
+        tracing::error!(key = key.as_str(), error = %e, "could not remove a file; it is orphaned");
+    }
+    if let Err(e) = blobs.delete_under(&key.thumbnails()).await {
+        tracing::error!(key = key.as_str(), error = %e, "could not remove thumbnails; they are orphaned");
+    }
+}
+
+/// Tells the thumbnail's format from its first bytes, and puts them back in front.
+async fn sniffed(image: Image, height: u32, body: BlobBody) -> Result<Thumbnail, DomainError> {
+    let BlobBody { len, mut stream } = body;
+    let first = stream.try_next().await?.unwrap_or_default();
+    let format =
+        ImageFormat::sniff(&first).ok_or_else(|| DomainError::Internal("a cached thumbnail is not an image".into()))?;
+    let stream = futures_util::stream::once(async move { Ok(first) }).chain(stream).boxed();
+    Ok(Thumbnail { image, height, format, body: BlobBody { len, stream } })
+}

@@ -77,6 +77,18 @@ impl Policy {
         }
     }
 
+    /// Thumbnails come in the heights of the caller's plan only.
+    ///
+    /// # Errors
+    /// `PlanForbids` for any other height.
+    pub fn may_get_thumbnail(actor: &Actor, now: DateTime<Utc>, height: u32) -> Result<(), DomainError> {
+        if actor.user.plan(now).features.thumbnail_heights.contains(&height) {
+            Ok(())
+        } else {
+            Err(DomainError::PlanForbids(format!("your plan does not include {height} px thumbnails")))
+        }
+    }
+
     /// The variants of an image `actor` may fetch: whether the original, and which
     /// thumbnail heights. Image `links` list exactly these.
     #[must_use]

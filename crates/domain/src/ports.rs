@@ -362,6 +362,41 @@ pub trait BlobStore: Send + Sync {
     /// # Errors
     /// `Unavailable` when the file exists but cannot be removed.
     async fn delete(&self, key: &BlobKey) -> Result<(), StorageError>;
+
+    /// Removes every blob whose key starts with `prefix/`; none is not an error.
+    ///
+    /// # Errors
+    /// `Unavailable` when they exist but cannot be removed.
+    async fn delete_under(&self, prefix: &BlobKey) -> Result<(), StorageError>;
+
+    /// Stores small, derived bytes (a thumbnail) under `key`, atomically.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot.
+    async fn put(&self, key: &BlobKey, bytes: bytes::Bytes) -> Result<(), StorageError>;
+
+    /// Reads `key` whole and seekably, for decoding.
+    ///
+    /// # Errors
+    /// `NotFound`; `Unavailable`.
+    async fn reader(&self, key: &BlobKey) -> Result<Box<dyn ReadSeek>, StorageError>;
+}
+
+/// Makes thumbnails: `height` pixels high (never more than the original), aspect kept,
+/// EXIF orientation applied; JPEG for opaque images, PNG where there is alpha.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ThumbnailRenderer: Send + Sync {
+    /// The encoded thumbnail.
+    ///
+    /// # Errors
+    /// `Invalid` when the original does not decode.
+    async fn render(
+        &self,
+        source: Box<dyn ReadSeek>,
+        format: ImageFormat,
+        height: u32,
+    ) -> Result<bytes::Bytes, InspectError>;
 }
 
 /// Why an image was refused on inspection.

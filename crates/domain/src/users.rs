@@ -109,9 +109,7 @@ impl Users {
         let keys =
             self.users.delete(id, delete_images).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)?;
         for key in &keys {
-            if let Err(e) = self.blobs.delete(key).await {
-                tracing::error!(key = key.as_str(), error = %e, "could not remove a deleted user's file; it is orphaned");
-            }
+            crate::images::remove_files(self.blobs.as_ref(), key).await;
         }
         Ok(())
     }
@@ -197,6 +195,7 @@ mod tests {
             .returning(|_, _| Ok(Some(vec![crate::BlobKey::parse("originals/aa/bb/1").unwrap()])));
         let mut blobs = MockBlobStore::new();
         blobs.expect_delete().times(1).returning(|_| Ok(()));
+        blobs.expect_delete_under().times(1).returning(|_| Ok(()));
         let users = Users::new(
             Arc::new(repo),
             Arc::new(MockRoleRepo::new()),

@@ -16,6 +16,10 @@ use tracing::Instrument as _;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+mod thumbnails;
+
+pub use thumbnails::{Renderer, render_blocking};
+
 /// The `image` crate's inspector, with a bound on concurrent decodes.
 #[derive(Debug, Clone)]
 pub struct Inspector {
@@ -29,7 +33,7 @@ impl Inspector {
     }
 }
 
-const fn codec(format: ImageFormat) -> image::ImageFormat {
+pub(crate) const fn codec(format: ImageFormat) -> image::ImageFormat {
     match format {
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
         ImageFormat::Png => image::ImageFormat::Png,

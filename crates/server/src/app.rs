@@ -14,7 +14,7 @@ use gallery_auth::{BcryptHasher, JwtConfig, JwtTokens};
 use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
-use gallery_domain::images::{ImageLimits, Images};
+use gallery_domain::images::{ImageLimits, ImagePorts, Images, RenderGate};
 use gallery_domain::plans::Plans;
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
@@ -22,7 +22,7 @@ use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
-use gallery_imaging::Inspector;
+use gallery_imaging::{Inspector, Renderer};
 use gallery_postgres::{
     Db, PgGalleryRepo, PgImageRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgSubscriptionRepo, PgUserRepo, PoolSettings,
 };
@@ -59,6 +59,8 @@ pub struct Shared {
     blobs: Arc<FsBlobStore>,
     inspector: Arc<Inspector>,
     fetcher: Arc<HttpFetcher>,
+    renderer: Arc<Renderer>,
+    gate: RenderGate,
     limits: ImageLimits,
     pool: PoolSettings,
     hasher: Arc<BcryptHasher>,
@@ -109,6 +111,8 @@ impl Shared {
             signup_role,
             blobs: Arc::new(blobs),
             inspector: Arc::new(Inspector::new(decoders)),
+            renderer: Arc::new(Renderer::new(decoders)),
+            gate: RenderGate::default(),
             fetcher: Arc::new(HttpFetcher::new(FetchSettings {
                 allow_private_networks: settings.import.allow_private_networks,
                 ..FetchSettings::default()
@@ -163,14 +167,15 @@ impl Services {
         let image_repo = Arc::new(PgImageRepo::new(db.clone()));
         let plan_repo = Arc::new(PgPlanRepo::new(db.clone()));
         let galleries = Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone());
-        let images = Images::new(
-            image_repo,
-            shared.blobs.clone(),
-            shared.inspector.clone(),
-            Arc::new(SystemClock),
-            shared.fetcher.clone(),
-            shared.limits,
-        );
+        let ports = ImagePorts {
+            images: image_repo,
+            blobs: shared.blobs.clone(),
+            inspector: shared.inspector.clone(),
+            renderer: shared.renderer.clone(),
+            fetcher: shared.fetcher.clone(),
+            clock: Arc::new(SystemClock),
+        };
+        let images = Images::new(ports, shared.gate.clone(), shared.limits);
         Ok(Self {
             users: Users::new(users.clone(), roles.clone(), hasher, shared.blobs.clone()),
             roles: Roles::new(roles),

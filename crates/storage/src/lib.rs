@@ -154,6 +154,28 @@ impl BlobStore for FsBlobStore {
             Err(e) => Err(unavailable("removing a file", &e)),
         }
     }
+
+    async fn delete_under(&self, prefix: &BlobKey) -> Result<(), StorageError> {
+        match tokio::fs::remove_dir_all(self.path(prefix)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(unavailable("removing a folder", &e)),
+        }
+    }
+
+    async fn put(&self, key: &BlobKey, bytes: bytes::Bytes) -> Result<(), StorageError> {
+        let mut staged = self.stage().await?;
+        staged.write(&bytes).await?;
+        staged.commit(key).await
+    }
+
+    async fn reader(&self, key: &BlobKey) -> Result<Box<dyn ReadSeek>, StorageError> {
+        match std::fs::File::open(self.path(key)?) {
+            Ok(file) => Ok(Box::new(file)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(StorageError::NotFound),
+            Err(e) => Err(unavailable("opening a file", &e)),
+        }
+    }
 }
 
 #[cfg(test)]

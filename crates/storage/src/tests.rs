@@ -96,3 +96,21 @@ async fn a_root_that_is_not_a_folder_is_unavailable() {
     std::fs::write(&file, b"x").unwrap();
     assert!(matches!(FsBlobStore::open(&file), Err(StorageError::Unavailable(_))));
 }
+
+#[tokio::test]
+async fn derived_blobs_are_put_read_back_and_removed_by_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsBlobStore::open(dir.path()).unwrap();
+    let original = BlobKey::original(ImageId::generate());
+    for h in [200, 400] {
+        store.put(&original.thumbnail(h), bytes::Bytes::from_static(b"thumb")).await.unwrap();
+    }
+    let mut back = Vec::new();
+    std::io::Read::read_to_end(&mut store.reader(&original.thumbnail(200)).await.unwrap(), &mut back).unwrap();
+    assert_eq!(back, b"thumb");
+    assert_eq!(files(dir.path()).len(), 2);
+    store.delete_under(&original.thumbnails()).await.unwrap();
+    store.delete_under(&original.thumbnails()).await.unwrap();
+    assert!(files(dir.path()).is_empty());
+    assert!(matches!(store.reader(&original).await, Err(StorageError::NotFound)));
+}

@@ -8,8 +8,8 @@ use futures_util::stream;
 
 use super::*;
 use crate::ports::{
-    FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockUrlFetcher, ReadSeek,
-    StagedBlob,
+    FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockThumbnailRenderer,
+    MockUrlFetcher, ReadSeek, StagedBlob,
 };
 use crate::testing::{actor_with_role, builtin_role, plan};
 use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
@@ -54,6 +54,7 @@ struct World {
     blobs: MockBlobStore,
     inspector: MockImageInspector,
     fetcher: MockUrlFetcher,
+    renderer: MockThumbnailRenderer,
     probe: Probe,
 }
 
@@ -68,6 +69,7 @@ impl World {
             blobs,
             inspector: MockImageInspector::new(),
             fetcher: MockUrlFetcher::new(),
+            renderer: MockThumbnailRenderer::new(),
             probe,
         }
     }
@@ -75,12 +77,17 @@ impl World {
     fn build(self, max_upload: u64) -> (Images, Probe) {
         let mut clock = MockClock::new();
         clock.expect_now().returning(|| Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap());
+        let ports = ImagePorts {
+            images: Arc::new(self.repo),
+            blobs: Arc::new(self.blobs),
+            inspector: Arc::new(self.inspector),
+            renderer: Arc::new(self.renderer),
+            fetcher: Arc::new(self.fetcher),
+            clock: Arc::new(clock),
+        };
         let images = Images::new(
-            Arc::new(self.repo),
-            Arc::new(self.blobs),
-            Arc::new(self.inspector),
-            Arc::new(clock),
-            Arc::new(self.fetcher),
+            ports,
+            RenderGate::default(),
             ImageLimits { max_pixels: 50_000_000, max_upload_bytes: max_upload },
         );
         (images, self.probe)
@@ -244,6 +251,7 @@ async fn a_failed_row_write_removes_the_committed_file() {
         r.lock().unwrap().push(key.clone());
         Ok(())
     });
+    w.blobs.expect_delete_under().returning(|_| Ok(()));
     let (images, probe) = w.build(u64::MAX);
     let actor = player();
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
@@ -303,6 +311,7 @@ async fn purge_needs_its_permission_and_removes_every_file() {
         Ok(vec![BlobKey::parse("originals/aa/bb/1").unwrap(), BlobKey::parse("originals/aa/bb/2").unwrap()])
     });
     w.blobs.expect_delete().times(2).returning(|_| Ok(()));
+    w.blobs.expect_delete_under().times(2).returning(|_| Ok(()));
     let (images, _) = w.build(u64::MAX);
     assert_eq!(images.purge(&actor_with_role(builtin_role("admin"))).await.unwrap(), 2);
 }
@@ -376,4 +385,84 @@ async fn an_import_that_grows_past_the_limit_is_cut_off() {
     let err = images.import(&player(), "https://example.com/a.png", UploadMeta::default()).await.unwrap_err();
     assert!(matches!(err, DomainError::PayloadTooLarge(_)));
     assert!(!probe.committed.load(Ordering::SeqCst));
+}
+
+fn approved_image(owner: &Actor) -> Image {
+    let id = ImageId::generate();
+    let new = NewImage {
+        id,
+        title: String::new(),
+        description: String::new(),
+        status: ImageStatus::Approved,
+        uploaded_by: owner.id(),
+        gallery_id: None,
+        width: 800,
+        height: 600,
+        format: ImageFormat::Png,
+        size_bytes: 1,
+        sha256: [0; 32],
+        storage_key: BlobKey::original(id),
+    };
+    stored(&new, owner)
+}
+
+fn thumb_body() -> BlobBody {
+    BlobBody { len: PNG_HEAD.len() as u64, stream: Box::pin(stream::iter(vec![Ok(Bytes::from_static(PNG_HEAD))])) }
+}
+
+#[tokio::test]
+async fn heights_outside_the_plan_are_forbidden() {
+    let mut w = World::new();
+    let owner = player();
+    let image = approved_image(&owner);
+    w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
+    w.renderer.expect_render().never();
+    let (images, _) = w.build(u64::MAX);
+    assert!(matches!(images.thumbnail(&owner, ImageId::generate(), 400).await, Err(DomainError::PlanForbids(_))));
+}
+
+#[tokio::test]
+async fn a_cached_thumbnail_is_served_without_rendering() {
+    let mut w = World::new();
+    let owner = player();
+    let image = approved_image(&owner);
+    let expected_key = image.storage_key.thumbnail(200);
+    w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
+    w.blobs.expect_open().withf(move |key, _| *key == expected_key).returning(|_, _| Ok(thumb_body()));
+    w.renderer.expect_render().never();
+    let (images, _) = w.build(u64::MAX);
+    let thumb = images.thumbnail(&owner, ImageId::generate(), 200).await.unwrap();
+    assert_eq!(thumb.format, ImageFormat::Png);
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_render_once() {
+    let mut w = World::new();
+    let owner = player();
+    let image = approved_image(&owner);
+    w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
+    let stored_thumb = Arc::new(AtomicBool::new(false));
+    let (seen, put) = (stored_thumb.clone(), stored_thumb.clone());
+    w.blobs.expect_open().returning(move |_, _| {
+        if seen.load(Ordering::SeqCst) { Ok(thumb_body()) } else { Err(StorageError::NotFound) }
+    });
+    w.blobs.expect_reader().returning(|_| Ok(Box::new(std::io::Cursor::new(Vec::new()))));
+    w.blobs.expect_put().times(1).returning(move |_, _| {
+        put.store(true, Ordering::SeqCst);
+        Ok(())
+    });
+    w.renderer.expect_render().times(1).returning(|_, _, _| Ok(Bytes::from_static(PNG_HEAD)));
+    let (images, _) = w.build(u64::MAX);
+    let requests = (0..8).map(|_| images.thumbnail(&owner, ImageId::generate(), 200));
+    let results = futures_util::future::join_all(requests).await;
+    assert!(results.iter().all(Result::is_ok));
+}
+
+#[test]
+fn thumbnail_keys_follow_from_the_original() {
+    let key = BlobKey::original(ImageId::generate());
+    let thumb = key.thumbnail(200);
+    assert!(thumb.as_str().starts_with("thumbnails/") && thumb.as_str().ends_with("/200"));
+    assert!(BlobKey::parse(thumb.as_str()).is_ok());
+    assert!(thumb.as_str().starts_with(key.thumbnails().as_str()));
 }

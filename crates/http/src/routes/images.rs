@@ -27,6 +27,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("/images/import").post(import),
         Endpoint::new("/images/{id}").get(get).patch(update).put(replace).delete(delete),
         Endpoint::new("/images/{id}/original").get(original),
+        Endpoint::new("/images/{id}/thumbnails/{height}").get(thumbnail),
         Endpoint::new("/images/{id}/approval").post(decide),
         Endpoint::new("/images/{id}/approvals").get(approvals),
     ]
@@ -521,6 +522,36 @@ pub(crate) async fn original(
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .no_chunking(body.len)
         .streaming(body.stream.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
+}
+
+#[utoipa::path(get, operation_id = "get_image_thumbnail", path = "/api/v1/images/{id}/thumbnails/{height}", tag = "images", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Image id"), ("height" = u32, Path, description = "One of the heights of the caller's plan"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses((status = 200, description = "The thumbnail: JPEG, or PNG where the image has alpha; aspect kept, never upscaled", content_type = "image/jpeg"),
+        (status = 304, description = "Not modified since the given ETag"),
+        (status = 403, description = "A height outside the caller's plan (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn thumbnail(
+    images: web::Data<Images>,
+    Caller(actor): Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, u32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, height) = path.into_inner();
+    let thumb = images.thumbnail(&actor, ImageId::from_uuid(id), height).await?;
+    // Made from the original's bytes at this height: the pair names it.
+    let etag = format!("\"{}-{height}\"", thumb.image.sha256_hex());
+    let cache = (header::CACHE_CONTROL, "private, max-age=86400");
+    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| etag_matches(v, &etag)) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header(cache).finish());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(thumb.format.mime())
+        .insert_header((header::ETAG, etag))
+        .insert_header(cache)
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .no_chunking(thumb.body.len)
+        .streaming(thumb.body.stream.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

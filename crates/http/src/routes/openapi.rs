@@ -26,7 +26,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         roles::permissions, roles::list, roles::get, roles::create, roles::update, roles::delete,
         users::list, users::get, users::create, users::update, users::delete,
         images::upload, images::import, images::list, images::purge, images::get, images::update, images::replace, images::delete,
-        images::original, images::decide, images::approvals,
+        images::original, images::thumbnail, images::decide, images::approvals,
         galleries::list, galleries::get, galleries::create, galleries::update, galleries::delete,
         plans::list, plans::get, plans::create, plans::update, plans::delete,
         subscriptions::mine, subscriptions::subscribe, subscriptions::cancel, subscriptions::list, subscriptions::assign,

@@ -1,0 +1,106 @@
+//! Thumbnails: decode, apply the EXIF orientation, resize with a SIMD convolution
+//! (`fast_image_resize`, Lanczos3), encode: JPEG (quality 85) for opaque images, PNG where
+//! there is alpha. Never upscaled: a height above the image's own keeps its size.
+
+use std::io::{BufReader, Cursor};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fast_image_resize::images::Image as ResizeImage;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use gallery_domain::ImageFormat;
+use gallery_domain::ports::{InspectError, ReadSeek, ThumbnailRenderer};
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::PngEncoder;
+use image::{
+    DynamicImage, GenericImageView as _, ImageDecoder as _, ImageEncoder as _, ImageReader, RgbImage, RgbaImage,
+};
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+
+use crate::codec;
+
+/// JPEG quality of thumbnails.
+const QUALITY: u8 = 85;
+
+/// The thumbnail renderer, with a bound on concurrent renders.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    permits: Arc<Semaphore>,
+}
+
+impl Renderer {
+    #[must_use]
+    pub fn new(max_concurrent: usize) -> Self {
+        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))) }
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> InspectError {
+    InspectError::Invalid(e.to_string())
+}
+
+/// The width that keeps the aspect at `height`, at least one pixel.
+fn width_for(width: u32, height: u32, target: u32) -> u32 {
+    let w = (u64::from(width) * u64::from(target) + u64::from(height) / 2) / u64::from(height);
+    u32::try_from(w.max(1)).unwrap_or(u32::MAX)
+}
+
+/// Renders the thumbnail; public for the benchmarks.
+///
+/// # Errors
+/// `Invalid` when the source does not decode.
+pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u32) -> Result<Bytes, InspectError> {
+    let mut decoder =
+        ImageReader::with_format(BufReader::new(source), codec(format)).into_decoder().map_err(invalid)?;
+    let orientation = decoder.orientation().map_err(invalid)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(invalid)?;
+    img.apply_orientation(orientation);
+    let (w, h) = img.dimensions();
+    let target_h = height.min(h).max(1);
+    let target_w = width_for(w, h, target_h);
+    let alpha = img.color().has_alpha();
+    let src = if alpha { DynamicImage::ImageRgba8(img.into_rgba8()) } else { DynamicImage::ImageRgb8(img.into_rgb8()) };
+    let resized = if (target_w, target_h) == (w, h) { src } else { resize(&src, target_w, target_h, alpha)? };
+    let mut out = Cursor::new(Vec::new());
+    if alpha {
+        PngEncoder::new(&mut out)
+            .write_image(resized.as_bytes(), target_w, target_h, image::ExtendedColorType::Rgba8)
+            .map_err(invalid)?;
+    } else {
+        JpegEncoder::new_with_quality(&mut out, QUALITY)
+            .write_image(resized.as_bytes(), target_w, target_h, image::ExtendedColorType::Rgb8)
+            .map_err(invalid)?;
+    }
+    Ok(Bytes::from(out.into_inner()))
+}
+
+fn resize(src: &DynamicImage, w: u32, h: u32, alpha: bool) -> Result<DynamicImage, InspectError> {
+    let pixels = if alpha { PixelType::U8x4 } else { PixelType::U8x3 };
+    let mut dst = ResizeImage::new(w, h, pixels);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    Resizer::new().resize(src, &mut dst, &options).map_err(invalid)?;
+    let buffer = dst.into_vec();
+    let img = if alpha {
+        RgbaImage::from_raw(w, h, buffer).map(DynamicImage::ImageRgba8)
+    } else {
+        RgbImage::from_raw(w, h, buffer).map(DynamicImage::ImageRgb8)
+    };
+    img.ok_or_else(|| invalid("the resized buffer has the wrong size"))
+}
+
+#[async_trait]
+impl ThumbnailRenderer for Renderer {
+    async fn render(&self, source: Box<dyn ReadSeek>, format: ImageFormat, height: u32) -> Result<Bytes, InspectError> {
+        let _permit = self.permits.acquire().await.map_err(invalid)?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| render_blocking(source, format, height)))
+            .in_current_span()
+            .await
+            .map_err(|e| invalid(format!("the renderer failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests;
