@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod images;
 mod import;
+mod links;
 mod plans;
 mod subscriptions;
 mod thumbnails;

@@ -71,6 +71,8 @@ pub enum DomainError {
     InUse(String),
     #[error("built-in roles cannot be changed")]
     SystemRole,
+    #[error("the link has expired or was revoked")]
+    LinkExpired,
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("internal: {0}")]

@@ -340,6 +340,11 @@ impl Images {
         Policy::require(actor, Permission::ImagesRead)?;
         let image = self.visible(actor, id).await?;
         Policy::may_get_thumbnail(actor, self.clock.now(), height)?;
+        self.thumbnail_of(image, height).await
+    }
+
+    /// The thumbnail of an image already allowed to the caller (or shared by a link).
+    pub(crate) async fn thumbnail_of(&self, image: Image, height: u32) -> Result<Thumbnail, DomainError> {
         let key = image.storage_key.thumbnail(height);
         if let Some(body) = self.cached(&key).await? {
             return sniffed(image, height, body).await;
@@ -403,6 +408,11 @@ impl Images {
         Policy::require(actor, Permission::ImagesModerate)?;
         self.visible(actor, id).await?;
         Ok(self.images.approvals(id).await?)
+    }
+
+    /// Any image, whatever its status: for share links, whose creator could see it.
+    pub(crate) async fn any(&self, id: ImageId) -> Result<Image, DomainError> {
+        self.images.by_id(id, crate::Visibility::All).await?.ok_or(DomainError::LinkExpired)
     }
 
     async fn visible(&self, actor: &Actor, id: ImageId) -> Result<Image, DomainError> {

@@ -11,6 +11,7 @@ pub mod galleries;
 mod ids;
 mod image;
 pub mod images;
+pub mod links;
 mod net;
 mod page;
 mod permission;

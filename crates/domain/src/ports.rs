@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::galleries::{Gallery, GalleryPatch, NewGallery};
+use crate::links::{LinkId, NewLink, ShareLink};
 use crate::plans::{NewPlan, PlanPatch};
 use crate::subscriptions::Subscription;
 use crate::{
@@ -554,4 +555,34 @@ pub trait SubscriptionRepo: Send + Sync {
     /// # Errors
     /// Store failures only.
     async fn list(&self, page: PageRequest) -> Result<(Vec<Subscription>, u64), RepoError>;
+}
+
+/// Share links.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LinkRepo: Send + Sync {
+    /// # Errors
+    /// Store failures only.
+    async fn create(&self, link: &NewLink) -> Result<ShareLink, RepoError>;
+
+    /// The link whose token hashes to `hash`. The lookup is an index equality on the
+    /// SHA-256, so its timing tells nothing about any stored token.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<ShareLink>, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn by_id(&self, id: LinkId) -> Result<Option<ShareLink>, RepoError>;
+
+    /// `creator`'s links to `image` neither revoked nor expired at `now`, newest first.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn live(&self, image: ImageId, creator: UserId, now: DateTime<Utc>) -> Result<Vec<ShareLink>, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn revoke(&self, id: LinkId) -> Result<(), RepoError>;
 }

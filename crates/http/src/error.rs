@@ -179,6 +179,12 @@ impl ApiError {
                 D::InUse(d) => {
                     p(StatusCode::CONFLICT, ErrorCode::InUse, "In use", Some(&format!("{d} is still in use")))
                 }
+                D::LinkExpired => p(
+                    StatusCode::GONE,
+                    ErrorCode::LinkExpired,
+                    "Link expired",
+                    Some("the link has expired or was revoked"),
+                ),
                 D::SystemRole => p(
                     StatusCode::CONFLICT,
                     ErrorCode::SystemRole,

@@ -16,6 +16,7 @@ use actix_web::web;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
 use gallery_domain::images::Images;
+use gallery_domain::links::Links;
 use gallery_domain::plans::Plans;
 use gallery_domain::roles::Roles;
 use gallery_domain::subscriptions::Subscriptions;
@@ -40,6 +41,7 @@ pub struct AppState {
     pub galleries: Galleries,
     pub plans: Plans,
     pub subscriptions: Subscriptions,
+    pub links: Links,
     /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
 }
@@ -60,6 +62,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.galleries.clone()))
             .app_data(web::Data::new(state.plans.clone()))
             .app_data(web::Data::new(state.subscriptions.clone()))
+            .app_data(web::Data::new(state.links.clone()))
             .app_data(web::Data::new(state.readiness.clone()))
             .app_data(error::json_config())
             .app_data(error::query_config())

@@ -2,6 +2,7 @@ pub mod auth;
 pub mod galleries;
 pub mod health;
 pub mod images;
+pub mod links;
 pub mod openapi;
 pub mod plans;
 pub mod roles;
@@ -62,7 +63,7 @@ impl Endpoint {
 
 /// Endpoints served at the root.
 pub(crate) fn root_endpoints() -> Vec<Endpoint> {
-    health::endpoints()
+    [health::endpoints(), links::root_endpoints()].into_iter().flatten().collect()
 }
 
 /// Endpoints served under [`API_PREFIX`].
@@ -75,6 +76,7 @@ pub(crate) fn api_endpoints() -> Vec<Endpoint> {
         galleries::endpoints(),
         plans::endpoints(),
         subscriptions::endpoints(),
+        links::endpoints(),
         openapi::endpoints(),
     ]
     .into_iter()

@@ -192,4 +192,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     image_approvals,
     subscriptions,
     subscription_changes,
+    share_links,
 );
+
+diesel::table! {
+    share_links (id) {
+        id -> Uuid,
+        image_id -> Uuid,
+        created_by -> Uuid,
+        token_hash -> Bytea,
+        variant -> Text,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}

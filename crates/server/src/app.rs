@@ -15,6 +15,7 @@ use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
 use gallery_domain::images::{ImageLimits, ImagePorts, Images, RenderGate};
+use gallery_domain::links::Links;
 use gallery_domain::plans::Plans;
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
@@ -24,7 +25,8 @@ use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
 use gallery_imaging::{Inspector, Renderer};
 use gallery_postgres::{
-    Db, PgGalleryRepo, PgImageRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgSubscriptionRepo, PgUserRepo, PoolSettings,
+    Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgSubscriptionRepo, PgUserRepo,
+    PoolSettings,
 };
 use gallery_storage::FsBlobStore;
 use secrecy::ExposeSecret as _;
@@ -140,6 +142,7 @@ pub struct Services {
     pub galleries: Galleries,
     pub plans: Plans,
     pub subscriptions: Subscriptions,
+    pub links: Links,
 }
 
 impl Services {
@@ -176,11 +179,18 @@ impl Services {
             clock: Arc::new(SystemClock),
         };
         let images = Images::new(ports, shared.gate.clone(), shared.limits);
+        let links = Links::new(
+            Arc::new(PgLinkRepo::new(db.clone())),
+            images.clone(),
+            shared.tokens.clone(),
+            Arc::new(SystemClock),
+        );
         Ok(Self {
             users: Users::new(users.clone(), roles.clone(), hasher, shared.blobs.clone()),
             roles: Roles::new(roles),
             images,
             galleries,
+            links,
             plans: Plans::new(plan_repo.clone()),
             subscriptions: Subscriptions::new(
                 Arc::new(PgSubscriptionRepo::new(db.clone())),
@@ -236,6 +246,7 @@ impl Application {
                 galleries: services.galleries,
                 plans: services.plans,
                 subscriptions: services.subscriptions,
+                links: services.links,
                 readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
             };
             App::new()

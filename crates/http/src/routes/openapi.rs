@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::Endpoint;
 use super::images::ImageView;
-use super::{auth, galleries, health, images, plans, roles, subscriptions, users};
+use super::{auth, galleries, health, images, links, plans, roles, subscriptions, users};
 use crate::error::{ErrorCode, FieldProblem, Problem};
 use crate::views::{PageView, PermissionView, RoleView, UserView};
 
@@ -29,6 +29,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         images::original, images::thumbnail, images::decide, images::approvals,
         galleries::list, galleries::get, galleries::create, galleries::update, galleries::delete,
         plans::list, plans::get, plans::create, plans::update, plans::delete,
+        links::create, links::list, links::revoke, links::open,
         subscriptions::mine, subscriptions::subscribe, subscriptions::cancel, subscriptions::list, subscriptions::assign,
     ),
     components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>, PageView<ImageView>, ImageView)),
@@ -41,6 +42,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         (name = "galleries", description = "Galleries of images"),
         (name = "plans", description = "Subscription plans: public to read"),
         (name = "subscriptions", description = "Who is on which plan"),
+        (name = "links", description = "Expiring share links"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

@@ -1,0 +1,185 @@
+//! Expiring share links: a URL anyone may fetch until it expires or is revoked.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::images::{Images, Thumbnail};
+use crate::ports::{BlobBody, Clock, LinkRepo, TokenService};
+use crate::{Actor, DomainError, Image, ImageId, Permission, Policy, UserId};
+
+/// Identifies a share link.
+pub type LinkId = uuid::Uuid;
+
+/// What a link serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Original,
+    Thumbnail(u32),
+}
+
+impl Variant {
+    /// # Errors
+    /// A message naming the accepted forms.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.strip_prefix("thumbnail:") {
+            None if raw == "original" => Ok(Self::Original),
+            Some(h) => h.parse().map(Self::Thumbnail).map_err(|_| "thumbnail:<height> needs a height in pixels".into()),
+            None => Err("must be `original` or `thumbnail:<height>`".into()),
+        }
+    }
+
+    #[must_use]
+    pub fn as_string(&self) -> String {
+        match self {
+            Self::Original => "original".into(),
+            Self::Thumbnail(h) => format!("thumbnail:{h}"),
+        }
+    }
+}
+
+/// A share link as stored (never its token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLink {
+    pub id: LinkId,
+    pub image: ImageId,
+    pub created_by: UserId,
+    pub variant: Variant,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A link to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLink {
+    pub image: ImageId,
+    pub created_by: UserId,
+    pub token_hash: [u8; 32],
+    pub variant: Variant,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a link fetch sends.
+#[derive(Debug)]
+pub enum Shared {
+    Original(Image, BlobBody),
+    Thumbnail(Thumbnail),
+}
+
+/// The share-link use-cases.
+#[derive(Clone)]
+pub struct Links {
+    links: Arc<dyn LinkRepo>,
+    images: Images,
+    tokens: Arc<dyn TokenService>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Links").finish_non_exhaustive()
+    }
+}
+
+impl Links {
+    #[must_use]
+    pub fn new(links: Arc<dyn LinkRepo>, images: Images, tokens: Arc<dyn TokenService>, clock: Arc<dyn Clock>) -> Self {
+        Self { links, images, tokens, clock }
+    }
+
+    /// Creates a link valid for `expires_in` seconds; returns it with its token, which is
+    /// never stored and never shown again.
+    ///
+    /// # Errors
+    /// `Forbidden` without `links:create`; `NotFound`; `PlanForbids` when the plan has no
+    /// expiring links or not this variant; `Validation` on `expires_in` outside the plan's
+    /// bounds.
+    #[tracing::instrument(skip_all, fields(image_id = %image))]
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        image: ImageId,
+        expires_in: u64,
+        variant: Variant,
+    ) -> Result<(ShareLink, String), DomainError> {
+        Policy::require(actor, Permission::LinksCreate)?;
+        self.images.get(actor, image).await?;
+        let now = self.clock.now();
+        let features = &actor.user.plan(now).features;
+        if !features.expiring_links {
+            return Err(DomainError::PlanForbids("your plan does not include expiring links".into()));
+        }
+        let (min, max) = (u64::from(features.link_ttl_min), u64::from(features.link_ttl_max));
+        if !(min..=max).contains(&expires_in) {
+            return Err(DomainError::field("expires_in", format!("must be between {min} and {max} seconds")));
+        }
+        match variant {
+            Variant::Original => Policy::may_get_original(actor, now)?,
+            Variant::Thumbnail(h) => Policy::may_get_thumbnail(actor, now, h)?,
+        }
+        let (token, hash) = self.tokens.new_refresh();
+        let seconds = i64::try_from(expires_in).unwrap_or(i64::MAX);
+        let new = NewLink {
+            image,
+            created_by: actor.id(),
+            token_hash: hash.0,
+            variant,
+            expires_at: now + Duration::seconds(seconds),
+        };
+        Ok((self.links.create(&new).await?, token))
+    }
+
+    /// The caller's live links to an image.
+    ///
+    /// # Errors
+    /// `NotFound` when the image is not visible.
+    pub async fn list(&self, actor: &Actor, image: ImageId) -> Result<Vec<ShareLink>, DomainError> {
+        self.images.get(actor, image).await?;
+        Ok(self.links.live(image, actor.id(), self.clock.now()).await?)
+    }
+
+    /// Revokes one of the caller's links.
+    ///
+    /// # Errors
+    /// `NotFound` for a link that is not the caller's.
+    pub async fn revoke(&self, actor: &Actor, id: LinkId) -> Result<(), DomainError> {
+        let link = self.links.by_id(id).await?.filter(|l| l.created_by == actor.id()).ok_or(DomainError::NotFound)?;
+        self.links.revoke(link.id).await?;
+        Ok(())
+    }
+
+    /// What a token serves, with no authentication.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown token; `LinkExpired` once expired or revoked.
+    pub async fn open(&self, token: &str) -> Result<Shared, DomainError> {
+        let link = self.links.by_token(&self.tokens.hash_refresh(token).0).await?.ok_or(DomainError::NotFound)?;
+        if link.revoked_at.is_some() || link.expires_at <= self.clock.now() {
+            return Err(DomainError::LinkExpired);
+        }
+        let image = self.images.any(link.image).await?;
+        Ok(match link.variant {
+            Variant::Original => {
+                let body = self.images.open(&image, None).await?;
+                Shared::Original(image, body)
+            }
+            Variant::Thumbnail(h) => Shared::Thumbnail(self.images.thumbnail_of(image, h).await?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Variant;
+
+    #[test]
+    fn variants_parse_and_print() {
+        assert_eq!(Variant::parse("original"), Ok(Variant::Original));
+        assert_eq!(Variant::parse("thumbnail:200"), Ok(Variant::Thumbnail(200)));
+        assert!(Variant::parse("thumbnail:").is_err());
+        assert!(Variant::parse("thumbnail:-1").is_err());
+        assert!(Variant::parse("huge").is_err());
+        assert_eq!(Variant::Thumbnail(400).as_string(), "thumbnail:400");
+    }
+}

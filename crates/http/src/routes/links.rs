@@ -1,0 +1,134 @@
+//! Expiring share links: `/images/{id}/links`, `/links/{id}`, and the public `/l/{token}`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::TryStreamExt as _;
+use gallery_domain::links::{Links, ShareLink, Shared, Variant};
+use gallery_domain::{DomainError, FieldErrors, ImageId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Endpoint;
+use crate::extract::Caller;
+use crate::{ApiError, Problem};
+
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![Endpoint::new("/images/{id}/links").get(list).post(create), Endpoint::new("/links/{id}").delete(revoke)]
+}
+
+/// Served at the root, outside `/api/v1`.
+pub(crate) fn root_endpoints() -> Vec<Endpoint> {
+    vec![Endpoint::new("/l/{token}").get(open)]
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LinkBody {
+    /// Seconds, within the plan's `link_ttl_min..=link_ttl_max`.
+    expires_in: Option<i64>,
+    /// `original` (default) or `thumbnail:<height>`.
+    variant: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkView {
+    id: Uuid,
+    /// The absolute URL to share; shown once, at creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[schema(example = "original")]
+    variant: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl LinkView {
+    fn new(link: ShareLink, url: Option<String>) -> Self {
+        Self {
+            id: link.id,
+            url,
+            variant: link.variant.as_string(),
+            expires_at: link.expires_at,
+            created_at: link.created_at,
+        }
+    }
+}
+
+#[utoipa::path(post, operation_id = "create_link", path = "/api/v1/images/{id}/links", tag = "links", request_body = LinkBody, security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Image id")),
+    responses((status = 201, description = "The link, with its absolute URL", body = LinkView),
+        (status = 403, description = "Needs `links:create` (`forbidden`); the plan has no expiring links or not this variant (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "`expires_in` outside the plan's bounds, or a bad variant (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn create(
+    links: web::Data<Links>,
+    Caller(actor): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<LinkBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = FieldErrors::new();
+    let expires_in = match body.expires_in {
+        Some(s) => errors.check("expires_in", u64::try_from(s).map_err(|_| "must be positive".to_owned())),
+        None => {
+            errors.push("expires_in", "is required");
+            None
+        }
+    };
+    let variant = errors.check("variant", Variant::parse(body.variant.as_deref().unwrap_or("original")));
+    errors.finish()?;
+    let (Some(expires_in), Some(variant)) = (expires_in, variant) else {
+        return Err(DomainError::field("expires_in", "is required").into());
+    };
+    let (link, token) = links.create(&actor, ImageId::from_uuid(*id), expires_in, variant).await?;
+    let info = req.connection_info();
+    let url = format!("{}://{}/l/{token}", info.scheme(), info.host());
+    Ok(HttpResponse::Created().json(LinkView::new(link, Some(url))))
+}
+
+#[utoipa::path(get, operation_id = "list_links", path = "/api/v1/images/{id}/links", tag = "links", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Image id")),
+    responses((status = 200, description = "The caller's live links to the image (their URLs are not kept)", body = Vec<LinkView>),
+        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn list(
+    links: web::Data<Links>,
+    Caller(actor): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let views: Vec<LinkView> =
+        links.list(&actor, ImageId::from_uuid(*id)).await?.into_iter().map(|l| LinkView::new(l, None)).collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+#[utoipa::path(delete, operation_id = "revoke_link", path = "/api/v1/links/{id}", tag = "links", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Link id")),
+    responses((status = 204, description = "Revoked: the URL answers 410 from now on"),
+        (status = 404, description = "No such link of the caller's (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn revoke(
+    links: web::Data<Links>,
+    Caller(actor): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    links.revoke(&actor, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, operation_id = "open_link", path = "/l/{token}", tag = "links",
+    params(("token" = String, Path, description = "The token from the link's URL")),
+    responses((status = 200, description = "The shared bytes", content_type = "image/jpeg"),
+        (status = 404, description = "Unknown token (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 410, description = "Expired or revoked (`link_expired`)", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn open(links: web::Data<Links>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (mime, body) = match links.open(&token).await? {
+        Shared::Original(image, body) => (image.format.mime(), body),
+        Shared::Thumbnail(thumb) => (thumb.format.mime(), thumb.body),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        // The link may be revoked at any moment: nobody keeps a copy.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .no_chunking(body.len)
+        .streaming(body.stream.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
+}

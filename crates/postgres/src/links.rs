@@ -1,0 +1,121 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use gallery_domain::links::{LinkId, NewLink, ShareLink, Variant};
+use gallery_domain::ports::LinkRepo;
+use gallery_domain::{ImageId, RepoError, UserId};
+use uuid::Uuid;
+
+use crate::db::{Db, repo_error};
+use crate::schema::share_links;
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = share_links, check_for_backend(diesel::pg::Pg))]
+struct LinkRow {
+    id: Uuid,
+    image_id: Uuid,
+    created_by: Uuid,
+    variant: String,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<LinkRow> for ShareLink {
+    type Error = RepoError;
+
+    fn try_from(row: LinkRow) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: row.id,
+            image: ImageId::from_uuid(row.image_id),
+            created_by: UserId::from_uuid(row.created_by),
+            variant: Variant::parse(&row.variant).map_err(RepoError::Other)?,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// [`LinkRepo`] on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgLinkRepo {
+    db: Db,
+}
+
+impl PgLinkRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl LinkRepo for PgLinkRepo {
+    async fn create(&self, link: &NewLink) -> Result<ShareLink, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: LinkRow = diesel::insert_into(share_links::table)
+            .values((
+                share_links::image_id.eq(link.image.as_uuid()),
+                share_links::created_by.eq(link.created_by.as_uuid()),
+                share_links::token_hash.eq(&link.token_hash[..]),
+                share_links::variant.eq(link.variant.as_string()),
+                share_links::expires_at.eq(link.expires_at),
+            ))
+            .returning(LinkRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        ShareLink::try_from(row)
+    }
+
+    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<ShareLink>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: Option<LinkRow> = share_links::table
+            .filter(share_links::token_hash.eq(&hash[..]))
+            .select(LinkRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(ShareLink::try_from).transpose()
+    }
+
+    async fn by_id(&self, id: LinkId) -> Result<Option<ShareLink>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let row: Option<LinkRow> = share_links::table
+            .find(id)
+            .select(LinkRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(ShareLink::try_from).transpose()
+    }
+
+    async fn live(&self, image: ImageId, creator: UserId, now: DateTime<Utc>) -> Result<Vec<ShareLink>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let rows: Vec<LinkRow> = share_links::table
+            .filter(share_links::image_id.eq(image.as_uuid()))
+            .filter(share_links::created_by.eq(creator.as_uuid()))
+            .filter(share_links::revoked_at.is_null())
+            .filter(share_links::expires_at.gt(now))
+            .order((share_links::created_at.desc(), share_links::id))
+            .select(LinkRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        rows.into_iter().map(ShareLink::try_from).collect()
+    }
+
+    async fn revoke(&self, id: LinkId) -> Result<(), RepoError> {
+        let mut conn = self.db.conn().await?;
+        diesel::update(share_links::table.find(id).filter(share_links::revoked_at.is_null()))
+            .set(share_links::revoked_at.eq(Utc::now()))
+            .execute(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+}
