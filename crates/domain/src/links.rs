@@ -171,7 +171,83 @@ impl Links {
 
 #[cfg(test)]
 mod tests {
-    use super::Variant;
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::images::{ImageLimits, ImagePorts, RenderGate};
+    use crate::ports::{
+        MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockLinkRepo, MockThumbnailRenderer,
+        MockTokenService, MockUrlFetcher, TokenHash,
+    };
+    use crate::testing::{actor_with_role, builtin_role, plan};
+    use crate::{BlobKey, ImageFormat, ImageStatus, UserRef};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
+    }
+
+    fn clock() -> Arc<MockClock> {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(now);
+        Arc::new(clock)
+    }
+
+    fn image(owner: &Actor) -> Image {
+        let id = ImageId::generate();
+        Image {
+            id,
+            title: String::new(),
+            description: String::new(),
+            status: ImageStatus::Approved,
+            uploaded_by: UserRef { id: owner.id(), username: owner.user.username.clone() },
+            gallery_id: None,
+            width: 10,
+            height: 10,
+            format: ImageFormat::Png,
+            size_bytes: 1,
+            sha256: [0; 32],
+            storage_key: BlobKey::original(id),
+            uploaded_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn links(repo: MockLinkRepo, owner: &Actor) -> Links {
+        let mut images = MockImageRepo::new();
+        let img = image(owner);
+        images.expect_by_id().returning(move |_, _| Ok(Some(img.clone())));
+        let ports = ImagePorts {
+            images: Arc::new(images),
+            blobs: Arc::new(MockBlobStore::new()),
+            inspector: Arc::new(MockImageInspector::new()),
+            renderer: Arc::new(MockThumbnailRenderer::new()),
+            fetcher: Arc::new(MockUrlFetcher::new()),
+            clock: clock(),
+        };
+        let images = Images::new(ports, RenderGate::default(), ImageLimits { max_pixels: 1, max_upload_bytes: 1 });
+        let mut tokens = MockTokenService::new();
+        tokens.expect_new_refresh().returning(|| ("secret".into(), TokenHash([9; 32])));
+        tokens.expect_hash_refresh().returning(|_| TokenHash([9; 32]));
+        Links::new(Arc::new(repo), images, Arc::new(tokens), clock())
+    }
+
+    fn enterprise_player() -> Actor {
+        let mut actor = actor_with_role(builtin_role("beta_player"));
+        actor.user.default_plan = plan("enterprise");
+        actor
+    }
+
+    fn stored(expires_at: DateTime<Utc>, revoked: bool) -> ShareLink {
+        ShareLink {
+            id: uuid::Uuid::new_v4(),
+            image: ImageId::generate(),
+            created_by: UserId::generate(),
+            variant: Variant::Original,
+            expires_at,
+            revoked_at: revoked.then(now),
+            created_at: now(),
+        }
+    }
 
     #[test]
     fn variants_parse_and_print() {
@@ -181,5 +257,55 @@ mod tests {
         assert!(Variant::parse("thumbnail:-1").is_err());
         assert!(Variant::parse("huge").is_err());
         assert_eq!(Variant::Thumbnail(400).as_string(), "thumbnail:400");
+    }
+
+    #[tokio::test]
+    async fn a_plan_without_expiring_links_cannot_create_them() {
+        let basic = actor_with_role(builtin_role("beta_player"));
+        let mut repo = MockLinkRepo::new();
+        repo.expect_create().never();
+        let err = links(repo, &basic).create(&basic, ImageId::generate(), 600, Variant::Original).await.unwrap_err();
+        assert!(matches!(err, DomainError::PlanForbids(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn the_ttl_must_sit_within_the_plans_bounds() {
+        let actor = enterprise_player();
+        for ttl in [299, 30_001, 0] {
+            let err = links(MockLinkRepo::new(), &actor)
+                .create(&actor, ImageId::generate(), ttl, Variant::Original)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "expires_in"), "{ttl}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_link_expires_at_creation_plus_its_ttl_and_stores_only_the_hash() {
+        let actor = enterprise_player();
+        let mut repo = MockLinkRepo::new();
+        repo.expect_create()
+            .withf(|new| new.expires_at == now() + Duration::seconds(300) && new.token_hash == [9; 32])
+            .returning(|new| Ok(stored(new.expires_at, false)));
+        let (link, token) =
+            links(repo, &actor).create(&actor, ImageId::generate(), 300, Variant::Thumbnail(400)).await.unwrap();
+        assert_eq!((link.expires_at, token.as_str()), (now() + Duration::seconds(300), "secret"));
+    }
+
+    #[tokio::test]
+    async fn expired_and_revoked_links_are_gone_and_unknown_ones_not_found() {
+        let actor = enterprise_player();
+        for (link, gone) in
+            [(Some(stored(now(), false)), true), (Some(stored(now() + Duration::hours(1), true)), true), (None, false)]
+        {
+            let mut repo = MockLinkRepo::new();
+            repo.expect_by_token().returning(move |_| Ok(link.clone()));
+            let err = links(repo, &actor).open("whatever").await.unwrap_err();
+            if gone {
+                assert!(matches!(err, DomainError::LinkExpired), "{err:?}");
+            } else {
+                assert!(matches!(err, DomainError::NotFound), "{err:?}");
+            }
+        }
     }
 }
