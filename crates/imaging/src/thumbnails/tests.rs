@@ -85,3 +85,13 @@ fn the_exif_orientation_is_applied() {
     let (_, t) = rendered(rotated_jpeg(400, 200), ImageFormat::Jpeg, 200);
     assert_eq!(t.dimensions(), (100, 200));
 }
+
+#[test]
+fn large_jpegs_decode_at_reduced_size_with_the_same_result_shape() {
+    // 4000×3000 → 200 px high: decoded at 1/8 (500×375), then resized to 267×200.
+    let (kind, t) = rendered(encode(&rgb(4000, 3000), image::ImageFormat::Jpeg), ImageFormat::Jpeg, 200);
+    assert_eq!((kind, t.dimensions()), (ImageFormat::Jpeg, (267, 200)));
+    let gray = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(800, 600, image::Luma([90])));
+    let (_, t) = rendered(encode(&gray, image::ImageFormat::Jpeg), ImageFormat::Jpeg, 200);
+    assert_eq!(t.dimensions(), (267, 200));
+}
