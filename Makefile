@@ -37,9 +37,10 @@ up: ## Run the app and PostgreSQL 16 with docker compose
 down: ## Stop the docker compose stack
 	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env down
 
-bench: ## Benchmarks: GET /users/me vs pgbench -S; uploads, RSS and GET /images
+bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; thumbnails vs Pillow
 	@scripts/bench.sh
 	@scripts/bench-images.sh
+	@scripts/bench-thumbnails.sh
 
 clean-data: ## Stop and delete the private development cluster and images
 	@source scripts/pg.sh && pg_stop .data/postgres; rm -rf .data
