@@ -2,6 +2,8 @@
 //! `thumb_bench FILE jpeg|png HEIGHT N`. Used by `scripts/bench-thumbnails.sh`, which runs
 //! it in its own process to measure peak memory.
 
+#![allow(clippy::print_stdout)] // A benchmark tool: printing the figure is its job.
+
 use std::time::Instant;
 
 use gallery_domain::ImageFormat;
