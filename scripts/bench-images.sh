@@ -96,3 +96,34 @@ for who in viewer bench; do
     "$(awk '$1 == "50%" {print $2}' "$dir/wrk.txt")" "$(awk '$1 == "99%" {print $2}' "$dir/wrk.txt")" \
     "$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.txt" | grep . || echo 0)"
 done
+
+echo "== thumbnails: first request under 32 concurrent ones, then cached, next to GET /images/{id}"
+fixture "$dir/4000.jpg" 4000 3000
+multipart "$dir/4000.jpg" "$dir/body"
+token=$(login bench)
+id=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: multipart/form-data; boundary=BENCHBOUNDARY' --data-binary @"$dir/body" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+python3 - "http://127.0.0.1:$port/api/v1/images/$id/thumbnails/200" "$token" <<'PY'
+import sys, time, threading, urllib.request, statistics
+url, token = sys.argv[1], sys.argv[2]
+times, lock = [], threading.Lock()
+def fetch():
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
+    start = time.perf_counter()
+    urllib.request.urlopen(req).read()
+    with lock:
+        times.append((time.perf_counter() - start) * 1000)
+threads = [threading.Thread(target=fetch) for _ in range(32)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(f"first request of a 4000x3000 JPEG's 200 px thumbnail, 32 at once: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms")
+PY
+echo "rendered files: $(find "$dir/images/thumbnails" -type f | wc -l)"
+for what in "thumbnails/200" ""; do
+  path="images/$id${what:+/$what}"
+  label="GET /images/{id}${what:+/$what}"
+  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/$path" >"$dir/wrk.txt"
+  printf '%-34s %8.0f req/s  p50 %s  p99 %s\n' "$label" "$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")" \
+    "$(awk '$1 == "50%" {print $2}' "$dir/wrk.txt")" "$(awk '$1 == "99%" {print $2}' "$dir/wrk.txt")"
+done
