@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod middleware;
 mod routes;
+mod send;
 mod views;
 
 use std::sync::Arc;

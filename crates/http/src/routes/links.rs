@@ -2,7 +2,6 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::TryStreamExt as _;
 use gallery_domain::links::{Links, ShareLink, Shared, Variant};
 use gallery_domain::{DomainError, FieldErrors, ImageId};
 use serde::{Deserialize, Serialize};
@@ -11,7 +10,7 @@ use uuid::Uuid;
 
 use super::Endpoint;
 use crate::extract::Caller;
-use crate::{ApiError, Problem};
+use crate::{ApiError, Problem, send};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![Endpoint::new("/images/{id}/links").get(list).post(create), Endpoint::new("/links/{id}").delete(revoke)]
@@ -123,12 +122,9 @@ pub(crate) async fn open(links: web::Data<Links>, token: web::Path<String>) -> R
         Shared::Original(image, body) => (image.format.mime(), body),
         Shared::Thumbnail(thumb) => (thumb.format.mime(), thumb.body),
     };
-    Ok(HttpResponse::Ok()
-        .content_type(mime)
-        // The link may be revoked at any moment: nobody keeps a copy.
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .no_chunking(body.len)
-        .streaming(body.stream.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
+    let mut res = HttpResponse::Ok();
+    // The link may be revoked at any moment: nobody keeps a copy.
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
+    Ok(send::stream(res, mime, body))
 }
