@@ -72,6 +72,16 @@ pub fn check_features(f: &PlanFeatures) -> Result<(), Vec<(&'static str, String)
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
+/// [`check_features`] as the use-cases' guard: whatever the caller checked before, no
+/// plan is stored that breaks a rule.
+fn valid_features(features: &PlanFeatures) -> Result<(), DomainError> {
+    check_features(features).map_err(|broken| {
+        DomainError::Validation(
+            broken.into_iter().map(|(field, message)| crate::FieldError::new(field, message)).collect(),
+        )
+    })
+}
+
 /// The plan use-cases.
 #[derive(Clone)]
 pub struct Plans {
@@ -114,6 +124,7 @@ impl Plans {
     /// `Forbidden`; `Conflict` on a taken code.
     pub async fn create(&self, actor: &Actor, plan: NewPlan) -> Result<Plan, DomainError> {
         Policy::require(actor, Permission::PlansManage)?;
+        valid_features(&plan.features)?;
         Ok(self.plans.create(&plan).await?)
     }
 
@@ -125,6 +136,9 @@ impl Plans {
     pub async fn update(&self, actor: &Actor, id: PlanId, patch: PlanPatch) -> Result<Plan, DomainError> {
         Policy::require(actor, Permission::PlansManage)?;
         let current = self.plans.by_id(id).await?.ok_or(DomainError::NotFound)?;
+        if let Some(features) = &patch.features {
+            valid_features(features)?;
+        }
         if current.is_default && patch.is_default == Some(false) {
             return Err(DomainError::field("is_default", "make another plan the default instead"));
         }
@@ -199,6 +213,33 @@ mod tests {
         assert!(matches!(plans.delete(&admin, PlanId::generate()).await, Err(DomainError::InUse(_))));
         let patch = PlanPatch { is_default: Some(false), ..PlanPatch::default() };
         assert!(matches!(plans.update(&admin, PlanId::generate(), patch).await, Err(DomainError::Validation(_))));
+    }
+
+    #[tokio::test]
+    async fn no_plan_breaking_a_rule_is_stored() {
+        let mut repo = MockPlanRepo::new();
+        repo.expect_by_id().returning(|_| Ok(Some(plan("growth"))));
+        repo.expect_create().never();
+        repo.expect_update().never();
+        let plans = Plans::new(Arc::new(repo));
+        let admin = actor_with_role(builtin_role("admin"));
+        let mut features = plan("growth").features;
+        features.thumbnail_heights = vec![4096, 4097];
+        let new = NewPlan {
+            code: "x".into(),
+            name: "X".into(),
+            description: String::new(),
+            price_cents: 0,
+            currency: "USD".into(),
+            billing_period: "month".into(),
+            is_public: true,
+            is_default: false,
+            features: features.clone(),
+        };
+        assert!(matches!(plans.create(&admin, new).await, Err(DomainError::Validation(_))));
+        let patch = PlanPatch { features: Some(features), ..PlanPatch::default() };
+        let err = plans.update(&admin, PlanId::generate(), patch).await.unwrap_err();
+        assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "features.thumbnail_heights"));
     }
 
     #[tokio::test]
