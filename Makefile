@@ -15,6 +15,7 @@ test: ## Run every test against a throwaway PostgreSQL
 	@scripts/test.sh
 
 lint: ## cargo fmt --check and clippy -D warnings
+	@scripts/need.sh nasm
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
@@ -25,9 +26,11 @@ migrate: ## Apply migrations to DATABASE_URL (or the private cluster)
 	@scripts/run.sh migrate
 
 build: ## Debug build of the workspace
+	@scripts/need.sh nasm
 	cargo build --workspace
 
 release: ## Release build of the `gallery` binary
+	@scripts/need.sh nasm
 	cargo build --release -p gallery-server
 
 up: ## Run the app and PostgreSQL 16 with docker compose

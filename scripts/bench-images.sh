@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=${BENCH_SECONDS:-10}
 pg_ensure_installed
-command -v wrk >/dev/null 2>&1 || { sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"; $sudo apt-get install -y -qq wrk >/dev/null; }
+scripts/need.sh wrk nasm
 cargo build --release --quiet -p gallery-server
 cargo build --release --quiet -p gallery-imaging --example make_fixture
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Thumbnail speed and memory, side by side with Pillow in one run (part of `make bench`):
-# 200 px and 400 px from a 4000×3000 JPEG, an 8000×6000 JPEG and a 1920×1080 PNG; our
+# 200 px and 400 px from 4000×3000 and 8000×6000 JPEGs and 1920×1080 PNGs (fixtures in
+# scripts/thumbnail_fixtures.py: photo-like, screenshot-like, and noise as the worst case); our
 # renderer vs Pillow called carefully (`Image.thumbnail`, which decodes JPEGs at reduced
 # size) and as the seed projects call it (full decode, then resize). Median of N renders
 # per process; peak RSS of each process (`/usr/bin/time`).
@@ -8,19 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_RENDERS:-5}
 python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
-[ -x /usr/bin/time ] || { sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"; $sudo apt-get install -y -qq time >/dev/null; }
+[ -x /usr/bin/time ] || scripts/need.sh /usr/bin/time:time
+scripts/need.sh nasm
 cargo build --release --quiet -p gallery-imaging --example make_fixture --example thumb_bench
 dir=$(mktemp -d /tmp/gallery-bench-thumbs.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-./target/release/examples/make_fixture "$dir/4000.jpg" 4000 3000
-./target/release/examples/make_fixture "$dir/8000.jpg" 8000 6000
-python3 - "$dir/1920.png" <<'PY'
-import sys, random
-from PIL import Image
-random.seed(1)
-img = Image.effect_noise((1920, 1080), 64).convert("RGB")
-img.save(sys.argv[1])
-PY
+python3 scripts/thumbnail_fixtures.py "$dir"
+./target/release/examples/make_fixture "$dir/noise-4000x3000.jpg" 4000 3000
+./target/release/examples/make_fixture "$dir/noise-8000x6000.jpg" 8000 6000
 cat >"$dir/pillow.py" <<'PY'
 import sys, time, statistics
 from PIL import Image
@@ -47,7 +43,8 @@ measure() { # command... → "ms peakMB"
   printf '%s %s' "$out" "$(awk '{printf "%.0f", $1/1024}' "$dir/rss")"
 }
 printf '%-22s %6s | %-16s | %-16s | %-16s | %s\n' "source" "height" "ours ms / MB" "Pillow careful" "Pillow full" "speed-up vs careful, vs full"
-for src in 4000.jpg 8000.jpg 1920.png; do
+for src in photo-4000x3000.jpg photo-8000x6000.jpg noise-4000x3000.jpg noise-8000x6000.jpg \
+  photo-1920x1080.png screen-1920x1080.png noise-1920x1080.png; do
   kind=jpeg; [ "${src##*.}" = png ] && kind=png
   for h in 200 400; do
     read -r ours ours_mb <<<"$(measure ./target/release/examples/thumb_bench "$dir/$src" "$kind" "$h" "$N")"

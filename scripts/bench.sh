@@ -11,11 +11,7 @@ DURATION=${BENCH_SECONDS:-15}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 
 pg_ensure_installed
-command -v wrk >/dev/null 2>&1 || {
-  echo "installing wrk..." >&2
-  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get install -y -qq wrk >/dev/null
-}
+scripts/need.sh wrk nasm
 
 cargo build --release --quiet -p gallery-server
 dir=$(mktemp -d /tmp/gallery-bench-pg.XXXXXX)

@@ -19,6 +19,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/gallery"
 fi
 
+scripts/need.sh nasm
 cargo build --quiet -p gallery-server
 ./target/debug/gallery migrate
 [ "${1:-}" = migrate ] && exit 0

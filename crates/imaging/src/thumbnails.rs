@@ -11,7 +11,6 @@ use fast_image_resize::images::Image as ResizeImage;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use gallery_domain::ImageFormat;
 use gallery_domain::ports::{InspectError, ReadSeek, ThumbnailRenderer};
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::metadata::Orientation;
 use image::{
@@ -77,44 +76,97 @@ pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u
             .write_image(resized.as_bytes(), target_w, target_h, image::ExtendedColorType::Rgba8)
             .map_err(invalid)?;
     } else {
-        JpegEncoder::new_with_quality(&mut out, QUALITY)
-            .write_image(resized.as_bytes(), target_w, target_h, image::ExtendedColorType::Rgb8)
-            .map_err(invalid)?;
+        return libjpeg(|| encode_jpeg(resized.as_bytes(), target_w, target_h)).map(Bytes::from);
     }
     Ok(Bytes::from(out.into_inner()))
 }
 
-/// Decodes a JPEG at the smallest DCT scale (1/8, 1/4, 1/2 or 1) that still covers the
-/// thumbnail, so a 48-megapixel photo is never decoded whole for a 200-pixel thumbnail.
-/// `None` for pixel formats left to the general decoder (CMYK, 16-bit).
+/// Runs libjpeg work. libjpeg reports a fatal error by unwinding (`resume_unwind`, no
+/// panic hook): it is caught here and becomes `Invalid`. The release profile must keep
+/// `panic = "unwind"`.
+fn libjpeg<T>(work: impl FnOnce() -> Result<T, InspectError>) -> Result<T, InspectError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let message =
+            payload.downcast_ref::<String>().map_or_else(|| "the JPEG codec failed".to_owned(), ToString::to_string);
+        Err(invalid(message))
+    })
+}
+
+/// Baseline JPEG at `QUALITY` with optimised Huffman tables: libjpeg-turbo's speed, not
+/// mozjpeg's slower trellis search (a thumbnail is small either way).
+fn encode_jpeg(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, InspectError> {
+    let mut encoder = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+    encoder.set_fastest_defaults();
+    encoder.set_size(width as usize, height as usize);
+    encoder.set_quality(f32::from(QUALITY));
+    encoder.set_optimize_coding(true);
+    let mut started = encoder.start_compress(Vec::new()).map_err(invalid)?;
+    started.write_scanlines(rgb).map_err(invalid)?;
+    started.finish().map_err(invalid)
+}
+
+/// Decodes a JPEG with libjpeg-turbo's DCT scaling (through `mozjpeg`) at the smallest
+/// scale, n/8, that still covers the thumbnail, so a 48-megapixel photo is never decoded
+/// whole for a 200-pixel thumbnail. The file is streamed, never read whole. `None` for
+/// colour spaces left to the general decoder (CMYK, YCCK).
 fn decode_jpeg_scaled(
     source: &mut BufReader<Box<dyn ReadSeek>>,
     height: u32,
 ) -> Result<Option<(DynamicImage, Orientation)>, InspectError> {
-    let mut decoder = jpeg_decoder::Decoder::new(&mut *source);
-    decoder.read_info().map_err(invalid)?;
-    let info = decoder.info().ok_or_else(|| invalid("no frame header"))?;
-    let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    libjpeg(|| decode_jpeg_scaled_inner(source, height))
+}
+
+fn decode_jpeg_scaled_inner(
+    source: &mut BufReader<Box<dyn ReadSeek>>,
+    height: u32,
+) -> Result<Option<(DynamicImage, Orientation)>, InspectError> {
+    let mut decoder = mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1)])
+        .from_reader(&mut *source)
+        .map_err(invalid)?;
+    let orientation = decoder
+        .markers()
+        .find_map(|m| m.data.strip_prefix(b"Exif\0\0").and_then(Orientation::from_exif_chunk))
+        .unwrap_or(Orientation::NoTransforms);
     let turns = matches!(
         orientation,
         Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
     );
-    let (stored_w, stored_h) = (u32::from(info.width), u32::from(info.height));
+    let (stored_w, stored_h) = (dimension(decoder.width())?, dimension(decoder.height())?);
     let (shown_w, shown_h) = if turns { (stored_h, stored_w) } else { (stored_w, stored_h) };
     let target_h = height.min(shown_h).max(1);
     let target_w = width_for(shown_w, shown_h, target_h);
     let (want_w, want_h) = if turns { (target_h, target_w) } else { (target_w, target_h) };
-    let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
-    decoder.scale(clamp(want_w), clamp(want_h)).map_err(invalid)?;
-    let pixels = decoder.decode().map_err(invalid)?;
-    let info = decoder.info().ok_or_else(|| invalid("no frame header"))?;
-    let (w, h) = (u32::from(info.width), u32::from(info.height));
-    let img = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
-        jpeg_decoder::PixelFormat::L8 => image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
-        _ => return Ok(None),
+    decoder.scale(scale_numerator((stored_w, stored_h), (want_w, want_h)));
+    // The decoded pixels are only a resize's input: the fast IDCT and plain chroma
+    // upsampling cost nothing visible after a Lanczos downscale (Pillow's draft mode
+    // makes the same choice).
+    decoder.dct_method(mozjpeg::DctMethod::IntegerFast);
+    decoder.do_fancy_upsampling(false);
+    let (mut started, gray) = match decoder.image().map_err(invalid)? {
+        mozjpeg::Format::RGB(started) => (started, false),
+        mozjpeg::Format::Gray(started) => (started, true),
+        mozjpeg::Format::CMYK(_) => return Ok(None),
+    };
+    let (w, h) = (dimension(started.width())?, dimension(started.height())?);
+    let pixels: Vec<u8> = started.read_scanlines().map_err(invalid)?;
+    started.finish().map_err(invalid)?;
+    let img = if gray {
+        image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
     };
     Ok(Some((img.ok_or_else(|| invalid("decoded buffer of the wrong size"))?, orientation)))
+}
+
+fn dimension(v: usize) -> Result<u32, InspectError> {
+    u32::try_from(v).map_err(|_| invalid("image dimension out of range"))
+}
+
+/// The smallest n in 1..=8 such that an n/8 DCT-scaled decode (libjpeg rounds up) is still
+/// at least `want` in both directions.
+fn scale_numerator((w, h): (u32, u32), (want_w, want_h): (u32, u32)) -> u8 {
+    let covers = |n: u32, size: u32, want: u32| (u64::from(size) * u64::from(n)).div_ceil(8) >= u64::from(want);
+    (1..=8u8).find(|&n| covers(n.into(), w, want_w) && covers(n.into(), h, want_h)).unwrap_or(8)
 }
 
 fn resize(src: &DynamicImage, w: u32, h: u32, alpha: bool) -> Result<DynamicImage, InspectError> {

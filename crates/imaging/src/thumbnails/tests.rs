@@ -95,3 +95,28 @@ fn large_jpegs_decode_at_reduced_size_with_the_same_result_shape() {
     let (_, t) = rendered(encode(&gray, image::ImageFormat::Jpeg), ImageFormat::Jpeg, 200);
     assert_eq!(t.dimensions(), (267, 200));
 }
+
+#[test]
+fn the_dct_scale_is_the_smallest_that_covers_the_thumbnail() {
+    assert_eq!(scale_numerator((4000, 3000), (267, 200)), 1); // 500×375
+    assert_eq!(scale_numerator((4000, 3000), (533, 400)), 2); // 1000×750
+    assert_eq!(scale_numerator((1000, 700), (400, 280)), 4); // 500×350
+    assert_eq!(scale_numerator((300, 200), (300, 200)), 8); // no reduction possible
+    assert_eq!(scale_numerator((9, 9), (2, 2)), 1); // libjpeg rounds up: 9·1/8 → 2
+    assert_eq!(scale_numerator((9, 9), (3, 3)), 2); // 9·2/8 → 3
+}
+
+#[test]
+fn a_corrupt_jpeg_is_invalid_not_a_crash() {
+    // A valid header followed by garbage where the scan should be: libjpeg's fatal error
+    // (it unwinds) comes back as `Invalid`.
+    let jpeg = encode(&rgb(64, 64), image::ImageFormat::Jpeg);
+    let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let mut broken = jpeg[..sos].to_vec();
+    broken.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x09]); // SOS naming 9 components
+    let err = render_blocking(Box::new(Cursor::new(broken)), ImageFormat::Jpeg, 32).unwrap_err();
+    assert!(matches!(err, InspectError::Invalid(_)), "{err:?}");
+    let header_only = jpeg[..20].to_vec();
+    let err = render_blocking(Box::new(Cursor::new(header_only)), ImageFormat::Jpeg, 32).unwrap_err();
+    assert!(matches!(err, InspectError::Invalid(_)), "{err:?}");
+}
