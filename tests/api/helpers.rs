@@ -94,7 +94,7 @@ impl Reply {
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("/api") || path.starts_with("/health") || path.starts_with("/l/") {
+        if ["/api", "/health", "/l/", "/metrics", "/docs"].iter().any(|root| path.starts_with(root)) {
             format!("{}{path}", self.address)
         } else {
             format!("{}/api/v1{path}", self.address)
@@ -239,4 +239,12 @@ impl TestApp {
         let (status, headers) = (res.status(), res.headers().clone());
         (status, headers, res.bytes().await.expect("body").to_vec())
     }
+}
+
+/// A `w`×`h` opaque PNG with a gradient (so thumbnails have something to resample).
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 250) as u8, (y % 250) as u8, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode a PNG");
+    out.into_inner()
 }

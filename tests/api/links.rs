@@ -5,9 +5,7 @@ use serde_json::json;
 use crate::helpers::spawn_app;
 
 fn png() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::new_rgb8(600, 400).write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
+    crate::helpers::png(600, 400)
 }
 
 #[tokio::test]

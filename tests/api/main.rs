@@ -9,6 +9,7 @@ mod helpers;
 mod images;
 mod import;
 mod links;
+mod operations;
 mod plans;
 mod subscriptions;
 mod thumbnails;

@@ -2,14 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 250) as u8, (y % 250) as u8, 40]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
+use crate::helpers::{png, spawn_app};
 
 fn thumbnail_files(app: &crate::helpers::TestApp) -> usize {
     app.stored_files().iter().filter(|p| p.to_string_lossy().contains("/thumbnails/")).count()

@@ -99,6 +99,8 @@ pub struct Thumbnail {
     pub height: u32,
     pub format: ImageFormat,
     pub body: BlobBody,
+    /// Made for this request, not served from the cache.
+    pub rendered: bool,
 }
 
 /// The image use-cases.
@@ -347,18 +349,19 @@ impl Images {
     pub(crate) async fn thumbnail_of(&self, image: Image, height: u32) -> Result<Thumbnail, DomainError> {
         let key = image.storage_key.thumbnail(height);
         if let Some(body) = self.cached(&key).await? {
-            return sniffed(image, height, body).await;
+            return sniffed(image, height, body, false).await;
         }
         let slot = self.gate.slot(&key).await;
-        let rendered = {
+        let outcome = {
             let _only_one = slot.lock().await;
             match self.cached(&key).await? {
-                Some(body) => Ok(body), // rendered while we waited
-                None => self.render(&image, &key, height).await,
+                Some(body) => Ok((body, false)), // rendered while we waited
+                None => self.render(&image, &key, height).await.map(|body| (body, true)),
             }
         };
         self.gate.release(&key, slot).await;
-        sniffed(image, height, rendered?).await
+        let (body, rendered) = outcome?;
+        sniffed(image, height, body, rendered).await
     }
 
     async fn cached(&self, key: &BlobKey) -> Result<Option<BlobBody>, DomainError> {
@@ -448,11 +451,11 @@ pub(crate) async fn remove_files(blobs: &dyn BlobStore, key: &BlobKey) {
 }
 
 /// Tells the thumbnail's format from its first bytes, and puts them back in front.
-async fn sniffed(image: Image, height: u32, body: BlobBody) -> Result<Thumbnail, DomainError> {
+async fn sniffed(image: Image, height: u32, body: BlobBody, rendered: bool) -> Result<Thumbnail, DomainError> {
     let BlobBody { len, mut stream } = body;
     let first = stream.try_next().await?.unwrap_or_default();
     let format =
         ImageFormat::sniff(&first).ok_or_else(|| DomainError::Internal("a cached thumbnail is not an image".into()))?;
     let stream = futures_util::stream::once(async move { Ok(first) }).chain(stream).boxed();
-    Ok(Thumbnail { image, height, format, body: BlobBody { len, stream } })
+    Ok(Thumbnail { image, height, format, body: BlobBody { len, stream }, rendered })
 }

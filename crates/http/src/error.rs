@@ -2,7 +2,7 @@
 //! actix's own extractor errors through it.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, CONTENT_RANGE, WWW_AUTHENTICATE};
+use actix_web::http::header::{ALLOW, CONTENT_RANGE, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error as actix_error, web};
 use gallery_domain::{DomainError, FieldError};
 use serde::Serialize;
@@ -28,6 +28,12 @@ pub enum ApiError {
     /// A `Range` outside a file of this many bytes.
     #[error("range not satisfiable")]
     RangeNotSatisfiable(u64),
+    /// Too many attempts; try again after this long.
+    #[error("rate limited")]
+    RateLimited(std::time::Duration),
+    /// The request took longer than the server allows.
+    #[error("request timed out")]
+    Timeout,
 }
 
 /// The machine-readable `code` of every problem this API answers.
@@ -222,8 +228,25 @@ impl ApiError {
                 "Range not satisfiable",
                 Some("the range is outside the file"),
             ),
+            Self::RateLimited(wait) => p(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                "Too many requests",
+                Some(&format!("too many attempts; retry in {} s", retry_after(*wait))),
+            ),
+            Self::Timeout => p(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "Service unavailable",
+                Some("the request took too long; retry shortly"),
+            ),
         }
     }
+}
+
+/// Whole seconds to wait, rounded up, at least one.
+fn retry_after(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 fn summary(errors: &[FieldError]) -> String {
@@ -253,6 +276,9 @@ impl ResponseError for ApiError {
         }
         if let Self::MethodNotAllowed(allow) = self {
             res.insert_header((ALLOW, allow.as_str()));
+        }
+        if let Self::RateLimited(wait) = self {
+            res.insert_header((RETRY_AFTER, retry_after(*wait)));
         }
         if let Self::RangeNotSatisfiable(size) = self {
             res.insert_header((CONTENT_RANGE, format!("bytes */{size}")));

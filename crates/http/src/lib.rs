@@ -6,6 +6,7 @@
 
 mod error;
 mod extract;
+mod limits;
 mod middleware;
 mod routes;
 mod send;
@@ -24,10 +25,16 @@ use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 
 pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
-pub use middleware::{echo_request_id, problem_safety_net};
+pub use limits::{RateLimitSettings, RateLimits};
+pub use middleware::{RequestTimeout, echo_request_id, problem_safety_net, record_metrics, security_headers};
 pub use routes::health::ReadinessProbe;
+pub use routes::images::UploadSlots;
+pub use routes::metrics::MetricsSource;
 pub use routes::openapi::ApiDoc;
 pub use routes::route_table;
+
+/// Where the Swagger UI is served (from the binary: vendored assets, no CDN).
+pub const DOCS_PATH: &str = "/docs";
 
 /// Largest JSON body accepted (413 past it).
 pub const JSON_LIMIT: usize = 1024 * 1024;
@@ -45,6 +52,11 @@ pub struct AppState {
     pub links: Links,
     /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
+    pub rate_limits: RateLimits,
+    pub upload_slots: UploadSlots,
+    pub request_timeout: RequestTimeout,
+    /// What `GET /metrics` answers.
+    pub metrics: MetricsSource,
 }
 
 impl std::fmt::Debug for AppState {
@@ -65,6 +77,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.subscriptions.clone()))
             .app_data(web::Data::new(state.links.clone()))
             .app_data(web::Data::new(state.readiness.clone()))
+            .app_data(web::Data::new(state.rate_limits.clone()))
+            .app_data(web::Data::new(state.upload_slots.clone()))
+            .app_data(web::Data::new(state.request_timeout))
+            .app_data(web::Data::new(state.metrics.clone()))
             .app_data(error::json_config())
             .app_data(error::query_config())
             .app_data(error::path_config())
@@ -78,6 +94,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .into_iter()
                     .fold(web::scope(routes::API_PREFIX), |scope, e| scope.service(e.build())),
             )
+            .service(routes::openapi::swagger_ui())
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
     }
 }

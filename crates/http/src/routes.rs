@@ -3,6 +3,7 @@ pub mod galleries;
 pub mod health;
 pub mod images;
 pub mod links;
+pub mod metrics;
 pub mod openapi;
 pub mod plans;
 pub mod roles;
@@ -54,16 +55,21 @@ impl Endpoint {
 
     pub(crate) fn build(self) -> impl HttpServiceFactory {
         let allow = self.allow.join(", ");
-        self.resource.default_service(web::to(move || {
-            let allow = allow.clone();
-            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow)) }
-        }))
+        self.resource.wrap(actix_web::middleware::from_fn(crate::middleware::request_timeout)).default_service(web::to(
+            move || {
+                let allow = allow.clone();
+                async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow)) }
+            },
+        ))
     }
 }
 
 /// Endpoints served at the root.
 pub(crate) fn root_endpoints() -> Vec<Endpoint> {
-    [health::endpoints(), links::root_endpoints()].into_iter().flatten().collect()
+    [health::endpoints(), metrics::endpoints(), openapi::root_endpoints(), links::root_endpoints()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Endpoints served under [`API_PREFIX`].

@@ -120,9 +120,8 @@ fn decode_jpeg_scaled_inner(
     source: &mut BufReader<Box<dyn ReadSeek>>,
     height: u32,
 ) -> Result<Option<(DynamicImage, Orientation)>, InspectError> {
-    let mut decoder = mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1)])
-        .from_reader(&mut *source)
-        .map_err(invalid)?;
+    let mut decoder =
+        mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1)]).from_reader(&mut *source).map_err(invalid)?;
     let orientation = decoder
         .markers()
         .find_map(|m| m.data.strip_prefix(b"Exif\0\0").and_then(Orientation::from_exif_chunk))

@@ -110,9 +110,8 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
                 _ => "referenced",
             })
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
-            RepoError::Unavailable("the database connection was lost".into())
-        }
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+        | DieselError::BrokenTransactionManager => RepoError::Unavailable("the database connection was lost".into()),
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if is_connection_failure(info.message()) => {
             RepoError::Unavailable(info.message().to_owned())
         }

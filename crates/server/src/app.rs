@@ -22,7 +22,10 @@ use gallery_domain::roles::Roles;
 use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
-use gallery_http::{AppState, ReadinessProbe, echo_request_id, problem_safety_net};
+use gallery_http::{
+    AppState, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots, echo_request_id,
+    problem_safety_net, record_metrics, security_headers,
+};
 use gallery_imaging::{Inspector, Renderer};
 use gallery_postgres::{
     Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgSubscriptionRepo, PgUserRepo,
@@ -33,6 +36,7 @@ use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
 use crate::Settings;
+use crate::metrics::Pools;
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +57,15 @@ impl ReadinessProbe for DatabaseProbe {
     }
 }
 
+struct StorageProbe(Arc<FsBlobStore>);
+
+#[async_trait]
+impl ReadinessProbe for StorageProbe {
+    async fn check(&self) -> Result<(), String> {
+        self.0.check_writable().await.map_err(|e| format!("the storage root takes no file: {e}"))
+    }
+}
+
 /// What every worker shares: settings checked once, the hasher (its dummy hash costs a
 /// bcrypt run to make) and the token service.
 #[derive(Clone)]
@@ -68,6 +81,9 @@ pub struct Shared {
     hasher: Arc<BcryptHasher>,
     tokens: Arc<JwtTokens>,
     signup_role: RoleName,
+    rate_limits: RateLimits,
+    upload_slots: UploadSlots,
+    pools: Pools,
 }
 
 impl std::fmt::Debug for Shared {
@@ -120,6 +136,17 @@ impl Shared {
                 ..FetchSettings::default()
             })),
             limits,
+            rate_limits: RateLimits::new(RateLimitSettings {
+                enabled: settings.rate_limit.enabled,
+                auth_per_minute: settings.rate_limit.auth_per_minute,
+                login_per_username_per_minute: settings.rate_limit.login_per_username_per_minute,
+                links_per_minute: settings.rate_limit.links_per_minute,
+            }),
+            upload_slots: UploadSlots::new(match settings.server.max_concurrent_uploads {
+                0 => 2 * decoders,
+                n => n,
+            }),
+            pools: Pools::default(),
         })
     }
 
@@ -233,11 +260,14 @@ impl Application {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
         let port = listener.local_addr()?.port();
+        let metrics = crate::metrics::source(shared.pools.clone());
+        let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
         let server = HttpServer::new(move || {
             let services = Services::build(&shared).unwrap_or_else(|e| {
                 tracing::error!(error = %e, "building a worker's services failed; sharing the first pool");
                 fallback.clone()
             });
+            shared.pools.add(services.db.clone());
             let state = AppState {
                 auth: services.auth,
                 users: services.users,
@@ -247,14 +277,25 @@ impl Application {
                 plans: services.plans,
                 subscriptions: services.subscriptions,
                 links: services.links,
-                readiness: vec![("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>)],
+                readiness: vec![
+                    ("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>),
+                    ("storage", Arc::new(StorageProbe(shared.blobs.clone()))),
+                ],
+                rate_limits: shared.rate_limits.clone(),
+                upload_slots: shared.upload_slots.clone(),
+                metrics: metrics.clone(),
+                request_timeout: RequestTimeout(request_timeout_limit),
             };
+            // Innermost first. (The request timeout wraps each resource: see `gallery_http`.)
             App::new()
                 .configure(gallery_http::configure(state))
                 .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
                 .wrap(from_fn(echo_request_id))
+                .wrap(from_fn(security_headers))
+                .wrap(from_fn(record_metrics))
                 .wrap(TracingLogger::default())
         })
+        .client_request_timeout(Duration::from_secs(settings.server.header_timeout_seconds))
         .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);

@@ -35,6 +35,12 @@ pub struct ServerSettings {
     pub shutdown_timeout_seconds: u64,
     /// The public base URL, for absolute links; defaults to `http://host:port`.
     pub public_url: Option<String>,
+    /// A request not answered within this long gets 503 `unavailable` (uploads included).
+    pub request_timeout_seconds: u64,
+    /// A client must send its request head within this long.
+    pub header_timeout_seconds: u64,
+    /// Uploads and imports running at once; more wait their turn (0: one per core, ×2).
+    pub max_concurrent_uploads: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +84,12 @@ pub struct ImportSettings {
 #[derive(Debug, Deserialize)]
 pub struct RateLimitSettings {
     pub enabled: bool,
+    /// Register, login and refresh attempts per client address and minute (0: no limit).
+    pub auth_per_minute: u32,
+    /// Login attempts per username and minute (0: no limit).
+    pub login_per_username_per_minute: u32,
+    /// Share-link fetches per client address and minute (0: no limit).
+    pub links_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]

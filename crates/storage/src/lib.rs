@@ -48,6 +48,17 @@ impl FsBlobStore {
         Ok(Self { root })
     }
 
+    /// Whether files can be written under the root now: creates and removes a probe file
+    /// (what `/health/ready` asks; a read-only or vanished root fails it).
+    ///
+    /// # Errors
+    /// Why the root cannot take a file.
+    pub async fn check_writable(&self) -> std::io::Result<()> {
+        let probe = self.root.join(format!("{TMP_PREFIX}probe-{}", uuid::Uuid::new_v4().simple()));
+        tokio::fs::write(&probe, b"ok").await?;
+        tokio::fs::remove_file(&probe).await
+    }
+
     /// The file of `key`. Keys are validated again here: whatever a caller passes, no path
     /// outside the root comes out.
     fn path(&self, key: &BlobKey) -> Result<PathBuf, StorageError> {

@@ -433,6 +433,7 @@ async fn a_cached_thumbnail_is_served_without_rendering() {
     let (images, _) = w.build(u64::MAX);
     let thumb = images.thumbnail(&owner, ImageId::generate(), 200).await.unwrap();
     assert_eq!(thumb.format, ImageFormat::Png);
+    assert!(!thumb.rendered);
 }
 
 #[tokio::test]
@@ -455,7 +456,8 @@ async fn concurrent_first_requests_render_once() {
     let (images, _) = w.build(u64::MAX);
     let requests = (0..8).map(|_| images.thumbnail(&owner, ImageId::generate(), 200));
     let results = futures_util::future::join_all(requests).await;
-    assert!(results.iter().all(Result::is_ok));
+    let rendered = results.into_iter().map(|r| r.unwrap().rendered).filter(|&r| r).count();
+    assert_eq!(rendered, 1, "one request rendered, the others were served what it made");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `/auth/*` and `/users/me`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::auth::{Auth, OwnChanges, Registration, TokenPair};
 use gallery_domain::{DomainError, Email, FieldErrors, Password, RoleName, Username};
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::Endpoint;
 use crate::extract::Caller;
+use crate::limits::RateLimits;
 use crate::views::{UserView, double_option, email_change};
 use crate::{ApiError, Problem};
 
@@ -64,8 +65,15 @@ impl TryFrom<RegisterBody> for Registration {
 #[utoipa::path(post, operation_id = "register", path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
     responses((status = 201, description = "The new account", body = UserView),
         (status = 409, description = "The username is taken, ignoring case (`username_taken`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`, with `errors`)", content_type = "application/problem+json", body = Problem)))]
-pub(crate) async fn register(auth: web::Data<Auth>, body: web::Json<RegisterBody>) -> Result<HttpResponse, ApiError> {
+        (status = 422, description = "A field breaks its rule (`validation_failed`, with `errors`)", content_type = "application/problem+json", body = Problem),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn register(
+    auth: web::Data<Auth>,
+    limits: web::Data<RateLimits>,
+    req: HttpRequest,
+    body: web::Json<RegisterBody>,
+) -> Result<HttpResponse, ApiError> {
+    limits.auth(&req)?;
     let registration = Registration::try_from(body.into_inner())?;
     let user = auth.register(registration).await?;
     Ok(HttpResponse::Created().json(UserView::new(&user, auth.now())))
@@ -103,12 +111,20 @@ impl TokenView {
     responses((status = 200, description = "Tokens and the user", body = TokenView),
         (status = 401, description = "Unknown user or wrong password (`invalid_credentials`)", content_type = "application/problem+json", body = Problem),
         (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
-pub(crate) async fn login(auth: web::Data<Auth>, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
+        (status = 422, description = "A field is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem),
+        (status = 429, description = "Too many attempts from this address or for this username (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn login(
+    auth: web::Data<Auth>,
+    limits: web::Data<RateLimits>,
+    req: HttpRequest,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    limits.auth(&req)?;
     let mut errors = FieldErrors::new();
     let username = required(&mut errors, "username", body.username.as_deref());
     let password = required(&mut errors, "password", body.password.as_deref());
     errors.finish()?;
+    limits.login(username.unwrap_or_default())?;
     let (pair, user) = auth.login(username.unwrap_or_default(), password.unwrap_or_default()).await?;
     Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::new(&user, auth.now())))))
 }
@@ -122,8 +138,15 @@ pub struct RefreshBody {
     responses((status = 200, description = "A new token pair; the presented refresh token is spent", body = TokenView),
         (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family", content_type = "application/problem+json", body = Problem),
         (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "`refresh_token` is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
-pub(crate) async fn refresh(auth: web::Data<Auth>, body: web::Json<RefreshBody>) -> Result<HttpResponse, ApiError> {
+        (status = 422, description = "`refresh_token` is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn refresh(
+    auth: web::Data<Auth>,
+    limits: web::Data<RateLimits>,
+    req: HttpRequest,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    limits.auth(&req)?;
     let mut errors = FieldErrors::new();
     let token = required(&mut errors, "refresh_token", body.refresh_token.as_deref());
     errors.finish()?;

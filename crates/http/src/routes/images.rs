@@ -151,8 +151,10 @@ pub(crate) async fn upload(
     images: web::Data<Images>,
     Caller(actor): Caller,
     req: HttpRequest,
+    slots: web::Data<UploadSlots>,
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
+    let _slot = slots.acquire().await;
     let mut staged = None;
     let (mut title, mut description, mut gallery) = (None, None, None);
     while let Some(field) = form.try_next().await.map_err(|e| form_error(&e))? {
@@ -184,7 +186,10 @@ pub(crate) async fn upload(
     let (Some(staged), Some(title), Some(description)) = (staged, title, description) else {
         return Err(DomainError::field("file", "is required").into());
     };
-    let image = images.complete(&actor, staged, UploadMeta { title, description, gallery_id }).await?;
+    let (uploads, uploader) = (images.clone(), actor.clone());
+    let meta = UploadMeta { title, description, gallery_id };
+    let image = detached(async move { uploads.complete(&uploader, staged, meta).await }).await?;
+    stored(&image, "upload");
     Ok(HttpResponse::Created().json(view(&images, &actor, &req, image)))
 }
 
@@ -208,8 +213,10 @@ pub(crate) async fn import(
     images: web::Data<Images>,
     Caller(actor): Caller,
     req: HttpRequest,
+    slots: web::Data<UploadSlots>,
     body: web::Json<ImportBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let _slot = slots.acquire().await;
     let body = body.into_inner();
     let mut errors = FieldErrors::new();
     let url = super::auth::required(&mut errors, "url", body.url.as_deref()).map(str::to_owned);
@@ -220,8 +227,43 @@ pub(crate) async fn import(
     let (Some(url), Some(title), Some(description)) = (url, title, description) else {
         return Err(DomainError::field("url", "is required").into());
     };
-    let image = images.import(&actor, &url, UploadMeta { title, description, gallery_id: None }).await?;
+    let (imports, importer) = (images.clone(), actor.clone());
+    let meta = UploadMeta { title, description, gallery_id: None };
+    let image = detached(async move { imports.import(&importer, &url, meta).await }).await?;
+    stored(&image, "import");
     Ok(HttpResponse::Created().json(view(&images, &actor, &req, image)))
+}
+
+/// Counts a stored image for `/metrics`.
+fn stored(image: &Image, how: &'static str) {
+    metrics::counter!("gallery_uploads_total", "kind" => how).increment(1);
+    metrics::counter!("gallery_upload_bytes_total", "kind" => how).increment(image.size_bytes);
+}
+
+/// Runs the end of an upload or import as a task of its own. Once the bytes are in, a
+/// cancelled request (timeout, client gone) must neither leave a file without its row nor
+/// stop the clean-up of a failed one; the task finishes either way.
+async fn detached<T: 'static>(work: impl Future<Output = Result<T, DomainError>> + 'static) -> Result<T, ApiError> {
+    actix_web::rt::spawn(work)
+        .await
+        .map_err(|e| DomainError::Internal(format!("the upload task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// How many uploads and imports run at once; the rest wait their turn (within the request
+/// timeout). Shared by every worker.
+#[derive(Debug, Clone)]
+pub struct UploadSlots(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl UploadSlots {
+    #[must_use]
+    pub fn new(max: usize) -> Self {
+        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(max.max(1))))
+    }
+
+    async fn acquire(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.0.acquire().await.ok()
+    }
 }
 
 /// The multipart form of an upload.
@@ -531,6 +573,8 @@ pub(crate) async fn thumbnail(
 ) -> Result<HttpResponse, ApiError> {
     let (id, height) = path.into_inner();
     let thumb = images.thumbnail(&actor, ImageId::from_uuid(id), height).await?;
+    let source = if thumb.rendered { "rendered" } else { "cache" };
+    metrics::counter!("gallery_thumbnails_served_total", "source" => source).increment(1);
     // Made from the original's bytes at this height: the pair names it.
     let etag = format!("\"{}-{height}\"", thumb.image.sha256_hex());
     let cache = "private, max-age=86400";

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::Endpoint;
 use crate::extract::Caller;
+use crate::limits::RateLimits;
 use crate::{ApiError, Problem, send};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -116,8 +117,15 @@ pub(crate) async fn revoke(
     params(("token" = String, Path, description = "The token from the link's URL")),
     responses((status = 200, description = "The shared bytes", content_type = "image/jpeg"),
         (status = 404, description = "Unknown token (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 410, description = "Expired or revoked (`link_expired`)", content_type = "application/problem+json", body = Problem)))]
-pub(crate) async fn open(links: web::Data<Links>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+        (status = 410, description = "Expired or revoked (`link_expired`)", content_type = "application/problem+json", body = Problem),
+        (status = 429, description = "Too many fetches from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+pub(crate) async fn open(
+    links: web::Data<Links>,
+    limits: web::Data<RateLimits>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    limits.link(&req)?;
     let (mime, body) = match links.open(&token).await? {
         Shared::Original(image, body) => (image.format.mime(), body),
         Shared::Thumbnail(thumb) => (thumb.format.mime(), thumb.body),

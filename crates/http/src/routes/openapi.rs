@@ -1,14 +1,17 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use actix_web::HttpResponse;
+use actix_web::http::header::LOCATION;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::Endpoint;
 use super::images::ImageView;
-use super::{auth, galleries, health, images, links, plans, roles, subscriptions, users};
+use super::{API_PREFIX, Endpoint};
+use super::{auth, galleries, health, images, links, metrics, plans, roles, subscriptions, users};
+use crate::DOCS_PATH;
 use crate::error::{ErrorCode, FieldProblem, Problem};
 use crate::views::{PageView, PermissionView, RoleView, UserView};
 
@@ -21,7 +24,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
                        access token as `Authorization: Bearer <token>`."
     ),
     paths(
-        health::live, health::ready, spec,
+        health::live, health::ready, metrics::metrics, spec, docs,
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_me,
         roles::permissions, roles::list, roles::get, roles::create, roles::update, roles::delete,
         users::list, users::get, users::create, users::update, users::delete,
@@ -43,13 +46,35 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         (name = "plans", description = "Subscription plans: public to read"),
         (name = "subscriptions", description = "Who is on which plan"),
         (name = "links", description = "Expiring share links"),
-        (name = "operations", description = "Health and the API description"),
+        (name = "operations", description = "Health, metrics and the API description"),
     )
 )]
 pub struct ApiDoc;
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![Endpoint::new("/openapi.json").get(spec)]
+}
+
+pub(crate) fn root_endpoints() -> Vec<Endpoint> {
+    vec![Endpoint::new(DOCS_PATH).get(docs)]
+}
+
+/// The Swagger UI under `/docs/`, its assets compiled into the binary
+/// (`utoipa-swagger-ui`'s `vendored` feature), reading the spec from
+/// `/api/v1/openapi.json`. "Authorize" takes the access token `POST /auth/login` returns.
+pub(crate) fn swagger_ui() -> SwaggerUi {
+    let config = Config::new([format!("{API_PREFIX}/openapi.json")])
+        .try_it_out_enabled(true)
+        .persist_authorization(true)
+        .display_request_duration(true);
+    SwaggerUi::new(format!("{DOCS_PATH}/{{_:.*}}")).config(config)
+}
+
+/// `/docs` sends browsers to `/docs/`, where the UI's relative asset paths resolve.
+#[utoipa::path(get, operation_id = "docs", path = "/docs", tag = "operations",
+    responses((status = 308, description = "Redirects to `/docs/`, the Swagger UI (HTML, served from the binary)")))]
+pub(crate) async fn docs() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((LOCATION, format!("{DOCS_PATH}/"))).finish()
 }
 
 /// The OpenAPI document of this API.
@@ -82,7 +107,7 @@ impl Modify for CommonResponses {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
         for (path, item) in &mut doc.paths.paths {
-            let touches_store = path != "/health/live" && path != "/api/v1/openapi.json";
+            let touches_store = !["/health/live", "/metrics", "/docs", "/api/v1/openapi.json"].contains(&path.as_str());
             for op in
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
             {
@@ -102,7 +127,11 @@ impl Modify for CommonResponses {
                     add(op, "400", "A query parameter of the wrong type or out of range (`bad_request`)");
                 }
                 if touches_store {
-                    add(op, "503", "The database is unreachable (`unavailable`); retry shortly");
+                    add(
+                        op,
+                        "503",
+                        "The database or storage is unreachable, or the request took too long (`unavailable`); retry shortly",
+                    );
                 }
             }
         }

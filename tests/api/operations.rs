@@ -1,0 +1,242 @@
+//! Operations: security headers, the Swagger UI, metrics, rate limits, the request timeout,
+//! and faults (the database going away and coming back; an unwritable storage root).
+
+use std::time::Duration;
+
+use tokio::io::copy_bidirectional;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::helpers::{TestApp, png, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let token = app.user_token("headers", "beta_player").await;
+    let id = app.upload(&token, png(64, 48), "a.png", Some("a")).await.body["id"].as_str().unwrap().to_owned();
+    let (_, original, _) = app.get_with(&format!("/images/{id}/original"), &token, &[]).await;
+    let api = app.get("/users/me", Some(&token)).await.headers;
+    let missing = app.get("/nowhere", None).await.headers;
+    for headers in [&api, &original, &missing] {
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
+}
+
+#[tokio::test]
+async fn the_swagger_ui_is_served_from_the_binary_with_no_cdn() {
+    let app = spawn_app().await;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = no_redirects.get(format!("{}/docs", app.address)).send().await.unwrap();
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/docs/");
+
+    let page = app.client.get(format!("{}/docs", app.address)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("http"), "{csp}");
+    let html = page.text().await.unwrap();
+    let init = app.client.get(format!("{}/docs/swagger-initializer.js", app.address)).send().await.unwrap();
+    assert_eq!(init.status(), 200);
+    let init = init.text().await.unwrap();
+    assert!(init.contains("/api/v1/openapi.json"), "{init}");
+    for text in [&html, &init] {
+        assert!(!text.contains("http://") && !text.contains("https://"), "an absolute URL: {text}");
+    }
+    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"] {
+        let res = app.client.get(format!("{}/docs/{asset}", app.address)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{asset}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app().await;
+    let token = app.user_token("metered", "beta_player").await;
+    let id = app.upload(&token, png(400, 300), "m.png", Some("m")).await.body["id"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        assert_eq!(app.get(&format!("/images/{id}/thumbnails/200"), Some(&token)).await.status, 200);
+    }
+    let res = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    for needle in [
+        r#"gallery_http_requests_total{method="GET",route="/api/v1/images/{id}/thumbnails/{height}",status="200"}"#,
+        r#"gallery_http_request_duration_seconds_bucket{method="POST",route="/api/v1/images",status="201",le="0.1"}"#,
+        r#"gallery_db_pool_connections{state="idle"}"#,
+        "gallery_db_pool_waiting",
+        r#"gallery_uploads_total{kind="upload"}"#,
+        r#"gallery_upload_bytes_total{kind="upload"}"#,
+        r#"gallery_thumbnails_served_total{source="rendered"}"#,
+        r#"gallery_thumbnails_served_total{source="cache"}"#,
+    ] {
+        assert!(text.contains(needle), "no {needle} in\n{text}");
+    }
+    assert!(!text.contains(&id), "raw paths must not become labels");
+}
+
+#[tokio::test]
+async fn logins_are_limited_per_address_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.enabled = true;
+        s.rate_limit.auth_per_minute = 3;
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(app.login("nobody").await.status, 401);
+    }
+    let limited = app.login("nobody").await;
+    limited.assert_problem(429, "rate_limited");
+    let wait: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    app.register("late", None).await.assert_problem(429, "rate_limited");
+    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"gallery_rate_limited_total{scope="auth"}"#));
+}
+
+#[tokio::test]
+async fn logins_are_limited_per_username_whatever_its_case() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.enabled = true;
+        s.rate_limit.auth_per_minute = 0;
+        s.rate_limit.login_per_username_per_minute = 2;
+    })
+    .await;
+    assert_eq!(app.register("victim", None).await.status, 201);
+    assert_eq!(app.login("victim").await.status, 200);
+    assert_eq!(app.login("VICTIM").await.status, 200);
+    app.login("Victim").await.assert_problem(429, "rate_limited");
+    assert_eq!(app.login("bystander").await.status, 401, "another name is not limited");
+}
+
+#[tokio::test]
+async fn link_fetches_are_limited_per_address() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.enabled = true;
+        s.rate_limit.links_per_minute = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        app.get("/l/unknown", None).await.assert_problem(404, "not_found");
+    }
+    app.get("/l/unknown", None).await.assert_problem(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn a_request_past_the_timeout_gets_503() {
+    // Zero: anything that has to wait for the database is over time; a liveness answer,
+    // ready on the first poll, is not.
+    let app = spawn_app_with(|s| s.server.request_timeout_seconds = 0).await;
+    assert_eq!(app.client.get(format!("{}/health/live", app.address)).send().await.unwrap().status(), 200);
+    let reply = app.login("whoever").await;
+    reply.assert_problem(503, "unavailable");
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+}
+
+/// A TCP relay in front of PostgreSQL that can be cut (every connection dropped, new ones
+/// refused) and restored: the database "stops" and "starts" under a running server.
+struct PgRelay {
+    port: u16,
+    up: watch::Sender<bool>,
+}
+
+impl PgRelay {
+    async fn start(target: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (up, state) = watch::channel(true);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !*state.borrow() {
+                    continue; // dropped: the connection is refused
+                }
+                let mut state = state.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await else { return };
+                    tokio::select! {
+                        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = state.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { port, up }
+    }
+
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+async fn app_behind_relay() -> (TestApp, PgRelay) {
+    let db = gallery_testdb::TestDb::create().await;
+    let (head, tail) = db.url().rsplit_once('@').unwrap();
+    let (host_port, name) = tail.split_once('/').unwrap();
+    let port: u16 = host_port.rsplit_once(':').unwrap().1.parse().unwrap();
+    let relay = PgRelay::start(port).await;
+    let url = format!("{head}@127.0.0.1:{}/{name}", relay.port);
+    let storage = tempfile::tempdir().unwrap();
+    let mut settings = crate::helpers::test_settings(&url, storage.path());
+    settings.database.acquire_timeout_seconds = 1;
+    settings.database.connect_timeout_seconds = 1;
+    let app = gallery_server::Application::build(&settings).unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    // A request that hangs fails the test instead of stalling it.
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
+    (TestApp { address, client, _db: db, settings, storage }, relay)
+}
+
+#[tokio::test]
+async fn the_database_going_away_gives_503_and_everything_recovers_without_a_restart() {
+    let (app, relay) = app_behind_relay().await;
+    let token = app.user_token("survivor", "beta_player").await;
+    assert_eq!(app.get("/users/me", Some(&token)).await.status, 200);
+
+    relay.cut();
+    app.get("/users/me", Some(&token)).await.assert_problem(503, "unavailable");
+    app.upload(&token, png(32, 32), "x.png", Some("x")).await.assert_problem(503, "unavailable");
+    let ready = app.get("/health/ready", None).await;
+    ready.assert_problem(503, "unavailable");
+    assert_eq!(ready.body["checks"]["database"], "unavailable");
+    assert_eq!(ready.body["checks"]["storage"], "ok");
+    assert!(app.stored_files().is_empty(), "a refused upload leaves no file: {:?}", app.stored_files());
+
+    relay.restore();
+    assert_eq!(app.get("/health/ready", None).await.status, 200);
+    assert_eq!(app.get("/users/me", Some(&token)).await.status, 200);
+    let uploaded = app.upload(&token, png(32, 32), "y.png", Some("y")).await;
+    assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);
+}
+
+#[tokio::test]
+async fn an_unwritable_storage_root_gives_503_with_nothing_half_written() {
+    let app = spawn_app().await;
+    let token = app.user_token("diskless", "beta_player").await;
+    // The root replaced by a plain file: every write under it fails (as root, permission
+    // bits would not stop us, so they cannot simulate this).
+    let root = app.storage.path().to_owned();
+    std::fs::remove_dir_all(&root).unwrap();
+    std::fs::write(&root, b"not a directory").unwrap();
+
+    app.upload(&token, png(32, 32), "x.png", Some("x")).await.assert_problem(503, "unavailable");
+    let ready = app.get("/health/ready", None).await;
+    ready.assert_problem(503, "unavailable");
+    assert_eq!(ready.body["checks"]["storage"], "unavailable");
+    assert_eq!(ready.body["checks"]["database"], "ok");
+    assert_eq!(app.get("/images", Some(&token)).await.body["total"], 0, "no row without its file");
+
+    std::fs::remove_file(&root).unwrap();
+    std::fs::create_dir(&root).unwrap();
+    assert_eq!(app.get("/health/ready", None).await.status, 200);
+    let uploaded = app.upload(&token, png(32, 32), "y.png", Some("y")).await;
+    assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);
+}
