@@ -40,6 +40,12 @@ up: ## Run the app and PostgreSQL 16 with docker compose
 down: ## Stop the docker compose stack
 	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env down
 
+client-check: ## Generate a Python client from our spec (openapi-python-client) and run a scenario with it
+	@scripts/client-check.sh
+
+fuzz: ## Contract fuzzing with schemathesis against a live server (bounded; part of .ci/run)
+	@scripts/fuzz.sh
+
 bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; thumbnails vs Pillow
 	@scripts/bench.sh
 	@scripts/bench-images.sh

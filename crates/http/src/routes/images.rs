@@ -234,6 +234,12 @@ pub(crate) async fn import(
     Ok(HttpResponse::Created().json(view(&images, &actor, &req, image)))
 }
 
+/// Image bytes, for the spec: a binary string.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "a type for the spec only: image bytes are streamed, never held")]
+pub struct ImageBytes(Vec<u8>);
+
 /// Counts a stored image for `/metrics`.
 fn stored(image: &Image, how: &'static str) {
     metrics::counter!("gallery_uploads_total", "kind" => how).increment(1);
@@ -518,8 +524,8 @@ fn parse_range(value: &str, size: u64) -> RangeAsk {
     params(("id" = Uuid, Path, description = "Image id"),
         ("Range" = Option<String>, Header, description = "One `bytes=` range"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
-    responses((status = 200, description = "The stored bytes, with `ETag` (the SHA-256) and `Content-Length`", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The stored bytes, typed by their format, with `ETag` (the SHA-256) and `Content-Length`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
+        (status = 206, description = "The requested range, with `Content-Range`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 403, description = "The plan does not include originals (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
         (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem),
@@ -561,7 +567,7 @@ pub(crate) async fn original(
 #[utoipa::path(get, operation_id = "get_image_thumbnail", path = "/api/v1/images/{id}/thumbnails/{height}", tag = "images", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id"), ("height" = u32, Path, description = "One of the heights of the caller's plan"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
-    responses((status = 200, description = "The thumbnail: JPEG, or PNG where the image has alpha; aspect kept, never upscaled", content_type = "image/jpeg"),
+    responses((status = 200, description = "The thumbnail: JPEG, or PNG where the image has alpha; aspect kept, never upscaled", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 403, description = "A height outside the caller's plan (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
         (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem)))]

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Endpoint;
+use super::images::ImageBytes;
 use crate::extract::Caller;
 use crate::limits::RateLimits;
 use crate::{ApiError, Problem, send};
@@ -115,7 +116,7 @@ pub(crate) async fn revoke(
 
 #[utoipa::path(get, operation_id = "open_link", path = "/l/{token}", tag = "links",
     params(("token" = String, Path, description = "The token from the link's URL")),
-    responses((status = 200, description = "The shared bytes", content_type = "image/jpeg"),
+    responses((status = 200, description = "The shared bytes: the original in its format, or a JPEG or PNG thumbnail", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
         (status = 404, description = "Unknown token (`not_found`)", content_type = "application/problem+json", body = Problem),
         (status = 410, description = "Expired or revoked (`link_expired`)", content_type = "application/problem+json", body = Problem),
         (status = 429, description = "Too many fetches from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]

@@ -1,0 +1,37 @@
+# A live server on a throwaway PostgreSQL, for scripts that talk to the API over HTTP
+# (`make client-check`, `make fuzz`); source this file, then `live_start BINARY`.
+# Sets LIVE_URL (the server's base URL), LIVE_ADMIN and LIVE_PASSWORD (an admin's
+# credentials); everything is stopped and removed when the calling script exits.
+. scripts/pg.sh
+
+live_start() {
+  local binary=$1
+  pg_ensure_installed
+  LIVE_DIR=$(mktemp -d /tmp/gallery-live.XXXXXX)
+  chmod 755 "$LIVE_DIR"
+  LIVE_PID=""
+  trap 'live_stop' EXIT INT TERM
+  local pgport port
+  pgport=$(free_port)
+  pg_start "$LIVE_DIR" "$pgport" -c fsync=off -c max_connections=100
+  "$(pg_bin)/psql" -q -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -c "CREATE DATABASE gallery"
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
+  export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__STORAGE__ROOT="$LIVE_DIR/images"
+  export GALLERY__RATE_LIMIT__ENABLED=false
+  "$binary" migrate
+  LIVE_ADMIN=admin LIVE_PASSWORD=live-admin-password
+  GALLERY_ADMIN_PASSWORD=$LIVE_PASSWORD "$binary" create-admin --username "$LIVE_ADMIN" >/dev/null 2>&1
+  port=$(free_port)
+  GALLERY__SERVER__PORT=$port "$binary" serve 2>"$LIVE_DIR/server.log" &
+  LIVE_PID=$!
+  LIVE_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do curl -fsS "$LIVE_URL/health/ready" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "the server did not become ready; its log:" >&2
+  cat "$LIVE_DIR/server.log" >&2
+  return 1
+}
+
+live_stop() {
+  [ -z "${LIVE_PID:-}" ] || kill "$LIVE_PID" 2>/dev/null || true
+  [ -z "${LIVE_DIR:-}" ] || { pg_stop "$LIVE_DIR"; rm -rf "$LIVE_DIR"; }
+}
