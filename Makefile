@@ -46,10 +46,11 @@ client-check: ## Generate a Python client from our spec (openapi-python-client) 
 fuzz: ## Contract fuzzing with schemathesis against a live server (bounded; part of .ci/run)
 	@scripts/fuzz.sh
 
-bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; thumbnails vs Pillow
+bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; thumbnails vs Pillow; mixed load and a DB restart
 	@scripts/bench.sh
 	@scripts/bench-images.sh
 	@scripts/bench-thumbnails.sh
+	@scripts/bench-load.sh
 
 clean-data: ## Stop and delete the private development cluster and images
 	@source scripts/pg.sh && pg_stop .data/postgres; rm -rf .data

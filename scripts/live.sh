@@ -1,6 +1,6 @@
 # A live server on a throwaway PostgreSQL, for scripts that talk to the API over HTTP
 # (`make client-check`, `make fuzz`); source this file, then `live_start BINARY`.
-# Sets LIVE_URL (the server's base URL), LIVE_ADMIN and LIVE_PASSWORD (an admin's
+# Sets LIVE_URL (the server's base URL), LIVE_PGPORT, LIVE_ADMIN and LIVE_PASSWORD (an admin's
 # credentials); everything is stopped and removed when the calling script exits.
 . scripts/pg.sh
 
@@ -14,6 +14,7 @@ live_start() {
   local pgport port
   pgport=$(free_port)
   pg_start "$LIVE_DIR" "$pgport" -c fsync=off -c max_connections=100
+  LIVE_PGPORT=$pgport
   "$(pg_bin)/psql" -q -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -c "CREATE DATABASE gallery"
   export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
   export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__STORAGE__ROOT="$LIVE_DIR/images"
