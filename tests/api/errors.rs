@@ -85,3 +85,35 @@ async fn every_response_carries_a_request_id() {
         assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     }
 }
+
+#[tokio::test]
+async fn a_nul_byte_anywhere_is_a_4xx_never_a_500() {
+    // PostgreSQL refuses NUL in text: every path that reaches it must refuse it first.
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.admin_token("nul_admin").await;
+    let player = app.user_token("nul_player", "beta_player").await;
+    let nul = "a\u{0}b";
+    let mut replies = vec![
+        app.get("/users?q=%00x", Some(&admin)).await,
+        app.get("/users?role=%00%C3%86", Some(&admin)).await,
+        app.get("/images?q=%00", Some(&player)).await,
+        app.post("/auth/login", None, serde_json::json!({"username": nul, "password": "whatever-pass"})).await,
+        app.post("/auth/refresh", None, serde_json::json!({"refresh_token": nul})).await,
+        app.post(
+            "/auth/register",
+            None,
+            serde_json::json!({"username": "nul_reg", "password": "long-enough", "password_confirm": "long-enough", "email": nul}),
+        )
+        .await,
+        app.post("/subscriptions", Some(&player), serde_json::json!({"plan": nul})).await,
+        app.post("/roles", Some(&admin), serde_json::json!({"name": nul, "permissions": []})).await,
+        app.post("/galleries", Some(&player), serde_json::json!({"name": nul})).await,
+        app.post("/plans", Some(&admin), serde_json::json!({"code": nul, "name": nul})).await,
+    ];
+    replies.push(app.get(&format!("/l/{}", "%00"), None).await);
+    for (i, reply) in replies.iter().enumerate() {
+        let status = reply.status.as_u16();
+        assert!((400..500).contains(&status), "case {i}: {status} {:?}", reply.body);
+        assert!(reply.content_type().starts_with("application/problem+json"), "case {i}");
+    }
+}

@@ -85,7 +85,12 @@ impl Auth {
     /// a disabled account with the right password.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, username: &str, password: &str) -> Result<(TokenPair, User), DomainError> {
-        let found = self.users.credentials(username).await?;
+        // A name that could never have been registered matches nobody: it is not looked up
+        // (it may hold what the database refuses, like a NUL), but costs the same bcrypt.
+        let found = match Username::parse(username) {
+            Ok(name) => self.users.credentials(name.as_str()).await?,
+            Err(_) => None,
+        };
         let well_formed = Password::parse(password).is_ok();
         let matches = self.hasher.verify(password, found.as_ref().map(|(_, hash)| hash.clone())).await?;
         let Some((user, _)) = found.filter(|_| matches && well_formed) else {

@@ -38,7 +38,7 @@ pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};
 pub use plan::{Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm};
 pub use policy::{Actor, Policy};
-pub use role::{NewRole, Role, RoleName, RolePatch, parse_text};
+pub use role::{NewRole, Role, RoleName, RolePatch, SEARCH_MAX, parse_search, parse_text};
 pub use user::{Email, NewUser, Password, PasswordHash, User, UserFilter, UserPatch, Username};
 
 /// Collects field failures while parsing a request, so the caller hears about all of

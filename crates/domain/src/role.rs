@@ -81,9 +81,30 @@ pub fn parse_text(raw: &str, max_chars: usize) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
+/// Longest search text (`q`) a list takes.
+pub const SEARCH_MAX: usize = 200;
+
+/// A list's search text: `None` when empty; free text otherwise, held to the same rules as
+/// stored text (no control characters: PostgreSQL refuses a NUL in any text).
+///
+/// # Errors
+/// Why the text is refused.
+pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, String> {
+    raw.filter(|q| !q.is_empty()).map(|q| parse_text(q, SEARCH_MAX)).transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_text_is_free_text_without_control_characters() {
+        assert_eq!(parse_search(None), Ok(None));
+        assert_eq!(parse_search(Some("")), Ok(None));
+        assert_eq!(parse_search(Some("cat Æ")), Ok(Some("cat Æ".to_owned())));
+        assert!(parse_search(Some("a\u{0}b")).is_err());
+        assert!(parse_search(Some(&"q".repeat(SEARCH_MAX + 1))).is_err());
+    }
 
     #[test]
     fn role_names_are_lowercase_slugs() {

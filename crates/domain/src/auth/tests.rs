@@ -107,6 +107,17 @@ async fn login_for_an_unknown_user_still_checks_a_dummy_hash() {
 }
 
 #[tokio::test]
+async fn a_name_that_cannot_exist_is_not_looked_up_but_costs_the_same_hash() {
+    for name in ["a\u{0}b", "x", "has space"] {
+        let mut m = Mocks::new();
+        m.users.expect_credentials().never();
+        m.hasher.expect_verify().withf(|_, hash| hash.is_none()).times(1).returning(|_, _| Ok(false));
+        let err = m.build().login(name, "whatever1").await.unwrap_err();
+        assert!(matches!(err, DomainError::InvalidCredentials), "{name:?}");
+    }
+}
+
+#[tokio::test]
 async fn login_with_a_wrong_password_is_invalid_credentials() {
     let mut m = Mocks::new();
     m.users

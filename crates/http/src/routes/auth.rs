@@ -24,10 +24,19 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterBody {
+    /// 3 to 32 letters, digits, `_`, `.` or `-`; unique ignoring case.
+    #[schema(value_type = String, min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$", example = "alice")]
     username: Option<String>,
+    /// 8 to 72 bytes.
+    #[schema(value_type = String, min_length = 8, max_length = 72, example = "correct horse battery")]
     password: Option<String>,
+    /// The password again.
+    #[schema(value_type = String, min_length = 8, max_length = 72, example = "correct horse battery")]
     password_confirm: Option<String>,
+    #[schema(example = "alice@example.com")]
     email: Option<String>,
+    /// A role open to sign-up; `auth.signup_default_role` when absent.
+    #[schema(pattern = "^[a-z0-9_-]{2,64}$", example = "beta_player")]
     role: Option<String>,
 }
 
@@ -81,7 +90,9 @@ pub(crate) async fn register(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
+    #[schema(value_type = String, example = "alice")]
     username: Option<String>,
+    #[schema(value_type = String, example = "correct horse battery")]
     password: Option<String>,
 }
 
@@ -131,6 +142,8 @@ pub(crate) async fn login(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshBody {
+    /// The refresh token of the last pair; it is spent by this call.
+    #[schema(value_type = String)]
     refresh_token: Option<String>,
 }
 

@@ -10,7 +10,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use gallery_domain::images::{Images, UploadMeta};
 use gallery_domain::{
     Actor, Approval, Decision, DomainError, FieldErrors, GalleryId, Image, ImageFilter, ImageId, ImagePatch, ImageSort,
-    ImageStatus, Policy, UserId, parse_text,
+    ImageStatus, Policy, UserId, parse_search, parse_text,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -196,6 +196,7 @@ pub(crate) async fn upload(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ImportBody {
     /// An `http` or `https` URL of a JPEG, PNG, GIF or WebP image.
+    #[schema(value_type = String, example = "https://example.com/cat.jpg")]
     url: Option<String>,
     title: Option<String>,
     description: Option<String>,
@@ -328,7 +329,7 @@ impl ListQuery {
                 .transpose()
                 .map_err(|e| bad("gallery_id", e))?
                 .map(GalleryId::from_uuid),
-            q: self.q.clone().filter(|q| !q.is_empty()),
+            q: parse_search(self.q.as_deref()).map_err(|e| bad("q", e))?,
             sort: self
                 .sort
                 .as_deref()
@@ -595,6 +596,7 @@ pub(crate) async fn thumbnail(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DecisionBody {
     /// `approved` or `rejected`.
+    #[schema(value_type = String, pattern = "^(approved|rejected)$", example = "approved")]
     decision: Option<String>,
     /// Required to reject.
     reason: Option<String>,

@@ -26,8 +26,10 @@ pub(crate) fn root_endpoints() -> Vec<Endpoint> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LinkBody {
     /// Seconds, within the plan's `link_ttl_min..=link_ttl_max`.
+    #[schema(value_type = i64, minimum = 1, example = 3600)]
     expires_in: Option<i64>,
     /// `original` (default) or `thumbnail:<height>`.
+    #[schema(pattern = "^(original|thumbnail:[0-9]+)$", example = "thumbnail:400")]
     variant: Option<String>,
 }
 

@@ -52,6 +52,7 @@ impl SubscriptionView {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SubscribeBody {
     /// A plan's code.
+    #[schema(value_type = String, example = "enterprise")]
     plan: Option<String>,
     /// Only for `PUT /users/{id}/subscription`: when the period ends (RFC 3339).
     current_period_end: Option<chrono::DateTime<chrono::Utc>>,

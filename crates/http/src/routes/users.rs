@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use gallery_domain::auth::Auth;
 use gallery_domain::users::{AccountChanges, AccountRequest, Users};
-use gallery_domain::{DomainError, Email, FieldErrors, Password, RoleName, UserFilter, UserId, Username};
+use gallery_domain::{DomainError, Email, FieldErrors, Password, RoleName, UserFilter, UserId, Username, parse_search};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -58,7 +58,10 @@ pub(crate) async fn list(
             return Err(DomainError::BadRequest("is_active must be true or false".into()).into());
         }
     };
-    let filter = UserFilter { role: query.role.clone(), q: query.q.clone().filter(|q| !q.is_empty()), is_active };
+    let bad = |what: &str, why: String| ApiError::from(DomainError::BadRequest(format!("{what}: {why}")));
+    let role = query.role.as_deref().map(RoleName::parse).transpose().map_err(|e| bad("role", e))?;
+    let q = parse_search(query.q.as_deref()).map_err(|e| bad("q", e))?;
+    let filter = UserFilter { role: role.map(|r| r.as_str().to_owned()), q, is_active };
     let now = auth.now();
     let listed = users.list(&actor, filter, page).await?.map(|u| UserView::new(&u, now));
     Ok(HttpResponse::Ok().json(PageView::from(listed)))
@@ -80,7 +83,9 @@ pub(crate) async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateBody {
+    #[schema(value_type = String, min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$", example = "alice")]
     username: Option<String>,
+    #[schema(value_type = String, min_length = 8, max_length = 72, example = "correct horse battery")]
     password: Option<String>,
     email: Option<String>,
     role: Option<String>,
