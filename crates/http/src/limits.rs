@@ -93,32 +93,34 @@ impl RateLimits {
 
     /// Counts one sign-up, login or refresh attempt from the request's client.
     pub(crate) fn auth(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        self.check_address(req, Scope::Auth)
+        self.check(Scope::Auth, |l| l.auth.as_ref(), || req.peer_addr().map(|p| p.ip()))
     }
 
     /// Counts one share-link fetch from the request's client.
     pub(crate) fn link(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        self.check_address(req, Scope::Links)
+        self.check(Scope::Links, |l| l.links.as_ref(), || req.peer_addr().map(|p| p.ip()))
     }
 
     /// Counts one login attempt for `username`, whatever its case.
     pub(crate) fn login(&self, username: &str) -> Result<(), ApiError> {
-        let Some(inner) = &self.inner else { return Ok(()) };
-        let Some(limiter) = &inner.login else { return Ok(()) };
-        inner.tick();
-        verdict(limiter.check_key(&username.to_lowercase()), Scope::Login)
+        self.check(Scope::Login, |l| l.login.as_ref(), || Some(username.to_lowercase()))
     }
 
-    fn check_address(&self, req: &HttpRequest, scope: Scope) -> Result<(), ApiError> {
+    /// One check against the scope's limiter, when limits are on and the scope has one.
+    fn check<K: std::hash::Hash + Eq + Clone>(
+        &self,
+        scope: Scope,
+        limiter: impl FnOnce(&Limiters) -> Option<&DefaultKeyedRateLimiter<K>>,
+        key: impl FnOnce() -> Option<K>,
+    ) -> Result<(), ApiError> {
         let Some(inner) = &self.inner else { return Ok(()) };
-        let limiter = match scope {
-            Scope::Auth => &inner.auth,
-            Scope::Links => &inner.links,
-            Scope::Login => &None,
-        };
-        let (Some(limiter), Some(peer)) = (limiter, req.peer_addr()) else { return Ok(()) };
+        let (Some(limiter), Some(key)) = (limiter(inner), key()) else { return Ok(()) };
         inner.tick();
-        verdict(limiter.check_key(&peer.ip()), scope)
+        limiter.check_key(&key).map_err(|not_until| {
+            metrics::counter!("gallery_rate_limited_total", "scope" => scope.label()).increment(1);
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::RateLimited(wait.max(Duration::from_secs(1)))
+        })
     }
 }
 
@@ -135,13 +137,31 @@ impl Limiters {
     }
 }
 
-fn verdict(
-    outcome: Result<(), governor::NotUntil<governor::clock::QuantaInstant>>,
-    scope: Scope,
-) -> Result<(), ApiError> {
-    outcome.map_err(|not_until| {
-        metrics::counter!("gallery_rate_limited_total", "scope" => scope.label()).increment(1);
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::RateLimited(wait.max(Duration::from_secs(1)))
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(enabled: bool) -> RateLimitSettings {
+        RateLimitSettings { enabled, auth_per_minute: 0, login_per_username_per_minute: 2, links_per_minute: 0 }
+    }
+
+    #[test]
+    fn a_username_gets_its_quota_whatever_its_case_then_waits() {
+        let limits = RateLimits::new(settings(true));
+        assert!(limits.login("Alice").is_ok());
+        assert!(limits.login("alice").is_ok());
+        match limits.login("ALICE") {
+            Err(ApiError::RateLimited(wait)) => {
+                assert!(wait >= Duration::from_secs(1) && wait <= Duration::from_secs(30), "{wait:?}");
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        assert!(limits.login("bob").is_ok(), "another name has its own quota");
+    }
+
+    #[test]
+    fn disabled_limits_never_refuse() {
+        let limits = RateLimits::new(settings(false));
+        assert!((0..100).all(|_| limits.login("alice").is_ok()));
+    }
 }
