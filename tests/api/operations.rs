@@ -43,6 +43,7 @@ async fn the_swagger_ui_is_served_from_the_binary_with_no_cdn() {
     assert_eq!(init.status(), 200);
     let init = init.text().await.unwrap();
     assert!(init.contains("/api/v1/openapi.json"), "{init}");
+    assert!(init.contains(r#""validatorUrl": "none""#) || init.contains(r#""validatorUrl":"none""#), "{init}");
     for text in [&html, &init] {
         assert!(!text.contains("http://") && !text.contains("https://"), "an absolute URL: {text}");
     }

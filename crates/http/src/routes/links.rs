@@ -1,6 +1,6 @@
 //! Expiring share links: `/images/{id}/links`, `/links/{id}`, and the public `/l/{token}`.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::links::{Links, ShareLink, Shared, Variant};
 use gallery_domain::{DomainError, FieldErrors, ImageId};
@@ -135,7 +135,6 @@ pub(crate) async fn open(
     };
     let mut res = HttpResponse::Ok();
     // The link may be revoked at any moment: nobody keeps a copy.
-    res.insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
     Ok(send::stream(res, mime, body))
 }
