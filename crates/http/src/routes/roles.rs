@@ -2,8 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use gallery_domain::roles::Roles;
-use gallery_domain::{DomainError, FieldErrors, NewRole, PermissionSet, RoleId, RoleName, RolePatch, parse_text};
+use gallery_domain::{
+    DomainError, FieldErrors, NewRole, Permission, PermissionSet, RoleId, RoleName, RolePatch, parse_text,
+};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -50,10 +53,23 @@ pub(crate) async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleBody {
+    /// 2 to 64 lowercase letters, digits, `_` or `-`.
+    #[schema(pattern = "^[a-z0-9_-]{2,64}$", example = "photo_editor")]
     name: Option<String>,
+    #[schema(example = "Edits descriptions")]
     description: Option<String>,
+    /// Permission codes, from `GET /permissions`.
+    #[schema(schema_with = permission_codes)]
     permissions: Option<Vec<String>>,
     signup_allowed: Option<bool>,
+}
+
+/// The schema of a list of permission codes: an enum made from the domain's closed set.
+fn permission_codes() -> utoipa::openapi::Array {
+    let code = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(Permission::ALL.iter().map(|p| p.code())));
+    utoipa::openapi::ArrayBuilder::new().items(code).unique_items(true).examples([json!(["images:read"])]).build()
 }
 
 fn parse_permissions(errors: &mut FieldErrors, codes: Option<&Vec<String>>) -> Option<PermissionSet> {
