@@ -26,7 +26,7 @@ use gallery_domain::users::Users;
 
 pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use limits::{RateLimitSettings, RateLimits};
-pub use middleware::{RequestTimeout, echo_request_id, problem_safety_net, record_metrics, security_headers};
+pub use middleware::{RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;
 pub use routes::images::UploadSlots;
 pub use routes::metrics::MetricsSource;

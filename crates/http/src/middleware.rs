@@ -9,23 +9,6 @@ use tracing_actix_web::RequestId;
 
 use crate::problem_for_status;
 
-/// Echoes the request id of the request's tracing span as `x-request-id`, so a client can
-/// quote it and an operator find the logs.
-///
-/// # Errors
-/// Whatever the inner service returns.
-pub async fn echo_request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req.extensions().get::<RequestId>().copied();
-    let mut res = next.call(req).await?;
-    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
-    }
-    Ok(res)
-}
-
 /// Catches any error response not already `application/problem+json` (actix's own 404s,
 /// 405s and payload errors) and gives it a problem body.
 ///
@@ -59,36 +42,25 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// Security headers on every response: `X-Content-Type-Options: nosniff` (served images
-/// keep the type we sniffed, never the browser's guess), `Referrer-Policy: no-referrer`
-/// (share-link tokens must not leak through `Referer`), and a restrictive
-/// `Content-Security-Policy` — the Swagger UI's one lets it work.
+/// What every response gets, in one layer (each layer costs a boxed future per request):
+/// - `x-request-id`: the request id of the request's tracing span, so a client can quote it
+///   and an operator find the logs;
+/// - security headers: `X-Content-Type-Options: nosniff` (served images keep the type we
+///   sniffed, never the browser's guess), `Referrer-Policy: no-referrer` (share-link tokens
+///   must not leak through `Referer`), and a restrictive `Content-Security-Policy` — the
+///   Swagger UI's one lets it work;
+/// - metrics: a count and the time to the response head, labelled by method, route
+///   template (`/api/v1/images/{id}`, never the raw path: bounded label values) and status.
 ///
 /// # Errors
 /// Whatever the inner service returns.
-pub async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let docs = req.path() == crate::DOCS_PATH || req.path().starts_with("/docs/");
-    let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }));
-    Ok(res)
-}
-
-/// Counts every request and times it to its response head, labelled by method, route
-/// template (`/api/v1/images/{id}`, never the raw path: bounded label values) and status.
-///
-/// # Errors
-/// Whatever the inner service returns.
-pub async fn record_metrics(
+pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let start = std::time::Instant::now();
+    let id = req.extensions().get::<RequestId>().copied();
+    let docs = req.path().strip_prefix(crate::DOCS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     let method = req.method().as_str().to_owned();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let res = next.call(req).await;
@@ -99,7 +71,15 @@ pub async fn record_metrics(
     let labels = [("method", method), ("route", route), ("status", status.as_str().to_owned())];
     metrics::counter!("gallery_http_requests_total", &labels).increment(1);
     metrics::histogram!("gallery_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
-    res
+    let mut res = res?;
+    let headers = res.headers_mut();
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }));
+    Ok(res)
 }
 
 /// How long a handler may take to produce its response head.

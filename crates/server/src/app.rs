@@ -23,8 +23,7 @@ use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
-    AppState, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots, echo_request_id,
-    problem_safety_net, record_metrics, security_headers,
+    AppState, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots, edge, problem_safety_net,
 };
 use gallery_imaging::{Inspector, Renderer};
 use gallery_postgres::{
@@ -290,9 +289,7 @@ impl Application {
             App::new()
                 .configure(gallery_http::configure(state))
                 .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
-                .wrap(from_fn(echo_request_id))
-                .wrap(from_fn(security_headers))
-                .wrap(from_fn(record_metrics))
+                .wrap(from_fn(edge))
                 .wrap(TracingLogger::default())
         })
         .client_request_timeout(Duration::from_secs(settings.server.header_timeout_seconds))
