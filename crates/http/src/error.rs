@@ -31,9 +31,9 @@ pub enum ApiError {
     /// Too many attempts; try again after this long.
     #[error("rate limited")]
     RateLimited(std::time::Duration),
-    /// The request took longer than the server allows.
+    /// The request took longer than the server allows (with its request id).
     #[error("request timed out")]
-    Timeout,
+    Timeout(Option<String>),
 }
 
 /// The machine-readable `code` of every problem this API answers.
@@ -234,7 +234,7 @@ impl ApiError {
                 "Too many requests",
                 Some(&format!("too many attempts; retry in {} s", retry_after(*wait))),
             ),
-            Self::Timeout => p(
+            Self::Timeout(_) => p(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,
                 "Service unavailable",
@@ -279,6 +279,15 @@ impl ResponseError for ApiError {
         }
         if let Self::RateLimited(wait) = self {
             res.insert_header((RETRY_AFTER, retry_after(*wait)));
+        }
+        if let Self::Timeout(id) = self {
+            // Raised by the edge middleware itself, so the edge's headers are added here.
+            if let Some(value) = id.as_deref().and_then(|id| actix_web::http::header::HeaderValue::from_str(id).ok()) {
+                res.insert_header(("x-request-id", value));
+            }
+            for header in crate::middleware::security_headers(false) {
+                res.insert_header(header);
+            }
         }
         if let Self::RangeNotSatisfiable(size) = self {
             res.insert_header((CONTENT_RANGE, format!("bytes */{size}")));

@@ -1,4 +1,4 @@
-use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
@@ -50,7 +50,8 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 ///   must not leak through `Referer`), and a restrictive `Content-Security-Policy` — the
 ///   Swagger UI's one lets it work;
 /// - metrics: a count and the time to the response head, labelled by method, route
-///   template (`/api/v1/images/{id}`, never the raw path: bounded label values) and status.
+///   template (`/api/v1/images/{id}`, never the raw path: bounded label values) and status;
+/// - the request timeout ([`RequestTimeout`]).
 ///
 /// # Errors
 /// Whatever the inner service returns.
@@ -63,7 +64,16 @@ pub async fn edge(
     let docs = req.path().strip_prefix(crate::DOCS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     let method = req.method().as_str().to_owned();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let res = next.call(req).await;
+    let limit = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0);
+    let res = match limit {
+        // A timeout has no request left to answer with: it leaves as an error, which
+        // actix renders through `ApiError`'s own response (headers included).
+        Some(limit) => tokio::time::timeout(limit, next.call(req)).await.unwrap_or_else(|_| {
+            tracing::warn!(limit_s = limit.as_secs(), "request timed out");
+            Err(crate::ApiError::Timeout(id.map(|id| id.to_string())).into())
+        }),
+        None => next.call(req).await,
+    };
     let status = match &res {
         Ok(res) => res.status(),
         Err(e) => e.as_response_error().status_code(),
@@ -76,37 +86,22 @@ pub async fn edge(
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }));
+    for (name, value) in security_headers(docs) {
+        headers.insert(name, value);
+    }
     Ok(res)
 }
 
-/// How long a handler may take to produce its response head.
+/// How long a handler may take to produce its response head; past it, 503 `unavailable`
+/// (the handler is dropped; uploads finish their file-and-row step on their own).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestTimeout(pub std::time::Duration);
 
-/// Answers 503 `unavailable` when the handler has not produced a response head within the
-/// app's [`RequestTimeout`] (the handler is dropped; uploads finish their file-and-row step
-/// on their own). Wraps each resource, after routing: actix needs the request to itself
-/// while it routes, and the answer needs a handle on it.
-///
-/// # Errors
-/// Whatever the inner service returns.
-pub(crate) async fn request_timeout(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(limit) = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0) else {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
-    };
-    let http = req.request().clone();
-    match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(res) => res.map(ServiceResponse::map_into_left_body),
-        Err(_) => {
-            tracing::warn!(limit_s = limit.as_secs(), "request timed out");
-            let res = actix_web::ResponseError::error_response(&crate::ApiError::Timeout);
-            Ok(ServiceResponse::new(http, res).map_into_right_body())
-        }
-    }
+/// The security headers every response carries (see [`edge`]).
+pub(crate) fn security_headers(docs: bool) -> [(HeaderName, HeaderValue); 3] {
+    [
+        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (CONTENT_SECURITY_POLICY, HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP })),
+    ]
 }

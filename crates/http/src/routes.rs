@@ -55,12 +55,10 @@ impl Endpoint {
 
     pub(crate) fn build(self) -> impl HttpServiceFactory {
         let allow = self.allow.join(", ");
-        self.resource.wrap(actix_web::middleware::from_fn(crate::middleware::request_timeout)).default_service(web::to(
-            move || {
-                let allow = allow.clone();
-                async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow)) }
-            },
-        ))
+        self.resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow)) }
+        }))
     }
 }
 

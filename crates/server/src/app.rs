@@ -285,7 +285,8 @@ impl Application {
                 metrics: metrics.clone(),
                 request_timeout: RequestTimeout(request_timeout_limit),
             };
-            // Innermost first. (The request timeout wraps each resource: see `gallery_http`.)
+            // Innermost first: the edge (request id, security headers, metrics, timeout)
+            // sees the safety net's problem bodies.
             App::new()
                 .configure(gallery_http::configure(state))
                 .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
