@@ -28,9 +28,7 @@ body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n
         "Content-Type: image/png\r\n\r\n").encode() + small.getvalue() + f"\r\n--{boundary}--\r\n".encode()
 open(f"{out}/upload.body", "wb").write(body)
 PY
-LOAD_TOKEN=$(curl -fsS -X POST "$LIVE_URL/api/v1/auth/login" -H 'content-type: application/json' \
-  -d "{\"username\":\"$LIVE_ADMIN\",\"password\":\"$LIVE_PASSWORD\"}" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+LOAD_TOKEN=$(live_token)
 export LOAD_TOKEN
 LOAD_IMAGE=$(curl -fsS "$LIVE_URL/api/v1/images" -H "Authorization: Bearer $LOAD_TOKEN" \
   -F title=photo -F "file=@$LIVE_DIR/photo.jpg" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

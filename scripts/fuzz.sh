@@ -13,9 +13,7 @@ cargo build --quiet -p gallery-server
 . scripts/live.sh
 live_start ./target/debug/gallery
 ./target/debug/gallery openapi >"$LIVE_DIR/openapi.json"
-token=$(curl -fsS -X POST "$LIVE_URL/api/v1/auth/login" -H 'content-type: application/json' \
-  -d "{\"username\":\"$LIVE_ADMIN\",\"password\":\"$LIVE_PASSWORD\"}" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+token=$(live_token)
 st run "$LIVE_DIR/openapi.json" --url "$LIVE_URL" -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-operation-id logout --exclude-operation-id update_me \

@@ -1,7 +1,7 @@
 # A live server on a throwaway PostgreSQL, for scripts that talk to the API over HTTP
 # (`make client-check`, `make fuzz`); source this file, then `live_start BINARY`.
 # Sets LIVE_URL (the server's base URL), LIVE_PGPORT, LIVE_ADMIN and LIVE_PASSWORD (an admin's
-# credentials); everything is stopped and removed when the calling script exits.
+# credentials; `live_token` logs it in); everything is stopped and removed when the calling script exits.
 . scripts/pg.sh
 
 live_start() {
@@ -30,6 +30,13 @@ live_start() {
   echo "the server did not become ready; its log:" >&2
   cat "$LIVE_DIR/server.log" >&2
   return 1
+}
+
+# Prints an access token for the live admin.
+live_token() {
+  curl -fsS -X POST "$LIVE_URL/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$LIVE_ADMIN\",\"password\":\"$LIVE_PASSWORD\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
 live_stop() {

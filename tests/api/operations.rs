@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret as _, SecretString};
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -146,9 +147,13 @@ struct PgRelay {
 }
 
 impl PgRelay {
-    async fn start(target: u16) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// A relay to `target`, from inside a running runtime (no await needed: it is set up
+    /// from `spawn_app_with`'s settings hook).
+    fn start(target: u16) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let listener = TcpListener::from_std(listener).unwrap();
         let (up, state) = watch::channel(true);
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
@@ -178,22 +183,22 @@ impl PgRelay {
 }
 
 async fn app_behind_relay() -> (TestApp, PgRelay) {
-    let db = gallery_testdb::TestDb::create().await;
-    let (head, tail) = db.url().rsplit_once('@').unwrap();
-    let (host_port, name) = tail.split_once('/').unwrap();
-    let port: u16 = host_port.rsplit_once(':').unwrap().1.parse().unwrap();
-    let relay = PgRelay::start(port).await;
-    let url = format!("{head}@127.0.0.1:{}/{name}", relay.port);
-    let storage = tempfile::tempdir().unwrap();
-    let mut settings = crate::helpers::test_settings(&url, storage.path());
-    settings.database.acquire_timeout_seconds = 1;
-    settings.database.connect_timeout_seconds = 1;
-    let app = gallery_server::Application::build(&settings).unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let mut relay = None;
+    let mut app = spawn_app_with(|s| {
+        let url = s.database.url.expose_secret().to_owned();
+        let (head, tail) = url.rsplit_once('@').unwrap();
+        let (host_port, name) = tail.split_once('/').unwrap();
+        let target: u16 = host_port.rsplit_once(':').unwrap().1.parse().unwrap();
+        let started = PgRelay::start(target);
+        s.database.url = SecretString::from(format!("{head}@127.0.0.1:{}/{name}", started.port));
+        s.database.acquire_timeout_seconds = 1;
+        s.database.connect_timeout_seconds = 1;
+        relay = Some(started);
+    })
+    .await;
     // A request that hangs fails the test instead of stalling it.
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
-    (TestApp { address, client, _db: db, settings, storage }, relay)
+    app.client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
+    (app, relay.unwrap())
 }
 
 #[tokio::test]

@@ -171,7 +171,7 @@ pub struct UserPatch {
 /// Filters for the user listing.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
-    pub role: Option<String>,
+    pub role: Option<RoleName>,
     pub q: Option<String>,
     pub is_active: Option<bool>,
 }

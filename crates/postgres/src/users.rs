@@ -81,7 +81,7 @@ type Filtered<'a> = user_core::BoxedQuery<'a, diesel::pg::Pg>;
 fn filtered<'a>(filter: &'a UserFilter, pattern: Option<&'a str>) -> Filtered<'a> {
     let mut query = user_core::table.into_boxed();
     if let Some(role) = &filter.role {
-        let role_id = roles::table.filter(roles::name.eq(role)).select(roles::id).single_value();
+        let role_id = roles::table.filter(roles::name.eq(role.as_str())).select(roles::id).single_value();
         query = query.filter(user_core::role_id.nullable().eq(role_id));
     }
     if let Some(p) = pattern {

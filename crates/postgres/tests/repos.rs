@@ -79,7 +79,7 @@ async fn listing_filters_pages_and_counts() {
         r.users.create(&new_user(&format!("player{i}"), "beta_player")).await.unwrap();
     }
     r.users.create(&new_user("viewer", "company_user")).await.unwrap();
-    let players = UserFilter { role: Some("beta_player".into()), ..UserFilter::default() };
+    let players = UserFilter { role: Some(RoleName::parse("beta_player").unwrap()), ..UserFilter::default() };
     let (page, total) = r.users.list(&players, PageRequest::parse(Some(2), Some(2)).unwrap()).await.unwrap();
     assert_eq!(total, 5);
     assert_eq!(page.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["player2", "player3"]);

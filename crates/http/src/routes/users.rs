@@ -61,7 +61,7 @@ pub(crate) async fn list(
     let bad = |what: &str, why: String| ApiError::from(DomainError::BadRequest(format!("{what}: {why}")));
     let role = query.role.as_deref().map(RoleName::parse).transpose().map_err(|e| bad("role", e))?;
     let q = parse_search(query.q.as_deref()).map_err(|e| bad("q", e))?;
-    let filter = UserFilter { role: role.map(|r| r.as_str().to_owned()), q, is_active };
+    let filter = UserFilter { role, q, is_active };
     let now = auth.now();
     let listed = users.list(&actor, filter, page).await?.map(|u| UserView::new(&u, now));
     Ok(HttpResponse::Ok().json(PageView::from(listed)))
