@@ -1,8 +1,8 @@
 //! Every bad request gets a problem+json answer, never a panic or a leak.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{png, spawn_app};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn malformed_json_is_400_malformed_json() {
@@ -57,6 +57,28 @@ async fn a_known_path_with_the_wrong_method_is_405_with_allow() {
     assert_eq!(reply.headers.get("allow").unwrap(), "GET, PATCH");
     let reply = app.call(Method::GET, "/auth/login", None, None).await;
     assert_eq!(reply.headers.get("allow").unwrap(), "POST");
+}
+
+#[tokio::test]
+async fn head_answers_wherever_get_does_without_the_body() {
+    let app = spawn_app().await;
+    let live = app.call(Method::HEAD, "/health/live", None, None).await;
+    assert_eq!((live.status.as_u16(), &live.body), (200, &Value::Null));
+    let owner = app.user_token("owner", "beta_player").await;
+    let bytes = png(40, 30);
+    let id = app.upload(&owner, bytes.clone(), "a.png", None).await.body["id"].as_str().unwrap().to_owned();
+    let admin = app.admin_token("root").await;
+    let original = app.call(Method::HEAD, &format!("/images/{id}/original"), Some(&admin), None).await;
+    assert_eq!((original.status.as_u16(), &original.body), (200, &Value::Null));
+    assert_eq!(original.headers["content-length"], bytes.len().to_string().as_str());
+    assert_eq!(original.headers["content-type"], "image/png");
+    let listed = app.call(Method::HEAD, "/images", Some(&admin), None).await;
+    assert_eq!((listed.status.as_u16(), &listed.body), (200, &Value::Null));
+    // Rules still hold: no token is still 401, and a POST-only path still 405.
+    let anonymous = app.call(Method::HEAD, "/images", None, None).await;
+    assert_eq!(anonymous.status.as_u16(), 401);
+    let login = app.call(Method::HEAD, "/auth/login", None, None).await;
+    assert_eq!((login.status.as_u16(), login.headers["allow"].to_str().unwrap()), (405, "POST"));
 }
 
 #[tokio::test]

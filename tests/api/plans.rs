@@ -96,6 +96,42 @@ async fn admins_manage_plans_under_every_rule() {
 }
 
 #[tokio::test]
+async fn plan_features_left_out_take_defaults_on_create_and_keep_their_values_on_change() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    // A new plan's unsaid features are the free plan's.
+    let created = app.post("/plans", Some(&admin), json!({"code": "pro", "name": "Pro"})).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let basic = &app.get("/plans", None).await.body[0];
+    assert_eq!(created.body["features"], basic["features"]);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let linked = app
+        .post("/plans", Some(&admin), json!({"code": "pro-links", "name": "Pro", "features": {"expiring_links": true}}))
+        .await;
+    assert_eq!(
+        (linked.body["features"]["expiring_links"].as_bool(), linked.body["features"]["link_ttl_max"].as_u64()),
+        (Some(true), Some(30000))
+    );
+
+    // A change names only what changes; the rest of the features stay.
+    let patched =
+        app.patch(&format!("/plans/{id}"), Some(&admin), json!({"features": {"thumbnail_heights": [120, 480]}})).await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    let mut expected = basic["features"].clone();
+    expected["thumbnail_heights"] = json!([120, 480]);
+    assert_eq!(patched.body["features"], expected);
+    assert_eq!(app.get(&format!("/plans/{id}"), None).await.body["features"], expected);
+
+    // The merged result must obey every rule: a minimum past the plan's maximum is refused.
+    let reply = app.patch(&format!("/plans/{id}"), Some(&admin), json!({"features": {"link_ttl_min": 40000}})).await;
+    reply.assert_problem(422, "validation_failed");
+    assert_eq!(reply.error_fields(), ["features.link_ttl_min"]);
+    app.patch(&format!("/plans/{id}"), Some(&admin), json!({"features": {"original_access": "yes"}}))
+        .await
+        .assert_problem(400, "malformed_json");
+}
+
+#[tokio::test]
 async fn a_plan_change_reaches_its_users_on_the_next_request() {
     let app = spawn_app().await;
     let admin = app.admin_token("root").await;

@@ -36,7 +36,7 @@ pub use image::{
 pub use net::is_global;
 pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};
-pub use plan::{Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm};
+pub use plan::{FeaturesPatch, Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm};
 pub use policy::{Actor, Policy};
 pub use role::{NewRole, Role, RoleName, RolePatch, SEARCH_MAX, parse_search, parse_text};
 pub use user::{Email, NewUser, Password, PasswordHash, User, UserFilter, UserPatch, Username};

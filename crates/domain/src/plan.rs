@@ -31,6 +31,52 @@ pub struct PlanFeatures {
     pub storage_quota_bytes: u64,
 }
 
+/// A change to a plan's features: `None` keeps the value it changes. A `PATCH` merges into
+/// the plan's features (as a JSON merge patch would); a new plan's unsaid features are
+/// [`PlanFeatures::default`]'s.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeaturesPatch {
+    pub thumbnail_heights: Option<Vec<u32>>,
+    pub original_access: Option<bool>,
+    pub expiring_links: Option<bool>,
+    pub link_ttl_min: Option<u32>,
+    pub link_ttl_max: Option<u32>,
+    pub max_upload_bytes: Option<u64>,
+    pub storage_quota_bytes: Option<u64>,
+}
+
+impl FeaturesPatch {
+    /// `base` with this patch's values in place of its own.
+    #[must_use]
+    pub fn apply(self, base: PlanFeatures) -> PlanFeatures {
+        PlanFeatures {
+            thumbnail_heights: self.thumbnail_heights.unwrap_or(base.thumbnail_heights),
+            original_access: self.original_access.unwrap_or(base.original_access),
+            expiring_links: self.expiring_links.unwrap_or(base.expiring_links),
+            link_ttl_min: self.link_ttl_min.unwrap_or(base.link_ttl_min),
+            link_ttl_max: self.link_ttl_max.unwrap_or(base.link_ttl_max),
+            max_upload_bytes: self.max_upload_bytes.unwrap_or(base.max_upload_bytes),
+            storage_quota_bytes: self.storage_quota_bytes.unwrap_or(base.storage_quota_bytes),
+        }
+    }
+}
+
+impl Default for PlanFeatures {
+    /// What a new plan grants where its creator says nothing: the built-in free plan's
+    /// features (200 px thumbnails, no original, no links, 5 MiB uploads, 1 GiB stored).
+    fn default() -> Self {
+        Self {
+            thumbnail_heights: vec![200],
+            original_access: false,
+            expiring_links: false,
+            link_ttl_min: 300,
+            link_ttl_max: 30_000,
+            max_upload_bytes: 5 << 20,
+            storage_quota_bytes: 1 << 30,
+        }
+    }
+}
+
 /// A subscription plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {

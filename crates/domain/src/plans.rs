@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::ports::PlanRepo;
-use crate::{Actor, DomainError, Permission, Plan, PlanFeatures, PlanId, Policy};
+use crate::{Actor, DomainError, FeaturesPatch, Permission, Plan, PlanFeatures, PlanId, Policy};
 
 /// Heights a plan may offer thumbnails at.
 pub const HEIGHTS: std::ops::RangeInclusive<u32> = 16..=4096;
@@ -27,7 +27,7 @@ pub struct NewPlan {
     pub features: PlanFeatures,
 }
 
-/// Changes to a plan; `None` keeps the current value. Features are replaced whole.
+/// Changes to a plan; `None` keeps the current value, and features merge field by field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanPatch {
     pub name: Option<String>,
@@ -37,7 +37,28 @@ pub struct PlanPatch {
     pub billing_period: Option<String>,
     pub is_public: Option<bool>,
     pub is_default: Option<bool>,
-    pub features: Option<PlanFeatures>,
+    pub features: Option<FeaturesPatch>,
+}
+
+impl PlanPatch {
+    /// `plan` with this patch's changes.
+    #[must_use]
+    pub fn apply(self, plan: Plan) -> Plan {
+        Plan {
+            name: self.name.unwrap_or(plan.name),
+            description: self.description.unwrap_or(plan.description),
+            price_cents: self.price_cents.unwrap_or(plan.price_cents),
+            currency: self.currency.unwrap_or(plan.currency),
+            billing_period: self.billing_period.unwrap_or(plan.billing_period),
+            is_public: self.is_public.unwrap_or(plan.is_public),
+            is_default: self.is_default.unwrap_or(plan.is_default),
+            features: match self.features {
+                Some(patch) => patch.apply(plan.features),
+                None => plan.features,
+            },
+            ..plan
+        }
+    }
 }
 
 /// Checks every rule a plan's features obey, naming each broken one by its field.
@@ -128,21 +149,21 @@ impl Plans {
         Ok(self.plans.create(&plan).await?)
     }
 
-    /// Making a plan the default takes that from the previous default; the default plan
-    /// cannot stop being the default except by another taking its place.
+    /// Features merge into the plan's own, and the result must obey every rule. Making a
+    /// plan the default takes that from the previous default; the default plan cannot stop
+    /// being the default except by another taking its place.
     ///
     /// # Errors
     /// `Forbidden`; `NotFound`; `Validation` on `is_default: false` for the default plan.
     pub async fn update(&self, actor: &Actor, id: PlanId, patch: PlanPatch) -> Result<Plan, DomainError> {
         Policy::require(actor, Permission::PlansManage)?;
         let current = self.plans.by_id(id).await?.ok_or(DomainError::NotFound)?;
-        if let Some(features) = &patch.features {
-            valid_features(features)?;
-        }
         if current.is_default && patch.is_default == Some(false) {
             return Err(DomainError::field("is_default", "make another plan the default instead"));
         }
-        self.plans.update(id, &patch).await?.ok_or(DomainError::NotFound)
+        let changed = patch.apply(current);
+        valid_features(&changed.features)?;
+        self.plans.update(&changed).await?.ok_or(DomainError::NotFound)
     }
 
     /// # Errors
@@ -237,9 +258,42 @@ mod tests {
             features: features.clone(),
         };
         assert!(matches!(plans.create(&admin, new).await, Err(DomainError::Validation(_))));
-        let patch = PlanPatch { features: Some(features), ..PlanPatch::default() };
+        let heights = FeaturesPatch { thumbnail_heights: Some(features.thumbnail_heights), ..FeaturesPatch::default() };
+        let patch = PlanPatch { features: Some(heights), ..PlanPatch::default() };
         let err = plans.update(&admin, PlanId::generate(), patch).await.unwrap_err();
         assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "features.thumbnail_heights"));
+        // A patch that is fine alone can still break a rule with the features it lands on.
+        let ttl = FeaturesPatch { link_ttl_min: Some(40_000), ..FeaturesPatch::default() };
+        let patch = PlanPatch { features: Some(ttl), ..PlanPatch::default() };
+        let err = plans.update(&admin, PlanId::generate(), patch).await.unwrap_err();
+        assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "features.link_ttl_min"));
+    }
+
+    #[tokio::test]
+    async fn a_features_patch_changes_only_what_it_names() {
+        let growth = plan("growth");
+        let id = growth.id;
+        let mut repo = MockPlanRepo::new();
+        repo.expect_by_id().returning(move |_| Ok(Some(growth.clone())));
+        repo.expect_update().returning(|changed| Ok(Some(changed.clone())));
+        let plans = Plans::new(Arc::new(repo));
+        let admin = actor_with_role(builtin_role("admin"));
+        let features = FeaturesPatch { thumbnail_heights: Some(vec![100, 300]), ..FeaturesPatch::default() };
+        let patch = PlanPatch { price_cents: Some(1200), features: Some(features), ..PlanPatch::default() };
+        let changed = plans.update(&admin, id, patch).await.unwrap();
+        let mut expected = plan("growth");
+        expected.features.thumbnail_heights = vec![100, 300];
+        assert_eq!((changed.id, changed.price_cents, changed.name.as_str()), (id, 1200, "growth"));
+        assert_eq!(changed.features, expected.features);
+    }
+
+    #[test]
+    fn a_new_plans_unsaid_features_are_the_free_plans() {
+        assert_eq!(PlanFeatures::default(), plan("basic").features);
+        let links = FeaturesPatch { expiring_links: Some(true), ..FeaturesPatch::default() };
+        let features = links.apply(PlanFeatures::default());
+        assert!(features.expiring_links && !features.original_access);
+        assert_eq!(features.thumbnail_heights, [200]);
     }
 
     #[tokio::test]

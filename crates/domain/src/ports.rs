@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::galleries::{Gallery, GalleryPatch, NewGallery};
 use crate::links::{LinkId, NewLink, ShareLink};
-use crate::plans::{NewPlan, PlanPatch};
+use crate::plans::NewPlan;
 use crate::subscriptions::Subscription;
 use crate::{
     Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
@@ -514,9 +514,12 @@ pub trait PlanRepo: Send + Sync {
     /// `Conflict("plan_code")` when the code is taken.
     async fn create(&self, plan: &NewPlan) -> Result<Plan, RepoError>;
 
+    /// Stores every field of `plan` but its id and code (`None` when it is gone); a new
+    /// default takes the place of the old one, atomically.
+    ///
     /// # Errors
     /// Store failures only.
-    async fn update(&self, id: PlanId, patch: &PlanPatch) -> Result<Option<Plan>, RepoError>;
+    async fn update(&self, plan: &Plan) -> Result<Option<Plan>, RepoError>;
 
     /// # Errors
     /// `InUse("plan")` while subscriptions name it.

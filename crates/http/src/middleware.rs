@@ -3,6 +3,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
 };
+use actix_web::http::Method;
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpMessage as _};
 use tracing_actix_web::RequestId;
@@ -51,18 +52,24 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 ///   Swagger UI's one lets it work;
 /// - metrics: a count and the time to the response head, labelled by method, route
 ///   template (`/api/v1/images/{id}`, never the raw path: bounded label values) and status;
-/// - the request timeout ([`RequestTimeout`]).
+/// - the request timeout ([`RequestTimeout`]);
+/// - `HEAD` on every `GET` route (RFC 9110 §9.3.2): the request is routed as a `GET`, and
+///   actix's HTTP/1 codec, which saw `HEAD` when it parsed the request, sends the head of the
+///   answer (`Content-Length` included) without its body.
 ///
 /// # Errors
 /// Whatever the inner service returns.
 pub async fn edge(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let start = std::time::Instant::now();
     let id = req.extensions().get::<RequestId>().copied();
     let docs = req.path().strip_prefix(crate::DOCS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     let method = req.method().as_str().to_owned();
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let limit = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0);
     let res = match limit {

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use gallery_domain::plans::{NewPlan, PlanPatch};
+use gallery_domain::plans::NewPlan;
 use gallery_domain::ports::PlanRepo;
 use gallery_domain::{Plan, PlanCode, PlanFeatures, PlanId, RepoError};
 use uuid::Uuid;
@@ -129,40 +129,27 @@ impl PlanRepo for PgPlanRepo {
         Plan::try_from(row)
     }
 
-    async fn update(&self, id: PlanId, patch: &PlanPatch) -> Result<Option<Plan>, RepoError> {
-        #[derive(AsChangeset)]
-        #[diesel(table_name = plans)]
-        struct Changes<'a> {
-            name: Option<&'a str>,
-            description: Option<&'a str>,
-            price_cents: Option<i64>,
-            currency: Option<&'a str>,
-            billing_period: Option<&'a str>,
-            is_public: Option<bool>,
-            is_default: Option<bool>,
-            features: Option<serde_json::Value>,
-            updated_at: DateTime<Utc>,
-        }
-        let changes = Changes {
-            name: patch.name.as_deref(),
-            description: patch.description.as_deref(),
-            price_cents: patch.price_cents,
-            currency: patch.currency.as_deref(),
-            billing_period: patch.billing_period.as_deref(),
-            is_public: patch.is_public,
-            is_default: patch.is_default,
-            features: patch.features.as_ref().map(features_json).transpose()?,
-            updated_at: Utc::now(),
-        };
+    async fn update(&self, plan: &Plan) -> Result<Option<Plan>, RepoError> {
+        let features = features_json(&plan.features)?;
         let mut conn = self.db.conn().await?;
         let row: Option<PlanRow> = conn
             .transaction(async |c| {
-                if patch.is_default == Some(true) {
+                if plan.is_default {
                     clear_default(c).await?;
                 }
                 Ok::<_, TxError>(
-                    diesel::update(plans::table.find(id.as_uuid()))
-                        .set(&changes)
+                    diesel::update(plans::table.find(plan.id.as_uuid()))
+                        .set((
+                            plans::name.eq(&plan.name),
+                            plans::description.eq(&plan.description),
+                            plans::price_cents.eq(plan.price_cents),
+                            plans::currency.eq(&plan.currency),
+                            plans::billing_period.eq(&plan.billing_period),
+                            plans::is_public.eq(plan.is_public),
+                            plans::is_default.eq(plan.is_default),
+                            plans::features.eq(&features),
+                            plans::updated_at.eq(Utc::now()),
+                        ))
                         .returning(PlanRow::as_returning())
                         .get_result(c)
                         .await

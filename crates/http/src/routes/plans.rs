@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use gallery_domain::plans::{NewPlan, PlanPatch, Plans, check_features};
-use gallery_domain::{DomainError, FieldErrors, Plan, PlanFeatures, PlanId, parse_text};
+use gallery_domain::{DomainError, FeaturesPatch, FieldErrors, Plan, PlanFeatures, PlanId, parse_text};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
 }
 
 /// What a plan grants.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FeaturesDto {
     /// 16..=4096, unique, at most 10.
     #[schema(example = json!([200, 400]))]
@@ -48,8 +48,25 @@ impl From<PlanFeatures> for FeaturesDto {
     }
 }
 
-impl From<FeaturesDto> for PlanFeatures {
-    fn from(f: FeaturesDto) -> Self {
+/// Features to set: on a new plan, what is left out is the free plan's (200 px thumbnails,
+/// no original, no links, 300..30000 s link lifetimes, 5 MiB uploads, 1 GiB stored); on a
+/// change, what is left out keeps its value.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FeaturesBody {
+    /// 16..=4096, unique, at most 10.
+    #[schema(example = json!([200, 400]))]
+    thumbnail_heights: Option<Vec<u32>>,
+    original_access: Option<bool>,
+    expiring_links: Option<bool>,
+    /// Share-link lifetimes in seconds: 1 <= min <= max <= 604800.
+    link_ttl_min: Option<u32>,
+    link_ttl_max: Option<u32>,
+    max_upload_bytes: Option<u64>,
+    storage_quota_bytes: Option<u64>,
+}
+
+impl From<FeaturesBody> for FeaturesPatch {
+    fn from(f: FeaturesBody) -> Self {
         Self {
             thumbnail_heights: f.thumbnail_heights,
             original_access: f.original_access,
@@ -107,8 +124,8 @@ pub struct PlanBody {
     billing_period: Option<String>,
     is_public: Option<bool>,
     is_default: Option<bool>,
-    /// Replaced whole.
-    features: Option<FeaturesDto>,
+    /// Merged field by field into the plan's features.
+    features: Option<FeaturesBody>,
 }
 
 fn parse_code(raw: &str) -> Result<String, String> {
@@ -152,12 +169,12 @@ impl PlanBody {
         let currency = self.currency.as_deref().and_then(|c| errors.check("currency", parse_currency(c)));
         let billing_period =
             self.billing_period.as_deref().and_then(|p| errors.check("billing_period", parse_period(p)));
-        if creating && self.features.is_none() {
-            errors.push("features", "is required");
-        }
-        let features = self.features.map(PlanFeatures::from);
-        if let Some(Err(broken)) = features.as_ref().map(check_features) {
-            for (field, message) in broken {
+        let features = self.features.map(FeaturesPatch::from);
+        // A new plan's features are known here, so their errors join the others; a
+        // change's are checked once merged into the plan's (by the use-case).
+        if creating {
+            let whole = features.clone().unwrap_or_default().apply(PlanFeatures::default());
+            for (field, message) in check_features(&whole).err().unwrap_or_default() {
                 errors.push(field, message);
             }
         }
@@ -206,7 +223,7 @@ pub(crate) async fn create(
     body: web::Json<PlanBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (code, patch) = body.into_inner().parse(true)?;
-    let (Some(code), Some(name), Some(features)) = (code, patch.name, patch.features) else {
+    let (Some(code), Some(name)) = (code, patch.name) else {
         return Err(DomainError::field("code", "is required").into());
     };
     let new = NewPlan {
@@ -218,7 +235,7 @@ pub(crate) async fn create(
         billing_period: patch.billing_period.unwrap_or_else(|| "month".into()),
         is_public: patch.is_public.unwrap_or(true),
         is_default: patch.is_default.unwrap_or(false),
-        features,
+        features: patch.features.unwrap_or_default().apply(PlanFeatures::default()),
     };
     Ok(HttpResponse::Created().json(PlanView::from(plans.create(&actor, new).await?)))
 }
