@@ -1,6 +1,6 @@
 //! Thumbnails: decode, apply the EXIF orientation, resize with a SIMD convolution
 //! (`fast_image_resize`, Lanczos3), encode: JPEG (quality 85) for opaque images, PNG where
-//! there is alpha. Never upscaled: a height above the image's own keeps its size.
+//! something is transparent. Never upscaled: a height above the image's own keeps its size.
 
 use std::io::{BufReader, Cursor, Seek as _, SeekFrom};
 use std::sync::Arc;
@@ -70,15 +70,22 @@ pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u
     let alpha = img.color().has_alpha();
     let src = if alpha { DynamicImage::ImageRgba8(img.into_rgba8()) } else { DynamicImage::ImageRgb8(img.into_rgb8()) };
     let resized = if (target_w, target_h) == (w, h) { src } else { resize(&src, target_w, target_h, alpha)? };
-    let mut out = Cursor::new(Vec::new());
-    if alpha {
+    // An alpha channel with nothing transparent in it (every GIF without transparency,
+    // many screenshots) is an opaque image: its thumbnail is a JPEG.
+    if alpha && !fully_opaque(resized.as_bytes()) {
+        let mut out = Cursor::new(Vec::new());
         PngEncoder::new(&mut out)
             .write_image(resized.as_bytes(), target_w, target_h, image::ExtendedColorType::Rgba8)
             .map_err(invalid)?;
-    } else {
-        return libjpeg(|| encode_jpeg(resized.as_bytes(), target_w, target_h)).map(Bytes::from);
+        return Ok(Bytes::from(out.into_inner()));
     }
-    Ok(Bytes::from(out.into_inner()))
+    let rgb = if alpha { DynamicImage::ImageRgb8(resized.into_rgb8()) } else { resized };
+    libjpeg(|| encode_jpeg(rgb.as_bytes(), target_w, target_h)).map(Bytes::from)
+}
+
+/// Whether every pixel of RGBA bytes has alpha 255.
+fn fully_opaque(rgba: &[u8]) -> bool {
+    rgba.chunks_exact(4).all(|px| px[3] == u8::MAX)
 }
 
 /// Runs libjpeg work. libjpeg reports a fatal error by unwinding (`resume_unwind`, no

@@ -568,7 +568,7 @@ pub(crate) async fn original(
 #[utoipa::path(get, operation_id = "get_image_thumbnail", path = "/api/v1/images/{id}/thumbnails/{height}", tag = "images", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id"), ("height" = u32, Path, description = "One of the heights of the caller's plan"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
-    responses((status = 200, description = "The thumbnail: JPEG, or PNG where the image has alpha; aspect kept, never upscaled", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"))),
+    responses((status = 200, description = "The thumbnail: JPEG, or PNG where the image has transparent pixels; aspect kept, never upscaled", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 403, description = "A height outside the caller's plan (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
         (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem)))]

@@ -42,6 +42,15 @@ fn opaque_sources_become_jpeg_and_alpha_stays_png() {
     let (kind, t) = rendered(encode(&alpha, image::ImageFormat::WebP), ImageFormat::Webp, 200);
     assert_eq!(kind, ImageFormat::Png);
     assert_eq!(t.to_rgba8().get_pixel(100, 100)[3], 100);
+    // An alpha channel with nothing transparent in it is opaque.
+    let opaque = DynamicImage::ImageRgba8(RgbaImage::from_fn(300, 200, |x, _| Rgba([(x % 255) as u8, 20, 30, 255])));
+    let (kind, t) = rendered(encode(&opaque, image::ImageFormat::Png), ImageFormat::Png, 100);
+    assert_eq!((kind, t.dimensions()), (ImageFormat::Jpeg, (150, 100)));
+    let mut one_clear = opaque.to_rgba8();
+    one_clear.put_pixel(150, 100, Rgba([0, 0, 0, 0]));
+    let (kind, _) =
+        rendered(encode(&DynamicImage::ImageRgba8(one_clear), image::ImageFormat::Png), ImageFormat::Png, 100);
+    assert_eq!(kind, ImageFormat::Png);
 }
 
 #[test]
@@ -57,8 +66,8 @@ fn an_animated_gif_gives_its_first_frame() {
             enc.encode_frame(frame).unwrap();
         }
     }
-    let (_, t) = rendered(bytes, ImageFormat::Gif, 16);
-    assert_eq!(t.dimensions(), (32, 16));
+    let (kind, t) = rendered(bytes, ImageFormat::Gif, 16);
+    assert_eq!((kind, t.dimensions()), (ImageFormat::Jpeg, (32, 16)));
     let px = t.to_rgb8().get_pixel(16, 8).0;
     assert!(px[0] > 200 && px[2] < 60, "first frame is red: {px:?}");
 }
