@@ -46,9 +46,10 @@ client-check: ## Generate a Python client from our spec (openapi-python-client) 
 fuzz: ## Contract fuzzing with schemathesis against a live server (bounded; part of .ci/run)
 	@scripts/fuzz.sh
 
-bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; thumbnails vs Pillow; mixed load and a DB restart
+bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; listing 200k images; thumbnails vs Pillow; mixed load and a DB restart
 	@scripts/bench.sh
 	@scripts/bench-images.sh
+	@scripts/bench-listing.sh
 	@scripts/bench-thumbnails.sh
 	@scripts/bench-load.sh
 
