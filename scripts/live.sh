@@ -32,10 +32,12 @@ live_start() {
   return 1
 }
 
-# Prints an access token for the live admin.
+# Prints an access token: `live_token` for the live admin, `live_token NAME PASSWORD` for
+# another user.
 live_token() {
+  local name=${1:-$LIVE_ADMIN} password=${2:-$LIVE_PASSWORD}
   curl -fsS -X POST "$LIVE_URL/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"username\":\"$LIVE_ADMIN\",\"password\":\"$LIVE_PASSWORD\"}" |
+    -d "{\"username\":\"$name\",\"password\":\"$password\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 

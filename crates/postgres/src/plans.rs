@@ -53,6 +53,38 @@ fn features_json(f: &PlanFeatures) -> Result<serde_json::Value, RepoError> {
     serde_json::to_value(f).map_err(|e| RepoError::Other(format!("plan features: {e}")))
 }
 
+/// The columns a plan's creator or editor sets (all but id, code and timestamps), written
+/// alike by `create` and `update`.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = plans)]
+struct Columns<'a> {
+    name: &'a str,
+    description: &'a str,
+    price_cents: i64,
+    currency: &'a str,
+    billing_period: &'a str,
+    is_public: bool,
+    is_default: bool,
+    features: serde_json::Value,
+}
+
+/// [`Columns`] of a `NewPlan` or a `Plan` (the two name these fields alike), with the
+/// features already as JSON.
+macro_rules! columns {
+    ($plan:expr, $features:expr) => {
+        Columns {
+            name: &$plan.name,
+            description: &$plan.description,
+            price_cents: $plan.price_cents,
+            currency: &$plan.currency,
+            billing_period: &$plan.billing_period,
+            is_public: $plan.is_public,
+            is_default: $plan.is_default,
+            features: $features,
+        }
+    };
+}
+
 /// There is one default plan: making one the default takes it from the others.
 async fn clear_default(c: &mut AsyncPgConnection) -> Result<(), TxError> {
     diesel::update(plans::table.filter(plans::is_default)).set(plans::is_default.eq(false)).execute(c).await?;
@@ -108,17 +140,7 @@ impl PlanRepo for PgPlanRepo {
                 }
                 Ok::<_, TxError>(
                     diesel::insert_into(plans::table)
-                        .values((
-                            plans::code.eq(&plan.code),
-                            plans::name.eq(&plan.name),
-                            plans::description.eq(&plan.description),
-                            plans::price_cents.eq(plan.price_cents),
-                            plans::currency.eq(&plan.currency),
-                            plans::billing_period.eq(&plan.billing_period),
-                            plans::is_public.eq(plan.is_public),
-                            plans::is_default.eq(plan.is_default),
-                            plans::features.eq(&features),
-                        ))
+                        .values((plans::code.eq(&plan.code), columns!(plan, features)))
                         .returning(PlanRow::as_returning())
                         .get_result(c)
                         .await?,
@@ -139,17 +161,7 @@ impl PlanRepo for PgPlanRepo {
                 }
                 Ok::<_, TxError>(
                     diesel::update(plans::table.find(plan.id.as_uuid()))
-                        .set((
-                            plans::name.eq(&plan.name),
-                            plans::description.eq(&plan.description),
-                            plans::price_cents.eq(plan.price_cents),
-                            plans::currency.eq(&plan.currency),
-                            plans::billing_period.eq(&plan.billing_period),
-                            plans::is_public.eq(plan.is_public),
-                            plans::is_default.eq(plan.is_default),
-                            plans::features.eq(&features),
-                            plans::updated_at.eq(Utc::now()),
-                        ))
+                        .set((columns!(plan, features), plans::updated_at.eq(Utc::now())))
                         .returning(PlanRow::as_returning())
                         .get_result(c)
                         .await

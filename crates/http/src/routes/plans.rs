@@ -147,7 +147,9 @@ fn parse_period(raw: &str) -> Result<String, String> {
 }
 
 impl PlanBody {
-    fn parse(self, creating: bool) -> Result<(Option<String>, PlanPatch), DomainError> {
+    /// The code (when creating), the changes, and (when creating) the new plan's whole
+    /// features: those sent over the free plan's.
+    fn parse(self, creating: bool) -> Result<(Option<String>, PlanPatch, Option<PlanFeatures>), DomainError> {
         let mut errors = FieldErrors::new();
         let code = if creating { required(&mut errors, "code", self.code.as_deref()) } else { None };
         if !creating && self.code.is_some() {
@@ -172,9 +174,9 @@ impl PlanBody {
         let features = self.features.map(FeaturesPatch::from);
         // A new plan's features are known here, so their errors join the others; a
         // change's are checked once merged into the plan's (by the use-case).
-        if creating {
-            let whole = features.clone().unwrap_or_default().apply(PlanFeatures::default());
-            for (field, message) in check_features(&whole).err().unwrap_or_default() {
+        let new_features = creating.then(|| features.clone().unwrap_or_default().apply(PlanFeatures::default()));
+        if let Some(Err(broken)) = new_features.as_ref().map(check_features) {
+            for (field, message) in broken {
                 errors.push(field, message);
             }
         }
@@ -189,7 +191,7 @@ impl PlanBody {
             is_default: self.is_default,
             features,
         };
-        Ok((code, patch))
+        Ok((code, patch, new_features))
     }
 }
 
@@ -222,8 +224,8 @@ pub(crate) async fn create(
     Caller(actor): Caller,
     body: web::Json<PlanBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (code, patch) = body.into_inner().parse(true)?;
-    let (Some(code), Some(name)) = (code, patch.name) else {
+    let (code, patch, features) = body.into_inner().parse(true)?;
+    let (Some(code), Some(name), Some(features)) = (code, patch.name, features) else {
         return Err(DomainError::field("code", "is required").into());
     };
     let new = NewPlan {
@@ -235,7 +237,7 @@ pub(crate) async fn create(
         billing_period: patch.billing_period.unwrap_or_else(|| "month".into()),
         is_public: patch.is_public.unwrap_or(true),
         is_default: patch.is_default.unwrap_or(false),
-        features: patch.features.unwrap_or_default().apply(PlanFeatures::default()),
+        features,
     };
     Ok(HttpResponse::Created().json(PlanView::from(plans.create(&actor, new).await?)))
 }
@@ -252,7 +254,7 @@ pub(crate) async fn update(
     id: web::Path<Uuid>,
     body: web::Json<PlanBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, patch) = body.into_inner().parse(false)?;
+    let (_, patch, _) = body.into_inner().parse(false)?;
     Ok(HttpResponse::Ok().json(PlanView::from(plans.update(&actor, PlanId::from_uuid(*id), patch).await?)))
 }
 
