@@ -11,6 +11,7 @@ mod import;
 mod links;
 mod operations;
 mod plans;
+mod privileges;
 mod subscriptions;
 mod thumbnails;
 mod tokens;

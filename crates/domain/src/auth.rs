@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::ports::{AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo};
-use crate::{Actor, DomainError, Email, NewUser, Password, RoleName, User, UserPatch, Username};
+use crate::{Actor, DomainError, Email, NewUser, Password, Policy, RoleName, User, UserPatch, Username};
 
 /// A sign-up request, parsed.
 #[derive(Debug, Clone)]
@@ -69,7 +69,11 @@ impl Auth {
     pub async fn register(&self, reg: Registration) -> Result<User, DomainError> {
         let role_name = reg.role.unwrap_or_else(|| self.signup_role.clone());
         let role = self.roles.by_name(&role_name).await?;
-        if !role.is_some_and(|r| r.signup_allowed) {
+        // An administrative role is never joined by sign-up, even if the store says it is
+        // open (a row written before the rule, or by hand).
+        let open = role
+            .is_some_and(|r| r.signup_allowed && Policy::may_open_to_signup(r.permissions, r.signup_allowed).is_ok());
+        if !open {
             return Err(DomainError::field("role", "is not a role open to sign-up"));
         }
         let password_hash = self.hasher.hash(&reg.password).await?;

@@ -47,6 +47,9 @@ pub enum DomainError {
     InvalidCredentials,
     #[error("forbidden")]
     Forbidden,
+    /// The actor would hand out, or touch, more than they hold.
+    #[error("forbidden: {0}")]
+    Overreach(String),
     #[error("account disabled")]
     AccountDisabled,
     #[error("the plan does not include this")]

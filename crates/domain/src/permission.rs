@@ -122,6 +122,32 @@ impl PermissionSet {
         self.0 == 0
     }
 
+    /// The permissions that administer other people or everyone's images: a role holding
+    /// any of them is never open to sign-up.
+    #[must_use]
+    pub fn administrative() -> Self {
+        use Permission::*;
+        [UsersManage, RolesManage, PlansManage, SubscriptionsManage, ImagesModerate, ImagesPurge].into_iter().collect()
+    }
+
+    /// Whether every permission of `self` is also in `other`.
+    #[must_use]
+    pub const fn is_subset(&self, other: &Self) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The permissions of `self` that `other` lacks.
+    #[must_use]
+    pub const fn without(&self, other: &Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
+    /// Whether the two sets share a permission.
+    #[must_use]
+    pub const fn intersects(&self, other: &Self) -> bool {
+        self.0 & other.0 != 0
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
         Permission::ALL.into_iter().filter(|p| self.contains(*p))
     }
@@ -175,6 +201,16 @@ mod tests {
     fn unknown_codes_are_named() {
         let err = PermissionSet::parse(["images:read", "images:fly", "root"]).unwrap_err();
         assert!(err.contains("images:fly") && err.contains("root"), "{err}");
+    }
+
+    #[test]
+    fn subsets_and_differences() {
+        let read: PermissionSet = [Permission::ImagesRead].into_iter().collect();
+        let all = PermissionSet::all();
+        assert!(read.is_subset(&all) && !all.is_subset(&read) && PermissionSet::empty().is_subset(&read));
+        assert_eq!(all.without(&read).codes().len(), 11);
+        assert!(all.intersects(&PermissionSet::administrative()));
+        assert!(!read.intersects(&PermissionSet::administrative()));
     }
 
     #[test]

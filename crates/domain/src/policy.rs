@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use crate::{DomainError, Permission, RoleName, SessionId, User, UserId, Visibility};
+use crate::{DomainError, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Visibility};
 
 /// Who is making a request: an active user, authenticated for one session.
 #[derive(Debug, Clone)]
@@ -31,6 +31,63 @@ impl Policy {
     /// `Forbidden` when the actor's role lacks `permission`.
     pub fn require(actor: &Actor, permission: Permission) -> Result<(), DomainError> {
         if actor.has(permission) { Ok(()) } else { Err(DomainError::Forbidden) }
+    }
+
+    /// Nobody hands out more than they hold: a role created or changed by `actor`, or given
+    /// by `actor` to a user, holds only permissions `actor` holds. Admins hold every
+    /// permission, so this never stops them.
+    ///
+    /// # Errors
+    /// `Overreach` naming the permissions `actor` lacks.
+    pub fn may_grant(actor: &Actor, granted: PermissionSet) -> Result<(), DomainError> {
+        let lacking = granted.without(&actor.user.role.permissions);
+        if lacking.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Overreach(format!("you do not hold {}", lacking.codes().join(", "))))
+        }
+    }
+
+    /// A user manager changes, disables or deletes only users who hold nothing more than
+    /// they do: a user manager cannot touch an admin.
+    ///
+    /// # Errors
+    /// `Overreach` when `target` holds a permission `actor` lacks.
+    pub fn may_manage_user(actor: &Actor, target: &User) -> Result<(), DomainError> {
+        Self::may_grant(actor, target.role.permissions)
+            .map_err(|_| DomainError::Overreach("the user holds permissions you do not".into()))
+    }
+
+    /// A role manager never changes or deletes the role they hold themself (that is how
+    /// one would widen one's own power).
+    ///
+    /// # Errors
+    /// `Overreach` for the actor's own role.
+    pub fn may_change_role(actor: &Actor, role: &Role) -> Result<(), DomainError> {
+        if actor.user.role.id == role.id {
+            Err(DomainError::Overreach("you cannot change or delete the role you hold".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A role open to sign-up gives its permissions to anyone: it may hold none of the
+    /// administrative ones ([`PermissionSet::administrative`]).
+    ///
+    /// # Errors
+    /// `Validation` on `signup_allowed`.
+    pub fn may_open_to_signup(permissions: PermissionSet, signup_allowed: bool) -> Result<(), DomainError> {
+        let admin = permissions.intersects(&PermissionSet::administrative());
+        if signup_allowed && admin {
+            let held = permissions.iter().filter(|p| PermissionSet::administrative().contains(*p));
+            let codes: Vec<_> = held.map(Permission::code).collect();
+            Err(DomainError::field(
+                "signup_allowed",
+                format!("a role holding {} cannot be open to sign-up", codes.join(", ")),
+            ))
+        } else {
+            Ok(())
+        }
     }
 
     /// An admin may not disable, demote or delete themself: they would lock themselves out
@@ -139,6 +196,58 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         assert!(Policy::may_get_original(&admin, now).is_ok());
         assert_eq!(Policy::image_variants(&admin, now), (true, vec![200]));
+    }
+
+    fn role_with(permissions: &[Permission]) -> Role {
+        Role { is_system: false, permissions: permissions.iter().copied().collect(), ..builtin_role("company_user") }
+    }
+
+    #[test]
+    fn nobody_grants_what_they_do_not_hold() {
+        use Permission::*;
+        let manager = actor_with_role(role_with(&[UsersManage, ImagesRead]));
+        assert!(Policy::may_grant(&manager, [ImagesRead].into_iter().collect()).is_ok());
+        assert!(Policy::may_grant(&manager, [UsersManage, ImagesRead].into_iter().collect()).is_ok());
+        let err = Policy::may_grant(&manager, PermissionSet::all()).unwrap_err();
+        assert!(matches!(err, DomainError::Overreach(ref m) if m.contains("roles:manage")), "{err:?}");
+    }
+
+    #[test]
+    fn admins_are_never_stopped_from_granting() {
+        let admin = actor_with_role(builtin_role("admin"));
+        assert!(Policy::may_grant(&admin, PermissionSet::all()).is_ok());
+        assert!(Policy::may_manage_user(&admin, &crate::testing::user_with_role(builtin_role("admin"))).is_ok());
+        assert!(Policy::may_change_role(&admin, &role_with(&Permission::ALL)).is_ok());
+    }
+
+    #[test]
+    fn a_user_manager_cannot_touch_an_admin() {
+        let manager = actor_with_role(role_with(&[Permission::UsersManage, Permission::ImagesRead]));
+        let admin = crate::testing::user_with_role(builtin_role("admin"));
+        assert!(matches!(Policy::may_manage_user(&manager, &admin), Err(DomainError::Overreach(_))));
+        let viewer = crate::testing::user_with_role(builtin_role("company_user"));
+        assert!(Policy::may_manage_user(&manager, &viewer).is_ok());
+    }
+
+    #[test]
+    fn a_role_manager_cannot_change_their_own_role() {
+        let manager = actor_with_role(role_with(&[Permission::RolesManage]));
+        let own = manager.user.role.clone();
+        assert!(matches!(Policy::may_change_role(&manager, &own), Err(DomainError::Overreach(_))));
+        assert!(Policy::may_change_role(&manager, &role_with(&[Permission::RolesManage])).is_ok());
+    }
+
+    #[test]
+    fn administrative_roles_are_never_open_to_sign_up() {
+        use Permission::*;
+        for p in [UsersManage, RolesManage, PlansManage, SubscriptionsManage, ImagesModerate, ImagesPurge] {
+            let set: PermissionSet = [ImagesRead, p].into_iter().collect();
+            let err = Policy::may_open_to_signup(set, true).unwrap_err();
+            assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "signup_allowed"), "{p}");
+            assert!(Policy::may_open_to_signup(set, false).is_ok(), "{p} closed");
+        }
+        let viewer: PermissionSet = [ImagesRead, ImagesUpload, LinksCreate, GalleriesManage].into_iter().collect();
+        assert!(Policy::may_open_to_signup(viewer, true).is_ok());
     }
 
     #[test]

@@ -68,28 +68,32 @@ impl Users {
         self.users.by_id(id).await?.ok_or(DomainError::NotFound)
     }
 
-    /// Creates an active account with any existing role, `admin` included.
+    /// Creates an active account with an existing role that holds nothing the actor
+    /// lacks.
     ///
     /// # Errors
-    /// `Forbidden`; `Validation` on `role` when it does not exist; `UsernameTaken`.
+    /// `Forbidden`; `Validation` on `role` when it does not exist; `Overreach` when the
+    /// role holds a permission the actor lacks; `UsernameTaken`.
     #[tracing::instrument(skip_all, fields(username = req.username.as_str()))]
     pub async fn create(&self, actor: &Actor, req: AccountRequest) -> Result<User, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
-        self.ensure_role_exists(&req.role).await?;
+        self.grantable_role(actor, &req.role).await?;
         let password_hash = self.hasher.hash(&req.password).await?;
         let new = NewUser { username: req.username, email: req.email, role: req.role, password_hash, is_active: true };
         Ok(self.users.create(&new).await?)
     }
 
     /// # Errors
-    /// `Forbidden`; `NotFound`; `Validation` on `role`; `Conflict` when an admin would
+    /// `Forbidden`; `NotFound`; `Overreach` when the user, or the new role, holds a
+    /// permission the actor lacks; `Validation` on `role`; `Conflict` when an admin would
     /// disable or demote themself, or the last active admin would go.
     #[tracing::instrument(skip_all, fields(user_id = %id))]
     pub async fn update(&self, actor: &Actor, id: UserId, changes: AccountChanges) -> Result<User, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         Policy::may_remove_admin_power(actor, id, changes.is_active == Some(false), changes.role.as_ref(), false)?;
+        self.manageable(actor, id).await?;
         if let Some(role) = &changes.role {
-            self.ensure_role_exists(role).await?;
+            self.grantable_role(actor, role).await?;
         }
         let patch =
             UserPatch { email: changes.email, role: changes.role, is_active: changes.is_active, password_hash: None };
@@ -100,12 +104,14 @@ impl Users {
     /// first (in the same transaction), then their files.
     ///
     /// # Errors
-    /// `Forbidden`; `NotFound`; `Conflict` for oneself or the last active admin; `InUse`
-    /// when they own images and `delete_images` is false.
+    /// `Forbidden`; `NotFound`; `Overreach` when the user holds a permission the actor
+    /// lacks; `Conflict` for oneself or the last active admin; `InUse` when they own
+    /// images and `delete_images` is false.
     #[tracing::instrument(skip_all, fields(user_id = %id))]
     pub async fn delete(&self, actor: &Actor, id: UserId, delete_images: bool) -> Result<(), DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         Policy::may_remove_admin_power(actor, id, false, None, true)?;
+        self.manageable(actor, id).await?;
         let keys =
             self.users.delete(id, delete_images).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)?;
         for key in &keys {
@@ -127,11 +133,17 @@ impl Users {
         Ok(self.users.create(&new).await?)
     }
 
-    async fn ensure_role_exists(&self, role: &RoleName) -> Result<(), DomainError> {
-        match self.roles.by_name(role).await? {
-            Some(_) => Ok(()),
-            None => Err(DomainError::field("role", "no such role")),
-        }
+    /// The role `actor` may give: it exists and holds nothing `actor` lacks.
+    async fn grantable_role(&self, actor: &Actor, name: &RoleName) -> Result<(), DomainError> {
+        let role = self.roles.by_name(name).await?.ok_or_else(|| DomainError::field("role", "no such role"))?;
+        Policy::may_grant(actor, role.permissions)
+    }
+
+    /// The user `id`, when `actor` may change them.
+    async fn manageable(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
+        let target = self.users.by_id(id).await?.ok_or(DomainError::NotFound)?;
+        Policy::may_manage_user(actor, &target)?;
+        Ok(target)
     }
 }
 
@@ -143,6 +155,71 @@ mod tests {
     use crate::RepoError;
     use crate::ports::{MockBlobStore, MockPasswordHasher, MockRoleRepo, MockUserRepo};
     use crate::testing::{actor_with_role, builtin_role, user_with_role};
+
+    /// A user repo that finds a `company_user` under any id.
+    fn finding_a_viewer() -> MockUserRepo {
+        let mut repo = MockUserRepo::new();
+        repo.expect_by_id().returning(|_| Ok(Some(user_with_role(builtin_role("company_user")))));
+        repo
+    }
+
+    fn user_manager() -> Actor {
+        let role = crate::Role {
+            is_system: false,
+            permissions: [Permission::UsersManage, Permission::ImagesRead].into_iter().collect(),
+            ..builtin_role("company_user")
+        };
+        actor_with_role(role)
+    }
+
+    #[tokio::test]
+    async fn a_user_manager_cannot_create_an_admin() {
+        let mut roles = MockRoleRepo::new();
+        roles.expect_by_name().returning(|_| Ok(Some(builtin_role("admin"))));
+        let mut repo = MockUserRepo::new();
+        repo.expect_create().never();
+        let req = AccountRequest {
+            username: Username::parse("mallory").unwrap(),
+            password: Password::parse("a long enough passphrase").unwrap(),
+            email: None,
+            role: RoleName::parse("admin").unwrap(),
+        };
+        let err = users(repo, roles).create(&user_manager(), req).await.unwrap_err();
+        assert!(matches!(err, DomainError::Overreach(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_user_manager_cannot_promote_anyone_to_admin() {
+        let mut roles = MockRoleRepo::new();
+        roles.expect_by_name().returning(|_| Ok(Some(builtin_role("admin"))));
+        let mut repo = finding_a_viewer();
+        repo.expect_update().never();
+        let changes = AccountChanges { role: Some(RoleName::parse("admin").unwrap()), ..AccountChanges::default() };
+        let err = users(repo, roles).update(&user_manager(), UserId::generate(), changes).await.unwrap_err();
+        assert!(matches!(err, DomainError::Overreach(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_user_manager_cannot_disable_or_delete_an_admin() {
+        let mut repo = MockUserRepo::new();
+        repo.expect_by_id().returning(|_| Ok(Some(user_with_role(builtin_role("admin")))));
+        repo.expect_update().never();
+        repo.expect_delete().never();
+        let users = users(repo, MockRoleRepo::new());
+        let changes = AccountChanges { is_active: Some(false), ..AccountChanges::default() };
+        let err = users.update(&user_manager(), UserId::generate(), changes).await.unwrap_err();
+        assert!(matches!(err, DomainError::Overreach(_)), "{err:?}");
+        let err = users.delete(&user_manager(), UserId::generate(), false).await.unwrap_err();
+        assert!(matches!(err, DomainError::Overreach(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_user_manager_may_disable_a_viewer() {
+        let mut repo = finding_a_viewer();
+        repo.expect_update().times(1).returning(|_, _| Ok(Some(user_with_role(builtin_role("company_user")))));
+        let changes = AccountChanges { is_active: Some(false), ..AccountChanges::default() };
+        assert!(users(repo, MockRoleRepo::new()).update(&user_manager(), UserId::generate(), changes).await.is_ok());
+    }
 
     fn users(u: MockUserRepo, r: MockRoleRepo) -> Users {
         Users::new(Arc::new(u), Arc::new(r), Arc::new(MockPasswordHasher::new()), Arc::new(MockBlobStore::new()))
@@ -180,7 +257,7 @@ mod tests {
     async fn the_last_admin_is_protected_by_the_store() {
         let admin = actor_with_role(builtin_role("admin"));
         let other = UserId::generate();
-        let mut repo = MockUserRepo::new();
+        let mut repo = finding_a_viewer();
         repo.expect_delete().with(eq(other), eq(false)).returning(|_, _| Err(RepoError::Conflict("last_admin")));
         let err = users(repo, MockRoleRepo::new()).delete(&admin, other, false).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict(ref m) if m.contains("last active admin")), "{err:?}");
@@ -189,7 +266,7 @@ mod tests {
     #[tokio::test]
     async fn deleting_a_user_with_their_images_removes_the_files_after_the_rows() {
         let admin = actor_with_role(builtin_role("admin"));
-        let mut repo = MockUserRepo::new();
+        let mut repo = finding_a_viewer();
         repo.expect_delete()
             .with(mockall::predicate::always(), eq(true))
             .returning(|_, _| Ok(Some(vec![crate::BlobKey::parse("originals/aa/bb/1").unwrap()])));
@@ -211,7 +288,7 @@ mod tests {
         let mut roles = MockRoleRepo::new();
         roles.expect_by_name().returning(|_| Ok(None));
         let changes = AccountChanges { role: Some(RoleName::parse("wizard").unwrap()), ..AccountChanges::default() };
-        let err = users(MockUserRepo::new(), roles).update(&admin, UserId::generate(), changes).await.unwrap_err();
+        let err = users(finding_a_viewer(), roles).update(&admin, UserId::generate(), changes).await.unwrap_err();
         assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "role"));
     }
 
@@ -223,6 +300,8 @@ mod tests {
         let mut roles = MockRoleRepo::new();
         roles.expect_by_name().returning(|_| Ok(Some(builtin_role("company_user"))));
         let mut repo = MockUserRepo::new();
+        let found = target.clone();
+        repo.expect_by_id().returning(move |_| Ok(Some(found.clone())));
         repo.expect_update()
             .withf(move |i, p| *i == id && p.role.as_ref().is_some_and(|r| r.as_str() == "company_user"))
             .returning(move |_, _| Ok(Some(target.clone())));

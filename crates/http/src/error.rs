@@ -145,6 +145,7 @@ impl ApiError {
                 D::Forbidden => {
                     p(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Forbidden", Some("your role does not allow this"))
                 }
+                D::Overreach(d) => p(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Forbidden", Some(d)),
                 D::AccountDisabled => p(StatusCode::FORBIDDEN, ErrorCode::AccountDisabled, "Account disabled", None),
                 D::PlanForbids(d) => p(StatusCode::FORBIDDEN, ErrorCode::PlanForbids, "Not in your plan", Some(d)),
                 D::QuotaExceeded => p(

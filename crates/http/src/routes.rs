@@ -12,7 +12,9 @@ pub mod users;
 
 use actix_web::HttpResponse;
 use actix_web::dev::HttpServiceFactory;
+use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
+use gallery_domain::Permission;
 
 use crate::ApiError;
 
@@ -42,6 +44,24 @@ macro_rules! method {
     };
 }
 
+/// The same for a route with a fixed permission: its gate ([`crate::extract::gate`])
+/// answers 401 or 403 before the handler reads the request.
+macro_rules! gated {
+    ($name:ident, $route:ident, $verb:literal) => {
+        pub(crate) fn $name<F, Args>(mut self, permission: Permission, handler: F) -> Self
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            let gate = from_fn(move |req, next| crate::extract::gate(permission, req, next));
+            self.resource = self.resource.route(web::$route().to(handler).wrap(gate));
+            self.allow.push($verb);
+            self
+        }
+    };
+}
+
 impl Endpoint {
     pub(crate) fn new(path: &'static str) -> Self {
         Self { path, resource: web::resource(path), allow: Vec::new() }
@@ -49,9 +69,13 @@ impl Endpoint {
 
     method!(get, get, "GET");
     method!(post, post, "POST");
-    method!(put, put, "PUT");
     method!(patch, patch, "PATCH");
     method!(delete, delete, "DELETE");
+    gated!(get_needs, get, "GET");
+    gated!(post_needs, post, "POST");
+    gated!(put_needs, put, "PUT");
+    gated!(patch_needs, patch, "PATCH");
+    gated!(delete_needs, delete, "DELETE");
 
     pub(crate) fn build(self) -> impl HttpServiceFactory {
         let allow = self.allow.join(", ");

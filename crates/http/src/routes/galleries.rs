@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use gallery_domain::Permission;
+
 use super::Endpoint;
 use super::auth::required;
 use super::images::ImageView;
@@ -17,8 +19,13 @@ use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("/galleries").get(list).post(create),
-        Endpoint::new("/galleries/{id}").get(get).patch(update).delete(delete),
+        Endpoint::new("/galleries")
+            .get_needs(Permission::ImagesRead, list)
+            .post_needs(Permission::GalleriesManage, create),
+        Endpoint::new("/galleries/{id}")
+            .get_needs(Permission::ImagesRead, get)
+            .patch_needs(Permission::GalleriesManage, update)
+            .delete_needs(Permission::GalleriesManage, delete),
     ]
 }
 

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use gallery_domain::Permission;
+
 use super::Endpoint;
 use crate::extract::Caller;
 use crate::views::{PageView, double_option, parse_page};
@@ -23,12 +25,19 @@ use crate::{ApiError, Problem, send};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("/images").get(list).post(upload).delete(purge),
-        Endpoint::new("/images/import").post(import),
-        Endpoint::new("/images/{id}").get(get).patch(update).put(replace).delete(delete),
+        Endpoint::new("/images")
+            .get_needs(Permission::ImagesRead, list)
+            .post_needs(Permission::ImagesUpload, upload)
+            .delete_needs(Permission::ImagesPurge, purge),
+        Endpoint::new("/images/import").post_needs(Permission::ImagesUpload, import),
+        Endpoint::new("/images/{id}")
+            .get_needs(Permission::ImagesRead, get)
+            .patch_needs(Permission::ImagesUpdate, update)
+            .put_needs(Permission::ImagesUpdate, replace)
+            .delete_needs(Permission::ImagesDelete, delete),
         Endpoint::new("/images/{id}/original").get(original),
         Endpoint::new("/images/{id}/thumbnails/{height}").get(thumbnail),
-        Endpoint::new("/images/{id}/approval").post(decide),
+        Endpoint::new("/images/{id}/approval").post_needs(Permission::ImagesModerate, decide),
         Endpoint::new("/images/{id}/approvals").get(approvals),
     ]
 }

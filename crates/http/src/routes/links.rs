@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use gallery_domain::Permission;
+
 use super::Endpoint;
 use super::images::ImageBytes;
 use crate::extract::Caller;
@@ -15,7 +17,10 @@ use crate::limits::RateLimits;
 use crate::{ApiError, Problem, send};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![Endpoint::new("/images/{id}/links").get(list).post(create), Endpoint::new("/links/{id}").delete(revoke)]
+    vec![
+        Endpoint::new("/images/{id}/links").get(list).post_needs(Permission::LinksCreate, create),
+        Endpoint::new("/links/{id}").delete(revoke),
+    ]
 }
 
 /// Served at the root, outside `/api/v1`.

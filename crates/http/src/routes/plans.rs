@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use gallery_domain::Permission;
+
 use super::Endpoint;
 use super::auth::required;
 use crate::extract::{Caller, MaybeCaller};
@@ -14,8 +16,11 @@ use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("/plans").get(list).post(create),
-        Endpoint::new("/plans/{id}").get(get).patch(update).delete(delete),
+        Endpoint::new("/plans").get(list).post_needs(Permission::PlansManage, create),
+        Endpoint::new("/plans/{id}")
+            .get(get)
+            .patch_needs(Permission::PlansManage, update)
+            .delete_needs(Permission::PlansManage, delete),
     ]
 }
 

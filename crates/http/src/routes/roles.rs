@@ -19,8 +19,11 @@ use crate::{ApiError, Problem};
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new("/permissions").get(permissions),
-        Endpoint::new("/roles").get(list).post(create),
-        Endpoint::new("/roles/{id}").get(get).patch(update).delete(delete),
+        Endpoint::new("/roles").get(list).post_needs(Permission::RolesManage, create),
+        Endpoint::new("/roles/{id}")
+            .get(get)
+            .patch_needs(Permission::RolesManage, update)
+            .delete_needs(Permission::RolesManage, delete),
     ]
 }
 

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use gallery_domain::Permission;
+
 use super::Endpoint;
 use super::auth::required;
 use super::images::UserRefView;
@@ -16,9 +18,9 @@ use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("/subscriptions").get(list).post(subscribe),
+        Endpoint::new("/subscriptions").get_needs(Permission::SubscriptionsManage, list).post(subscribe),
         Endpoint::new("/subscriptions/me").get(mine).delete(cancel),
-        Endpoint::new("/users/{id}/subscription").put(assign),
+        Endpoint::new("/users/{id}/subscription").put_needs(Permission::SubscriptionsManage, assign),
     ]
 }
 

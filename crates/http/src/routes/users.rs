@@ -8,6 +8,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use gallery_domain::Permission;
+
 use super::Endpoint;
 use super::auth::required;
 use crate::extract::Caller;
@@ -16,8 +18,11 @@ use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("/users").get(list).post(create),
-        Endpoint::new("/users/{id}").get(get).patch(update).delete(delete),
+        Endpoint::new("/users").get_needs(Permission::UsersManage, list).post_needs(Permission::UsersManage, create),
+        Endpoint::new("/users/{id}")
+            .get_needs(Permission::UsersManage, get)
+            .patch_needs(Permission::UsersManage, update)
+            .delete_needs(Permission::UsersManage, delete),
     ]
 }
 

@@ -1,0 +1,2 @@
+-- Closing sign-up on administrative roles is not undone.
+SELECT 1;
