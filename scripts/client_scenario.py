@@ -9,10 +9,10 @@ import zlib
 
 from gallery_client import AuthenticatedClient, Client
 from gallery_client.api.auth import get_me, login, register
-from gallery_client.api.images import get_image_thumbnail, list_images, upload_image
+from gallery_client.api.images import decide_image, get_image_thumbnail, list_images, upload_image
 from gallery_client.api.links import create_link, open_link
 from gallery_client.api.subscriptions import assign_subscription
-from gallery_client.models import LinkBody, LoginBody, RegisterBody, SubscribeBody, UploadForm
+from gallery_client.models import DecisionBody, LinkBody, LoginBody, RegisterBody, SubscribeBody, UploadForm
 from gallery_client.types import File
 
 
@@ -58,6 +58,9 @@ def main(base, admin_name, admin_password):
     expect(thumb, 200, "thumbnail 200 px")
     assert thumb.content[:2] == b"\xff\xd8", "an opaque image's thumbnail is a JPEG"
 
+    # Only approved images are shared.
+    expect(decide_image.sync_detailed(image.id, client=admin, body=DecisionBody(decision="approved")), 200,
+           "admin approves the upload")
     link = expect(create_link.sync_detailed(image.id, client=me, body=LinkBody(expires_in=600)), 201, "create a link")
     token = link.url.rsplit("/", 1)[-1]
     shared = open_link.sync_detailed(token, client=anonymous)

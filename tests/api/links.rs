@@ -15,6 +15,8 @@ async fn a_link_lives_until_revoked_or_expired_and_needs_no_token() {
     let bytes = png();
     let id = app.upload(&token, bytes.clone(), "l.png", None).await.body["id"].as_str().unwrap().to_owned();
     let links = format!("/images/{id}/links");
+    let admin = app.admin_token("root").await;
+    app.post(&format!("/images/{id}/approval"), Some(&admin), json!({"decision": "approved"})).await;
 
     // Basic plan: no expiring links.
     app.post(&links, Some(&token), json!({"expires_in": 600})).await.assert_problem(403, "plan_forbids");
@@ -87,4 +89,55 @@ async fn viewers_without_links_create_cannot_share() {
     app.post(&format!("/images/{id}/links"), Some(&viewer), json!({"expires_in": 600}))
         .await
         .assert_problem(403, "forbidden");
+}
+
+/// A fetch of a share link's URL, by anyone.
+async fn fetch(url: &str) -> crate::helpers::Reply {
+    crate::helpers::Reply::from(reqwest::get(url).await.unwrap()).await
+}
+
+#[tokio::test]
+async fn links_serve_only_what_moderation_the_creator_and_their_plan_still_allow() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    let token = app.user_token("lena", "beta_player").await;
+    let lena = app.user_id(&token).await;
+    app.post("/subscriptions", Some(&token), json!({"plan": "enterprise"})).await;
+    let id = app.upload(&token, png(), "l.png", None).await.body["id"].as_str().unwrap().to_owned();
+    let links = format!("/images/{id}/links");
+    let approval = format!("/images/{id}/approval");
+
+    // Pending: cannot be shared at all.
+    app.post(&links, Some(&token), json!({"expires_in": 600})).await.assert_problem(409, "not_approved");
+    app.post(&approval, Some(&admin), json!({"decision": "approved"})).await;
+    let original = app.post(&links, Some(&token), json!({"expires_in": 600})).await;
+    assert_eq!(original.status, 201, "{:?}", original.body);
+    let original = original.body["url"].as_str().unwrap().to_owned();
+    let thumb = app.post(&links, Some(&token), json!({"expires_in": 600, "variant": "thumbnail:400"})).await;
+    let thumb = thumb.body["url"].as_str().unwrap().to_owned();
+    assert_eq!(fetch(&original).await.status, 200);
+
+    // Rejected after sharing: the link is gone; approved again, it serves again.
+    app.post(&approval, Some(&admin), json!({"decision": "rejected", "reason": "no"})).await;
+    fetch(&original).await.assert_problem(410, "link_expired");
+    app.post(&approval, Some(&admin), json!({"decision": "approved"})).await;
+    assert_eq!(fetch(&original).await.status, 200);
+
+    // The creator disabled: gone; enabled again: back.
+    app.patch(&format!("/users/{lena}"), Some(&admin), json!({"is_active": false})).await;
+    fetch(&original).await.assert_problem(410, "link_expired");
+    app.patch(&format!("/users/{lena}"), Some(&admin), json!({"is_active": true})).await;
+    assert_eq!(fetch(&thumb).await.status, 200);
+
+    // The creator's plan loses 400 px thumbnails but keeps links: only that link goes.
+    let plans = app.get("/plans", Some(&admin)).await;
+    let enterprise = plans.body.as_array().unwrap().iter().find(|p| p["code"] == "enterprise").unwrap().clone();
+    let plan = format!("/plans/{}", enterprise["id"].as_str().unwrap());
+    app.patch(&plan, Some(&admin), json!({"features": {"thumbnail_heights": [200]}})).await;
+    fetch(&thumb).await.assert_problem(410, "link_expired");
+    assert_eq!(fetch(&original).await.status, 200);
+
+    // The plan loses expiring links: every link of its subscribers goes.
+    app.patch(&plan, Some(&admin), json!({"features": {"expiring_links": false}})).await;
+    fetch(&original).await.assert_problem(410, "link_expired");
 }

@@ -74,6 +74,9 @@ pub enum DomainError {
     InUse(String),
     #[error("built-in roles cannot be changed")]
     SystemRole,
+    /// Sharing an image that is not approved.
+    #[error("the image is not approved")]
+    NotApproved,
     #[error("the link has expired or was revoked")]
     LinkExpired,
     #[error("unavailable: {0}")]

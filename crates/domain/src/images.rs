@@ -413,11 +413,6 @@ impl Images {
         Ok(self.images.approvals(id).await?)
     }
 
-    /// Any image, whatever its status: for share links, whose creator could see it.
-    pub(crate) async fn any(&self, id: ImageId) -> Result<Image, DomainError> {
-        self.images.by_id(id, crate::Visibility::All).await?.ok_or(DomainError::LinkExpired)
-    }
-
     async fn visible(&self, actor: &Actor, id: ImageId) -> Result<Image, DomainError> {
         self.images.by_id(id, Policy::image_visibility(actor)).await?.ok_or(DomainError::NotFound)
     }

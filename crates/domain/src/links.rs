@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::images::{Images, Thumbnail};
 use crate::ports::{BlobBody, Clock, LinkRepo, TokenService};
-use crate::{Actor, DomainError, Image, ImageId, Permission, Policy, UserId};
+use crate::{Actor, DomainError, Image, ImageId, Permission, Policy, User, UserId};
 
 /// Identifies a share link.
 pub type LinkId = uuid::Uuid;
@@ -60,6 +60,15 @@ pub struct NewLink {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What a token leads to, read in one go: the link, its image and its creator (with the
+/// role and plans to judge them by).
+#[derive(Debug, Clone)]
+pub struct LinkTarget {
+    pub link: ShareLink,
+    pub image: Image,
+    pub creator: User,
+}
+
 /// What a link fetch sends.
 #[derive(Debug)]
 pub enum Shared {
@@ -93,8 +102,8 @@ impl Links {
     ///
     /// # Errors
     /// `Forbidden` without `links:create`; `NotFound`; `PlanForbids` when the plan has no
-    /// expiring links or not this variant; `Validation` on `expires_in` outside the plan's
-    /// bounds.
+    /// expiring links or not this variant; `NotApproved` for an image moderation has not
+    /// approved; `Validation` on `expires_in` outside the plan's bounds.
     #[tracing::instrument(skip_all, fields(image_id = %image))]
     pub async fn create(
         &self,
@@ -104,12 +113,13 @@ impl Links {
         variant: Variant,
     ) -> Result<(ShareLink, String), DomainError> {
         Policy::require(actor, Permission::LinksCreate)?;
-        self.images.get(actor, image).await?;
+        let shared = self.images.get(actor, image).await?;
         let now = self.clock.now();
         let features = &actor.user.plan(now).features;
         if !features.expiring_links {
             return Err(DomainError::PlanForbids("your plan does not include expiring links".into()));
         }
+        Policy::may_share(&shared)?;
         let (min, max) = (u64::from(features.link_ttl_min), u64::from(features.link_ttl_max));
         if !(min..=max).contains(&expires_in) {
             return Err(DomainError::field("expires_in", format!("must be between {min} and {max} seconds")));
@@ -149,16 +159,22 @@ impl Links {
         Ok(())
     }
 
-    /// What a token serves, with no authentication.
+    /// What a token serves, with no authentication. One store read finds the link, its
+    /// image and its creator; then the link serves only while [`Policy::link_serves`].
     ///
     /// # Errors
-    /// `NotFound` for an unknown token; `LinkExpired` once expired or revoked.
+    /// `NotFound` for an unknown token; `LinkExpired` once expired or revoked, or when
+    /// the image, its creator or the creator's plan no longer allow it.
     pub async fn open(&self, token: &str) -> Result<Shared, DomainError> {
-        let link = self.links.by_token(&self.tokens.hash_refresh(token).0).await?.ok_or(DomainError::NotFound)?;
-        if link.revoked_at.is_some() || link.expires_at <= self.clock.now() {
+        let found = self.links.by_token(&self.tokens.hash_refresh(token).0).await?;
+        let LinkTarget { link, image, creator } = found.ok_or(DomainError::NotFound)?;
+        let now = self.clock.now();
+        if link.revoked_at.is_some()
+            || link.expires_at <= now
+            || !Policy::link_serves(&creator, &image, link.variant, now)
+        {
             return Err(DomainError::LinkExpired);
         }
-        let image = self.images.any(link.image).await?;
         Ok(match link.variant {
             Variant::Original => {
                 let body = self.images.open(&image, None).await?;
@@ -213,8 +229,11 @@ mod tests {
     }
 
     fn links(repo: MockLinkRepo, owner: &Actor) -> Links {
+        links_to(repo, image(owner))
+    }
+
+    fn links_to(repo: MockLinkRepo, img: Image) -> Links {
         let mut images = MockImageRepo::new();
-        let img = image(owner);
         images.expect_by_id().returning(move |_, _| Ok(Some(img.clone())));
         let ports = ImagePorts {
             images: Arc::new(images),
@@ -293,13 +312,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_image_that_is_not_approved_cannot_be_shared() {
+        let actor = enterprise_player();
+        for status in [ImageStatus::Pending, ImageStatus::Rejected] {
+            let mut repo = MockLinkRepo::new();
+            repo.expect_create().never();
+            let pending = Image { status, ..image(&actor) };
+            let err =
+                links_to(repo, pending).create(&actor, ImageId::generate(), 600, Variant::Original).await.unwrap_err();
+            assert!(matches!(err, DomainError::NotApproved), "{err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_link_stops_serving_when_its_image_or_creator_no_longer_allows_it() {
+        let actor = enterprise_player();
+        let live = stored(now() + Duration::hours(1), false);
+        let rejected = Image { status: ImageStatus::Rejected, ..image(&actor) };
+        let disabled = crate::User { is_active: false, ..actor.user.clone() };
+        for (image, creator) in [(rejected, actor.user.clone()), (image(&actor), disabled)] {
+            let target = LinkTarget { link: live.clone(), image, creator };
+            let mut repo = MockLinkRepo::new();
+            repo.expect_by_token().returning(move |_| Ok(Some(target.clone())));
+            let err = links(repo, &actor).open("whatever").await.unwrap_err();
+            assert!(matches!(err, DomainError::LinkExpired), "{err:?}");
+        }
+    }
+
+    #[tokio::test]
     async fn expired_and_revoked_links_are_gone_and_unknown_ones_not_found() {
         let actor = enterprise_player();
         for (link, gone) in
             [(Some(stored(now(), false)), true), (Some(stored(now() + Duration::hours(1), true)), true), (None, false)]
         {
+            let target = link.map(|link| LinkTarget { link, image: image(&actor), creator: actor.user.clone() });
             let mut repo = MockLinkRepo::new();
-            repo.expect_by_token().returning(move |_| Ok(link.clone()));
+            repo.expect_by_token().returning(move |_| Ok(target.clone()));
             let err = links(repo, &actor).open("whatever").await.unwrap_err();
             if gone {
                 assert!(matches!(err, DomainError::LinkExpired), "{err:?}");

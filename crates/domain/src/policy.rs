@@ -1,6 +1,9 @@
 use chrono::{DateTime, Utc};
 
-use crate::{DomainError, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Visibility};
+use crate::links::Variant;
+use crate::{
+    DomainError, Image, ImageStatus, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Visibility,
+};
 
 /// Who is making a request: an active user, authenticated for one session.
 #[derive(Debug, Clone)]
@@ -127,7 +130,7 @@ impl Policy {
     /// # Errors
     /// `PlanForbids` otherwise.
     pub fn may_get_original(actor: &Actor, now: DateTime<Utc>) -> Result<(), DomainError> {
-        if actor.has(Permission::ImagesModerate) || actor.user.plan(now).features.original_access {
+        if Self::gets_originals(&actor.user, now) {
             Ok(())
         } else {
             Err(DomainError::PlanForbids("your plan does not include original files".into()))
@@ -139,11 +142,43 @@ impl Policy {
     /// # Errors
     /// `PlanForbids` for any other height.
     pub fn may_get_thumbnail(actor: &Actor, now: DateTime<Utc>, height: u32) -> Result<(), DomainError> {
-        if actor.user.plan(now).features.thumbnail_heights.contains(&height) {
+        if Self::gets_thumbnail(&actor.user, now, height) {
             Ok(())
         } else {
             Err(DomainError::PlanForbids(format!("your plan does not include {height} px thumbnails")))
         }
+    }
+
+    fn gets_originals(user: &User, now: DateTime<Utc>) -> bool {
+        user.role.permissions.contains(Permission::ImagesModerate) || user.plan(now).features.original_access
+    }
+
+    fn gets_thumbnail(user: &User, now: DateTime<Utc>, height: u32) -> bool {
+        user.plan(now).features.thumbnail_heights.contains(&height)
+    }
+
+    /// Only approved images are shared: a link never shows the world what moderation has
+    /// not let through.
+    ///
+    /// # Errors
+    /// `NotApproved` for a pending or rejected image.
+    pub fn may_share(image: &Image) -> Result<(), DomainError> {
+        if image.status == ImageStatus::Approved { Ok(()) } else { Err(DomainError::NotApproved) }
+    }
+
+    /// Whether a share link still serves, checked on every fetch: its image is approved,
+    /// its creator active, and the creator's plan in force still has expiring links and
+    /// the link's variant. (Expiry and revocation are the link's own.)
+    #[must_use]
+    pub fn link_serves(creator: &User, image: &Image, variant: Variant, now: DateTime<Utc>) -> bool {
+        let variant_allowed = match variant {
+            Variant::Original => Self::gets_originals(creator, now),
+            Variant::Thumbnail(h) => Self::gets_thumbnail(creator, now, h),
+        };
+        Self::may_share(image).is_ok()
+            && creator.is_active
+            && creator.plan(now).features.expiring_links
+            && variant_allowed
     }
 
     /// The variants of an image `actor` may fetch: whether the original, and which
@@ -248,6 +283,32 @@ mod tests {
         }
         let viewer: PermissionSet = [ImagesRead, ImagesUpload, LinksCreate, GalleriesManage].into_iter().collect();
         assert!(Policy::may_open_to_signup(viewer, true).is_ok());
+    }
+
+    #[test]
+    fn a_link_serves_only_while_image_creator_and_plan_allow_it() {
+        use crate::testing::{image_of, plan};
+        let now = Utc::now();
+        let mut creator = crate::testing::user_with_role(builtin_role("beta_player"));
+        creator.default_plan = plan("enterprise");
+        let approved = image_of(&creator, ImageStatus::Approved);
+        assert!(Policy::link_serves(&creator, &approved, Variant::Original, now));
+        assert!(Policy::link_serves(&creator, &approved, Variant::Thumbnail(400), now));
+        assert!(!Policy::link_serves(&creator, &approved, Variant::Thumbnail(123), now), "a height off the plan");
+        for status in [ImageStatus::Pending, ImageStatus::Rejected] {
+            let image = image_of(&creator, status);
+            assert!(!Policy::link_serves(&creator, &image, Variant::Original, now), "{status:?}");
+            assert!(matches!(Policy::may_share(&image), Err(DomainError::NotApproved)));
+        }
+        let disabled = User { is_active: false, ..creator.clone() };
+        assert!(!Policy::link_serves(&disabled, &approved, Variant::Original, now));
+        let growth = User { default_plan: plan("growth"), ..creator.clone() };
+        assert!(!Policy::link_serves(&growth, &approved, Variant::Thumbnail(200), now), "no expiring links");
+        let mut no_originals = plan("enterprise");
+        no_originals.features.original_access = false;
+        let downgraded = User { default_plan: no_originals, ..creator };
+        assert!(!Policy::link_serves(&downgraded, &approved, Variant::Original, now));
+        assert!(Policy::link_serves(&downgraded, &approved, Variant::Thumbnail(200), now));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::galleries::{Gallery, GalleryPatch, NewGallery};
-use crate::links::{LinkId, NewLink, ShareLink};
+use crate::links::{LinkId, LinkTarget, NewLink, ShareLink};
 use crate::plans::NewPlan;
 use crate::subscriptions::Subscription;
 use crate::{
@@ -568,12 +568,13 @@ pub trait LinkRepo: Send + Sync {
     /// Store failures only.
     async fn create(&self, link: &NewLink) -> Result<ShareLink, RepoError>;
 
-    /// The link whose token hashes to `hash`. The lookup is an index equality on the
-    /// SHA-256, so its timing tells nothing about any stored token.
+    /// The link whose token hashes to `hash`, with its image and its creator, in one
+    /// round trip (this is the hot path of `GET /l/{token}`). The lookup is an index
+    /// equality on the SHA-256, so its timing tells nothing about any stored token.
     ///
     /// # Errors
     /// Store failures only.
-    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<ShareLink>, RepoError>;
+    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<LinkTarget>, RepoError>;
 
     /// # Errors
     /// Store failures only.

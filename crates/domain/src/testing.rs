@@ -79,3 +79,25 @@ pub fn plan(code: &str) -> Plan {
         },
     }
 }
+
+/// An image of `owner` in `status`.
+pub fn image_of(owner: &User, status: crate::ImageStatus) -> crate::Image {
+    let id = crate::ImageId::generate();
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    crate::Image {
+        id,
+        title: String::new(),
+        description: String::new(),
+        status,
+        uploaded_by: crate::UserRef { id: owner.id, username: owner.username.clone() },
+        gallery_id: None,
+        width: 10,
+        height: 10,
+        format: crate::ImageFormat::Png,
+        size_bytes: 1,
+        sha256: [0; 32],
+        storage_key: crate::BlobKey::original(id),
+        uploaded_at: at,
+        updated_at: at,
+    }
+}

@@ -56,6 +56,7 @@ pub enum ErrorCode {
     UsernameTaken,
     InUse,
     SystemRole,
+    NotApproved,
     LinkExpired,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -191,6 +192,12 @@ impl ApiError {
                     ErrorCode::LinkExpired,
                     "Link expired",
                     Some("the link has expired or was revoked"),
+                ),
+                D::NotApproved => p(
+                    StatusCode::CONFLICT,
+                    ErrorCode::NotApproved,
+                    "Not approved",
+                    Some("only approved images can be shared"),
                 ),
                 D::SystemRole => p(
                     StatusCode::CONFLICT,

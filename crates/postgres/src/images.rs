@@ -16,7 +16,7 @@ use crate::schema::{galleries, image_approvals, images, users};
 /// A row of `images`.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = images, check_for_backend(diesel::pg::Pg))]
-struct ImageRow {
+pub(crate) struct ImageRow {
     id: Uuid,
     title: String,
     description: String,
@@ -37,7 +37,7 @@ fn corrupt(what: &str) -> RepoError {
     RepoError::Other(format!("stored image has an invalid {what}"))
 }
 
-fn to_image((row, username): (ImageRow, String)) -> Result<Image, RepoError> {
+pub(crate) fn to_image((row, username): (ImageRow, String)) -> Result<Image, RepoError> {
     Ok(Image {
         id: ImageId::from_uuid(row.id),
         title: row.title,

@@ -2,13 +2,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use gallery_domain::links::{LinkId, NewLink, ShareLink, Variant};
+use gallery_domain::links::{LinkId, LinkTarget, NewLink, ShareLink, Variant};
 use gallery_domain::ports::LinkRepo;
 use gallery_domain::{ImageId, RepoError, UserId};
 use uuid::Uuid;
 
 use crate::db::{Db, repo_error};
-use crate::schema::share_links;
+use crate::images::{ImageRow, to_image};
+use crate::schema::{images, share_links, user_core, users};
+use crate::users::{UserRow, to_user};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = share_links, check_for_backend(diesel::pg::Pg))]
@@ -70,16 +72,23 @@ impl LinkRepo for PgLinkRepo {
         ShareLink::try_from(row)
     }
 
-    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<ShareLink>, RepoError> {
+    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<LinkTarget>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let row: Option<LinkRow> = share_links::table
+        let row: Option<(LinkRow, ImageRow, String, UserRow)> = share_links::table
+            .inner_join(images::table.on(images::id.eq(share_links::image_id)))
+            .inner_join(users::table.on(users::id.eq(images::uploaded_by)))
+            .inner_join(user_core::table.on(user_core::id.eq(share_links::created_by)))
             .filter(share_links::token_hash.eq(&hash[..]))
-            .select(LinkRow::as_select())
+            .select((LinkRow::as_select(), ImageRow::as_select(), users::username, UserRow::as_select()))
             .first(&mut conn)
             .await
             .optional()
             .map_err(repo_error)?;
-        row.map(ShareLink::try_from).transpose()
+        let Some((link, image, uploader, creator)) = row else { return Ok(None) };
+        let creator = to_user(&self.db, &mut conn, Some(creator))
+            .await?
+            .ok_or_else(|| RepoError::Other("a share link's creator could not be read".into()))?;
+        Ok(Some(LinkTarget { link: ShareLink::try_from(link)?, image: to_image((image, uploader))?, creator }))
     }
 
     async fn by_id(&self, id: LinkId) -> Result<Option<ShareLink>, RepoError> {

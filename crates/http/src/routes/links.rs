@@ -67,6 +67,7 @@ impl LinkView {
     responses((status = 201, description = "The link, with its absolute URL", body = LinkView),
         (status = 403, description = "Needs `links:create` (`forbidden`); the plan has no expiring links or not this variant (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
         (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The image is not approved (`not_approved`)", content_type = "application/problem+json", body = Problem),
         (status = 422, description = "`expires_in` outside the plan's bounds, or a bad variant (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn create(
     links: web::Data<Links>,
@@ -125,7 +126,7 @@ pub(crate) async fn revoke(
     params(("token" = String, Path, description = "The token from the link's URL")),
     responses((status = 200, description = "The shared bytes: the original in its format, or a JPEG or PNG thumbnail", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
         (status = 404, description = "Unknown token (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 410, description = "Expired or revoked (`link_expired`)", content_type = "application/problem+json", body = Problem),
+        (status = 410, description = "Expired or revoked; or the image is no longer approved, its creator disabled, or the creator's plan no longer has expiring links or this variant (`link_expired`)", content_type = "application/problem+json", body = Problem),
         (status = 429, description = "Too many fetches from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn open(
     links: web::Data<Links>,
