@@ -33,8 +33,10 @@ release: ## Release build of the `gallery` binary
 	@scripts/need.sh nasm
 	cargo build --release -p gallery-server
 
-up: ## Run the app and PostgreSQL 16 with docker compose
-	@[ -f docker/.env ] || { echo "GALLERY_JWT_SECRET=$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > docker/.env; echo "wrote docker/.env with a random JWT secret"; }
+up: ## Run the app and PostgreSQL 16 with docker compose (production settings)
+	@touch docker/.env
+	@grep -q '^GALLERY_JWT_SECRET=' docker/.env || { echo "GALLERY_JWT_SECRET=$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> docker/.env; echo "docker/.env: wrote a random JWT secret"; }
+	@grep -q '^GALLERY_PUBLIC_URL=' docker/.env || { echo "GALLERY_PUBLIC_URL=http://localhost:$${GALLERY_PORT:-8080}" >> docker/.env; echo "docker/.env: GALLERY_PUBLIC_URL=http://localhost:$${GALLERY_PORT:-8080} (set it to the address people use)"; }
 	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env up --build -d
 
 down: ## Stop the docker compose stack

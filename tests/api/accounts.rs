@@ -83,14 +83,14 @@ async fn register_reports_every_field_problem_at_once() {
 #[tokio::test]
 async fn passwords_past_72_bytes_are_refused_not_truncated() {
     let app = spawn_app().await;
-    let long = "p".repeat(73);
+    let long = "pq".repeat(36) + "r";
     let reply = app
         .post("/auth/register", None, json!({"username": "longpw", "password": long, "password_confirm": long}))
         .await;
     reply.assert_problem(422, "validation_failed");
     assert_eq!(reply.error_fields(), ["password"]);
     // A 72-byte password works, and its 73-byte extension does not log in.
-    let max = "p".repeat(72);
+    let max = "pq".repeat(36);
     let ok =
         app.post("/auth/register", None, json!({"username": "maxpw", "password": max, "password_confirm": max})).await;
     assert_eq!(ok.status, 201);
@@ -214,4 +214,47 @@ async fn a_new_password_needs_the_current_one_and_ends_other_sessions() {
 
     let cleared = app.patch("/users/me", Some(&here), json!({"email": null})).await;
     assert_eq!(cleared.body["email"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn guessable_passwords_are_refused_wherever_a_password_is_set() {
+    let app = spawn_app().await;
+    for bad in ["12345678", "password", "PASSWORD1", "        ", "xxxxxxxxxxxx", "I-am-Eve-2026"] {
+        let reply = app
+            .post("/auth/register", None, json!({"username": "eve", "password": bad, "password_confirm": bad}))
+            .await;
+        reply.assert_problem(422, "validation_failed");
+        assert_eq!(reply.error_fields(), ["password"], "{bad:?}");
+    }
+    let admin = app.admin_token("root").await;
+    let made = app
+        .post("/users", Some(&admin), json!({"username": "eve", "password": "qwertyuiop", "role": "subscriber"}))
+        .await;
+    made.assert_problem(422, "validation_failed");
+    assert_eq!(made.error_fields(), ["password"]);
+
+    app.register("frank", None).await;
+    let token = app.token_of("frank").await;
+    let changed =
+        app.patch("/users/me", Some(&token), json!({"current_password": PASSWORD, "new_password": "iloveyou1"})).await;
+    changed.assert_problem(422, "validation_failed");
+    assert_eq!(changed.error_fields(), ["new_password"]);
+    let with_name = app
+        .patch("/users/me", Some(&token), json!({"current_password": PASSWORD, "new_password": "FRANK and beans"}))
+        .await;
+    assert_eq!(with_name.error_fields(), ["new_password"]);
+}
+
+#[tokio::test]
+async fn answers_that_carry_tokens_or_a_callers_data_are_not_stored() {
+    let app = spawn_app().await;
+    app.register("nia", None).await;
+    let login = app.login("nia").await;
+    assert_eq!(login.headers["cache-control"], "no-store");
+    let token = login.body["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/users/me", Some(token)).await.headers["cache-control"], "no-store");
+    assert_eq!(
+        app.get("/images/00000000-0000-0000-0000-000000000000", Some(token)).await.headers["cache-control"],
+        "no-store"
+    );
 }

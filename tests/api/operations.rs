@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::json;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -101,7 +102,7 @@ async fn logins_are_limited_per_address_with_retry_after() {
 }
 
 #[tokio::test]
-async fn logins_are_limited_per_username_whatever_its_case() {
+async fn failed_logins_are_limited_per_username_and_address_together() {
     let app = spawn_app_with(|s| {
         s.rate_limit.enabled = true;
         s.rate_limit.auth_per_minute = 0;
@@ -109,10 +110,29 @@ async fn logins_are_limited_per_username_whatever_its_case() {
     })
     .await;
     assert_eq!(app.register("victim", None).await.status, 201);
-    assert_eq!(app.login("victim").await.status, 200);
-    assert_eq!(app.login("VICTIM").await.status, 200);
-    app.login("Victim").await.assert_problem(429, "rate_limited");
+    let wrong = json!({"username": "VICTIM", "password": "not the password"});
+    // Successes do not count.
+    for _ in 0..3 {
+        assert_eq!(app.login("victim").await.status, 200);
+    }
+    for _ in 0..2 {
+        app.post("/auth/login", None, wrong.clone()).await.assert_problem(401, "invalid_credentials");
+    }
+    let locked = app.login("Victim").await;
+    locked.assert_problem(429, "rate_limited");
+    assert!(locked.headers.contains_key("retry-after"));
     assert_eq!(app.login("bystander").await.status, 401, "another name is not limited");
+
+    // The owner, from another address, is not locked out by the failures from this one.
+    let elsewhere =
+        reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    let res = elsewhere
+        .post(app.url("/auth/login"))
+        .json(&json!({"username": "victim", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]
@@ -245,4 +265,80 @@ async fn an_unwritable_storage_root_gives_503_with_nothing_half_written() {
     assert_eq!(app.get("/health/ready", None).await.status, 200);
     let uploaded = app.upload(&token, png(32, 32), "y.png", Some("y")).await;
     assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);
+}
+
+#[tokio::test]
+async fn metrics_label_sets_stay_bounded_whatever_clients_send() {
+    let app = spawn_app().await;
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("BREW{i}").as_bytes()).unwrap();
+        app.client.request(method, app.url("/images")).send().await.unwrap();
+        app.client.get(format!("{}/made-up/{i}/path", app.address)).send().await.unwrap();
+    }
+    let text = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(!text.contains("BREW"), "a made-up method became a label");
+    assert!(!text.contains("made-up"), "a raw path became a label");
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
+    assert!(text.contains(r#"route="unmatched""#), "{text}");
+    let series = text.lines().filter(|l| l.starts_with("gallery_http_requests_total{")).count();
+    assert!(series <= 4, "{series} series for 80 odd requests:\n{text}");
+}
+
+#[tokio::test]
+async fn metrics_need_the_metrics_token_when_one_is_set() {
+    let app = spawn_app_with(|s| s.metrics.token = Some(SecretString::from("scrape-me-please"))).await;
+    let url = format!("{}/metrics", app.address);
+    let anonymous = crate::helpers::Reply::from(app.client.get(&url).send().await.unwrap()).await;
+    anonymous.assert_problem(401, "unauthenticated");
+    assert!(anonymous.headers.contains_key("www-authenticate"));
+    let wrong = app.client.get(&url).bearer_auth("scrape-me").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = app.client.get(&url).bearer_auth("scrape-me-please").send().await.unwrap();
+    assert_eq!(right.status(), 200);
+}
+
+#[tokio::test]
+async fn absolute_urls_come_from_the_public_url_never_from_forwarded_headers() {
+    let app = spawn_app_with(|s| s.server.public_url = Some("https://gallery.example.com/".into())).await;
+    let admin = app.admin_token("root").await;
+    app.post("/subscriptions", Some(&admin), json!({"plan": "enterprise"})).await;
+    let id = app.upload(&admin, png(300, 200), "u.png", None).await.body["id"].as_str().unwrap().to_owned();
+    let spoofed = [
+        ("host", "evil.example"),
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "http"),
+        ("forwarded", "host=evil.example;proto=http"),
+    ];
+    let mut req = app.client.get(app.url(&format!("/images/{id}"))).bearer_auth(&admin);
+    let mut link = app.client.post(app.url(&format!("/images/{id}/links"))).bearer_auth(&admin);
+    for (k, v) in spoofed {
+        req = req.header(k, v);
+        link = link.header(k, v);
+    }
+    let image: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+    let thumb = image["links"]["thumbnails"]["200"].as_str().unwrap();
+    assert_eq!(thumb, format!("https://gallery.example.com/api/v1/images/{id}/thumbnails/200"));
+    let made: serde_json::Value = link.json(&json!({"expires_in": 600})).send().await.unwrap().json().await.unwrap();
+    assert!(made["url"].as_str().unwrap().starts_with("https://gallery.example.com/l/"), "{made}");
+}
+
+#[tokio::test]
+async fn without_a_public_url_forwarded_headers_still_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    let id = app.upload(&admin, png(300, 200), "u.png", None).await.body["id"].as_str().unwrap().to_owned();
+    let image: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/images/{id}")))
+        .bearer_auth(&admin)
+        .header("x-forwarded-host", "evil.example")
+        .header("forwarded", "host=evil.example;proto=https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let thumb = image["links"]["thumbnails"]["200"].as_str().unwrap();
+    assert!(thumb.starts_with(&format!("{}/api/v1/images/", app.address)), "{thumb}");
 }

@@ -53,10 +53,44 @@ impl Password {
         }
     }
 
+    /// A password someone is setting (sign-up, a new account, a change): well formed, and
+    /// not guessable — not among the most common passwords (any case), not one character
+    /// repeated, not only whitespace, and not containing `username` (any case).
+    ///
+    /// # Errors
+    /// A message saying which rule the password breaks.
+    pub fn choose(raw: &str, username: &str) -> Result<Self, String> {
+        let password = Self::parse(raw)?;
+        let lower = raw.to_lowercase();
+        let mut chars = raw.chars();
+        let first = chars.next();
+        if raw.chars().all(char::is_whitespace) {
+            Err("must not be only whitespace".into())
+        } else if chars.all(|c| Some(c) == first) {
+            Err("must not be one character repeated".into())
+        } else if common_passwords().contains(lower.as_str()) {
+            Err("is one of the most commonly used passwords; choose another".into())
+        } else if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+            Err("must not contain the username".into())
+        } else {
+            Ok(password)
+        }
+    }
+
     #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// The 11,611 passwords of 8 bytes or more among the 30,000 most common ones listed by
+/// zxcvbn 4.4.2 (MIT licence; `data/common-passwords.LICENSE.txt`, made by
+/// `scripts/common-passwords.sh`), lowercase, built into the binary.
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static LIST: std::sync::LazyLock<std::collections::HashSet<&'static str>> = std::sync::LazyLock::new(|| {
+        include_str!("../data/common-passwords.txt").lines().filter(|l| !l.is_empty()).collect()
+    });
+    &LIST
 }
 
 impl fmt::Debug for Password {
@@ -198,6 +232,26 @@ mod tests {
         assert!(Password::parse(&"€".repeat(24)).is_ok());
         assert!(Password::parse(&"€".repeat(25)).is_err());
         assert!(Password::parse("short").is_err());
+    }
+
+    #[test]
+    fn guessable_passwords_are_not_chosen() {
+        assert!(common_passwords().len() >= 10_000);
+        for (bad, why) in [
+            ("12345678", "common"),
+            ("password", "common"),
+            ("PassWord", "common, any case"),
+            ("Trustno1", "common, any case"),
+            ("        ", "whitespace"),
+            ("\t\t\t\t\t\t\t\t", "whitespace"),
+            ("zzzzzzzzzz", "repeated"),
+            ("my-Alice-pass", "contains the username"),
+        ] {
+            assert!(Password::choose(bad, "alice").is_err(), "{why}: {bad:?}");
+        }
+        assert!(Password::choose("short", "alice").is_err(), "the length rule still holds");
+        assert!(Password::choose("correct horse battery", "alice").is_ok());
+        assert!(Password::parse("12345678").is_ok(), "a presented password is only checked for form");
     }
 
     #[test]

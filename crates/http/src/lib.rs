@@ -10,6 +10,7 @@ mod limits;
 mod middleware;
 mod routes;
 mod send;
+mod urls;
 mod views;
 
 use std::sync::Arc;
@@ -29,9 +30,10 @@ pub use limits::{RateLimitSettings, RateLimits};
 pub use middleware::{RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;
 pub use routes::images::UploadSlots;
-pub use routes::metrics::MetricsSource;
+pub use routes::metrics::{MetricsSource, MetricsToken};
 pub use routes::openapi::ApiDoc;
 pub use routes::route_table;
+pub use urls::PublicUrl;
 
 /// Where the Swagger UI is served (from the binary: vendored assets, no CDN).
 pub const DOCS_PATH: &str = "/docs";
@@ -57,6 +59,10 @@ pub struct AppState {
     pub request_timeout: RequestTimeout,
     /// What `GET /metrics` answers.
     pub metrics: MetricsSource,
+    /// The bearer token `GET /metrics` needs (`metrics.token`), if any.
+    pub metrics_token: Option<MetricsToken>,
+    /// The base of absolute URLs in answers.
+    pub public_url: PublicUrl,
 }
 
 impl std::fmt::Debug for AppState {
@@ -81,6 +87,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.upload_slots.clone()))
             .app_data(web::Data::new(state.request_timeout))
             .app_data(web::Data::new(state.metrics.clone()))
+            .app_data(web::Data::new(state.metrics_token.clone()))
+            .app_data(web::Data::new(state.public_url.clone()))
             .app_data(error::json_config())
             .app_data(error::query_config())
             .app_data(error::path_config())

@@ -1,16 +1,19 @@
 //! Rate limits on the endpoints worth hammering: sign-up, login and refresh per client
-//! address, login also per username (so spreading guesses over many addresses does not
-//! help), and share-link fetches per client address. GCRA through `governor`: a steady
-//! rate with a burst of the same size, answered with 429 `rate_limited` and `Retry-After`.
+//! address, failed logins per username *and* client address together (so a stranger's
+//! failures never lock the account out for its owner elsewhere), and share-link fetches per
+//! client address. GCRA through `governor`: a steady rate with a burst of the same size;
+//! failed logins in a fixed one-minute window. Answered with 429 `rate_limited` and
+//! `Retry-After`.
 //!
 //! The client address is the TCP peer's; behind a reverse proxy that is the proxy, so a
 //! deployment there should rate-limit at the proxy or keep this off.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use governor::clock::{Clock as _, DefaultClock};
@@ -24,7 +27,7 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     /// Register, login and refresh, per client address.
     pub auth_per_minute: u32,
-    /// Login, per username (any case).
+    /// Failed logins, per username (any case) and client address together.
     pub login_per_username_per_minute: u32,
     /// `GET /l/{token}`, per client address.
     pub links_per_minute: u32,
@@ -56,7 +59,7 @@ pub struct RateLimits {
 
 struct Limiters {
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    login: Option<DefaultKeyedRateLimiter<String>>,
+    login: Option<LoginFailures>,
     links: Option<DefaultKeyedRateLimiter<IpAddr>>,
     checks: AtomicU64,
 }
@@ -84,7 +87,7 @@ impl RateLimits {
         Self {
             inner: Some(Arc::new(Limiters {
                 auth: limiter(settings.auth_per_minute),
-                login: limiter(settings.login_per_username_per_minute),
+                login: NonZeroU32::new(settings.login_per_username_per_minute).map(LoginFailures::new),
                 links: limiter(settings.links_per_minute),
                 checks: AtomicU64::new(0),
             })),
@@ -101,9 +104,17 @@ impl RateLimits {
         self.check(Scope::Links, |l| l.links.as_ref(), || req.peer_addr().map(|p| p.ip()))
     }
 
-    /// Counts one login attempt for `username`, whatever its case.
-    pub(crate) fn login(&self, username: &str) -> Result<(), ApiError> {
-        self.check(Scope::Login, |l| l.login.as_ref(), || Some(username.to_lowercase()))
+    /// A login attempt for `username` (any case) from the request's client: refused while
+    /// that pair has used up its failures for the minute. Tell the attempt how it went.
+    pub(crate) fn login(&self, req: &HttpRequest, username: &str) -> Result<LoginAttempt, ApiError> {
+        let key = req.peer_addr().map(|p| (username.to_lowercase(), p.ip()));
+        let attempt = LoginAttempt { limits: self.inner.clone(), key };
+        if let (Some(failures), Some(key)) = (attempt.failures(), &attempt.key) {
+            failures.admit(key).inspect_err(|_| {
+                metrics::counter!("gallery_rate_limited_total", "scope" => Scope::Login.label()).increment(1);
+            })?;
+        }
+        Ok(attempt)
     }
 
     /// One check against the scope's limiter, when limits are on and the scope has one.
@@ -137,6 +148,80 @@ impl Limiters {
     }
 }
 
+/// One login attempt, to be told whether it failed.
+#[derive(Debug)]
+pub(crate) struct LoginAttempt {
+    limits: Option<Arc<Limiters>>,
+    key: Option<(String, IpAddr)>,
+}
+
+impl LoginAttempt {
+    fn failures(&self) -> Option<&LoginFailures> {
+        self.limits.as_deref().and_then(|l| l.login.as_ref())
+    }
+
+    /// Wrong credentials: counts against the username and address.
+    pub(crate) fn failed(self) {
+        if let (Some(failures), Some(key)) = (self.failures(), self.key.clone()) {
+            failures.fail(key);
+        }
+    }
+
+    /// The right password: the pair starts afresh.
+    pub(crate) fn succeeded(self) {
+        if let (Some(failures), Some(key)) = (self.failures(), &self.key) {
+            failures.forget(key);
+        }
+    }
+}
+
+impl std::fmt::Debug for Limiters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiters").finish_non_exhaustive()
+    }
+}
+
+/// Failed logins per (username, address) in a one-minute window from the first failure.
+struct LoginFailures {
+    per_minute: u32,
+    windows: Mutex<HashMap<(String, IpAddr), (Instant, u32)>>,
+}
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+impl LoginFailures {
+    fn new(per_minute: NonZeroU32) -> Self {
+        Self { per_minute: per_minute.get(), windows: Mutex::default() }
+    }
+
+    fn admit(&self, key: &(String, IpAddr)) -> Result<(), ApiError> {
+        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        match windows.get(key) {
+            Some(&(start, failures)) if failures >= self.per_minute && start.elapsed() < WINDOW => {
+                Err(ApiError::RateLimited((WINDOW - start.elapsed()).max(Duration::from_secs(1))))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn fail(&self, key: (String, IpAddr)) {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let window = windows.entry(key).or_insert((Instant::now(), 0));
+        if window.0.elapsed() >= WINDOW {
+            *window = (Instant::now(), 0);
+        }
+        window.1 += 1;
+    }
+
+    fn forget(&self, key: &(String, IpAddr)) {
+        self.windows.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+    }
+
+    fn retain_recent(&self) {
+        self.windows.lock().unwrap_or_else(PoisonError::into_inner).retain(|_, (start, _)| start.elapsed() < WINDOW);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,23 +230,45 @@ mod tests {
         RateLimitSettings { enabled, auth_per_minute: 0, login_per_username_per_minute: 2, links_per_minute: 0 }
     }
 
+    fn failures(per_minute: u32) -> LoginFailures {
+        LoginFailures::new(NonZeroU32::new(per_minute).unwrap())
+    }
+
+    fn key(name: &str, ip: [u8; 4]) -> (String, IpAddr) {
+        (name.to_lowercase(), IpAddr::from(ip))
+    }
+
     #[test]
-    fn a_username_gets_its_quota_whatever_its_case_then_waits() {
-        let limits = RateLimits::new(settings(true));
-        assert!(limits.login("Alice").is_ok());
-        assert!(limits.login("alice").is_ok());
-        match limits.login("ALICE") {
+    fn failed_logins_lock_one_username_and_address_then_wait() {
+        let limits = failures(2);
+        let attacker = key("Alice", [10, 0, 0, 66]);
+        limits.fail(attacker.clone());
+        assert!(limits.admit(&attacker).is_ok());
+        limits.fail(attacker.clone());
+        match limits.admit(&key("ALICE", [10, 0, 0, 66])) {
             Err(ApiError::RateLimited(wait)) => {
-                assert!(wait >= Duration::from_secs(1) && wait <= Duration::from_secs(30), "{wait:?}");
+                assert!(wait >= Duration::from_secs(1) && wait <= WINDOW, "{wait:?}");
             }
             other => panic!("expected a rate limit, got {other:?}"),
         }
-        assert!(limits.login("bob").is_ok(), "another name has its own quota");
+        assert!(limits.admit(&key("alice", [192, 168, 1, 2])).is_ok(), "the owner elsewhere is not locked out");
+        assert!(limits.admit(&key("bob", [10, 0, 0, 66])).is_ok(), "another name has its own count");
+    }
+
+    #[test]
+    fn a_success_starts_the_count_afresh() {
+        let limits = failures(2);
+        let owner = key("alice", [127, 0, 0, 1]);
+        limits.fail(owner.clone());
+        limits.forget(&owner);
+        limits.fail(owner.clone());
+        assert!(limits.admit(&owner).is_ok());
     }
 
     #[test]
     fn disabled_limits_never_refuse() {
         let limits = RateLimits::new(settings(false));
-        assert!((0..100).all(|_| limits.login("alice").is_ok()));
+        let req = actix_web::test::TestRequest::default().peer_addr("127.0.0.1:9".parse().unwrap()).to_http_request();
+        assert!((0..100).all(|_| limits.login(&req, "alice").map(LoginAttempt::failed).is_ok()));
     }
 }

@@ -2,7 +2,8 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpMessage as _};
@@ -66,7 +67,9 @@ pub async fn edge(
     let start = std::time::Instant::now();
     let id = req.extensions().get::<RequestId>().copied();
     let docs = req.path().strip_prefix(crate::DOCS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
+    // Answers that may carry tokens or a user's own data are never cached.
+    let private = req.headers().contains_key(AUTHORIZATION) || req.path().starts_with(AUTH_PATHS);
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
@@ -85,7 +88,7 @@ pub async fn edge(
         Ok(res) => res.status(),
         Err(e) => e.as_response_error().status_code(),
     };
-    let labels = [("method", method), ("route", route), ("status", status.as_str().to_owned())];
+    let labels = [("method", method.to_owned()), ("route", route), ("status", status.as_str().to_owned())];
     metrics::counter!("gallery_http_requests_total", &labels).increment(1);
     metrics::histogram!("gallery_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     let mut res = res?;
@@ -96,7 +99,24 @@ pub async fn edge(
     for (name, value) in security_headers(docs) {
         headers.insert(name, value);
     }
+    let json = headers.get(CONTENT_TYPE).is_some_and(|t| {
+        let t = t.as_bytes();
+        t.starts_with(b"application/json") || t.starts_with(b"application/problem+json")
+    });
+    if private && json {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     Ok(res)
+}
+
+/// Where tokens are handed out (their answers carry them, their requests may not).
+const AUTH_PATHS: &str = "/api/v1/auth/";
+
+/// The metrics label of a request method: the standard ones by name, anything else as
+/// `OTHER`, so that made-up methods cannot grow the label set.
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+    STANDARD.into_iter().find(|m| *m == method.as_str()).unwrap_or("OTHER")
 }
 
 /// How long a handler may take to produce its response head; past it, 503 `unavailable`

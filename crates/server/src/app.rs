@@ -23,7 +23,8 @@ use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
-    AppState, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots, edge, problem_safety_net,
+    AppState, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots,
+    edge, problem_safety_net,
 };
 use gallery_imaging::{Inspector, Renderer};
 use gallery_postgres::{
@@ -261,6 +262,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let metrics = crate::metrics::source(shared.pools.clone());
         let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
+        let public_url = PublicUrl::new(settings.public_url());
+        let metrics_token =
+            settings.metrics.token.as_ref().map(|t| t.expose_secret()).filter(|t| !t.is_empty()).map(MetricsToken::new);
         let server = HttpServer::new(move || {
             let services = Services::build(&shared).unwrap_or_else(|e| {
                 tracing::error!(error = %e, "building a worker's services failed; sharing the first pool");
@@ -283,6 +287,8 @@ impl Application {
                 rate_limits: shared.rate_limits.clone(),
                 upload_slots: shared.upload_slots.clone(),
                 metrics: metrics.clone(),
+                metrics_token: metrics_token.clone(),
+                public_url: public_url.clone(),
                 request_timeout: RequestTimeout(request_timeout_limit),
             };
             // Innermost first: the edge (request id, security headers, metrics, timeout)

@@ -95,7 +95,7 @@ async fn create_admin(settings: &Settings, username: &str) -> anyhow::Result<()>
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let password = Password::parse(&raw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
+    let password = Password::choose(&raw, username.as_str()).map_err(|e| anyhow::anyhow!("the password {e}"))?;
     let services = Services::build(&Shared::build(settings)?)?;
     match services.users.provision_admin(username.clone(), password).await {
         Ok(user) => {

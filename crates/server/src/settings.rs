@@ -24,6 +24,14 @@ pub struct Settings {
     pub import: ImportSettings,
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MetricsSettings {
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    pub token: Option<SecretString>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,7 +41,8 @@ pub struct ServerSettings {
     /// Worker threads; 0 means one per core.
     pub workers: usize,
     pub shutdown_timeout_seconds: u64,
-    /// The public base URL, for absolute links; defaults to `http://host:port`.
+    /// The public base URL of absolute links (`https://gallery.example.com`); required in
+    /// production. Unset, links use the request's `Host`.
     pub public_url: Option<String>,
     /// A request not answered within this long gets 503 `unavailable` (uploads included).
     pub request_timeout_seconds: u64,
@@ -150,10 +159,18 @@ impl Settings {
 
     fn check(&self) -> anyhow::Result<()> {
         let secret = self.auth.jwt_secret.expose_secret();
-        if self.is_production() && (secret == DEFAULT_JWT_SECRET || secret.len() < 32) {
+        let distinct = secret.chars().collect::<std::collections::HashSet<_>>().len();
+        if self.is_production() && (secret == DEFAULT_JWT_SECRET || secret.len() < 32 || distinct < 8) {
             bail!(
-                "auth.jwt_secret: production needs a secret of at least 32 bytes, not the default (set GALLERY__AUTH__JWT_SECRET)"
+                "auth.jwt_secret: production needs a secret of at least 32 bytes with at least 8 distinct characters, not the default (set GALLERY__AUTH__JWT_SECRET, e.g. to `openssl rand -hex 32`)"
             );
+        }
+        match self.server.public_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => check_public_url(url)?,
+            None if self.is_production() => bail!(
+                "server.public_url: production needs the public base URL of absolute links, e.g. https://gallery.example.com (set GALLERY__SERVER__PUBLIC_URL)"
+            ),
+            None => {}
         }
         if secret.is_empty() {
             bail!("auth.jwt_secret must not be empty");
@@ -173,11 +190,31 @@ impl Settings {
         Ok(())
     }
 
+    /// The public base URL, trimmed, when one is set.
+    #[must_use]
+    pub fn public_url(&self) -> Option<&str> {
+        self.server.public_url.as_deref().filter(|u| !u.is_empty())
+    }
+
     /// The folder holding the configuration: `GALLERY_CONFIG_DIR`, else `./config`.
     #[must_use]
     pub fn config_dir() -> PathBuf {
         std::env::var_os("GALLERY_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from)
     }
+}
+
+/// A public base URL: `http` or `https`, a host, no query, fragment or credentials.
+fn check_public_url(raw: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(raw).map_err(|e| anyhow::anyhow!("server.public_url: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        bail!("server.public_url must be an http(s) base URL like https://gallery.example.com, got `{raw}`");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -229,16 +266,36 @@ mod tests {
         assert_eq!(s.database.url.expose_secret(), "postgres://x@h/db");
     }
 
+    const SECRET: &str = "9f1c2b7e4a6d8035c1e2f3a4b5c6d7e8";
+    const PUBLIC: &str = "https://gallery.example.com";
+
     #[test]
-    fn production_refuses_the_default_or_a_short_secret() {
-        let err = Settings::load_with_env(&dir(), "production", env(&[])).unwrap_err();
+    fn production_refuses_the_default_a_short_or_a_monotonous_secret() {
+        let err =
+            Settings::load_with_env(&dir(), "production", env(&[("GALLERY__SERVER__PUBLIC_URL", PUBLIC)])).unwrap_err();
         assert!(format!("{err:#}").contains("auth.jwt_secret"), "{err:#}");
-        assert!(
-            Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", "too-short")])).is_err()
-        );
-        let ok = Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", &"k".repeat(32))]))
-            .unwrap();
-        assert_eq!(ok.log.format, "json");
+        for bad in ["too-short", &"a".repeat(32), &"abcdefg".repeat(6)] {
+            let vars = env(&[("GALLERY__AUTH__JWT_SECRET", bad), ("GALLERY__SERVER__PUBLIC_URL", PUBLIC)]);
+            let err = Settings::load_with_env(&dir(), "production", vars).unwrap_err();
+            assert!(format!("{err:#}").contains("auth.jwt_secret"), "{bad}: {err:#}");
+        }
+        let vars = env(&[("GALLERY__AUTH__JWT_SECRET", SECRET), ("GALLERY__SERVER__PUBLIC_URL", PUBLIC)]);
+        let ok = Settings::load_with_env(&dir(), "production", vars).unwrap();
+        assert_eq!((ok.log.format.as_str(), ok.public_url()), ("json", Some(PUBLIC)));
+    }
+
+    #[test]
+    fn production_needs_a_public_url_and_any_public_url_must_be_a_base_url() {
+        let err =
+            Settings::load_with_env(&dir(), "production", env(&[("GALLERY__AUTH__JWT_SECRET", SECRET)])).unwrap_err();
+        assert!(format!("{err:#}").contains("server.public_url"), "{err:#}");
+        for bad in ["gallery.example.com", "ftp://x.example", "https://x.example/?a=1", "https://u:p@x.example"] {
+            let err = Settings::load_with_env(&dir(), "development", env(&[("GALLERY__SERVER__PUBLIC_URL", bad)]))
+                .unwrap_err();
+            assert!(format!("{err:#}").contains("server.public_url"), "{bad}: {err:#}");
+        }
+        let dev = Settings::load_with_env(&dir(), "development", env(&[])).unwrap();
+        assert_eq!(dev.public_url(), None);
     }
 
     #[test]

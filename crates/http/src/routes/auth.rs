@@ -27,7 +27,8 @@ pub struct RegisterBody {
     /// 3 to 32 letters, digits, `_`, `.` or `-`; unique ignoring case.
     #[schema(value_type = String, min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$", example = "alice")]
     username: Option<String>,
-    /// 8 to 72 bytes.
+    /// 8 to 72 bytes, not guessable: not a commonly used password (any case), not one
+    /// character repeated, not only whitespace, not containing the username.
     #[schema(value_type = String, min_length = 8, max_length = 72, example = "correct horse battery")]
     password: Option<String>,
     /// The password again.
@@ -52,8 +53,9 @@ impl TryFrom<RegisterBody> for Registration {
         let mut errors = FieldErrors::new();
         let username = required(&mut errors, "username", body.username.as_deref())
             .and_then(|u| errors.check("username", Username::parse(u)));
+        let name = body.username.as_deref().unwrap_or_default();
         let password = required(&mut errors, "password", body.password.as_deref())
-            .and_then(|p| errors.check("password", Password::parse(p)));
+            .and_then(|p| errors.check("password", Password::choose(p, name)));
         match (body.password.as_deref(), body.password_confirm.as_deref()) {
             (_, None) => errors.push("password_confirm", "is required"),
             (Some(p), Some(c)) if p != c => errors.push("password_confirm", "does not match password"),
@@ -135,8 +137,15 @@ pub(crate) async fn login(
     let username = required(&mut errors, "username", body.username.as_deref());
     let password = required(&mut errors, "password", body.password.as_deref());
     errors.finish()?;
-    limits.login(username.unwrap_or_default())?;
-    let (pair, user) = auth.login(username.unwrap_or_default(), password.unwrap_or_default()).await?;
+    let attempt = limits.login(&req, username.unwrap_or_default())?;
+    let (pair, user) = match auth.login(username.unwrap_or_default(), password.unwrap_or_default()).await {
+        Err(DomainError::InvalidCredentials) => {
+            attempt.failed();
+            return Err(DomainError::InvalidCredentials.into());
+        }
+        other => other?,
+    };
+    attempt.succeeded();
     Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::new(&user, auth.now())))))
 }
 
@@ -201,15 +210,15 @@ pub struct UpdateMeBody {
     new_password: Option<String>,
 }
 
-impl TryFrom<UpdateMeBody> for OwnChanges {
-    type Error = DomainError;
-
-    fn try_from(body: UpdateMeBody) -> Result<Self, DomainError> {
+impl UpdateMeBody {
+    /// The caller's changes; a new password is held to the rules for `username`'s.
+    fn parse(self, username: &str) -> Result<OwnChanges, DomainError> {
         let mut errors = FieldErrors::new();
-        let email = email_change(&mut errors, body.email.as_ref());
-        let new_password = body.new_password.as_deref().and_then(|p| errors.check("new_password", Password::parse(p)));
+        let email = email_change(&mut errors, self.email.as_ref());
+        let new_password =
+            self.new_password.as_deref().and_then(|p| errors.check("new_password", Password::choose(p, username)));
         errors.finish()?;
-        Ok(Self { email, current_password: body.current_password, new_password })
+        Ok(OwnChanges { email, current_password: self.current_password, new_password })
     }
 }
 
@@ -222,7 +231,7 @@ pub(crate) async fn update_me(
     Caller(actor): Caller,
     body: web::Json<UpdateMeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = OwnChanges::try_from(body.into_inner())?;
+    let changes = body.into_inner().parse(actor.user.username.as_str())?;
     let user = auth.update_me(&actor, changes).await?;
     Ok(HttpResponse::Ok().json(UserView::new(&user, auth.now())))
 }

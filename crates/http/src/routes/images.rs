@@ -20,6 +20,7 @@ use gallery_domain::Permission;
 
 use super::Endpoint;
 use crate::extract::Caller;
+use crate::urls::PublicUrl;
 use crate::views::{PageView, double_option, parse_page};
 use crate::{ApiError, Problem, send};
 
@@ -81,16 +82,10 @@ pub struct ImageView {
     pub links: ImageLinks,
 }
 
-/// Absolute URLs are built from the request's own scheme and host.
-fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
 impl ImageView {
-    fn new(image: Image, actor: &Actor, now: chrono::DateTime<chrono::Utc>, base: &str) -> Self {
+    fn new(image: Image, actor: &Actor, now: chrono::DateTime<chrono::Utc>, req: &HttpRequest) -> Self {
         let (original, heights) = Policy::image_variants(actor, now);
-        let root = format!("{base}/api/v1/images/{}", image.id);
+        let root = PublicUrl::api(req, &format!("/images/{}", image.id));
         let links = ImageLinks {
             original: original.then(|| format!("{root}/original")),
             thumbnails: heights.iter().map(|h| (h.to_string(), format!("{root}/thumbnails/{h}"))).collect(),
@@ -118,7 +113,7 @@ impl ImageView {
 }
 
 pub(crate) fn view(images: &Images, actor: &Actor, req: &HttpRequest, image: Image) -> ImageView {
-    ImageView::new(image, actor, images.now(), &base_url(req))
+    ImageView::new(image, actor, images.now(), req)
 }
 
 /// The form itself is not multipart: the request's content type is wrong (415).
@@ -361,9 +356,8 @@ pub(crate) async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
     let listed = images.list(&actor, query.filter()?, page).await?;
-    let base = base_url(&req);
     let now = images.now();
-    Ok(HttpResponse::Ok().json(PageView::from(listed.map(|i| ImageView::new(i, &actor, now, &base)))))
+    Ok(HttpResponse::Ok().json(PageView::from(listed.map(|i| ImageView::new(i, &actor, now, &req)))))
 }
 
 #[utoipa::path(get, operation_id = "get_image", path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])),

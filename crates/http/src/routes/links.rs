@@ -14,6 +14,7 @@ use super::Endpoint;
 use super::images::ImageBytes;
 use crate::extract::Caller;
 use crate::limits::RateLimits;
+use crate::urls::PublicUrl;
 use crate::{ApiError, Problem, send};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -90,8 +91,7 @@ pub(crate) async fn create(
         return Err(DomainError::field("expires_in", "is required").into());
     };
     let (link, token) = links.create(&actor, ImageId::from_uuid(*id), expires_in, variant).await?;
-    let info = req.connection_info();
-    let url = format!("{}://{}/l/{token}", info.scheme(), info.host());
+    let url = PublicUrl::root(&req, &format!("/l/{token}"));
     Ok(HttpResponse::Created().json(LinkView::new(link, Some(url))))
 }
 

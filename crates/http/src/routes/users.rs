@@ -90,6 +90,7 @@ pub(crate) async fn get(
 pub struct CreateBody {
     #[schema(value_type = String, min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$", example = "alice")]
     username: Option<String>,
+    /// 8 to 72 bytes, not guessable (as at sign-up).
     #[schema(value_type = String, min_length = 8, max_length = 72, example = "correct horse battery")]
     password: Option<String>,
     email: Option<String>,
@@ -103,8 +104,9 @@ impl TryFrom<CreateBody> for AccountRequest {
         let mut errors = FieldErrors::new();
         let username = required(&mut errors, "username", body.username.as_deref())
             .and_then(|u| errors.check("username", Username::parse(u)));
+        let name = body.username.as_deref().unwrap_or_default();
         let password = required(&mut errors, "password", body.password.as_deref())
-            .and_then(|p| errors.check("password", Password::parse(p)));
+            .and_then(|p| errors.check("password", Password::choose(p, name)));
         let email = body.email.as_deref().and_then(|e| errors.check("email", Email::parse(e)));
         let role = required(&mut errors, "role", body.role.as_deref())
             .and_then(|r| errors.check("role", RoleName::parse(r).map_err(|_| "no such role".to_owned())));
