@@ -15,3 +15,4 @@ mod privileges;
 mod subscriptions;
 mod thumbnails;
 mod tokens;
+mod uploads;

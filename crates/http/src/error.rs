@@ -34,6 +34,9 @@ pub enum ApiError {
     /// The request took longer than the server allows (with its request id).
     #[error("request timed out")]
     Timeout(Option<String>),
+    /// The request body delivered nothing for the idle limit (with its request id).
+    #[error("request body stalled")]
+    BodyStalled(Option<String>),
 }
 
 /// The machine-readable `code` of every problem this API answers.
@@ -64,6 +67,7 @@ pub enum ErrorCode {
     InvalidImage,
     ImageTooLarge,
     RateLimited,
+    RequestTimeout,
     InternalError,
     Unavailable,
 }
@@ -242,6 +246,12 @@ impl ApiError {
                 "Too many requests",
                 Some(&format!("too many attempts; retry in {} s", retry_after(*wait))),
             ),
+            Self::BodyStalled(_) => p(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::RequestTimeout,
+                "Request timeout",
+                Some("the request body stopped arriving"),
+            ),
             Self::Timeout(_) => p(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,
@@ -288,7 +298,11 @@ impl ResponseError for ApiError {
         if let Self::RateLimited(wait) = self {
             res.insert_header((RETRY_AFTER, retry_after(*wait)));
         }
-        if let Self::Timeout(id) = self {
+        if let Self::BodyStalled(_) = self {
+            // The body was not read to its end: the connection cannot carry another request.
+            res.force_close();
+        }
+        if let Self::Timeout(id) | Self::BodyStalled(id) = self {
             // Raised by the edge middleware itself, so the edge's headers are added here.
             if let Some(value) = id.as_deref().and_then(|id| actix_web::http::header::HeaderValue::from_str(id).ok()) {
                 res.insert_header(("x-request-id", value));
@@ -310,6 +324,7 @@ pub fn problem_for_status(status: StatusCode) -> HttpResponse {
     let (code, title) = match status.as_u16() {
         401 => (ErrorCode::Unauthenticated, "Authentication required"),
         403 => (ErrorCode::Forbidden, "Forbidden"),
+        408 => (ErrorCode::RequestTimeout, "Request timeout"),
         404 => (ErrorCode::NotFound, "Not found"),
         405 => (ErrorCode::MethodNotAllowed, "Method not allowed"),
         413 => (ErrorCode::PayloadTooLarge, "Payload too large"),

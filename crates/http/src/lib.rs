@@ -27,7 +27,7 @@ use gallery_domain::users::Users;
 
 pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use limits::{RateLimitSettings, RateLimits};
-pub use middleware::{RequestTimeout, edge, problem_safety_net};
+pub use middleware::{BodyIdleTimeout, RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;
 pub use routes::images::UploadSlots;
 pub use routes::metrics::{MetricsSource, MetricsToken};
@@ -57,6 +57,7 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     pub upload_slots: UploadSlots,
     pub request_timeout: RequestTimeout,
+    pub body_idle_timeout: BodyIdleTimeout,
     /// What `GET /metrics` answers.
     pub metrics: MetricsSource,
     /// The bearer token `GET /metrics` needs (`metrics.token`), if any.
@@ -86,6 +87,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.rate_limits.clone()))
             .app_data(web::Data::new(state.upload_slots.clone()))
             .app_data(web::Data::new(state.request_timeout))
+            .app_data(web::Data::new(state.body_idle_timeout))
             .app_data(web::Data::new(state.metrics.clone()))
             .app_data(web::Data::new(state.metrics_token.clone()))
             .app_data(web::Data::new(state.public_url.clone()))

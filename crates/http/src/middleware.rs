@@ -1,12 +1,17 @@
+use std::cell::Cell;
+use std::rc::Rc;
+
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::Method;
 use actix_web::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue, REFERRER_POLICY,
-    X_CONTENT_TYPE_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue,
+    REFERRER_POLICY, TRANSFER_ENCODING, X_CONTENT_TYPE_OPTIONS,
 };
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpMessage as _};
+use futures_util::StreamExt as _;
 use tracing_actix_web::RequestId;
 
 use crate::problem_for_status;
@@ -75,6 +80,7 @@ pub async fn edge(
     }
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let limit = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0);
+    let stalled = watch_body(&mut req);
     let res = match limit {
         // A timeout has no request left to answer with: it leaves as an error, which
         // actix renders through `ApiError`'s own response (headers included).
@@ -83,6 +89,15 @@ pub async fn edge(
             Err(crate::ApiError::Timeout(id.map(|id| id.to_string())).into())
         }),
         None => next.call(req).await,
+    };
+    // A stalled body fails whatever was reading it; the answer says why (and, like a
+    // timeout, leaves as an error rendered with the edge's headers).
+    let res = match stalled {
+        Some(flag) if flag.get() => {
+            tracing::warn!("request body stalled");
+            Err(crate::ApiError::BodyStalled(id.map(|id| id.to_string())).into())
+        }
+        _ => res,
     };
     let status = match &res {
         Ok(res) => res.status(),
@@ -117,6 +132,42 @@ const AUTH_PATHS: &str = "/api/v1/auth/";
 fn method_label(method: &Method) -> &'static str {
     const STANDARD: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
     STANDARD.into_iter().find(|m| *m == method.as_str()).unwrap_or("OTHER")
+}
+
+/// How long a request body may deliver nothing before the request is answered 408
+/// `request_timeout` (`server.body_idle_timeout_seconds`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyIdleTimeout(pub std::time::Duration);
+
+/// Wraps a request's body, when it has one, so that a read waiting longer than the idle
+/// limit fails; the returned flag tells whether that happened.
+fn watch_body(req: &mut ServiceRequest) -> Option<Rc<Cell<bool>>> {
+    let idle = req.app_data::<actix_web::web::Data<BodyIdleTimeout>>().map(|t| t.0)?;
+    let has_body = req.headers().contains_key(TRANSFER_ENCODING)
+        || req.headers().get(CONTENT_LENGTH).is_some_and(|l| l.as_bytes() != b"0");
+    if !has_body {
+        return None;
+    }
+    let flag = Rc::new(Cell::new(false));
+    let stalled = flag.clone();
+    let body = futures_util::stream::unfold(Some(req.take_payload()), move |state| {
+        let stalled = stalled.clone();
+        async move {
+            let mut payload = state?;
+            match tokio::time::timeout(idle, payload.next()).await {
+                Ok(Some(item)) => Some((item, Some(payload))),
+                Ok(None) => None,
+                Err(_) => {
+                    stalled.set(true);
+                    let cause = std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body stalled");
+                    Some((Err(PayloadError::Io(cause)), None))
+                }
+            }
+        }
+    });
+    // Fused: actix may poll a finished body again.
+    req.set_payload(Payload::Stream { payload: Box::pin(body.fuse()) });
+    Some(flag)
 }
 
 /// How long a handler may take to produce its response head; past it, 503 `unavailable`

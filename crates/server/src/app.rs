@@ -23,8 +23,8 @@ use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
-    AppState, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots,
-    edge, problem_safety_net,
+    AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
+    UploadSlots, edge, problem_safety_net,
 };
 use gallery_imaging::{Inspector, Renderer};
 use gallery_postgres::{
@@ -142,10 +142,13 @@ impl Shared {
                 login_per_username_per_minute: settings.rate_limit.login_per_username_per_minute,
                 links_per_minute: settings.rate_limit.links_per_minute,
             }),
-            upload_slots: UploadSlots::new(match settings.server.max_concurrent_uploads {
-                0 => 2 * decoders,
-                n => n,
-            }),
+            upload_slots: UploadSlots::new(
+                match settings.server.max_concurrent_uploads {
+                    0 => 2 * decoders,
+                    n => n,
+                },
+                settings.server.max_uploads_per_user,
+            ),
             pools: Pools::default(),
         })
     }
@@ -263,6 +266,7 @@ impl Application {
         let metrics = crate::metrics::source(shared.pools.clone());
         let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
         let public_url = PublicUrl::new(settings.public_url());
+        let body_idle = Duration::from_secs(settings.server.body_idle_timeout_seconds);
         let metrics_token =
             settings.metrics.token.as_ref().map(|t| t.expose_secret()).filter(|t| !t.is_empty()).map(MetricsToken::new);
         let server = HttpServer::new(move || {
@@ -290,6 +294,7 @@ impl Application {
                 metrics_token: metrics_token.clone(),
                 public_url: public_url.clone(),
                 request_timeout: RequestTimeout(request_timeout_limit),
+                body_idle_timeout: BodyIdleTimeout(body_idle),
             };
             // Innermost first: the edge (request id, security headers, metrics, timeout)
             // sees the safety net's problem bodies.

@@ -50,6 +50,10 @@ pub struct ServerSettings {
     pub header_timeout_seconds: u64,
     /// Uploads and imports running at once; more wait their turn (0: one per core, ×2).
     pub max_concurrent_uploads: usize,
+    /// Uploads and imports one user may have in progress at once; one more is 429.
+    pub max_uploads_per_user: u32,
+    /// A request body that delivers nothing for this long is answered 408.
+    pub body_idle_timeout_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +184,12 @@ impl Settings {
         }
         if self.auth.access_ttl_seconds <= 0 || self.auth.refresh_ttl_seconds <= 0 {
             bail!("auth.access_ttl_seconds and auth.refresh_ttl_seconds must be positive");
+        }
+        if self.server.max_uploads_per_user == 0 {
+            bail!("server.max_uploads_per_user must be at least 1");
+        }
+        if self.server.body_idle_timeout_seconds == 0 {
+            bail!("server.body_idle_timeout_seconds must be at least 1");
         }
         if self.database.max_connections == 0 {
             bail!("database.max_connections must be at least 1");

@@ -75,6 +75,14 @@ impl TestDb {
     pub async fn execute(&self, sql: &str) {
         admin_client(&self.url).await.batch_execute(sql).await.expect("test SQL");
     }
+
+    /// The single `bigint` a query answers, e.g. a `count(*)`.
+    ///
+    /// # Panics
+    /// When the SQL fails or answers no row.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        admin_client(&self.url).await.query_one(sql, &[]).await.expect("test SQL").get(0)
+    }
 }
 
 impl Drop for TestDb {

@@ -1,7 +1,8 @@
 //! `/images`: upload (multipart, streamed), list, read, edit, delete, purge, originals with
 //! ranges, and approval.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header;
@@ -158,7 +159,7 @@ pub(crate) async fn upload(
     slots: web::Data<UploadSlots>,
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let _slot = slots.acquire().await;
+    let _slot = slots.acquire(actor.id()).await?;
     let mut staged = None;
     let (mut title, mut description, mut gallery) = (None, None, None);
     while let Some(field) = form.try_next().await.map_err(|e| form_error(&e))? {
@@ -221,7 +222,7 @@ pub(crate) async fn import(
     slots: web::Data<UploadSlots>,
     body: web::Json<ImportBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let _slot = slots.acquire().await;
+    let _slot = slots.acquire(actor.id()).await?;
     let body = body.into_inner();
     let mut errors = FieldErrors::new();
     let url = super::auth::required(&mut errors, "url", body.url.as_deref()).map(str::to_owned);
@@ -261,19 +262,62 @@ async fn detached<T: 'static>(work: impl Future<Output = Result<T, DomainError>>
         .map_err(ApiError::from)
 }
 
-/// How many uploads and imports run at once; the rest wait their turn (within the request
-/// timeout). Shared by every worker.
+/// Uploads and imports in progress: at most `per_user` for one user at once (one more is
+/// refused with 429 `rate_limited`, so that one user's slow uploads never hold every slot),
+/// and at most `max` in all, the rest waiting their turn (within the request timeout).
+/// Shared by every worker of the process.
 #[derive(Debug, Clone)]
-pub struct UploadSlots(std::sync::Arc<tokio::sync::Semaphore>);
+pub struct UploadSlots {
+    all: Arc<tokio::sync::Semaphore>,
+    per_user: u32,
+    held: Arc<std::sync::Mutex<HashMap<UserId, u32>>>,
+}
+
+/// How long a user told to wait for a slot is asked to wait.
+const SLOT_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl UploadSlots {
     #[must_use]
-    pub fn new(max: usize) -> Self {
-        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(max.max(1))))
+    pub fn new(max: usize, per_user: u32) -> Self {
+        Self { all: Arc::new(tokio::sync::Semaphore::new(max.max(1))), per_user: per_user.max(1), held: Arc::default() }
     }
 
-    async fn acquire(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.0.acquire().await.ok()
+    /// A slot for one of `user`'s uploads, held until the guard drops.
+    async fn acquire(&self, user: UserId) -> Result<UploadSlot, ApiError> {
+        {
+            let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = held.entry(user).or_default();
+            if *count >= self.per_user {
+                metrics::counter!("gallery_rate_limited_total", "scope" => "uploads").increment(1);
+                return Err(ApiError::RateLimited(SLOT_RETRY));
+            }
+            *count += 1;
+            metrics::gauge!("gallery_uploads_in_progress").increment(1.0);
+        }
+        // Counted from here: a request dropped while waiting for its turn frees it.
+        let mut slot = UploadSlot { user, held: self.held.clone(), _turn: None };
+        slot._turn = self.all.clone().acquire_owned().await.ok();
+        Ok(slot)
+    }
+}
+
+/// One upload's slot; dropping it frees it.
+struct UploadSlot {
+    user: UserId,
+    held: Arc<std::sync::Mutex<HashMap<UserId, u32>>>,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        metrics::gauge!("gallery_uploads_in_progress").decrement(1.0);
+        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.user);
+            }
+        }
     }
 }
 

@@ -1,0 +1,87 @@
+//! Upload edges: a stalled body is answered 408 and leaves nothing; one user's uploads in
+//! progress are bounded, and never hold back another user's.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+use crate::helpers::{TestApp, png, spawn_app_with};
+
+const BOUNDARY: &str = "gallery-test-boundary";
+
+/// Opens an upload of `png` whose head and first `sent` bytes of body arrive, and whose
+/// remaining bytes never do. The connection is returned open.
+async fn stalled_upload(app: &TestApp, token: &str, sent: usize) -> TcpStream {
+    let file = png(400, 300);
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let port = app.address.rsplit(':').next().unwrap();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let head = format!(
+        "POST /api/v1/images HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..sent]).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
+}
+
+async fn image_count(app: &TestApp) -> i64 {
+    app._db.scalar("SELECT count(*) FROM images").await
+}
+
+#[tokio::test]
+async fn a_stalled_upload_body_is_answered_408_and_leaves_nothing() {
+    let app = spawn_app_with(|s| s.server.body_idle_timeout_seconds = 1).await;
+    let token = app.user_token("slow", "beta_player").await;
+    let mut stream = stalled_upload(&app, &token, 600).await;
+    let mut answer = Vec::new();
+    // The server answers, then closes: read to the end (bounded, in case it never does).
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
+    assert_eq!(image_count(&app).await, 0);
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+}
+
+#[tokio::test]
+async fn one_users_uploads_in_progress_are_bounded_and_never_hold_back_anyone_else() {
+    let app = spawn_app_with(|s| {
+        s.server.max_uploads_per_user = 1;
+        s.server.body_idle_timeout_seconds = 60;
+    })
+    .await;
+    let slow = app.user_token("slow", "beta_player").await;
+    let other = app.user_token("other", "beta_player").await;
+    let _held = stalled_upload(&app, &slow, 600).await;
+    // Wait until the server has taken the stalled upload's slot (it says so in /metrics).
+    let metrics = format!("{}/metrics", app.address);
+    let mut taken = false;
+    for _ in 0..500 {
+        let text = app.client.get(&metrics).send().await.unwrap().text().await.unwrap();
+        if text.lines().any(|l| l == "gallery_uploads_in_progress 1") {
+            taken = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(taken, "the stalled upload never took its slot");
+    let refused = app.upload(&slow, png(40, 30), "b.png", None).await;
+
+    refused.assert_problem(429, "rate_limited");
+    assert!(refused.headers.contains_key("retry-after"));
+    let import = app.post("/images/import", Some(&slow), serde_json::json!({"url": "http://example.com/x.png"})).await;
+    import.assert_problem(429, "rate_limited");
+    // Another user's upload goes through meanwhile.
+    assert_eq!(app.upload(&other, png(40, 30), "c.png", None).await.status, 201);
+}
