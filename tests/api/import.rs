@@ -64,10 +64,11 @@ async fn an_image_is_imported_from_a_url_when_private_networks_are_allowed() {
     app.post("/images/import", Some(&token), json!({"url": format!("http://{text}/x")}))
         .await
         .assert_problem(415, "unsupported_media_type");
-    let page = image_server(b"<html></html>".to_vec(), "text/html").await;
-    let reply = app.post("/images/import", Some(&token), json!({"url": format!("http://{page}/x")})).await;
-    reply.assert_problem(422, "validation_failed");
-    assert_eq!(reply.error_fields(), ["url"]);
+    for (body, kind) in [(&b"<html></html>"[..], "text/html"), (b"just words", "text/plain")] {
+        let page = image_server(body.to_vec(), kind).await;
+        let reply = app.post("/images/import", Some(&token), json!({"url": format!("http://{page}/x")})).await;
+        reply.assert_problem(415, "unsupported_media_type");
+    }
     assert_eq!(app.stored_files().len(), 1);
 }
 
@@ -93,4 +94,62 @@ async fn private_addresses_and_other_schemes_are_refused_by_default() {
         .await
         .assert_problem(403, "forbidden");
     assert!(app.stored_files().is_empty());
+}
+
+/// A server that answers a PNG's head and first bytes at once, then drips the rest a byte
+/// at a time, never finishing. Says on `hung_up` when its client closes the connection.
+async fn dripping_server(hung_up: tokio::sync::mpsc::UnboundedSender<()>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let hung_up = hung_up.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if sock.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let answer = "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 1000000\r\n\r\n";
+                if sock.write_all(answer.as_bytes()).await.is_err() || head.starts_with(b"HEAD") {
+                    return;
+                }
+                let _ = sock.write_all(&png()[..16]).await;
+                loop {
+                    // The server's own pace (a drip), not the test waiting for something.
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    if sock.write_all(b"x").await.is_err() {
+                        let _ = hung_up.send(());
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_dripping_import_is_cut_off_at_its_deadline_and_creates_nothing_ever() {
+    let app = spawn_app_with(|s| {
+        s.import.allow_private_networks = true;
+        s.import.timeout_seconds = 2;
+    })
+    .await;
+    let token = app.user_token("player", "beta_player").await;
+    let (tx, mut hung_up) = tokio::sync::mpsc::unbounded_channel();
+    let addr = dripping_server(tx).await;
+    let started = std::time::Instant::now();
+    let reply = app.post("/images/import", Some(&token), json!({"url": format!("http://{addr}/drip.png")})).await;
+    reply.assert_problem(422, "validation_failed");
+    assert_eq!(reply.error_fields(), ["url"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    // The fetch was stopped, not left running: the server sees its client hang up...
+    tokio::time::timeout(std::time::Duration::from_secs(10), hung_up.recv()).await.unwrap().unwrap();
+    // ...and then no image exists, nor any file, and none can appear later.
+    assert_eq!(app._db.scalar("SELECT count(*) FROM images").await, 0);
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
 }

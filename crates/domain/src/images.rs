@@ -181,16 +181,20 @@ impl Images {
         Ok(plan.max_upload_bytes.min(self.limits.max_upload_bytes))
     }
 
-    /// Imports an image from a URL: fetched (HEAD then GET, every hop's address checked),
-    /// then through the same pipeline as an upload.
+    /// Imports an image from a URL: fetched (HEAD then GET, every hop's address checked,
+    /// all within the fetcher's deadline), then through the same pipeline as an upload.
+    /// Nothing runs on its own: dropping the future (the request ended) stops the fetch
+    /// and removes what was staged.
     ///
     /// # Errors
-    /// `Validation` on `url` when it is refused or the fetch fails; then as an upload.
+    /// `Validation` on `url` when it is refused or the fetch fails or passes its deadline;
+    /// `UnsupportedMediaType` when the answer is not an image; then as an upload.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
     pub async fn import(&self, actor: &Actor, url: &str, meta: UploadMeta) -> Result<Image, DomainError> {
         let limit = self.upload_limit(actor)?;
         let fetch_error = |e: FetchError| match e {
             FetchError::TooLarge(_) => DomainError::PayloadTooLarge(limit),
+            FetchError::NotAnImage(_) => DomainError::UnsupportedMediaType,
             FetchError::Refused(why) | FetchError::Failed(why) => DomainError::field("url", why),
         };
         let fetched = self.fetcher.fetch(url, limit).await.map_err(fetch_error)?;

@@ -462,9 +462,12 @@ pub enum FetchError {
     /// Not a URL we fetch: another scheme, or an address that is not global.
     #[error("{0}")]
     Refused(String),
-    /// The fetch failed: no answer, an error status, not an image, too many redirects.
+    /// The fetch failed: no answer, an error status, too many redirects, past its deadline.
     #[error("{0}")]
     Failed(String),
+    /// The answer says (by its `Content-Type`) that it is not an image.
+    #[error("not an image: {0}")]
+    NotAnImage(String),
     /// The resource is larger than the limit.
     #[error("larger than {0} bytes")]
     TooLarge(u64),
@@ -486,11 +489,13 @@ impl std::fmt::Debug for Fetched {
 #[async_trait]
 pub trait UrlFetcher: Send + Sync {
     /// Checks `url` with a HEAD request, then GETs it, following at most a few redirects,
-    /// each hop's scheme and every resolved address checked again.
+    /// each hop's scheme and every resolved address checked again. The whole fetch —
+    /// connecting, every answer's head and the body's last byte — has one deadline: past
+    /// it the stream fails.
     ///
     /// # Errors
     /// `Refused` for a scheme or address we do not reach; `TooLarge` past `limit` when the
-    /// size is announced; `Failed` otherwise.
+    /// size is announced; `NotAnImage` when the answer's type says so; `Failed` otherwise.
     async fn fetch(&self, url: &str, limit: u64) -> Result<Fetched, FetchError>;
 }
 

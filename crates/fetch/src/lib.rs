@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt as _;
+use futures_util::StreamExt as _;
 use gallery_domain::is_global;
 use gallery_domain::ports::{FetchError, Fetched, UrlFetcher};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
@@ -25,6 +25,9 @@ pub struct FetchSettings {
     pub connect_timeout: Duration,
     /// Longest wait for the next bytes of an answer.
     pub read_timeout: Duration,
+    /// The whole fetch, from the first lookup to the body's last byte
+    /// (`import.timeout_seconds`): a server that drips its answer cannot hold it longer.
+    pub deadline: Duration,
 }
 
 impl Default for FetchSettings {
@@ -33,6 +36,7 @@ impl Default for FetchSettings {
             allow_private_networks: false,
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(30),
         }
     }
 }
@@ -117,9 +121,33 @@ fn failed(what: &str) -> impl Fn(reqwest::Error) -> FetchError + '_ {
     }
 }
 
+fn past_deadline() -> FetchError {
+    FetchError::Failed("the fetch took longer than the import deadline".into())
+}
+
 #[async_trait]
 impl UrlFetcher for HttpFetcher {
     async fn fetch(&self, url: &str, limit: u64) -> Result<Fetched, FetchError> {
+        let deadline = tokio::time::Instant::now() + self.settings.deadline;
+        let fetched =
+            tokio::time::timeout_at(deadline, self.answer(url, limit)).await.map_err(|_| past_deadline())??;
+        // The body, too, ends by the deadline: each read waits no later than it.
+        let body = futures_util::stream::unfold(Some(fetched), move |state| async move {
+            let mut res = state?;
+            match tokio::time::timeout_at(deadline, res.chunk()).await {
+                Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some(res))),
+                Ok(Ok(None)) => None,
+                Ok(Err(e)) => Some((Err(failed("reading the image")(e)), None)),
+                Err(_) => Some((Err(past_deadline()), None)),
+            }
+        });
+        Ok(Fetched { stream: Box::pin(body.fuse()) })
+    }
+}
+
+impl HttpFetcher {
+    /// The answer to GET `url`, after the HEAD check and redirects, its head checked.
+    async fn answer(&self, url: &str, limit: u64) -> Result<Response, FetchError> {
         let mut url = Url::parse(url).map_err(|_| FetchError::Refused("not a URL".into()))?;
         let mut method = Method::HEAD;
         let mut redirects = 0;
@@ -145,8 +173,7 @@ impl UrlFetcher for HttpFetcher {
                 continue;
             }
             check_answer(&res, limit)?;
-            let stream = res.bytes_stream().map_err(failed("reading the image"));
-            return Ok(Fetched { stream: Box::pin(stream) });
+            return Ok(res);
         }
     }
 }
@@ -157,7 +184,7 @@ fn check_answer(res: &Response, limit: u64) -> Result<(), FetchError> {
     }
     let content_type = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !content_type.trim_start().to_ascii_lowercase().starts_with("image/") {
-        return Err(FetchError::Failed("the link is not an image (by its Content-Type)".into()));
+        return Err(FetchError::NotAnImage(format!("the answer's type is `{}`", content_type.escape_debug())));
     }
     if announced_len(res).is_some_and(|len| len > limit) {
         return Err(FetchError::TooLarge(limit));

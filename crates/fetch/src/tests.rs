@@ -94,7 +94,64 @@ async fn an_image_is_fetched_with_head_then_get() {
 #[tokio::test]
 async fn a_page_that_is_not_an_image_fails_the_head_check() {
     let addr = serve(vec![("/page", "200 OK", vec![("content-type", "text/html".into())], b"<html>".to_vec())]).await;
-    assert!(matches!(fetcher(true).fetch(&format!("http://{addr}/page"), 1 << 20).await, Err(FetchError::Failed(_))));
+    let err = fetcher(true).fetch(&format!("http://{addr}/page"), 1 << 20).await.unwrap_err();
+    assert!(matches!(err, FetchError::NotAnImage(ref m) if m.contains("text/html")), "{err:?}");
+}
+
+/// A server that answers every request's head at once, then sends one byte of body every
+/// `pace` (or, with `pace` `None`, never answers at all).
+async fn drip(pace: Option<std::time::Duration>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut byte = [0u8; 1];
+                while !buf.ends_with(b"\r\n\r\n") {
+                    if sock.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    buf.push(byte[0]);
+                }
+                let Some(pace) = pace else {
+                    let _ = sock.read(&mut byte).await; // holds the connection, says nothing
+                    return;
+                };
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 100000\r\n\r\n";
+                if sock.write_all(head.as_bytes()).await.is_err() || buf.starts_with(b"HEAD") {
+                    return;
+                }
+                loop {
+                    tokio::time::sleep(pace).await; // the server's own pace, not a test's wait
+                    if sock.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn with_deadline(deadline: std::time::Duration) -> HttpFetcher {
+    HttpFetcher::new(FetchSettings { allow_private_networks: true, deadline, ..FetchSettings::default() })
+}
+
+#[tokio::test]
+async fn a_dripping_body_fails_at_the_deadline_though_every_read_is_quick() {
+    let addr = drip(Some(std::time::Duration::from_millis(50))).await;
+    let fetcher = with_deadline(std::time::Duration::from_secs(1));
+    let fetched = fetcher.fetch(&format!("http://{addr}/a.png"), 1 << 20).await.unwrap();
+    let err = fetched.stream.try_collect::<Vec<_>>().await.unwrap_err();
+    assert!(matches!(err, FetchError::Failed(ref m) if m.contains("deadline")), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_fails_at_the_deadline() {
+    let addr = drip(None).await;
+    let err = with_deadline(std::time::Duration::from_secs(1)).fetch(&format!("http://{addr}/a.png"), 1 << 20).await;
+    assert!(matches!(err, Err(FetchError::Failed(ref m)) if m.contains("deadline")), "{err:?}");
 }
 
 #[tokio::test]

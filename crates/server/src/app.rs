@@ -133,6 +133,7 @@ impl Shared {
             gate: RenderGate::default(),
             fetcher: Arc::new(HttpFetcher::new(FetchSettings {
                 allow_private_networks: settings.import.allow_private_networks,
+                deadline: Duration::from_secs(settings.import.timeout_seconds),
                 ..FetchSettings::default()
             })),
             limits,

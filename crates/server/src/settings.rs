@@ -92,6 +92,8 @@ pub struct ImageSettings {
 #[derive(Debug, Deserialize)]
 pub struct ImportSettings {
     pub allow_private_networks: bool,
+    /// The whole fetch of an import (connect, headers, body); below the request timeout.
+    pub timeout_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +186,9 @@ impl Settings {
         }
         if self.auth.access_ttl_seconds <= 0 || self.auth.refresh_ttl_seconds <= 0 {
             bail!("auth.access_ttl_seconds and auth.refresh_ttl_seconds must be positive");
+        }
+        if self.import.timeout_seconds == 0 || self.import.timeout_seconds >= self.server.request_timeout_seconds {
+            bail!("import.timeout_seconds must be at least 1 and below server.request_timeout_seconds");
         }
         if self.server.max_uploads_per_user == 0 {
             bail!("server.max_uploads_per_user must be at least 1");

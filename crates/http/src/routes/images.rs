@@ -233,9 +233,10 @@ pub(crate) async fn import(
     let (Some(url), Some(title), Some(description)) = (url, title, description) else {
         return Err(DomainError::field("url", "is required").into());
     };
-    let (imports, importer) = (images.clone(), actor.clone());
     let meta = UploadMeta { title, description, gallery_id: None };
-    let image = detached(async move { imports.import(&importer, &url, meta).await }).await?;
+    // In the request's own task: when the request ends (timeout, client gone) the import
+    // stops with it and creates nothing, then or later.
+    let image = images.import(&actor, &url, meta).await?;
     stored(&image, "import");
     Ok(HttpResponse::Created().json(view(&images, &actor, &req, image)))
 }
