@@ -12,6 +12,7 @@ mod links;
 mod operations;
 mod plans;
 mod privileges;
+mod removals;
 mod subscriptions;
 mod thumbnails;
 mod tokens;

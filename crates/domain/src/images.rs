@@ -9,8 +9,8 @@ use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use crate::ports::{
-    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, StagedBlob, ThumbnailRenderer,
-    UrlFetcher,
+    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, RemovalRepo, StagedBlob,
+    ThumbnailRenderer, UrlFetcher,
 };
 use crate::{
     Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
@@ -24,6 +24,10 @@ pub struct ImageLimits {
     pub max_pixels: u64,
     /// Largest upload accepted whatever the plan.
     pub max_upload_bytes: u64,
+    /// How long an upload's file may sit in place before its image row must exist; past
+    /// it, a file left by an upload cut off between the two is swept
+    /// (`storage.sweep_interval_seconds`).
+    pub orphan_grace: chrono::Duration,
 }
 
 /// An uploaded file, streamed to the store's staging area, hashed, counted and sniffed,
@@ -58,6 +62,7 @@ pub struct ImagePorts {
     pub renderer: Arc<dyn ThumbnailRenderer>,
     pub fetcher: Arc<dyn UrlFetcher>,
     pub clock: Arc<dyn Clock>,
+    pub removals: Arc<dyn RemovalRepo>,
 }
 
 impl std::fmt::Debug for ImagePorts {
@@ -114,6 +119,7 @@ pub struct Images {
     renderer: Arc<dyn ThumbnailRenderer>,
     gate: RenderGate,
     limits: ImageLimits,
+    remover: FileRemover,
 }
 
 impl std::fmt::Debug for Images {
@@ -125,8 +131,9 @@ impl std::fmt::Debug for Images {
 impl Images {
     #[must_use]
     pub fn new(ports: ImagePorts, gate: RenderGate, limits: ImageLimits) -> Self {
-        let ImagePorts { images, blobs, inspector, renderer, fetcher, clock } = ports;
-        Self { images, blobs, inspector, clock, fetcher, renderer, gate, limits }
+        let ImagePorts { images, blobs, inspector, renderer, fetcher, clock, removals } = ports;
+        let remover = FileRemover::new(blobs.clone(), removals);
+        Self { images, blobs, inspector, clock, fetcher, renderer, gate, limits, remover }
     }
 
     /// The time now, for views that depend on the plan in force.
@@ -227,6 +234,9 @@ impl Images {
             )?;
         let id = ImageId::generate();
         let key = BlobKey::original(id);
+        // Recorded before the file is in place: if nothing records the image (a crash, a
+        // lost connection), the sweep removes the file once the grace has passed.
+        self.remover.removals.schedule(&key, self.clock.now() + self.limits.orphan_grace).await?;
         staged.blob.commit(&key).await?;
         let status = if actor.has(Permission::ImagesModerate) { ImageStatus::Approved } else { ImageStatus::Pending };
         let new = NewImage {
@@ -287,8 +297,9 @@ impl Images {
         self.images.update(id, &patch).await?.ok_or(DomainError::NotFound)
     }
 
-    /// Deletes the row, then the file. A file that cannot be removed is logged, never
-    /// brought back.
+    /// Deletes the row, then the file. A file that cannot be removed now stays recorded
+    /// (the store recorded it with the row's deletion) and the sweep removes it later; the
+    /// row is never brought back.
     ///
     /// # Errors
     /// `Forbidden` without `images:delete`; `NotFound`.
@@ -430,22 +441,64 @@ impl Images {
     }
 
     /// Removes a file whose row is gone (or was never written), and its thumbnails.
-    /// Failure leaves orphan files, logged for the operator; it never brings the row back.
-    pub(crate) async fn remove_blob(&self, key: &BlobKey) {
-        remove_files(self.blobs.as_ref(), key).await;
+    async fn remove_blob(&self, key: &BlobKey) {
+        self.remover.remove(key).await;
+    }
+
+    /// Removes the files recorded for removal and now due, that no image refers to: those
+    /// of deleted images that could not be removed at once, and those of uploads cut off
+    /// between writing the file and recording the image. Answers how many went.
+    ///
+    /// # Errors
+    /// Store failures reading the record.
+    #[tracing::instrument(skip_all)]
+    pub async fn sweep(&self) -> Result<usize, DomainError> {
+        let due = self.remover.removals.due(self.clock.now(), SWEEP_BATCH).await?;
+        let mut removed = 0;
+        for key in &due {
+            removed += usize::from(self.remover.remove(key).await);
+        }
+        if !due.is_empty() {
+            tracing::info!(due = due.len(), removed, "swept files recorded for removal");
+        }
+        Ok(removed)
     }
 }
+
+/// Keys a sweep takes at once; the next sweep takes the rest.
+const SWEEP_BATCH: u32 = 1000;
 
 #[cfg(test)]
 mod tests;
 
-/// Removes an original and its thumbnails; failures are logged, never undone.
-pub(crate) async fn remove_files(blobs: &dyn BlobStore, key: &BlobKey) {
-    if let Err(e) = blobs.delete(key).await {
-        tracing::error!(key = key.as_str(), error = %e, "could not remove a file; it is orphaned");
+/// Removes an image's files — the original and its thumbnails — and forgets their removal
+/// record once both are gone. A failure is logged and leaves the record for the sweep.
+#[derive(Clone)]
+pub(crate) struct FileRemover {
+    blobs: Arc<dyn BlobStore>,
+    removals: Arc<dyn RemovalRepo>,
+}
+
+impl FileRemover {
+    pub(crate) fn new(blobs: Arc<dyn BlobStore>, removals: Arc<dyn RemovalRepo>) -> Self {
+        Self { blobs, removals }
     }
-    if let Err(e) = blobs.delete_under(&key.thumbnails()).await {
-        tracing::error!(key = key.as_str(), error = %e, "could not remove thumbnails; they are orphaned");
+
+    /// Whether the files are gone.
+    pub(crate) async fn remove(&self, key: &BlobKey) -> bool {
+        let original = self.blobs.delete(key).await;
+        let thumbnails = self.blobs.delete_under(&key.thumbnails()).await;
+        if let (Ok(()), Ok(())) = (&original, &thumbnails) {
+            if let Err(e) = self.removals.done(key).await {
+                // Harmless: the sweep finds the files gone and forgets the key then.
+                tracing::warn!(key = key.as_str(), error = %e, "could not forget a removed file's record");
+            }
+            return true;
+        }
+        for e in [original.err(), thumbnails.err()].into_iter().flatten() {
+            tracing::warn!(key = key.as_str(), error = %e, "could not remove files now; the sweep will retry");
+        }
+        false
     }
 }
 

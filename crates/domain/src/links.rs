@@ -242,8 +242,10 @@ mod tests {
             renderer: Arc::new(MockThumbnailRenderer::new()),
             fetcher: Arc::new(MockUrlFetcher::new()),
             clock: clock(),
+            removals: Arc::new(crate::ports::MockRemovalRepo::new()),
         };
-        let images = Images::new(ports, RenderGate::default(), ImageLimits { max_pixels: 1, max_upload_bytes: 1 });
+        let limits = ImageLimits { max_pixels: 1, max_upload_bytes: 1, orphan_grace: Duration::minutes(5) };
+        let images = Images::new(ports, RenderGate::default(), limits);
         let mut tokens = MockTokenService::new();
         tokens.expect_new_refresh().returning(|| ("secret".into(), TokenHash([9; 32])));
         tokens.expect_hash_refresh().returning(|_| TokenHash([9; 32]));

@@ -565,6 +565,33 @@ pub trait SubscriptionRepo: Send + Sync {
     async fn list(&self, page: PageRequest) -> Result<(Vec<Subscription>, u64), RepoError>;
 }
 
+/// Files to remove later, kept durably so that none is orphaned for good: the store
+/// records the file of every image row it deletes (in the same transaction), an upload
+/// records its file before putting it in place, and recording the image row takes that
+/// record back. A sweep removes what is due; the store is never listed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RemovalRepo: Send + Sync {
+    /// Records `key`'s files as removable from `due_at`, unless an image row claims the key
+    /// by then.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<(), RepoError>;
+
+    /// Up to `limit` keys due at `now` that no image refers to, the longest due first.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BlobKey>, RepoError>;
+
+    /// Forgets `key`: its files are gone.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn done(&self, key: &BlobKey) -> Result<(), RepoError>;
+}
+
 /// Share links.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

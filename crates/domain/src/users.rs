@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::ports::{BlobStore, PasswordHasher, RepoErrorExt, RoleRepo, UserRepo};
+use crate::images::FileRemover;
+use crate::ports::{BlobStore, PasswordHasher, RemovalRepo, RepoErrorExt, RoleRepo, UserRepo};
 use crate::{
     Actor, DomainError, Email, NewUser, Page, PageRequest, Password, Permission, Policy, RoleName, User, UserFilter,
     UserId, UserPatch, Username,
@@ -31,7 +32,7 @@ pub struct Users {
     users: Arc<dyn UserRepo>,
     roles: Arc<dyn RoleRepo>,
     hasher: Arc<dyn PasswordHasher>,
-    blobs: Arc<dyn BlobStore>,
+    remover: FileRemover,
 }
 
 impl std::fmt::Debug for Users {
@@ -49,8 +50,9 @@ impl Users {
         roles: Arc<dyn RoleRepo>,
         hasher: Arc<dyn PasswordHasher>,
         blobs: Arc<dyn BlobStore>,
+        removals: Arc<dyn RemovalRepo>,
     ) -> Self {
-        Self { users, roles, hasher, blobs }
+        Self { users, roles, hasher, remover: FileRemover::new(blobs, removals) }
     }
 
     /// # Errors
@@ -115,7 +117,7 @@ impl Users {
         let keys =
             self.users.delete(id, delete_images).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)?;
         for key in &keys {
-            crate::images::remove_files(self.blobs.as_ref(), key).await;
+            self.remover.remove(key).await;
         }
         Ok(())
     }
@@ -153,7 +155,7 @@ mod tests {
 
     use super::*;
     use crate::RepoError;
-    use crate::ports::{MockBlobStore, MockPasswordHasher, MockRoleRepo, MockUserRepo};
+    use crate::ports::{MockBlobStore, MockPasswordHasher, MockRemovalRepo, MockRoleRepo, MockUserRepo};
     use crate::testing::{actor_with_role, builtin_role, user_with_role};
 
     /// A user repo that finds a `company_user` under any id.
@@ -222,7 +224,13 @@ mod tests {
     }
 
     fn users(u: MockUserRepo, r: MockRoleRepo) -> Users {
-        Users::new(Arc::new(u), Arc::new(r), Arc::new(MockPasswordHasher::new()), Arc::new(MockBlobStore::new()))
+        Users::new(
+            Arc::new(u),
+            Arc::new(r),
+            Arc::new(MockPasswordHasher::new()),
+            Arc::new(MockBlobStore::new()),
+            Arc::new(MockRemovalRepo::new()),
+        )
     }
 
     #[tokio::test]
@@ -273,11 +281,14 @@ mod tests {
         let mut blobs = MockBlobStore::new();
         blobs.expect_delete().times(1).returning(|_| Ok(()));
         blobs.expect_delete_under().times(1).returning(|_| Ok(()));
+        let mut removals = MockRemovalRepo::new();
+        removals.expect_done().times(1).returning(|_| Ok(()));
         let users = Users::new(
             Arc::new(repo),
             Arc::new(MockRoleRepo::new()),
             Arc::new(MockPasswordHasher::new()),
             Arc::new(blobs),
+            Arc::new(removals),
         );
         assert!(users.delete(&admin, UserId::generate(), true).await.is_ok());
     }

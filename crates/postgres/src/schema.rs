@@ -178,6 +178,7 @@ diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(subscriptions -> plans (plan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    blob_removals,
     roles,
     role_permissions,
     users,
@@ -204,6 +205,14 @@ diesel::table! {
         variant -> Text,
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    blob_removals (key) {
+        key -> Text,
+        due_at -> Timestamptz,
         created_at -> Timestamptz,
     }
 }

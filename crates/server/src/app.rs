@@ -28,8 +28,8 @@ use gallery_http::{
 };
 use gallery_imaging::{Inspector, Renderer};
 use gallery_postgres::{
-    Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRoleRepo, PgSessionRepo, PgSubscriptionRepo, PgUserRepo,
-    PoolSettings,
+    Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
+    PgSubscriptionRepo, PgUserRepo, PoolSettings,
 };
 use gallery_storage::FsBlobStore;
 use secrecy::ExposeSecret as _;
@@ -119,8 +119,11 @@ impl Shared {
             0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             n => n,
         };
-        let limits =
-            ImageLimits { max_pixels: settings.images.max_pixels, max_upload_bytes: settings.images.max_upload_bytes };
+        let limits = ImageLimits {
+            max_pixels: settings.images.max_pixels,
+            max_upload_bytes: settings.images.max_upload_bytes,
+            orphan_grace: chrono::Duration::seconds(i64::try_from(settings.storage.sweep_interval_seconds)?),
+        };
         Ok(Self {
             url,
             pool,
@@ -199,6 +202,7 @@ impl Services {
             shared.signup_role.clone(),
         );
         let image_repo = Arc::new(PgImageRepo::new(db.clone()));
+        let removals = Arc::new(PgRemovalRepo::new(db.clone()));
         let plan_repo = Arc::new(PgPlanRepo::new(db.clone()));
         let galleries = Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone());
         let ports = ImagePorts {
@@ -208,6 +212,7 @@ impl Services {
             renderer: shared.renderer.clone(),
             fetcher: shared.fetcher.clone(),
             clock: Arc::new(SystemClock),
+            removals: removals.clone(),
         };
         let images = Images::new(ports, shared.gate.clone(), shared.limits);
         let links = Links::new(
@@ -217,7 +222,7 @@ impl Services {
             Arc::new(SystemClock),
         );
         Ok(Self {
-            users: Users::new(users.clone(), roles.clone(), hasher, shared.blobs.clone()),
+            users: Users::new(users.clone(), roles.clone(), hasher, shared.blobs.clone(), removals),
             roles: Roles::new(roles),
             images,
             galleries,
@@ -235,10 +240,11 @@ impl Services {
     }
 }
 
-/// The HTTP server, bound and ready to run.
+/// The HTTP server, bound and ready to run, and the sweep of files recorded for removal.
 pub struct Application {
     port: u16,
     server: Server,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -265,6 +271,10 @@ impl Application {
             .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
         let port = listener.local_addr()?.port();
         let metrics = crate::metrics::source(shared.pools.clone());
+        let sweeper = tokio::spawn(sweep_every(
+            fallback.images.clone(),
+            Duration::from_secs(settings.storage.sweep_interval_seconds),
+        ));
         let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
         let public_url = PublicUrl::new(settings.public_url());
         let body_idle = Duration::from_secs(settings.server.body_idle_timeout_seconds);
@@ -309,7 +319,7 @@ impl Application {
         .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);
-        Ok(Self { port, server: server.run() })
+        Ok(Self { port, server: server.run(), sweeper })
     }
 
     #[must_use]
@@ -322,6 +332,20 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.sweeper.abort();
+        served
+    }
+}
+
+/// Removes the files recorded for removal, at start and then every `every`.
+async fn sweep_every(images: Images, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = images.sweep().await {
+            tracing::warn!(error = %e, "the removal sweep failed; it runs again at the next interval");
+        }
     }
 }

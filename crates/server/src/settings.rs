@@ -67,6 +67,9 @@ pub struct DatabaseSettings {
 #[derive(Debug, Deserialize)]
 pub struct StorageSettings {
     pub root: PathBuf,
+    /// How often files recorded for removal are swept; also how long an upload's file may
+    /// wait for its image row.
+    pub sweep_interval_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +192,9 @@ impl Settings {
         }
         if self.import.timeout_seconds == 0 || self.import.timeout_seconds >= self.server.request_timeout_seconds {
             bail!("import.timeout_seconds must be at least 1 and below server.request_timeout_seconds");
+        }
+        if !(1..=86_400 * 7).contains(&self.storage.sweep_interval_seconds) {
+            bail!("storage.sweep_interval_seconds must be between 1 and 604800");
         }
         if self.server.max_uploads_per_user == 0 {
             bail!("server.max_uploads_per_user must be at least 1");

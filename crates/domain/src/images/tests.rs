@@ -8,8 +8,8 @@ use futures_util::stream;
 
 use super::*;
 use crate::ports::{
-    FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockThumbnailRenderer,
-    MockUrlFetcher, ReadSeek, StagedBlob,
+    FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo,
+    MockThumbnailRenderer, MockUrlFetcher, ReadSeek, StagedBlob,
 };
 use crate::testing::{actor_with_role, builtin_role, plan};
 use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
@@ -55,7 +55,16 @@ struct World {
     inspector: MockImageInspector,
     fetcher: MockUrlFetcher,
     renderer: MockThumbnailRenderer,
+    removals: MockRemovalRepo,
     probe: Probe,
+}
+
+/// A removal record that takes and forgets anything.
+fn permissive_removals() -> MockRemovalRepo {
+    let mut removals = MockRemovalRepo::new();
+    removals.expect_schedule().returning(|_, _| Ok(()));
+    removals.expect_done().returning(|_| Ok(()));
+    removals
 }
 
 impl World {
@@ -70,6 +79,7 @@ impl World {
             inspector: MockImageInspector::new(),
             fetcher: MockUrlFetcher::new(),
             renderer: MockThumbnailRenderer::new(),
+            removals: permissive_removals(),
             probe,
         }
     }
@@ -84,12 +94,14 @@ impl World {
             renderer: Arc::new(self.renderer),
             fetcher: Arc::new(self.fetcher),
             clock: Arc::new(clock),
+            removals: Arc::new(self.removals),
         };
-        let images = Images::new(
-            ports,
-            RenderGate::default(),
-            ImageLimits { max_pixels: 50_000_000, max_upload_bytes: max_upload },
-        );
+        let limits = ImageLimits {
+            max_pixels: 50_000_000,
+            max_upload_bytes: max_upload,
+            orphan_grace: chrono::Duration::minutes(5),
+        };
+        let images = Images::new(ports, RenderGate::default(), limits);
         (images, self.probe)
     }
 }
@@ -467,4 +479,66 @@ fn thumbnail_keys_follow_from_the_original() {
     assert!(thumb.as_str().starts_with("thumbnails/") && thumb.as_str().ends_with("/200"));
     assert!(BlobKey::parse(thumb.as_str()).is_ok());
     assert!(thumb.as_str().starts_with(key.thumbnails().as_str()));
+}
+
+#[tokio::test]
+async fn an_uploads_file_is_recorded_for_removal_before_it_is_put_in_place() {
+    let mut w = World::new();
+    w.repo.expect_stored_bytes().returning(|_| Ok(0));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    let who = player();
+    let owner = who.clone();
+    w.repo.expect_create().returning(move |new, _| Ok(stored(new, &owner)));
+    let committed_early = Arc::new(AtomicBool::new(false));
+    let (probe, early) = (w.probe.clone(), committed_early.clone());
+    let mut removals = MockRemovalRepo::new();
+    removals.expect_schedule().times(1).returning(move |key, due_at| {
+        early.store(probe.committed.load(Ordering::SeqCst), Ordering::SeqCst);
+        assert!(key.as_str().starts_with("originals/"));
+        assert_eq!(due_at, Utc.with_ymd_and_hms(2026, 6, 1, 0, 5, 0).unwrap(), "now plus the grace");
+        Ok(())
+    });
+    w.removals = removals;
+    let (images, probe) = w.build(u64::MAX);
+    let staged = images.ingest(&who, body(vec![PNG_HEAD])).await.unwrap();
+    images.complete(&who, staged, UploadMeta::default()).await.unwrap();
+    assert!(probe.committed.load(Ordering::SeqCst));
+    assert!(!committed_early.load(Ordering::SeqCst), "the record comes first");
+}
+
+#[tokio::test]
+async fn a_file_storage_cannot_remove_stays_recorded_and_the_sweep_removes_it_later() {
+    let mut w = World::new();
+    let key = BlobKey::parse("originals/aa/bb/gone").unwrap();
+    let k = key.clone();
+    w.repo.expect_by_id().returning(move |_, _| {
+        let mut image = crate::testing::image_of(&player().user, ImageStatus::Approved);
+        image.storage_key = k.clone();
+        Ok(Some(image))
+    });
+    let k = key.clone();
+    w.repo.expect_delete().returning(move |_| Ok(Some(k.clone())));
+    // Storage refuses once, then works.
+    let refused = Arc::new(AtomicBool::new(true));
+    let r = refused.clone();
+    w.blobs.expect_delete().returning(move |_| {
+        if r.swap(false, Ordering::SeqCst) { Err(StorageError::Unavailable("read-only".into())) } else { Ok(()) }
+    });
+    w.blobs.expect_delete_under().returning(|_| Ok(()));
+    let forgotten = Arc::new(Mutex::new(Vec::new()));
+    let mut removals = MockRemovalRepo::new();
+    let k = key.clone();
+    removals.expect_due().times(1).returning(move |_, _| Ok(vec![k.clone()]));
+    let f = forgotten.clone();
+    removals.expect_done().returning(move |key| {
+        f.lock().unwrap().push(key.clone());
+        Ok(())
+    });
+    w.removals = removals;
+    let (images, _) = w.build(u64::MAX);
+    let admin = actor_with_role(builtin_role("admin"));
+    images.delete(&admin, ImageId::generate()).await.unwrap();
+    assert!(forgotten.lock().unwrap().is_empty(), "still recorded: the file is still there");
+    assert_eq!(images.sweep().await.unwrap(), 1);
+    assert_eq!(*forgotten.lock().unwrap(), vec![key]);
 }

@@ -1,0 +1,68 @@
+//! [`RemovalRepo`] on PostgreSQL: the `blob_removals` table. Deleting image rows records
+//! their files there by trigger, in the deleting transaction; inserting an image row takes
+//! its file's record back (see the migration `hardening`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::RunQueryDsl;
+use gallery_domain::ports::RemovalRepo;
+use gallery_domain::{BlobKey, RepoError};
+
+use crate::db::{Db, repo_error};
+use crate::schema::{blob_removals, images};
+
+/// [`RemovalRepo`] on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgRemovalRepo {
+    db: Db,
+}
+
+impl PgRemovalRepo {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+diesel::define_sql_function!(fn least(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz);
+
+#[async_trait]
+impl RemovalRepo for PgRemovalRepo {
+    async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<(), RepoError> {
+        let mut conn = self.db.conn().await?;
+        diesel::insert_into(blob_removals::table)
+            .values((blob_removals::key.eq(key.as_str()), blob_removals::due_at.eq(due_at)))
+            .on_conflict(blob_removals::key)
+            .do_update()
+            .set(blob_removals::due_at.eq(least(blob_removals::due_at, excluded(blob_removals::due_at))))
+            .execute(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BlobKey>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let claimed = images::table.filter(images::storage_key.eq(blob_removals::key));
+        let keys: Vec<String> = blob_removals::table
+            .filter(blob_removals::due_at.le(now))
+            .filter(diesel::dsl::not(diesel::dsl::exists(claimed)))
+            .order(blob_removals::due_at)
+            .limit(i64::from(limit))
+            .select(blob_removals::key)
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        keys.iter()
+            .map(|k| BlobKey::parse(k).map_err(|_| RepoError::Other(format!("a removal record holds a bad key `{k}`"))))
+            .collect()
+    }
+
+    async fn done(&self, key: &BlobKey) -> Result<(), RepoError> {
+        let mut conn = self.db.conn().await?;
+        diesel::delete(blob_removals::table.find(key.as_str())).execute(&mut conn).await.map_err(repo_error)?;
+        Ok(())
+    }
+}
