@@ -9,6 +9,7 @@ mod helpers;
 mod images;
 mod import;
 mod links;
+mod location;
 mod operations;
 mod plans;
 mod privileges;

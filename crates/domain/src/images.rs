@@ -9,8 +9,8 @@ use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use crate::ports::{
-    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, RemovalRepo, StagedBlob,
-    ThumbnailRenderer, UrlFetcher,
+    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, LocationFilter, LocationScrub,
+    RemovalRepo, StagedBlob, ThumbnailRenderer, UrlFetcher,
 };
 use crate::{
     Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
@@ -63,6 +63,7 @@ pub struct ImagePorts {
     pub fetcher: Arc<dyn UrlFetcher>,
     pub clock: Arc<dyn Clock>,
     pub removals: Arc<dyn RemovalRepo>,
+    pub location: Arc<dyn LocationFilter>,
 }
 
 impl std::fmt::Debug for ImagePorts {
@@ -120,6 +121,7 @@ pub struct Images {
     gate: RenderGate,
     limits: ImageLimits,
     remover: FileRemover,
+    location: Arc<dyn LocationFilter>,
 }
 
 impl std::fmt::Debug for Images {
@@ -131,9 +133,9 @@ impl std::fmt::Debug for Images {
 impl Images {
     #[must_use]
     pub fn new(ports: ImagePorts, gate: RenderGate, limits: ImageLimits) -> Self {
-        let ImagePorts { images, blobs, inspector, renderer, fetcher, clock, removals } = ports;
+        let ImagePorts { images, blobs, inspector, renderer, fetcher, clock, removals, location } = ports;
         let remover = FileRemover::new(blobs.clone(), removals);
-        Self { images, blobs, inspector, clock, fetcher, renderer, gate, limits, remover }
+        Self { images, blobs, inspector, clock, fetcher, renderer, gate, limits, remover, location }
     }
 
     /// The time now, for views that depend on the plan in force.
@@ -142,9 +144,10 @@ impl Images {
         self.clock.now()
     }
 
-    /// Streams an upload into the store's staging area: hashed and counted as it comes,
-    /// cut off as soon as it passes the caller's limit, refused as soon as its first bytes
-    /// show it is not an image we take. Never holds the file in memory.
+    /// Streams an upload into the store's staging area: counted as it comes, cut off as
+    /// soon as it passes the caller's limit, refused as soon as its first bytes show it is
+    /// not an image we take, and stored without its location (EXIF GPS, XMP) — hashed and
+    /// sized as stored. Never holds the file in memory.
     ///
     /// # Errors
     /// `Forbidden` without `images:upload`; `PayloadTooLarge`; `UnsupportedMediaType`;
@@ -155,30 +158,39 @@ impl Images {
         S: Stream<Item = Result<Bytes, DomainError>> + Unpin,
     {
         let limit = self.upload_limit(actor)?;
-        let mut blob = self.blobs.stage().await?;
-        let (mut sha, mut size) = (Sha256::new(), 0u64);
+        let mut sink = Sink { blob: self.blobs.stage().await?, sha: Sha256::new(), size: 0, out: Vec::new() };
+        let mut received = 0u64;
         let mut head = Vec::with_capacity(ImageFormat::SNIFF_LEN);
-        let mut format = None;
+        let mut scrub: Option<(ImageFormat, Box<dyn LocationScrub>)> = None;
         while let Some(chunk) = body.try_next().await? {
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(DomainError::PayloadTooLarge(limit)); // `blob` dropped: the file goes
+            received += chunk.len() as u64;
+            if received > limit {
+                return Err(DomainError::PayloadTooLarge(limit)); // the staged file is dropped: it goes
             }
-            if format.is_none() {
-                let wanted = (ImageFormat::SNIFF_LEN - head.len()).min(chunk.len());
-                head.extend_from_slice(&chunk[..wanted]);
-                if head.len() == ImageFormat::SNIFF_LEN {
-                    format = Some(ImageFormat::sniff(&head).ok_or(DomainError::UnsupportedMediaType)?);
+            match &mut scrub {
+                Some((_, scrub)) => sink.write(scrub.as_mut(), &chunk).await?,
+                None => {
+                    head.extend_from_slice(&chunk);
+                    if head.len() >= ImageFormat::SNIFF_LEN {
+                        let format = ImageFormat::sniff(&head).ok_or(DomainError::UnsupportedMediaType)?;
+                        let (_, begun) = scrub.insert((format, self.location.begin(format)));
+                        sink.write(begun.as_mut(), &std::mem::take(&mut head)).await?;
+                    }
                 }
             }
-            sha.update(&chunk);
-            blob.write(&chunk).await?;
         }
-        let format = match format {
-            Some(f) => f,
-            None => ImageFormat::sniff(&head).ok_or(DomainError::UnsupportedMediaType)?,
+        let (format, mut scrub) = match scrub {
+            Some(started) => started,
+            None => {
+                // The whole file is shorter than a signature, or exactly one.
+                let format = ImageFormat::sniff(&head).ok_or(DomainError::UnsupportedMediaType)?;
+                let mut scrub = self.location.begin(format);
+                sink.write(scrub.as_mut(), &head).await?;
+                (format, scrub)
+            }
         };
-        Ok(Staged { blob, size, sha256: sha.finalize().into(), format })
+        sink.finish(scrub.as_mut()).await?;
+        Ok(Staged { blob: sink.blob, size: sink.size, sha256: sink.sha.finalize().into(), format })
     }
 
     /// The most bytes `actor` may upload: their plan's limit under the server's.
@@ -462,6 +474,37 @@ impl Images {
             tracing::info!(due = due.len(), removed, "swept files recorded for removal");
         }
         Ok(removed)
+    }
+}
+
+/// Where an upload's scrubbed bytes go: hashed, counted and written as stored.
+struct Sink {
+    blob: Box<dyn StagedBlob>,
+    sha: Sha256,
+    size: u64,
+    out: Vec<u8>,
+}
+
+impl Sink {
+    async fn write(&mut self, scrub: &mut dyn LocationScrub, input: &[u8]) -> Result<(), DomainError> {
+        self.out.clear();
+        scrub.feed(input, &mut self.out);
+        self.put().await
+    }
+
+    async fn finish(&mut self, scrub: &mut dyn LocationScrub) -> Result<(), DomainError> {
+        self.out.clear();
+        scrub.finish(&mut self.out);
+        self.put().await
+    }
+
+    async fn put(&mut self) -> Result<(), DomainError> {
+        if !self.out.is_empty() {
+            self.sha.update(&self.out);
+            self.size += self.out.len() as u64;
+            self.blob.write(&self.out).await?;
+        }
+        Ok(())
     }
 }
 

@@ -243,6 +243,7 @@ mod tests {
             fetcher: Arc::new(MockUrlFetcher::new()),
             clock: clock(),
             removals: Arc::new(crate::ports::MockRemovalRepo::new()),
+            location: Arc::new(crate::testing::KeepEverything),
         };
         let limits = ImageLimits { max_pixels: 1, max_upload_bytes: 1, orphan_grace: Duration::minutes(5) };
         let images = Images::new(ports, RenderGate::default(), limits);

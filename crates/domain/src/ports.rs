@@ -565,6 +565,22 @@ pub trait SubscriptionRepo: Send + Sync {
     async fn list(&self, page: PageRequest) -> Result<(Vec<Subscription>, u64), RepoError>;
 }
 
+/// Takes location out of an image's bytes as they stream, without touching its pixels:
+/// EXIF GPS data and XMP packets go, the rest of EXIF (orientation included) stays.
+pub trait LocationFilter: Send + Sync {
+    /// A scrub for one file of `format`.
+    fn begin(&self, format: ImageFormat) -> Box<dyn LocationScrub>;
+}
+
+/// One file's scrub, fed its bytes in order.
+pub trait LocationScrub: Send {
+    /// Takes the next bytes; appends to `out` what may be stored.
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>);
+
+    /// The input has ended; appends to `out` whatever is left to store.
+    fn finish(&mut self, out: &mut Vec<u8>);
+}
+
 /// Files to remove later, kept durably so that none is orphaned for good: the store
 /// records the file of every image row it deletes (in the same transaction), an upload
 /// records its file before putting it in place, and recording the image row takes that

@@ -101,3 +101,21 @@ pub fn image_of(owner: &User, status: crate::ImageStatus) -> crate::Image {
         updated_at: at,
     }
 }
+
+/// A location filter that keeps every byte.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeepEverything;
+
+impl crate::ports::LocationFilter for KeepEverything {
+    fn begin(&self, _: crate::ImageFormat) -> Box<dyn crate::ports::LocationScrub> {
+        Box::new(KeepEverything)
+    }
+}
+
+impl crate::ports::LocationScrub for KeepEverything {
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(input);
+    }
+
+    fn finish(&mut self, _: &mut Vec<u8>) {}
+}

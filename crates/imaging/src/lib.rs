@@ -16,8 +16,10 @@ use tracing::Instrument as _;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+mod location;
 mod thumbnails;
 
+pub use location::{HOLD_MAX, LocationStripper};
 pub use thumbnails::{Renderer, render_blocking};
 
 /// The `image` crate's inspector, with a bound on concurrent decodes.

@@ -26,7 +26,7 @@ use gallery_http::{
     AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
     UploadSlots, edge, problem_safety_net,
 };
-use gallery_imaging::{Inspector, Renderer};
+use gallery_imaging::{Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
     Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
     PgSubscriptionRepo, PgUserRepo, PoolSettings,
@@ -213,6 +213,7 @@ impl Services {
             fetcher: shared.fetcher.clone(),
             clock: Arc::new(SystemClock),
             removals: removals.clone(),
+            location: Arc::new(LocationStripper),
         };
         let images = Images::new(ports, shared.gate.clone(), shared.limits);
         let links = Links::new(

@@ -95,6 +95,7 @@ impl World {
             fetcher: Arc::new(self.fetcher),
             clock: Arc::new(clock),
             removals: Arc::new(self.removals),
+            location: Arc::new(crate::testing::KeepEverything),
         };
         let limits = ImageLimits {
             max_pixels: 50_000_000,
@@ -541,4 +542,34 @@ async fn a_file_storage_cannot_remove_stays_recorded_and_the_sweep_removes_it_la
     assert!(forgotten.lock().unwrap().is_empty(), "still recorded: the file is still there");
     assert_eq!(images.sweep().await.unwrap(), 1);
     assert_eq!(*forgotten.lock().unwrap(), vec![key]);
+}
+
+/// A filter that drops every `X` byte, standing in for location taken out.
+struct DropX;
+
+impl crate::ports::LocationFilter for DropX {
+    fn begin(&self, _: ImageFormat) -> Box<dyn crate::ports::LocationScrub> {
+        Box::new(DropX)
+    }
+}
+
+impl crate::ports::LocationScrub for DropX {
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        out.extend(input.iter().filter(|&&b| b != b'X'));
+    }
+
+    fn finish(&mut self, _: &mut Vec<u8>) {}
+}
+
+#[tokio::test]
+async fn size_and_hash_describe_the_bytes_stored_after_location_is_taken_out() {
+    use sha2::Digest as _;
+    let w = World::new();
+    let (images, probe) = w.build(u64::MAX);
+    let images = Images { location: Arc::new(DropX), ..images };
+    let staged = images.ingest(&player(), body(vec![PNG_HEAD, b"XXab", b"XX"])).await.unwrap();
+    let stored = [PNG_HEAD, b"ab"].concat();
+    assert_eq!(*probe.written.lock().unwrap(), stored);
+    assert_eq!(staged.size, stored.len() as u64);
+    assert_eq!(staged.sha256, <[u8; 32]>::from(sha2::Sha256::digest(&stored)));
 }
