@@ -56,4 +56,4 @@ bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; listin
 	@scripts/bench-load.sh
 
 clean-data: ## Stop and delete the private development cluster and images
-	@source scripts/pg.sh && pg_stop .data/postgres; rm -rf .data
+	@source scripts/pg.sh && dir=$$(cat .data/postgres.dir 2>/dev/null || echo .data/postgres) && pg_stop "$$dir" && rm -rf "$$dir" .data

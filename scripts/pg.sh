@@ -28,6 +28,31 @@ pg_as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+pg_ensure_user() {
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+}
+
+# The development cluster's folder for the checkout in $PWD: .data/postgres, unless we are
+# root and the postgres user cannot reach it (a clone under /root, or under any folder that
+# is not world-traversable). Then the cluster lives in the postgres user's own home,
+# /var/lib/postgresql/gallery-dev/<hash of the checkout's path>. `.data/postgres.dir`
+# records which, for `make clean-data`.
+pg_dev_dir() {
+  local dir="$PWD/.data/postgres"
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then
+    pg_ensure_user
+    chown postgres: "$dir"
+    if ! runuser -u postgres -- test -w "$dir"; then
+      dir=/var/lib/postgresql/gallery-dev/$(printf '%s' "$PWD" | sha256sum | cut -c1-12)
+      mkdir -p "$dir"
+      chown postgres: /var/lib/postgresql/gallery-dev "$dir"
+    fi
+  fi
+  printf '%s\n' "$dir" > "$PWD/.data/postgres.dir"
+  printf '%s' "$dir"
+}
+
 # pg_start DIR PORT [extra postgres options...]: initialises DIR on first use, then starts.
 pg_start() {
   local dir=$1 port=$2; shift 2
@@ -35,7 +60,7 @@ pg_start() {
   bin=$(pg_bin)
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then
-    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    pg_ensure_user
     chown postgres: "$dir"
     runuser -u postgres -- test -w "$dir" || {
       echo "the postgres user cannot write $dir (a parent folder is private?); set DATABASE_URL instead" >&2

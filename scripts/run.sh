@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 if [ -z "${DATABASE_URL:-}" ]; then
   pg_ensure_installed
   port=${GALLERY_DEV_PG_PORT:-55432}
-  dir="$PWD/.data/postgres"
+  dir=$(pg_dev_dir)
   if ! pg_as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-    echo "starting the private PostgreSQL in .data/postgres on port $port" >&2
+    echo "starting the private PostgreSQL in $dir on port $port" >&2
     pg_start "$dir" "$port"
   fi
   if ! "$(pg_bin)/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'gallery'" | grep -q 1; then
