@@ -25,7 +25,8 @@ pg_ensure_installed() {
 
 # Runs a command as the cluster's owner: `postgres` when we are root, else ourselves.
 pg_as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the checkout may be a folder the postgres user cannot enter.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_ensure_user() {
