@@ -151,7 +151,9 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, ApiError> {
         (status = 403, description = "Needs `images:upload` (`forbidden`), or over the plan's storage quota (`quota_exceeded`)", content_type = "application/problem+json", body = Problem),
         (status = 413, description = "Over the plan's `max_upload_bytes` or the server maximum (`payload_too_large`)", content_type = "application/problem+json", body = Problem),
         (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes, or not a multipart request (`unsupported_media_type`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`), the file does not decode (`invalid_image`) or has too many pixels (`image_too_large`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 408, description = "The body stopped arriving for `server.body_idle_timeout_seconds` (`request_timeout`); nothing is kept", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "A field breaks its rule (`validation_failed`), the file does not decode (`invalid_image`) or has too many pixels (`image_too_large`)", content_type = "application/problem+json", body = Problem),
+        (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn upload(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -214,7 +216,8 @@ pub struct ImportBody {
         (status = 403, description = "Needs `images:upload` (`forbidden`), or over the storage quota (`quota_exceeded`)", content_type = "application/problem+json", body = Problem),
         (status = 413, description = "Over the plan's `max_upload_bytes` (`payload_too_large`)", content_type = "application/problem+json", body = Problem),
         (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes (`unsupported_media_type`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A refused scheme or address, or a failed fetch (`validation_failed` on `url`); an undecodable (`invalid_image`) or too large (`image_too_large`) image", content_type = "application/problem+json", body = Problem)))]
+        (status = 422, description = "A refused scheme or address, a failed fetch, or one past `import.timeout_seconds` (`validation_failed` on `url`); an undecodable (`invalid_image`) or too large (`image_too_large`) image", content_type = "application/problem+json", body = Problem),
+        (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn import(
     images: web::Data<Images>,
     Caller(actor): Caller,
