@@ -26,6 +26,8 @@ psql=("$(pg_bin)/psql" -qX -h 127.0.0.1 -p "$pgport" -U postgres)
 "${psql[@]}" -d postgres -c "CREATE DATABASE gallery"
 export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
 export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__STORAGE__ROOT="$dir/images"
+# One user uploads on 8 connections at once: lift the per-user bound on uploads in progress.
+export GALLERY__SERVER__MAX_UPLOADS_PER_USER=64
 ./target/release/gallery migrate >/dev/null 2>&1
 GALLERY_ADMIN_PASSWORD=bench-password-1 ./target/release/gallery create-admin --username bench 2>/dev/null
 # Enterprise: 50 MiB uploads, 100 GiB of storage.

@@ -7,6 +7,19 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
+/// A request's head, up to its blank line; `None` when the client leaves first.
+async fn read_head(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if sock.read(&mut byte).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(head)
+}
+
 /// Serves `body` as `content_type` to every request, HEAD included (headers only).
 async fn image_server(body: Vec<u8>, content_type: &'static str) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -15,14 +28,7 @@ async fn image_server(body: Vec<u8>, content_type: &'static str) -> SocketAddr {
         while let Ok((mut sock, _)) = listener.accept().await {
             let body = body.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if sock.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
-                }
+                let Some(head) = read_head(&mut sock).await else { return };
                 let is_head = head.starts_with(b"HEAD");
                 let mut out = format!(
                     "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
@@ -105,14 +111,7 @@ async fn dripping_server(hung_up: tokio::sync::mpsc::UnboundedSender<()>) -> Soc
         while let Ok((mut sock, _)) = listener.accept().await {
             let hung_up = hung_up.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if sock.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
-                }
+                let Some(head) = read_head(&mut sock).await else { return };
                 let answer = "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 1000000\r\n\r\n";
                 if sock.write_all(answer.as_bytes()).await.is_err() || head.starts_with(b"HEAD") {
                     return;

@@ -10,6 +10,19 @@ use super::*;
 /// One canned answer: path, status line, headers, body.
 type Route = (&'static str, &'static str, Vec<(&'static str, String)>, Vec<u8>);
 
+/// A request's head, up to its blank line; `None` when the client leaves first.
+async fn read_head(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if sock.read(&mut byte).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(head)
+}
+
 /// A canned HTTP/1.1 server on loopback.
 async fn serve(routes: Vec<Route>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -20,14 +33,7 @@ async fn serve(routes: Vec<Route>) -> SocketAddr {
         while let Ok((mut sock, _)) = listener.accept().await {
             let routes = routes.clone();
             tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut byte = [0u8; 1];
-                while !buf.ends_with(b"\r\n\r\n") {
-                    if sock.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    buf.push(byte[0]);
-                }
+                let Some(buf) = read_head(&mut sock).await else { return };
                 let head = String::from_utf8_lossy(&buf);
                 let mut words = head.split_whitespace();
                 let (method, path) =
@@ -106,16 +112,9 @@ async fn drip(pace: Option<std::time::Duration>) -> SocketAddr {
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut byte = [0u8; 1];
-                while !buf.ends_with(b"\r\n\r\n") {
-                    if sock.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    buf.push(byte[0]);
-                }
+                let Some(buf) = read_head(&mut sock).await else { return };
                 let Some(pace) = pace else {
-                    let _ = sock.read(&mut byte).await; // holds the connection, says nothing
+                    let _ = sock.read(&mut [0u8; 1]).await; // holds the connection, says nothing
                     return;
                 };
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 100000\r\n\r\n";

@@ -126,6 +126,20 @@ impl<F: Format> LocationScrub for Machine<F> {
     }
 }
 
+/// Writes the held bytes through unchanged.
+fn keep(held: &mut Vec<u8>, out: &mut Vec<u8>) {
+    out.extend_from_slice(held);
+    held.clear();
+}
+
+/// The eight held bytes of a PNG or RIFF chunk's head.
+fn chunk_head(held: &mut Vec<u8>) -> [u8; 8] {
+    let mut head = [0u8; 8];
+    head.copy_from_slice(held);
+    held.clear();
+    head
+}
+
 struct Passthrough;
 
 impl Format for Passthrough {
@@ -154,8 +168,7 @@ impl Format for Jpeg {
     fn decide(&mut self, held: &mut Vec<u8>, out: &mut Vec<u8>) -> Step {
         match *self {
             Self::Start => {
-                out.extend_from_slice(held);
-                held.clear();
+                keep(held, out);
                 *self = Self::Marker;
                 Step::Hold(2)
             }
@@ -244,15 +257,12 @@ impl Format for Png {
     fn decide(&mut self, held: &mut Vec<u8>, out: &mut Vec<u8>) -> Step {
         match *self {
             Self::Signature => {
-                out.extend_from_slice(held);
-                held.clear();
+                keep(held, out);
                 *self = Self::ChunkHead;
                 Step::Hold(8)
             }
             Self::ChunkHead => {
-                let mut head = [0u8; 8];
-                head.copy_from_slice(held);
-                held.clear();
+                let head = chunk_head(held);
                 let len = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
                 let kind = &head[4..8];
                 let with_crc = len + 4;
@@ -331,15 +341,12 @@ impl Format for Webp {
     fn decide(&mut self, held: &mut Vec<u8>, out: &mut Vec<u8>) -> Step {
         match *self {
             Self::Header => {
-                out.extend_from_slice(held);
-                held.clear();
+                keep(held, out);
                 *self = Self::ChunkHead;
                 Step::Hold(8)
             }
             Self::ChunkHead => {
-                let mut head = [0u8; 8];
-                head.copy_from_slice(held);
-                held.clear();
+                let head = chunk_head(held);
                 let size = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]]));
                 let padded = size + (size & 1);
                 match &head[..4] {

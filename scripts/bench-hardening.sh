@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Hardening benchmarks (#11, part of `make bench`), side by side with a base revision built
+# from git (BENCH_BASE, default 38399f4, the last commit before #11), in one run:
+# - GET /l/{token} of a shared original, wrk -c32: the link check (now one joined query
+#   that also checks moderation, the creator and their plan);
+# - POST /images of a 1 MB JPEG carrying EXIF GPS and XMP, wrk -c8: uploads with location
+#   taken out as they stream, next to uploads that stored it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/pg.sh
+
+DURATION=${BENCH_SECONDS:-10}
+BASE=${BENCH_BASE:-38399f4}
+pg_ensure_installed
+scripts/need.sh wrk nasm
+
+dir=$(mktemp -d /tmp/gallery-bench-hard.XXXXXX)
+chmod 755 "$dir"
+server_pid=""
+stop_server() { [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }; }
+cleanup() { stop_server; pg_stop "$dir/pg"; git worktree remove --force "$dir/base" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+trap cleanup EXIT INT TERM
+
+# Both builds share target/ (and so every dependency); each binary is copied out.
+cargo build --release --quiet -p gallery-server
+cargo build --release --quiet -p gallery-imaging --example make_fixture
+cp target/release/gallery "$dir/gallery-head"
+git worktree add --quiet --detach "$dir/base" "$BASE"
+root=$PWD
+(cd "$dir/base" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet -p gallery-server)
+cp target/release/gallery "$dir/gallery-base"
+cargo build --release --quiet -p gallery-server # put HEAD's binary back in target/
+
+pgport=$(free_port)
+pg_start "$dir/pg" "$pgport" -c max_connections=200
+psql=("$(pg_bin)/psql" -qX -h 127.0.0.1 -p "$pgport" -U postgres)
+port=$(free_port)
+export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__RATE_LIMIT__ENABLED=false
+export GALLERY__SERVER__MAX_UPLOADS_PER_USER=64
+
+# A 1 MB JPEG with an EXIF segment holding GPS and an XMP packet.
+./target/release/examples/make_fixture "$dir/plain.jpg" 800 600 1000000
+python3 - "$dir/plain.jpg" "$dir/located.jpg" <<'PY'
+import struct, sys
+plain = open(sys.argv[1], "rb").read()
+def entry(tag, kind, n, value): return struct.pack("<HHII", tag, kind, n, value)
+tiff = b"II*\0" + struct.pack("<I", 8) + struct.pack("<H", 2) + entry(0x0112, 3, 1, 6) + entry(0x8825, 4, 1, 38)
+tiff += struct.pack("<I", 0) + struct.pack("<H", 1) + entry(0x0002, 5, 3, 56) + struct.pack("<I", 0)
+tiff += struct.pack("<6I", 48, 1, 51, 1, 2437, 100)
+def app1(body): return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><exif:GPSLatitude>48,51N</exif:GPSLatitude></x:xmpmeta>"
+open(sys.argv[2], "wb").write(plain[:2] + app1(b"Exif\0\0" + tiff) + app1(xmp) + plain[2:])
+PY
+printf -- '--BENCHBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="b.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' >"$dir/body"
+cat "$dir/located.jpg" >>"$dir/body"
+printf -- '\r\n--BENCHBOUNDARY--\r\n' >>"$dir/body"
+cat >"$dir/upload.lua" <<'LUA'
+local f = io.open(os.getenv("BODY_FILE"), "rb")
+wrk.method = "POST"
+wrk.body = f:read("*all")
+f:close()
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=BENCHBOUNDARY"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+LUA
+
+rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
+non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
+
+run() { # label binary
+  local label=$1 binary=$2 db="g_$1"
+  "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/$db" GALLERY__STORAGE__ROOT="$dir/images-$label"
+  "$binary" migrate >/dev/null 2>&1
+  GALLERY_ADMIN_PASSWORD=bench-password-1 "$binary" create-admin --username bench >/dev/null 2>&1
+  "${psql[@]}" -d "$db" -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = 'bench' AND p.code = 'enterprise'"
+  GALLERY__SERVER__PORT=$port "$binary" serve 2>>"$dir/server-$label.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  local token id url
+  token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+    -d '{"username":"bench","password":"bench-password-1"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  id=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: multipart/form-data; boundary=BENCHBOUNDARY' --data-binary @"$dir/body" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  url=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images/$id/links" -H "Authorization: Bearer $token" \
+    -H 'content-type: application/json' -d '{"expires_in": 3600}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
+  wrk -t2 -c32 -d"${DURATION}s" "$url" >"$dir/links-$label.txt"
+  TOKEN=$token BODY_FILE="$dir/body" wrk -t2 -c8 -d"${DURATION}s" -s "$dir/upload.lua" \
+    "http://127.0.0.1:$port/api/v1/images" >"$dir/upload-$label.txt"
+  printf '%-5s GET /l/{token} %8.0f req/s (non-2xx %s)   1 MB JPEG upload %6.1f /s (non-2xx %s)\n' "$label" \
+    "$(rps "$dir/links-$label.txt")" "$(non2xx "$dir/links-$label.txt")" \
+    "$(rps "$dir/upload-$label.txt")" "$(non2xx "$dir/upload-$label.txt")"
+  stop_server
+}
+
+echo "== base $BASE vs HEAD $(git rev-parse --short HEAD), ${DURATION}s each, release builds, one PostgreSQL"
+for round in 1 2; do
+  run base "$dir/gallery-base"
+  run head "$dir/gallery-head"
+  "${psql[@]}" -d postgres -c "DROP DATABASE g_base" -c "DROP DATABASE g_head"
+  rm -rf "$dir"/images-*
+  echo "-- round $round done"
+done
