@@ -154,6 +154,10 @@ async fn a_caller_without_the_routes_permission_gets_403_whatever_it_sent() {
         for body in &bodies {
             let reply = app.call(method.clone(), path, Some(&viewer), Some(body.clone())).await;
             reply.assert_problem(403, "forbidden");
+            for header in ["x-request-id", "x-content-type-options", "content-security-policy"] {
+                assert!(reply.headers.contains_key(header), "{method} {path}: no {header}");
+            }
+            assert_eq!(reply.headers["cache-control"], "no-store");
             assert!(reply.body.get("errors").is_none(), "{method} {path}: {:?}", reply.body);
         }
         // Not even JSON.

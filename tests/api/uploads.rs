@@ -85,3 +85,18 @@ async fn one_users_uploads_in_progress_are_bounded_and_never_hold_back_anyone_el
     // Another user's upload goes through meanwhile.
     assert_eq!(app.upload(&other, png(40, 30), "c.png", None).await.status, 201);
 }
+
+#[tokio::test]
+async fn a_stalled_json_body_is_answered_408_too() {
+    let app = spawn_app_with(|s| s.server.body_idle_timeout_seconds = 1).await;
+    let port = app.address.rsplit(':').next().unwrap();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let head = "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+                Content-Length: 100\r\n\r\n{\"username\":";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+}

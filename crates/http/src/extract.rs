@@ -61,16 +61,24 @@ impl FromRequest for Caller {
 /// case checks again; the actor is handed to the handler's [`Caller`].
 ///
 /// # Errors
-/// `Unauthenticated`, `InvalidToken`, `TokenExpired`, `AccountDisabled`, `Forbidden`.
+/// Those of the handler; a refusal (`Unauthenticated`, `InvalidToken`, `TokenExpired`,
+/// `AccountDisabled`, `Forbidden`) is answered, not returned as an error.
 pub(crate) async fn gate(
     permission: Permission,
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let actor = authenticate(req.request()).await?;
-    Policy::require(&actor, permission).map_err(ApiError::from)?;
-    req.extensions_mut().insert(actor);
-    next.call(req).await
+    let checked = authenticate(req.request())
+        .await
+        .and_then(|actor| Policy::require(&actor, permission).map(|()| actor).map_err(ApiError::from));
+    match checked {
+        Ok(actor) => {
+            req.extensions_mut().insert(actor);
+            next.call(req).await
+        }
+        // An answer, not an error: the outer layers still add their headers to it.
+        Err(refused) => Ok(req.error_response(refused)),
+    }
 }
 
 /// The caller if a bearer token is sent, for routes open to everyone (a bad token is
