@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hardening benchmarks (#11, part of `make bench`), side by side with a base revision built
 # from git (BENCH_BASE, default 38399f4, the last commit before #11), in one run:
-# - GET /l/{token} of a shared original, wrk -c32: the link check (now one joined query
+# - GET /l/{token} of a shared 64x48 original, wrk -c32: the link check (now one joined query
 #   that also checks moderation, the creator and their plan);
 # - POST /images of a 1 MB JPEG carrying EXIF GPS and XMP, wrk -c8: uploads with location
 #   taken out as they stream, next to uploads that stored it.
@@ -51,9 +51,15 @@ def app1(body): return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
 xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><exif:GPSLatitude>48,51N</exif:GPSLatitude></x:xmpmeta>"
 open(sys.argv[2], "wb").write(plain[:2] + app1(b"Exif\0\0" + tiff) + app1(xmp) + plain[2:])
 PY
-printf -- '--BENCHBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="b.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' >"$dir/body"
-cat "$dir/located.jpg" >>"$dir/body"
-printf -- '\r\n--BENCHBOUNDARY--\r\n' >>"$dir/body"
+# The shared image is small, so that the link check, not the copy, is what GET /l measures.
+./target/release/examples/make_fixture "$dir/small.jpg" 64 48
+multipart() { # image body
+  printf -- '--BENCHBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="b.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' >"$2"
+  cat "$1" >>"$2"
+  printf -- '\r\n--BENCHBOUNDARY--\r\n' >>"$2"
+}
+multipart "$dir/located.jpg" "$dir/body"
+multipart "$dir/small.jpg" "$dir/small-body"
 cat >"$dir/upload.lua" <<'LUA'
 local f = io.open(os.getenv("BODY_FILE"), "rb")
 wrk.method = "POST"
@@ -71,16 +77,16 @@ run() { # label binary
   "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
   export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/$db" GALLERY__STORAGE__ROOT="$dir/images-$label"
   "$binary" migrate >/dev/null 2>&1
-  GALLERY_ADMIN_PASSWORD=bench-password-1 "$binary" create-admin --username bench >/dev/null 2>&1
+  GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 "$binary" create-admin --username bench >/dev/null 2>&1
   "${psql[@]}" -d "$db" -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = 'bench' AND p.code = 'enterprise'"
   GALLERY__SERVER__PORT=$port "$binary" serve 2>>"$dir/server-$label.log" &
   server_pid=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
   local token id url
   token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-    -d '{"username":"bench","password":"bench-password-1"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    -d '{"username":"bench","password":"quiet-harbour-lamp-7"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   id=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images" -H "Authorization: Bearer $token" \
-    -H 'Content-Type: multipart/form-data; boundary=BENCHBOUNDARY' --data-binary @"$dir/body" |
+    -H 'Content-Type: multipart/form-data; boundary=BENCHBOUNDARY' --data-binary @"$dir/small-body" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   url=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images/$id/links" -H "Authorization: Bearer $token" \
     -H 'content-type: application/json' -d '{"expires_in": 3600}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')

@@ -29,7 +29,7 @@ export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__STORAGE__ROOT=
 # One user uploads on 8 connections at once: lift the per-user bound on uploads in progress.
 export GALLERY__SERVER__MAX_UPLOADS_PER_USER=64
 ./target/release/gallery migrate >/dev/null 2>&1
-GALLERY_ADMIN_PASSWORD=bench-password-1 ./target/release/gallery create-admin --username bench 2>/dev/null
+GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 ./target/release/gallery create-admin --username bench 2>/dev/null
 # Enterprise: 50 MiB uploads, 100 GiB of storage.
 "${psql[@]}" -d gallery -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = 'bench' AND p.code = 'enterprise'"
 
@@ -41,7 +41,7 @@ start_server() {
 }
 login() {
   curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"bench-password-1\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+    -d "{\"username\":\"$1\",\"password\":\"quiet-harbour-lamp-7\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
 
@@ -90,7 +90,7 @@ stop_server; rm -rf "$dir/images"; start_server
          100000, sha256(g::text::bytea), 'originals/00/00/bench' || g
   FROM generate_series(1, 10000) g" -c "ANALYZE images"
 curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"username":"viewer","password":"bench-password-1","password_confirm":"bench-password-1","role":"company_user"}' >/dev/null
+  -d '{"username":"viewer","password":"quiet-harbour-lamp-7","password_confirm":"quiet-harbour-lamp-7","role":"company_user"}' >/dev/null
 for who in viewer bench; do
   wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $(login $who)" \
     "http://127.0.0.1:$port/api/v1/images?per_page=20" >"$dir/wrk.txt"

@@ -13,8 +13,8 @@ cargo build --release --quiet -p gallery-server
 live_start target/release/gallery
 admin=$(live_token)
 curl -fsS -X POST "$LIVE_URL/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"username":"viewer","password":"viewer-bench-pass","password_confirm":"viewer-bench-pass","role":"company_user"}' >/dev/null
-viewer=$(live_token viewer viewer-bench-pass)
+  -d '{"username":"viewer","password":"amber-kettle-route-3","password_confirm":"amber-kettle-route-3","role":"company_user"}' >/dev/null
+viewer=$(live_token viewer amber-kettle-route-3)
 # One in ten pending; titles and descriptions carry words to search for.
 "$(pg_bin)/psql" -q -h 127.0.0.1 -p "$LIVE_PGPORT" -U postgres -d gallery \
   -c "INSERT INTO images (title, description, status, uploaded_by, width, height, format, size_bytes, sha256, storage_key, uploaded_at)

@@ -29,14 +29,14 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
 export GALLERY_ENV=development GALLERY__LOG__FILTER=warn
 [ -z "${BENCH_POOL:-}" ] || export GALLERY__DATABASE__MAX_CONNECTIONS=$BENCH_POOL
 ./target/release/gallery migrate
-GALLERY_ADMIN_PASSWORD=bench-password-1 ./target/release/gallery create-admin --username bench 2>/dev/null
+GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 ./target/release/gallery create-admin --username bench 2>/dev/null
 
 port=$(free_port)
 GALLERY__SERVER__PORT=$port ./target/release/gallery serve 2>"$dir/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"username":"bench","password":"bench-password-1"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  -d '{"username":"bench","password":"quiet-harbour-lamp-7"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 "$(pg_bin)/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$pgport" -U postgres pgbench >/dev/null 2>&1
 # The machine is shared and noisy: alternate the two loads for several rounds and take

@@ -20,7 +20,7 @@ live_start() {
   export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__STORAGE__ROOT="$LIVE_DIR/images"
   export GALLERY__RATE_LIMIT__ENABLED=false
   "$binary" migrate
-  LIVE_ADMIN=admin LIVE_PASSWORD=live-admin-password
+  LIVE_ADMIN=admin LIVE_PASSWORD=copper-lantern-field-9
   GALLERY_ADMIN_PASSWORD=$LIVE_PASSWORD "$binary" create-admin --username "$LIVE_ADMIN" >/dev/null 2>&1
   port=$(free_port)
   GALLERY__SERVER__PORT=$port "$binary" serve 2>"$LIVE_DIR/server.log" &

@@ -9,13 +9,48 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt as _;
 use gallery_domain::ports::{BlobBody, BlobStore, ReadSeek, StagedBlob};
 use gallery_domain::{BlobKey, StorageError};
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Temporary files start with this; nothing else in the root does.
 const TMP_PREFIX: &str = ".tmp-";
 
 /// Bytes handed to the blocking pool per write.
 const WRITE_BUFFER: usize = 128 * 1024;
+
+/// Bytes per read of a file being sent; files (or ranges) this small are read in one go.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A file opened for sending: read whole when small, else positioned at the range's start.
+enum Opened {
+    Read(bytes::Bytes),
+    File(std::fs::File, u64),
+}
+
+fn open_file(path: &Path, range: Option<(u64, u64)>) -> Result<Opened, StorageError> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Err(StorageError::NotFound),
+        Err(e) => return Err(unavailable("opening a file", &e)),
+    };
+    let size = file.metadata().map_err(|e| unavailable("reading a file's size", &e))?.len();
+    let (start, len) = match range {
+        Some((start, end)) if start <= end && end < size => (start, end - start + 1),
+        Some(_) => return Err(StorageError::Unavailable("range outside the file".into())),
+        None => (0, size),
+    };
+    if start > 0 {
+        file.seek(SeekFrom::Start(start)).map_err(|e| unavailable("seeking in a file", &e))?;
+    }
+    match usize::try_from(len) {
+        Ok(small) if small <= READ_CHUNK => {
+            let mut bytes = vec![0; small];
+            file.read_exact(&mut bytes).map_err(|e| unavailable("reading a file", &e))?;
+            Ok(Opened::Read(bytes.into()))
+        }
+        _ => Ok(Opened::File(file, len)),
+    }
+}
 
 /// Blobs as files under `root`, sharded into folders by their keys.
 #[derive(Debug, Clone)]
@@ -139,23 +174,21 @@ impl BlobStore for FsBlobStore {
 
     async fn open(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<BlobBody, StorageError> {
         let path = self.path(key)?;
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Err(StorageError::NotFound),
-            Err(e) => return Err(unavailable("opening a file", &e)),
-        };
-        let size = file.metadata().await.map_err(|e| unavailable("reading a file's size", &e))?.len();
-        let (start, len) = match range {
-            Some((start, end)) if start <= end && end < size => (start, end - start + 1),
-            Some(_) => return Err(StorageError::Unavailable("range outside the file".into())),
-            None => (0, size),
-        };
-        if start > 0 {
-            file.seek(SeekFrom::Start(start)).await.map_err(|e| unavailable("seeking in a file", &e))?;
-        }
-        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 64 * 1024)
-            .map_err(|e| unavailable("reading a file", &e));
-        Ok(BlobBody { len, stream: Box::pin(stream) })
+        // One trip to the blocking pool opens, sizes and (when small) reads the file.
+        let opened = tokio::task::spawn_blocking(move || open_file(&path, range))
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("opening a file: {e}")))??;
+        Ok(match opened {
+            Opened::Read(bytes) => {
+                BlobBody { len: bytes.len() as u64, stream: Box::pin(futures_util::stream::once(async { Ok(bytes) })) }
+            }
+            Opened::File(file, len) => {
+                let stream =
+                    tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file).take(len), READ_CHUNK)
+                        .map_err(|e| unavailable("reading a file", &e));
+                BlobBody { len, stream: Box::pin(stream) }
+            }
+        })
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {

@@ -77,6 +77,24 @@ async fn ranges_are_served_exactly() {
 }
 
 #[tokio::test]
+async fn files_larger_than_one_read_stream_whole_and_by_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsBlobStore::open(dir.path()).unwrap();
+    let key = BlobKey::original(ImageId::generate());
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let mut staged = store.stage().await.unwrap();
+    staged.write(&bytes).await.unwrap();
+    staged.commit(&key).await.unwrap();
+    let body = store.open(&key, None).await.unwrap();
+    assert_eq!(body.len, 300_000);
+    let chunks: Vec<bytes::Bytes> = body.stream.try_collect().await.unwrap();
+    assert!(chunks.len() > 1, "streamed in chunks, not read whole");
+    assert_eq!(chunks.concat(), bytes);
+    assert_eq!(read_all(&store, &key, Some((100_000, 299_999))).await, &bytes[100_000..]);
+    assert_eq!(read_all(&store, &key, Some((70_000, 70_009))).await, &bytes[70_000..70_010]);
+}
+
+#[tokio::test]
 async fn deleting_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let store = FsBlobStore::open(dir.path()).unwrap();
