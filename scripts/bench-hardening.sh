@@ -76,8 +76,8 @@ run() { # label binary
   local label=$1 binary=$2 db="g_$1"
   "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
   export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/$db" GALLERY__STORAGE__ROOT="$dir/images-$label"
-  "$binary" migrate >/dev/null
-  GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 "$binary" create-admin --username bench >/dev/null
+  { "$binary" migrate && GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 "$binary" create-admin --username bench; } \
+    >"$dir/setup.log" 2>&1 || { cat "$dir/setup.log" >&2; exit 1; }
   "${psql[@]}" -d "$db" -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = 'bench' AND p.code = 'enterprise'"
   GALLERY__SERVER__PORT=$port "$binary" serve 2>>"$dir/server-$label.log" &
   server_pid=$!
