@@ -21,8 +21,8 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::ApiError;
 
-/// Attempts allowed per minute; zero turns that limit off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Attempts allowed per minute; zero turns that limit off. The `rate_limit` config table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub struct RateLimitSettings {
     pub enabled: bool,
     /// Register, login and refresh, per client address.

@@ -23,8 +23,8 @@ use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
-    AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
-    UploadSlots, edge, problem_safety_net,
+    AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots, edge,
+    problem_safety_net,
 };
 use gallery_imaging::{Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
@@ -140,12 +140,7 @@ impl Shared {
                 ..FetchSettings::default()
             })),
             limits,
-            rate_limits: RateLimits::new(RateLimitSettings {
-                enabled: settings.rate_limit.enabled,
-                auth_per_minute: settings.rate_limit.auth_per_minute,
-                login_per_username_per_minute: settings.rate_limit.login_per_username_per_minute,
-                links_per_minute: settings.rate_limit.links_per_minute,
-            }),
+            rate_limits: RateLimits::new(settings.rate_limit),
             upload_slots: UploadSlots::new(
                 match settings.server.max_concurrent_uploads {
                     0 => 2 * decoders,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use config::{Config, Environment, File};
+use gallery_http::RateLimitSettings;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
@@ -97,17 +98,6 @@ pub struct ImportSettings {
     pub allow_private_networks: bool,
     /// The whole fetch of an import (connect, headers, body); below the request timeout.
     pub timeout_seconds: u64,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RateLimitSettings {
-    pub enabled: bool,
-    /// Register, login and refresh attempts per client address and minute (0: no limit).
-    pub auth_per_minute: u32,
-    /// Login attempts per username and minute (0: no limit).
-    pub login_per_username_per_minute: u32,
-    /// Share-link fetches per client address and minute (0: no limit).
-    pub links_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]
