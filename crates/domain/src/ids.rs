@@ -59,3 +59,7 @@ id!(
     /// Identifies an image.
     ImageId
 );
+id!(
+    /// Identifies a share link (not its token, which only the link's URL holds).
+    LinkId
+);

@@ -8,8 +8,7 @@ use crate::images::{Images, Thumbnail};
 use crate::ports::{BlobBody, Clock, LinkRepo, TokenService};
 use crate::{Actor, DomainError, Image, ImageId, Permission, Policy, User, UserId};
 
-/// Identifies a share link.
-pub type LinkId = uuid::Uuid;
+pub use crate::ids::LinkId;
 
 /// What a link serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,7 +260,7 @@ mod tests {
 
     fn stored(expires_at: DateTime<Utc>, revoked: bool) -> ShareLink {
         ShareLink {
-            id: uuid::Uuid::new_v4(),
+            id: LinkId::generate(),
             image: ImageId::generate(),
             created_by: UserId::generate(),
             variant: Variant::Original,

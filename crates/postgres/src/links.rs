@@ -29,7 +29,7 @@ impl TryFrom<LinkRow> for ShareLink {
 
     fn try_from(row: LinkRow) -> Result<Self, RepoError> {
         Ok(Self {
-            id: row.id,
+            id: LinkId::from_uuid(row.id),
             image: ImageId::from_uuid(row.image_id),
             created_by: UserId::from_uuid(row.created_by),
             variant: Variant::parse(&row.variant).map_err(RepoError::Other)?,
@@ -94,7 +94,7 @@ impl LinkRepo for PgLinkRepo {
     async fn by_id(&self, id: LinkId) -> Result<Option<ShareLink>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<LinkRow> = share_links::table
-            .find(id)
+            .find(id.as_uuid())
             .select(LinkRow::as_select())
             .first(&mut conn)
             .await
@@ -120,7 +120,7 @@ impl LinkRepo for PgLinkRepo {
 
     async fn revoke(&self, id: LinkId) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
-        diesel::update(share_links::table.find(id).filter(share_links::revoked_at.is_null()))
+        diesel::update(share_links::table.find(id.as_uuid()).filter(share_links::revoked_at.is_null()))
             .set(share_links::revoked_at.eq(Utc::now()))
             .execute(&mut conn)
             .await

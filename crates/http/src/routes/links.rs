@@ -3,12 +3,10 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::links::{Links, ShareLink, Shared, Variant};
-use gallery_domain::{DomainError, FieldErrors, ImageId};
+use gallery_domain::{DomainError, FieldErrors, ImageId, LinkId, Permission};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-use gallery_domain::Permission;
 
 use super::Endpoint;
 use super::images::ImageBytes;
@@ -54,7 +52,7 @@ pub struct LinkView {
 impl LinkView {
     fn new(link: ShareLink, url: Option<String>) -> Self {
         Self {
-            id: link.id,
+            id: link.id.as_uuid(),
             url,
             variant: link.variant.as_string(),
             expires_at: link.expires_at,
@@ -118,7 +116,7 @@ pub(crate) async fn revoke(
     Caller(actor): Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    links.revoke(&actor, *id).await?;
+    links.revoke(&actor, LinkId::from_uuid(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
