@@ -3,7 +3,8 @@
 //! Entities and value objects parse their input once (a value that exists is valid),
 //! [`Permission`] is the closed set of things a role may grant, [`Policy`] answers every
 //! "may this actor do this" question, the [`ports`] are what the adapters implement, and
-//! the use-cases in [`auth`], [`users`] and [`roles`] hold the business rules.
+//! the use-cases hold the business rules: [`auth`], [`users`], [`roles`], [`plans`],
+//! [`subscriptions`], [`images`], [`galleries`] and [`links`].
 
 pub mod auth;
 mod error;
