@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
+. scripts/bench-upload.sh
 
 DURATION=${BENCH_SECONDS:-10}
 BASE=${BENCH_BASE:-38399f4}
@@ -53,21 +54,8 @@ open(sys.argv[2], "wb").write(plain[:2] + app1(b"Exif\0\0" + tiff) + app1(xmp) +
 PY
 # The shared image is small, so that the link check, not the copy, is what GET /l measures.
 ./target/release/examples/make_fixture "$dir/small.jpg" 64 48
-multipart() { # image body
-  printf -- '--BENCHBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="b.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' >"$2"
-  cat "$1" >>"$2"
-  printf -- '\r\n--BENCHBOUNDARY--\r\n' >>"$2"
-}
 multipart "$dir/located.jpg" "$dir/body"
 multipart "$dir/small.jpg" "$dir/small-body"
-cat >"$dir/upload.lua" <<'LUA'
-local f = io.open(os.getenv("BODY_FILE"), "rb")
-wrk.method = "POST"
-wrk.body = f:read("*all")
-f:close()
-wrk.headers["Content-Type"] = "multipart/form-data; boundary=BENCHBOUNDARY"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-LUA
 
 rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
 non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
@@ -91,7 +79,7 @@ run() { # label binary
   url=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images/$id/links" -H "Authorization: Bearer $token" \
     -H 'content-type: application/json' -d '{"expires_in": 3600}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
   wrk -t2 -c32 -d"${DURATION}s" "$url" >"$dir/links-$label.txt"
-  TOKEN=$token BODY_FILE="$dir/body" wrk -t2 -c8 -d"${DURATION}s" -s "$dir/upload.lua" \
+  TOKEN=$token BODY_FILE="$dir/body" wrk -t2 -c8 -d"${DURATION}s" -s scripts/upload.lua \
     "http://127.0.0.1:$port/api/v1/images" >"$dir/upload-$label.txt"
   printf '%-5s GET /l/{token} %8.0f req/s (non-2xx %s)   1 MB JPEG upload %6.1f /s (non-2xx %s)\n' "$label" \
     "$(rps "$dir/links-$label.txt")" "$(non2xx "$dir/links-$label.txt")" \

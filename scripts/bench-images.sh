@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
+. scripts/bench-upload.sh
 
 DURATION=${BENCH_SECONDS:-10}
 pg_ensure_installed
@@ -45,24 +46,11 @@ login() {
 }
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
 
-multipart() { # multipart body of JPEG $1 into $2
-  printf -- '--BENCHBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="b.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' >"$2"
-  cat "$1" >>"$2"
-  printf -- '\r\n--BENCHBOUNDARY--\r\n' >>"$2"
-}
-cat >"$dir/upload.lua" <<'LUA'
-local f = io.open(os.getenv("BODY_FILE"), "rb")
-wrk.method = "POST"
-wrk.body = f:read("*all")
-f:close()
-wrk.headers["Content-Type"] = "multipart/form-data; boundary=BENCHBOUNDARY"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-LUA
 
 upload_run() { # label, jpeg, connections
   multipart "$2" "$dir/body"
   stop_server; rm -rf "$dir/images"; start_server
-  TOKEN=$(login bench) BODY_FILE="$dir/body" wrk -t2 -c"$3" -d"${DURATION}s" -s "$dir/upload.lua" \
+  TOKEN=$(login bench) BODY_FILE="$dir/body" wrk -t2 -c"$3" -d"${DURATION}s" -s scripts/upload.lua \
     "http://127.0.0.1:$port/api/v1/images" >"$dir/wrk.txt"
   local rps non2xx size
   rps=$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")
