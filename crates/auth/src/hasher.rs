@@ -41,23 +41,15 @@ impl PasswordHasher for BcryptHasher {
             .map_err(|e| DomainError::Internal(format!("bcrypt: {e}")))
     }
 
-    async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> Result<bool, DomainError> {
+    async fn verify(&self, password: &Password, hash: Option<PasswordHash>) -> Result<bool, DomainError> {
         let known = hash.is_some();
         let hash = hash.map_or_else(|| self.dummy.clone(), |h| h.as_str().to_owned());
-        // bcrypt would silently truncate past 72 bytes: check a bounded prefix for the
-        // timing, and never let an overlong password match.
-        let overlong = password.len() > Password::MAX_BYTES;
-        let password: String = password
-            .chars()
-            .scan(0, |n, c| {
-                *n += c.len_utf8();
-                (*n <= Password::MAX_BYTES).then_some(c)
-            })
-            .collect();
+        // A `Password` is within bcrypt's 72 bytes: nothing is truncated.
+        let password = password.expose().to_owned();
         let matched = blocking(move || bcrypt::verify(password, &hash))
             .await?
             .map_err(|e| DomainError::Internal(format!("bcrypt: {e}")))?;
-        Ok(matched && known && !overlong)
+        Ok(matched && known)
     }
 }
 
@@ -69,23 +61,14 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let hasher = BcryptHasher::new(4).unwrap();
         let hash = hasher.hash(&Password::parse("correct horse").unwrap()).await.unwrap();
-        assert!(hasher.verify("correct horse", Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify("wrong horse!", Some(hash)).await.unwrap());
+        assert!(hasher.verify(&Password::parse("correct horse").unwrap(), Some(hash.clone())).await.unwrap());
+        assert!(!hasher.verify(&Password::parse("wrong horse!").unwrap(), Some(hash)).await.unwrap());
     }
 
     #[tokio::test]
     async fn the_dummy_hash_never_matches() {
         let hasher = BcryptHasher::new(4).unwrap();
-        assert!(!hasher.verify("anything at all", None).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn a_password_past_72_bytes_never_matches_its_prefix() {
-        let hasher = BcryptHasher::new(4).unwrap();
-        let base = "a".repeat(72);
-        let hash = hasher.hash(&Password::parse(&base).unwrap()).await.unwrap();
-        assert!(hasher.verify(&base, Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify(&format!("{base}b"), Some(hash)).await.unwrap());
+        assert!(!hasher.verify(&Password::parse("anything at all").unwrap(), None).await.unwrap());
     }
 
     #[test]

@@ -1,7 +1,8 @@
-use chrono::{Duration, Utc};
-use gallery_domain::ports::{AccessClaims, AccessToken, TokenHash, TokenService};
+use std::sync::Arc;
+
+use chrono::Duration;
+use gallery_domain::ports::{AccessClaims, AccessToken, Clock, TokenHash, TokenService};
 use gallery_domain::{DomainError, SessionId, UserId};
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
@@ -31,12 +32,14 @@ struct Claims {
 }
 
 /// HS256 access tokens keyed with the UTF-8 bytes of `auth.jwt_secret`; no other algorithm
-/// is accepted. Refresh tokens are 256 random bits, stored only as SHA-256.
+/// is accepted. Refresh tokens are 256 random bits, stored only as SHA-256. `iat` and `exp`
+/// are read from the service's clock, on issue and on verification alike.
 pub struct JwtTokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     config: JwtConfig,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for JwtTokens {
@@ -50,24 +53,27 @@ impl std::fmt::Debug for JwtTokens {
 
 impl JwtTokens {
     #[must_use]
-    pub fn new(config: JwtConfig) -> Self {
+    pub fn new(config: JwtConfig, clock: Arc<dyn Clock>) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        // `exp` must be present (above) and is compared with our clock, not the system's.
+        validation.validate_exp = false;
         validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(&config.secret),
             decoding: DecodingKey::from_secret(&config.secret),
             validation,
             config,
+            clock,
         }
     }
 }
 
 impl TokenService for JwtTokens {
     fn issue_access(&self, user: UserId, session: SessionId) -> Result<AccessToken, DomainError> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let ttl = self.config.access_ttl.num_seconds();
         let claims = Claims {
             sub: user.as_uuid(),
@@ -84,14 +90,13 @@ impl TokenService for JwtTokens {
     }
 
     fn verify_access(&self, token: &str) -> Result<AccessClaims, DomainError> {
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
-            Ok(data) => Ok(AccessClaims {
-                user: UserId::from_uuid(data.claims.sub),
-                session: SessionId::from_uuid(data.claims.sid),
-            }),
-            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(DomainError::TokenExpired),
-            Err(_) => Err(DomainError::InvalidToken),
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| DomainError::InvalidToken)?
+            .claims;
+        if claims.exp < self.clock.now().timestamp() {
+            return Err(DomainError::TokenExpired);
         }
+        Ok(AccessClaims { user: UserId::from_uuid(claims.sub), session: SessionId::from_uuid(claims.sid) })
     }
 
     fn new_refresh(&self) -> (String, TokenHash) {
@@ -113,16 +118,34 @@ impl TokenService for JwtTokens {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, TimeZone as _, Utc};
+
     use super::*;
 
-    fn tokens(secret: &str) -> JwtTokens {
-        JwtTokens::new(JwtConfig {
+    /// A clock stopped at `NOW`.
+    struct Stopped(DateTime<Utc>);
+
+    impl Clock for Stopped {
+        fn now(&self) -> DateTime<Utc> {
+            self.0
+        }
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn tokens_at(secret: &str, now: i64) -> JwtTokens {
+        let config = JwtConfig {
             secret: secret.as_bytes().to_vec(),
             issuer: "gallery".into(),
             audience: "gallery-api".into(),
             access_ttl: Duration::minutes(15),
             refresh_ttl: Duration::days(30),
-        })
+        };
+        JwtTokens::new(config, Arc::new(Stopped(Utc.timestamp_opt(now, 0).unwrap())))
+    }
+
+    fn tokens(secret: &str) -> JwtTokens {
+        tokens_at(secret, NOW)
     }
 
     fn b64(bytes: &[u8]) -> String {
@@ -164,7 +187,7 @@ mod tests {
     #[test]
     fn alg_none_is_refused() {
         let t = tokens("a-secret-of-at-least-thirty-two-bytes");
-        let claims = claims_json(Utc::now().timestamp() + 600);
+        let claims = claims_json(NOW + 600);
         let token = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(claims.to_string().as_bytes()));
         assert!(matches!(t.verify_access(&token), Err(DomainError::InvalidToken)));
     }
@@ -174,23 +197,34 @@ mod tests {
         let t = tokens("a-secret-of-at-least-thirty-two-bytes");
         let issued = t.issue_access(UserId::generate(), SessionId::generate()).unwrap();
         let parts: Vec<&str> = issued.token.split('.').collect();
-        let forged = format!(
-            "{}.{}.{}",
-            parts[0],
-            b64(claims_json(Utc::now().timestamp() + 600).to_string().as_bytes()),
-            parts[2]
-        );
+        let forged = format!("{}.{}.{}", parts[0], b64(claims_json(NOW + 600).to_string().as_bytes()), parts[2]);
         assert!(matches!(t.verify_access(&forged), Err(DomainError::InvalidToken)));
     }
 
     #[test]
     fn an_expired_token_says_so() {
         let secret = "a-secret-of-at-least-thirty-two-bytes";
-        let claims = claims_json(Utc::now().timestamp() - 60);
+        let claims = claims_json(NOW - 60);
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
                 .unwrap();
         assert!(matches!(tokens(secret).verify_access(&token), Err(DomainError::TokenExpired)));
+    }
+
+    #[test]
+    fn the_clock_decides_when_a_token_expires() {
+        let secret = "a-secret-of-at-least-thirty-two-bytes";
+        let issued = tokens(secret).issue_access(UserId::generate(), SessionId::generate()).unwrap();
+        // Valid through its last second, expired one second later, whatever the wall clock says.
+        assert!(tokens_at(secret, NOW + 900).verify_access(&issued.token).is_ok());
+        assert!(matches!(tokens_at(secret, NOW + 901).verify_access(&issued.token), Err(DomainError::TokenExpired)));
+        // A token without `exp` never verifies.
+        let mut claims = claims_json(NOW + 600);
+        claims.as_object_mut().unwrap().remove("exp");
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
+                .unwrap();
+        assert!(matches!(tokens(secret).verify_access(&token), Err(DomainError::InvalidToken)));
     }
 
     #[test]

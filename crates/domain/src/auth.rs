@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::ports::{AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo};
-use crate::{Actor, DomainError, Email, NewUser, Password, Policy, RoleName, User, UserPatch, Username};
+use crate::{Actor, DomainError, Email, NewUser, Password, PasswordHash, Policy, RoleName, User, UserPatch, Username};
 
 /// A sign-up request, parsed.
 #[derive(Debug, Clone)]
@@ -92,12 +92,11 @@ impl Auth {
         // A name that could never have been registered matches nobody: it is not looked up
         // (it may hold what the database refuses, like a NUL), but costs the same bcrypt.
         let found = match Username::parse(username) {
-            Ok(name) => self.users.credentials(name.as_str()).await?,
+            Ok(name) => self.users.credentials(&name).await?,
             Err(_) => None,
         };
-        let well_formed = Password::parse(password).is_ok();
-        let matches = self.hasher.verify(password, found.as_ref().map(|(_, hash)| hash.clone())).await?;
-        let Some((user, _)) = found.filter(|_| matches && well_formed) else {
+        let matches = self.password_matches(password, found.as_ref().map(|(_, hash)| hash.clone())).await?;
+        let Some((user, _)) = found.filter(|_| matches) else {
             return Err(DomainError::InvalidCredentials);
         };
         if !user.is_active {
@@ -178,6 +177,16 @@ impl Auth {
         Ok(Actor { user, session: claims.session })
     }
 
+    /// Whether `given` is the password behind `stored`. It always costs one hash check: an
+    /// unknown user (`None`), or a password that could never have been set (outside
+    /// [`Password`]'s bounds), is checked against the hasher's dummy hash and never matches.
+    async fn password_matches(&self, given: &str, stored: Option<PasswordHash>) -> Result<bool, DomainError> {
+        match Password::parse(given) {
+            Ok(password) => self.hasher.verify(&password, stored).await,
+            Err(_) => self.hasher.verify(&Password::decoy(), None).await.map(|_| false),
+        }
+    }
+
     /// Changes the caller's own e-mail or password. A new password needs the current one
     /// and ends every other session of the user.
     ///
@@ -191,7 +200,7 @@ impl Auth {
                 return Err(DomainError::field("current_password", "is required to set a new password"));
             };
             let stored = self.users.password_hash(actor.id()).await?;
-            if !self.hasher.verify(current, stored).await? {
+            if !self.password_matches(current, stored).await? {
                 return Err(DomainError::field("current_password", "is not the current password"));
             }
             patch.password_hash = Some(self.hasher.hash(new_password).await?);

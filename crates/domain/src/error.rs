@@ -13,15 +13,51 @@ impl FieldError {
     }
 }
 
+/// Which rule a store refused a write under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// The username is taken, ignoring case.
+    #[error("username")]
+    Username,
+    #[error("role_name")]
+    RoleName,
+    #[error("plan_code")]
+    PlanCode,
+    /// Another uniqueness rule.
+    #[error("unique")]
+    Unique,
+    /// The uploader's stored bytes plus the new image would pass their quota.
+    #[error("quota")]
+    Quota,
+    /// The change would leave no active user holding every permission.
+    #[error("last_admin")]
+    LastAdmin,
+}
+
+/// What still references a row a store was asked to delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Referenced {
+    /// Users hold the role.
+    #[error("role")]
+    Role,
+    /// The user uploaded images.
+    #[error("images")]
+    Images,
+    /// Subscriptions name the plan.
+    #[error("plan")]
+    Plan,
+    #[error("referenced")]
+    Other,
+}
+
 /// What a repository port may answer besides success.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    /// A uniqueness rule was broken; names the rule (e.g. `username`, `role_name`).
     #[error("conflict on {0}")]
-    Conflict(&'static str),
+    Conflict(Conflict),
     /// The row is still referenced elsewhere.
     #[error("still referenced: {0}")]
-    InUse(&'static str),
+    InUse(Referenced),
     /// The store cannot be reached right now; the request may succeed later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -95,10 +131,13 @@ impl DomainError {
 impl From<RepoError> for DomainError {
     fn from(err: RepoError) -> Self {
         match err {
-            RepoError::Conflict("username") => Self::UsernameTaken,
-            RepoError::Conflict("quota") => Self::QuotaExceeded,
+            RepoError::Conflict(Conflict::Username) => Self::UsernameTaken,
+            RepoError::Conflict(Conflict::Quota) => Self::QuotaExceeded,
+            RepoError::Conflict(Conflict::LastAdmin) => {
+                Self::Conflict("the last active admin cannot be disabled, demoted or deleted".into())
+            }
             RepoError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
-            RepoError::InUse(what) => Self::InUse(what.to_owned()),
+            RepoError::InUse(what) => Self::InUse(what.to_string()),
             RepoError::Unavailable(cause) => Self::Unavailable(cause),
             RepoError::Other(cause) => Self::Internal(cause),
         }

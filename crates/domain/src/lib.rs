@@ -28,7 +28,7 @@ mod testing;
 mod user;
 pub mod users;
 
-pub use error::{DomainError, FieldError, RepoError, StorageError};
+pub use error::{Conflict, DomainError, FieldError, Referenced, RepoError, StorageError};
 pub use ids::{GalleryId, ImageId, LinkId, PlanId, RoleId, SessionId, UserId};
 pub use image::{
     Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImagePatch, ImageSort, ImageStatus, NewImage,

@@ -122,6 +122,13 @@ impl PermissionSet {
         self.0 == 0
     }
 
+    /// What makes an administrator: every permission, whatever the role is called. The
+    /// last active user holding it cannot be disabled, demoted or deleted.
+    #[must_use]
+    pub fn administrator() -> Self {
+        Self::all()
+    }
+
     /// The permissions that administer other people or everyone's images: a role holding
     /// any of them is never open to sign-up.
     #[must_use]

@@ -11,7 +11,7 @@ use crate::subscriptions::Subscription;
 use crate::{
     Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
     NewImage, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
-    SessionId, StorageError, User, UserFilter, UserId, UserPatch, Visibility,
+    SessionId, StorageError, User, UserFilter, UserId, UserPatch, Username, Visibility,
 };
 use crate::{Plan, PlanId};
 
@@ -20,7 +20,7 @@ use crate::{Plan, PlanId};
 #[async_trait]
 pub trait UserRepo: Send + Sync {
     /// # Errors
-    /// `Conflict("username")` when the name is taken, ignoring case; `Other` when the role
+    /// `Conflict(Username)` when the name is taken, ignoring case; `Other` when the role
     /// does not exist.
     async fn create(&self, user: &NewUser) -> Result<User, RepoError>;
 
@@ -32,7 +32,7 @@ pub trait UserRepo: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable` / `Other` on store failure.
-    async fn credentials(&self, username: &str) -> Result<Option<(User, PasswordHash)>, RepoError>;
+    async fn credentials(&self, username: &Username) -> Result<Option<(User, PasswordHash)>, RepoError>;
 
     /// # Errors
     /// `Unavailable` / `Other` on store failure.
@@ -47,7 +47,7 @@ pub trait UserRepo: Send + Sync {
     /// Applies `patch`; `None` when the user does not exist.
     ///
     /// # Errors
-    /// `Conflict("last_admin")` when the change would leave no active admin.
+    /// `Conflict(LastAdmin)` when the change would leave no active admin.
     async fn update(&self, id: UserId, patch: &UserPatch) -> Result<Option<User>, RepoError>;
 
     /// Deletes the user and their sessions, and with `with_images` their images' rows in
@@ -55,7 +55,7 @@ pub trait UserRepo: Send + Sync {
     /// remove, or `None` when there was no such user.
     ///
     /// # Errors
-    /// `Conflict("last_admin")` when they are the last active admin; `InUse("images")`
+    /// `Conflict(LastAdmin)` when they are the last active admin; `InUse(Images)`
     /// when they own images and `with_images` is false.
     async fn delete(&self, id: UserId, with_images: bool) -> Result<Option<Vec<BlobKey>>, RepoError>;
 }
@@ -77,19 +77,19 @@ pub trait RoleRepo: Send + Sync {
     async fn by_name(&self, name: &RoleName) -> Result<Option<Role>, RepoError>;
 
     /// # Errors
-    /// `Conflict("role_name")` when the name is taken.
+    /// `Conflict(RoleName)` when the name is taken.
     async fn create(&self, role: &NewRole) -> Result<Role, RepoError>;
 
     /// Applies `patch` to a custom role; `None` when it does not exist.
     ///
     /// # Errors
-    /// `Conflict("role_name")` when the new name is taken.
+    /// `Conflict(RoleName)` when the new name is taken.
     async fn update(&self, id: RoleId, patch: &RolePatch) -> Result<Option<Role>, RepoError>;
 
     /// Deletes a role; `false` when there was no such role.
     ///
     /// # Errors
-    /// `InUse("role")` when users still hold it.
+    /// `InUse(Role)` when users still hold it.
     async fn delete(&self, id: RoleId) -> Result<bool, RepoError>;
 }
 
@@ -174,7 +174,7 @@ pub trait PasswordHasher: Send + Sync {
     ///
     /// # Errors
     /// `Internal` if the check cannot run.
-    async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> Result<bool, DomainError>;
+    async fn verify(&self, password: &Password, hash: Option<PasswordHash>) -> Result<bool, DomainError>;
 }
 
 /// What a valid access token says.
@@ -218,20 +218,6 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// Turns the store's `Conflict("last_admin")` into the domain's explanation.
-pub(crate) trait RepoErrorExt<T> {
-    fn last_admin_is(self, message: &str) -> Result<T, DomainError>;
-}
-
-impl<T> RepoErrorExt<T> for Result<T, RepoError> {
-    fn last_admin_is(self, message: &str) -> Result<T, DomainError> {
-        self.map_err(|e| match e {
-            RepoError::Conflict("last_admin") => DomainError::Conflict(message.to_owned()),
-            other => other.into(),
-        })
-    }
-}
-
 /// Images and their approval history.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -240,7 +226,7 @@ pub trait ImageRepo: Send + Sync {
     /// `quota`: the check and the insert are atomic per uploader.
     ///
     /// # Errors
-    /// `Conflict("quota")` over the quota.
+    /// `Conflict(Quota)` over the quota.
     async fn create(&self, image: &NewImage, quota: u64) -> Result<Image, RepoError>;
 
     /// # Errors
@@ -516,7 +502,7 @@ pub trait PlanRepo: Send + Sync {
     /// Creates a plan; a new default takes the place of the old one, atomically.
     ///
     /// # Errors
-    /// `Conflict("plan_code")` when the code is taken.
+    /// `Conflict(PlanCode)` when the code is taken.
     async fn create(&self, plan: &NewPlan) -> Result<Plan, RepoError>;
 
     /// Stores every field of `plan` but its id and code (`None` when it is gone); a new
@@ -527,7 +513,7 @@ pub trait PlanRepo: Send + Sync {
     async fn update(&self, plan: &Plan) -> Result<Option<Plan>, RepoError>;
 
     /// # Errors
-    /// `InUse("plan")` while subscriptions name it.
+    /// `InUse(Plan)` while subscriptions name it.
     async fn delete(&self, id: PlanId) -> Result<bool, RepoError>;
 }
 

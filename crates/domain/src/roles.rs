@@ -91,9 +91,9 @@ impl Roles {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RepoError;
     use crate::ports::MockRoleRepo;
     use crate::testing::{actor_with_role, builtin_role};
+    use crate::{Referenced, RepoError};
 
     fn custom_role() -> Role {
         Role { is_system: false, ..builtin_role("company_user") }
@@ -119,7 +119,7 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         let mut repo = MockRoleRepo::new();
         repo.expect_by_id().returning(|_| Ok(Some(custom_role())));
-        repo.expect_delete().returning(|_| Err(RepoError::InUse("role")));
+        repo.expect_delete().returning(|_| Err(RepoError::InUse(Referenced::Role)));
         let err = Roles::new(Arc::new(repo)).delete(&admin, RoleId::generate()).await.unwrap_err();
         assert!(matches!(err, DomainError::InUse(_)));
     }

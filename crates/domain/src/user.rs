@@ -53,6 +53,11 @@ impl Password {
         }
     }
 
+    /// A well-formed password that is nobody's, for the timing of a check that must fail.
+    pub(crate) fn decoy() -> Self {
+        Self("not anybody's password".to_owned())
+    }
+
     /// A password someone is setting (sign-up, a new account, a change): well formed, and
     /// not guessable — not among the most common passwords (any case), not one character
     /// repeated, not only whitespace, and not containing `username` (any case).

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::images::FileRemover;
-use crate::ports::{BlobStore, PasswordHasher, RemovalRepo, RepoErrorExt, RoleRepo, UserRepo};
+use crate::ports::{BlobStore, PasswordHasher, RemovalRepo, RoleRepo, UserRepo};
 use crate::{
     Actor, DomainError, Email, NewUser, Page, PageRequest, Password, Permission, Policy, RoleName, User, UserFilter,
     UserId, UserPatch, Username,
@@ -40,8 +40,6 @@ impl std::fmt::Debug for Users {
         f.debug_struct("Users").finish_non_exhaustive()
     }
 }
-
-const LAST_ADMIN: &str = "the last active admin cannot be disabled, demoted or deleted";
 
 impl Users {
     #[must_use]
@@ -99,7 +97,7 @@ impl Users {
         }
         let patch =
             UserPatch { email: changes.email, role: changes.role, is_active: changes.is_active, password_hash: None };
-        self.users.update(id, &patch).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)
+        self.users.update(id, &patch).await?.ok_or(DomainError::NotFound)
     }
 
     /// Deletes an account and its sessions; with `delete_images` also its images, rows
@@ -114,8 +112,7 @@ impl Users {
         Policy::require(actor, Permission::UsersManage)?;
         Policy::may_remove_admin_power(actor, id, false, None, true)?;
         self.manageable(actor, id).await?;
-        let keys =
-            self.users.delete(id, delete_images).await.last_admin_is(LAST_ADMIN)?.ok_or(DomainError::NotFound)?;
+        let keys = self.users.delete(id, delete_images).await?.ok_or(DomainError::NotFound)?;
         for key in &keys {
             self.remover.remove(key).await;
         }
@@ -154,9 +151,9 @@ mod tests {
     use mockall::predicate::eq;
 
     use super::*;
-    use crate::RepoError;
     use crate::ports::{MockBlobStore, MockPasswordHasher, MockRemovalRepo, MockRoleRepo, MockUserRepo};
     use crate::testing::{actor_with_role, builtin_role, user_with_role};
+    use crate::{Conflict, RepoError};
 
     /// A user repo that finds a `company_user` under any id.
     fn finding_a_viewer() -> MockUserRepo {
@@ -266,7 +263,7 @@ mod tests {
         let admin = actor_with_role(builtin_role("admin"));
         let other = UserId::generate();
         let mut repo = finding_a_viewer();
-        repo.expect_delete().with(eq(other), eq(false)).returning(|_, _| Err(RepoError::Conflict("last_admin")));
+        repo.expect_delete().with(eq(other), eq(false)).returning(|_, _| Err(RepoError::Conflict(Conflict::LastAdmin)));
         let err = users(repo, MockRoleRepo::new()).delete(&admin, other, false).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict(ref m) if m.contains("last active admin")), "{err:?}");
     }

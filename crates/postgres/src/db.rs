@@ -1,12 +1,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use deadpool::Runtime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use gallery_domain::RepoError;
+use gallery_domain::ports::Clock;
+use gallery_domain::{Conflict, Referenced, RepoError};
 
 use crate::catalog::Catalog;
 
@@ -31,6 +33,8 @@ impl Default for PoolSettings {
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
     pub(crate) catalog: Arc<Catalog>,
+    /// The service's one clock: every timestamp a repository writes comes from it.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Db {
@@ -48,7 +52,7 @@ impl Db {
     ///
     /// # Errors
     /// When the pool cannot be built (a bad size).
-    pub fn new(url: &str, settings: &PoolSettings) -> Result<Self, String> {
+    pub fn new(url: &str, settings: &PoolSettings, clock: Arc<dyn Clock>) -> Result<Self, String> {
         // `Fast` recycling: a pooled connection is checked for a broken transaction or a
         // closed socket, not pinged with `SELECT 1` on every checkout (a round trip per
         // request). A connection the server closed is noticed and replaced.
@@ -63,7 +67,11 @@ impl Db {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| format!("building the database pool: {e}"))?;
-        Ok(Self { pool, catalog: Arc::default() })
+        Ok(Self { pool, catalog: Arc::default(), clock })
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     pub(crate) async fn conn(&self) -> Result<Conn, RepoError> {
@@ -96,18 +104,18 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             RepoError::Conflict(match info.constraint_name() {
-                Some("users_username_lower_key") => "username",
-                Some("roles_name_key") => "role_name",
-                Some("plans_code_key") => "plan_code",
-                _ => "unique",
+                Some("users_username_lower_key") => Conflict::Username,
+                Some("roles_name_key") => Conflict::RoleName,
+                Some("plans_code_key") => Conflict::PlanCode,
+                _ => Conflict::Unique,
             })
         }
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
             RepoError::InUse(match info.constraint_name() {
-                Some("users_role_id_fkey") => "role",
-                Some("images_uploaded_by_fkey") => "images",
-                Some("subscriptions_plan_id_fkey") => "plan",
-                _ => "referenced",
+                Some("users_role_id_fkey") => Referenced::Role,
+                Some("images_uploaded_by_fkey") => Referenced::Images,
+                Some("subscriptions_plan_id_fkey") => Referenced::Plan,
+                _ => Referenced::Other,
             })
         }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)

@@ -98,8 +98,11 @@ impl GalleryRepo for PgGalleryRepo {
             description: Option<&'a str>,
             updated_at: DateTime<Utc>,
         }
-        let changes =
-            Changes { name: patch.name.as_deref(), description: patch.description.as_deref(), updated_at: Utc::now() };
+        let changes = Changes {
+            name: patch.name.as_deref(),
+            description: patch.description.as_deref(),
+            updated_at: self.db.now(),
+        };
         let mut conn = self.db.conn().await?;
         let row: Option<GalleryRow> = diesel::update(galleries::table.find(id.as_uuid()))
             .set(&changes)

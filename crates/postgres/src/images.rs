@@ -5,7 +5,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::ImageRepo;
 use gallery_domain::{
-    Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort,
+    Approval, BlobKey, Conflict, Decision, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort,
     ImageStatus, NewImage, PageRequest, RepoError, UserId, UserRef, Username, Visibility,
 };
 use uuid::Uuid;
@@ -133,7 +133,7 @@ async fn stored_bytes(conn: &mut AsyncPgConnection, user: Uuid) -> Result<i64, d
 impl ImageRepo for PgImageRepo {
     async fn create(&self, image: &NewImage, quota: u64) -> Result<Image, RepoError> {
         let mut conn = self.db.conn().await?;
-        let size = i64::try_from(image.size_bytes).map_err(|_| RepoError::Conflict("quota"))?;
+        let size = i64::try_from(image.size_bytes).map_err(|_| RepoError::Conflict(Conflict::Quota))?;
         let quota = i64::try_from(quota).unwrap_or(i64::MAX);
         let created = conn
             .transaction(async |c| {
@@ -144,7 +144,7 @@ impl ImageRepo for PgImageRepo {
                     .execute(c)
                     .await?;
                 if stored_bytes(c, image.uploaded_by.as_uuid()).await?.saturating_add(size) > quota {
-                    return Err(TxError::Rule(RepoError::Conflict("quota")));
+                    return Err(TxError::Rule(RepoError::Conflict(Conflict::Quota)));
                 }
                 diesel::insert_into(images::table)
                     .values((
@@ -224,7 +224,7 @@ impl ImageRepo for PgImageRepo {
             title: patch.title.as_deref(),
             description: patch.description.as_deref(),
             gallery_id: patch.gallery_id.map(|g| g.map(|g| g.as_uuid())),
-            updated_at: Utc::now(),
+            updated_at: self.db.now(),
         };
         let mut conn = self.db.conn().await?;
         let n = diesel::update(images::table.find(id.as_uuid()))
@@ -265,7 +265,7 @@ impl ImageRepo for PgImageRepo {
         let decided = conn
             .transaction(async |c| {
                 let n = diesel::update(images::table.find(id.as_uuid()))
-                    .set((images::status.eq(decision.status().as_str()), images::updated_at.eq(Utc::now())))
+                    .set((images::status.eq(decision.status().as_str()), images::updated_at.eq(self.db.now())))
                     .execute(c)
                     .await?;
                 if n == 0 {

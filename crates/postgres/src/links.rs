@@ -121,7 +121,7 @@ impl LinkRepo for PgLinkRepo {
     async fn revoke(&self, id: LinkId) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
         diesel::update(share_links::table.find(id.as_uuid()).filter(share_links::revoked_at.is_null()))
-            .set(share_links::revoked_at.eq(Utc::now()))
+            .set(share_links::revoked_at.eq(self.db.now()))
             .execute(&mut conn)
             .await
             .map_err(repo_error)?;

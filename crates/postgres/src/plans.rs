@@ -161,7 +161,7 @@ impl PlanRepo for PgPlanRepo {
                 }
                 Ok::<_, TxError>(
                     diesel::update(plans::table.find(plan.id.as_uuid()))
-                        .set((columns!(plan, features), plans::updated_at.eq(Utc::now())))
+                        .set((columns!(plan, features), plans::updated_at.eq(self.db.now())))
                         .returning(PlanRow::as_returning())
                         .get_result(c)
                         .await

@@ -129,7 +129,7 @@ impl SessionRepo for PgSessionRepo {
     async fn revoke(&self, session: SessionId) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
         diesel::update(refresh_families::table.find(session.as_uuid()).filter(refresh_families::revoked_at.is_null()))
-            .set(refresh_families::revoked_at.eq(Utc::now()))
+            .set(refresh_families::revoked_at.eq(self.db.now()))
             .execute(&mut conn)
             .await
             .map_err(repo_error)?;
@@ -145,7 +145,7 @@ impl SessionRepo for PgSessionRepo {
                 .filter(refresh_families::id.ne(keep))
                 .filter(refresh_families::revoked_at.is_null()),
         )
-        .set(refresh_families::revoked_at.eq(Utc::now()))
+        .set(refresh_families::revoked_at.eq(self.db.now()))
         .execute(&mut conn)
         .await
         .map_err(repo_error)?;

@@ -95,7 +95,7 @@ impl SubscriptionRepo for PgSubscriptionRepo {
                     .first(c)
                     .await
                     .optional()?;
-                let now = Utc::now();
+                let now = self.db.now();
                 diesel::insert_into(subscriptions::table)
                     .values((
                         subscriptions::user_id.eq(user.as_uuid()),
@@ -141,7 +141,7 @@ impl SubscriptionRepo for PgSubscriptionRepo {
                 subscriptions::status.eq("canceled"),
                 subscriptions::cancel_at_period_end.eq(true),
                 subscriptions::current_period_end.eq(ends_at),
-                subscriptions::updated_at.eq(Utc::now()),
+                subscriptions::updated_at.eq(self.db.now()),
             ))
             .execute(&mut conn)
             .await

@@ -1,12 +1,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::UserRepo;
 use gallery_domain::{
-    BlobKey, Email, NewUser, PageRequest, PasswordHash, RepoError, RoleName, SubscriptionStatus, SubscriptionTerm,
-    User, UserFilter, UserId, UserPatch, Username,
+    BlobKey, Conflict, Email, NewUser, PageRequest, PasswordHash, PermissionSet, RepoError, SubscriptionStatus,
+    SubscriptionTerm, User, UserFilter, UserId, UserPatch, Username,
 };
 use uuid::Uuid;
 
@@ -112,6 +112,15 @@ pub(crate) fn contains_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The active administrators: users whose role holds every permission
+/// ([`PermissionSet::administrator`]), whatever the role is called. `$1` is its codes.
+const ADMINS: &str = "SELECT u.id FROM users u WHERE u.is_active AND u.role_id IN \
+     (SELECT role_id FROM role_permissions GROUP BY role_id HAVING array_agg(permission) @> $1)";
+
+fn administrator_codes() -> Vec<&'static str> {
+    PermissionSet::administrator().codes()
+}
+
 /// Locks the active admins' rows, so that concurrent changes to admins serialize, and
 /// tells whether `id` is one of them: only then can the change remove the last admin.
 async fn lock_admins_and_check_target(c: &mut AsyncPgConnection, id: Uuid) -> Result<bool, TxError> {
@@ -120,22 +129,24 @@ async fn lock_admins_and_check_target(c: &mut AsyncPgConnection, id: Uuid) -> Re
         #[diesel(sql_type = SqlUuid)]
         id: Uuid,
     }
-    let admins: Vec<Admin> = diesel::sql_query(
-        "SELECT u.id FROM users u JOIN roles r ON r.id = u.role_id WHERE r.name = 'admin' AND u.is_active FOR UPDATE OF u",
-    )
-    .load(c)
-    .await?;
+    let admins: Vec<Admin> = diesel::sql_query(format!("{ADMINS} FOR UPDATE OF u"))
+        .bind::<Array<Text>, _>(administrator_codes())
+        .load(c)
+        .await?;
     Ok(admins.iter().any(|a| a.id == id))
 }
 
 async fn ensure_an_admin_is_left(c: &mut AsyncPgConnection) -> Result<(), TxError> {
-    let left: i64 = users::table
-        .inner_join(roles::table)
-        .filter(roles::name.eq(RoleName::ADMIN).and(users::is_active))
-        .count()
+    #[derive(QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = Bool)]
+        any: bool,
+    }
+    let left: Left = diesel::sql_query(format!("SELECT EXISTS ({ADMINS}) AS any"))
+        .bind::<Array<Text>, _>(administrator_codes())
         .get_result(c)
         .await?;
-    if left == 0 { Err(TxError::Rule(RepoError::Conflict("last_admin"))) } else { Ok(()) }
+    if left.any { Ok(()) } else { Err(TxError::Rule(RepoError::Conflict(Conflict::LastAdmin))) }
 }
 
 #[async_trait]
@@ -171,10 +182,10 @@ impl UserRepo for PgUserRepo {
         to_user(&self.db, &mut conn, row).await
     }
 
-    async fn credentials(&self, username: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {
+    async fn credentials(&self, username: &Username) -> Result<Option<(User, PasswordHash)>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<(UserRow, String)> = user_core::table
-            .filter(lower(user_core::username).eq(lower(username)))
+            .filter(lower(user_core::username).eq(lower(username.as_str())))
             .select((UserRow::as_select(), user_core::password_hash))
             .first(&mut conn)
             .await
@@ -247,7 +258,7 @@ impl UserRepo for PgUserRepo {
                     role_id,
                     is_active: patch.is_active,
                     password_hash: patch.password_hash.as_ref().map(PasswordHash::as_str),
-                    updated_at: Utc::now(),
+                    updated_at: self.db.now(),
                 };
                 let n = diesel::update(users::table.find(id.as_uuid())).set(&changes).execute(c).await?;
                 if was_admin {

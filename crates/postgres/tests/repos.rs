@@ -1,13 +1,24 @@
 //! The PostgreSQL adapters against a real database, one fresh database per test.
 
-use chrono::{Duration, Utc};
-use gallery_domain::ports::{RoleRepo as _, SessionRepo as _, TokenHash, UserRepo as _};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use gallery_domain::ports::{Clock, RoleRepo as _, SessionRepo as _, TokenHash, UserRepo as _};
 use gallery_domain::{
-    Email, NewRole, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, RepoError, RoleName, RolePatch,
-    SessionId, UserFilter, UserPatch, Username,
+    Conflict, Email, NewRole, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, Referenced, RepoError,
+    RoleName, RolePatch, SessionId, UserFilter, UserPatch, Username,
 };
 use gallery_postgres::{Db, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
 use gallery_testdb::TestDb;
+
+/// The wall clock, as the server's.
+struct WallClock;
+
+impl Clock for WallClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
 
 struct Repos {
     _db: TestDb,
@@ -18,7 +29,7 @@ struct Repos {
 
 async fn repos() -> Repos {
     let test_db = TestDb::create().await;
-    let db = Db::new(test_db.url(), &PoolSettings::default()).unwrap();
+    let db = Db::new(test_db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap();
     Repos {
         users: PgUserRepo::new(db.clone()),
         roles: PgRoleRepo::new(db.clone()),
@@ -67,8 +78,8 @@ async fn usernames_are_unique_ignoring_case() {
     let r = repos().await;
     r.users.create(&new_user("Alice", "subscriber")).await.unwrap();
     let err = r.users.create(&new_user("aLICE", "subscriber")).await.unwrap_err();
-    assert!(matches!(err, RepoError::Conflict("username")), "{err:?}");
-    let (found, _) = r.users.credentials("ALICE").await.unwrap().unwrap();
+    assert!(matches!(err, RepoError::Conflict(Conflict::Username)), "{err:?}");
+    let (found, _) = r.users.credentials(&Username::parse("ALICE").unwrap()).await.unwrap().unwrap();
     assert_eq!(found.username.as_str(), "Alice");
 }
 
@@ -98,15 +109,44 @@ async fn the_last_active_admin_cannot_be_disabled_demoted_or_deleted() {
     let admin = r.users.create(&new_user("root", "admin")).await.unwrap();
     let disable = UserPatch { is_active: Some(false), ..UserPatch::default() };
     let demote = UserPatch { role: Some(RoleName::parse("subscriber").unwrap()), ..UserPatch::default() };
-    assert!(matches!(r.users.update(admin.id, &disable).await, Err(RepoError::Conflict("last_admin"))));
-    assert!(matches!(r.users.update(admin.id, &demote).await, Err(RepoError::Conflict("last_admin"))));
-    assert!(matches!(r.users.delete(admin.id, false).await, Err(RepoError::Conflict("last_admin"))));
+    assert!(matches!(r.users.update(admin.id, &disable).await, Err(RepoError::Conflict(Conflict::LastAdmin))));
+    assert!(matches!(r.users.update(admin.id, &demote).await, Err(RepoError::Conflict(Conflict::LastAdmin))));
+    assert!(matches!(r.users.delete(admin.id, false).await, Err(RepoError::Conflict(Conflict::LastAdmin))));
     // Nothing was half-applied.
     let still = r.users.by_id(admin.id).await.unwrap().unwrap();
     assert!(still.is_active && still.role.name.as_str() == "admin");
     // With a second admin, the first may go.
     r.users.create(&new_user("root2", "admin")).await.unwrap();
     assert!(r.users.delete(admin.id, false).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_admin_is_whoever_holds_every_permission_whatever_the_role_is_called() {
+    let r = repos().await;
+    let admin = r.users.create(&new_user("root", "admin")).await.unwrap();
+    let everything = NewRole {
+        name: RoleName::parse("operators").unwrap(),
+        description: String::new(),
+        permissions: PermissionSet::all(),
+        signup_allowed: false,
+    };
+    r.roles.create(&everything).await.unwrap();
+    let almost = NewRole {
+        name: RoleName::parse("deputies").unwrap(),
+        description: String::new(),
+        permissions: PermissionSet::all().without(&[Permission::ImagesPurge].into_iter().collect()),
+        signup_allowed: false,
+    };
+    r.roles.create(&almost).await.unwrap();
+    let deputy = r.users.create(&new_user("deputy", "deputies")).await.unwrap();
+    let disable = UserPatch { is_active: Some(false), ..UserPatch::default() };
+    // A deputy lacks one permission: the built-in admin is still the last administrator.
+    assert!(matches!(r.users.update(admin.id, &disable).await, Err(RepoError::Conflict(Conflict::LastAdmin))));
+    // An operator holds every permission: the built-in admin may go, and the operator is last.
+    let operator = r.users.create(&new_user("operator", "operators")).await.unwrap();
+    assert!(r.users.update(admin.id, &disable).await.unwrap().is_some());
+    assert!(matches!(r.users.delete(operator.id, false).await, Err(RepoError::Conflict(Conflict::LastAdmin))));
+    assert!(r.users.update(deputy.id, &disable).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -154,7 +194,7 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
             signup_allowed: false,
         })
         .await;
-    assert!(matches!(dup, Err(RepoError::Conflict("role_name"))));
+    assert!(matches!(dup, Err(RepoError::Conflict(Conflict::RoleName))));
     let patched = r
         .roles
         .update(
@@ -171,7 +211,7 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
     assert!(patched.permissions.is_empty());
     assert_eq!((patched.name.as_str(), patched.description.as_str()), ("uploader", "none"));
     let holder = r.users.create(&new_user("carol", "uploader")).await.unwrap();
-    assert!(matches!(r.roles.delete(role.id).await, Err(RepoError::InUse("role"))));
+    assert!(matches!(r.roles.delete(role.id).await, Err(RepoError::InUse(Referenced::Role))));
     r.users.delete(holder.id, false).await.unwrap();
     assert!(r.roles.delete(role.id).await.unwrap());
     assert!(r.roles.by_id(role.id).await.unwrap().is_none());
@@ -221,7 +261,7 @@ async fn an_unreachable_database_is_unavailable_not_a_hang() {
         connect_timeout: std::time::Duration::from_secs(1),
     };
     // Port 1 on loopback: nothing listens there.
-    let db = Db::new("postgres://postgres@127.0.0.1:1/nowhere", &settings).unwrap();
+    let db = Db::new("postgres://postgres@127.0.0.1:1/nowhere", &settings, Arc::new(WallClock)).unwrap();
     let err = PgUserRepo::new(db).by_id(gallery_domain::UserId::generate()).await.unwrap_err();
     assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
 }
@@ -277,7 +317,9 @@ async fn images_respect_quota_visibility_and_ownership() {
     use gallery_domain::ports::ImageRepo as _;
     use gallery_domain::{ImageFilter, ImageStatus, Visibility};
     let r = repos().await;
-    let images = gallery_postgres::PgImageRepo::new(Db::new(r._db.url(), &PoolSettings::default()).unwrap());
+    let images = gallery_postgres::PgImageRepo::new(
+        Db::new(r._db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap(),
+    );
     let owner = r.users.create(&new_user("owner", "beta_player")).await.unwrap();
     let other = r.users.create(&new_user("other", "company_user")).await.unwrap();
 
@@ -285,7 +327,7 @@ async fn images_respect_quota_visibility_and_ownership() {
     assert_eq!(pending.uploaded_by.username.as_str(), "owner");
     assert!(matches!(
         images.create(&new_image(owner.id, 500, ImageStatus::Pending), 1000).await,
-        Err(RepoError::Conflict("quota"))
+        Err(RepoError::Conflict(Conflict::Quota))
     ));
     assert_eq!(images.stored_bytes(owner.id).await.unwrap(), 600);
 
@@ -304,7 +346,7 @@ async fn images_respect_quota_visibility_and_ownership() {
     assert!(images.by_id(pending.id, Visibility::ApprovedOrOwnedBy(other.id)).await.unwrap().is_some());
 
     // Owning images blocks deleting the user, unless the images go too.
-    assert!(matches!(r.users.delete(owner.id, false).await, Err(RepoError::InUse("images"))));
+    assert!(matches!(r.users.delete(owner.id, false).await, Err(RepoError::InUse(Referenced::Images))));
     let keys = r.users.delete(owner.id, true).await.unwrap().unwrap();
     assert_eq!(keys, vec![pending.storage_key]);
     assert!(images.by_id(pending.id, Visibility::All).await.unwrap().is_none());

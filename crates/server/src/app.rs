@@ -9,7 +9,6 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use gallery_auth::{BcryptHasher, JwtConfig, JwtTokens};
 use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
@@ -36,17 +35,8 @@ use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
 use crate::Settings;
+use crate::clock::SystemClock;
 use crate::metrics::Pools;
-
-/// The wall clock.
-#[derive(Debug, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 struct DatabaseProbe(Db);
 
@@ -80,6 +70,7 @@ pub struct Shared {
     pool: PoolSettings,
     hasher: Arc<BcryptHasher>,
     tokens: Arc<JwtTokens>,
+    clock: Arc<dyn Clock>,
     signup_role: RoleName,
     rate_limits: RateLimits,
     upload_slots: UploadSlots,
@@ -98,13 +89,17 @@ impl Shared {
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let hasher =
             BcryptHasher::new(settings.auth.bcrypt_cost).map_err(anyhow::Error::msg).context("auth.bcrypt_cost")?;
-        let tokens = JwtTokens::new(JwtConfig {
-            secret: settings.auth.jwt_secret.expose_secret().as_bytes().to_vec(),
-            issuer: settings.auth.issuer.clone(),
-            audience: settings.auth.audience.clone(),
-            access_ttl: chrono::Duration::seconds(settings.auth.access_ttl_seconds),
-            refresh_ttl: chrono::Duration::seconds(settings.auth.refresh_ttl_seconds),
-        });
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let tokens = JwtTokens::new(
+            JwtConfig {
+                secret: settings.auth.jwt_secret.expose_secret().as_bytes().to_vec(),
+                issuer: settings.auth.issuer.clone(),
+                audience: settings.auth.audience.clone(),
+                access_ttl: chrono::Duration::seconds(settings.auth.access_ttl_seconds),
+                refresh_ttl: chrono::Duration::seconds(settings.auth.refresh_ttl_seconds),
+            },
+            clock.clone(),
+        );
         let signup_role = RoleName::parse(&settings.auth.signup_default_role)
             .map_err(|e| anyhow::anyhow!("auth.signup_default_role: {e}"))?;
         let pool = PoolSettings {
@@ -129,6 +124,7 @@ impl Shared {
             pool,
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
+            clock,
             signup_role,
             blobs: Arc::new(blobs),
             inspector: Arc::new(Inspector::new(decoders)),
@@ -182,7 +178,7 @@ impl Services {
     /// # Errors
     /// A bad pool size.
     pub fn build(shared: &Shared) -> anyhow::Result<Self> {
-        let db = Db::new(&shared.url, &shared.pool).map_err(anyhow::Error::msg)?;
+        let db = Db::new(&shared.url, &shared.pool, shared.clock.clone()).map_err(anyhow::Error::msg)?;
         let users = Arc::new(PgUserRepo::new(db.clone()));
         let roles = Arc::new(PgRoleRepo::new(db.clone()));
         let sessions = Arc::new(PgSessionRepo::new(db.clone()));
@@ -193,7 +189,7 @@ impl Services {
             sessions,
             hasher.clone(),
             shared.tokens.clone(),
-            Arc::new(SystemClock),
+            shared.clock.clone(),
             shared.signup_role.clone(),
         );
         let image_repo = Arc::new(PgImageRepo::new(db.clone()));
@@ -206,7 +202,7 @@ impl Services {
             inspector: shared.inspector.clone(),
             renderer: shared.renderer.clone(),
             fetcher: shared.fetcher.clone(),
-            clock: Arc::new(SystemClock),
+            clock: shared.clock.clone(),
             removals: removals.clone(),
             location: Arc::new(LocationStripper),
         };
@@ -215,7 +211,7 @@ impl Services {
             Arc::new(PgLinkRepo::new(db.clone())),
             images.clone(),
             shared.tokens.clone(),
-            Arc::new(SystemClock),
+            shared.clock.clone(),
         );
         Ok(Self {
             users: Users::new(users.clone(), roles.clone(), hasher, shared.blobs.clone(), removals),
@@ -228,7 +224,7 @@ impl Services {
                 Arc::new(PgSubscriptionRepo::new(db.clone())),
                 plan_repo,
                 users.clone(),
-                Arc::new(SystemClock),
+                shared.clock.clone(),
             ),
             auth,
             db,

@@ -2,6 +2,7 @@
 //! to use-cases to routes. `tests/` builds the same [`Application`] the binary runs.
 
 pub mod app;
+mod clock;
 pub mod metrics;
 pub mod settings;
 pub mod telemetry;

@@ -9,7 +9,7 @@ use crate::ports::{
     RefreshRecord, TokenHash,
 };
 use crate::testing::{actor_with_role, builtin_role, user_with_role};
-use crate::{PasswordHash, RepoError, SessionId};
+use crate::{Conflict, PasswordHash, RepoError, SessionId};
 
 struct Mocks {
     users: MockUserRepo,
@@ -92,7 +92,7 @@ async fn register_reports_a_taken_name() {
     let mut m = Mocks::new();
     m.roles.expect_by_name().returning(|_| Ok(Some(builtin_role("beta_player"))));
     m.hasher.expect_hash().returning(|_| Ok(PasswordHash::new("h".into())));
-    m.users.expect_create().returning(|_| Err(RepoError::Conflict("username")));
+    m.users.expect_create().returning(|_| Err(RepoError::Conflict(Conflict::Username)));
     let err = m.build().register(registration(Some("beta_player"))).await.unwrap_err();
     assert!(matches!(err, DomainError::UsernameTaken));
 }
@@ -115,6 +115,19 @@ async fn a_name_that_cannot_exist_is_not_looked_up_but_costs_the_same_hash() {
         let err = m.build().login(name, "whatever1").await.unwrap_err();
         assert!(matches!(err, DomainError::InvalidCredentials), "{name:?}");
     }
+}
+
+#[tokio::test]
+async fn a_password_past_72_bytes_never_matches_even_if_its_prefix_would() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_credentials()
+        .returning(|_| Ok(Some((user_with_role(builtin_role("subscriber")), PasswordHash::new("h".into())))));
+    // bcrypt reads 72 bytes: the stored hash is never consulted for a longer password.
+    m.hasher.expect_verify().withf(|_, hash| hash.is_none()).times(1).returning(|_, _| Ok(true));
+    m.sessions.expect_start().never();
+    let overlong = format!("{}b", "a".repeat(72));
+    assert!(matches!(m.build().login("someone", &overlong).await, Err(DomainError::InvalidCredentials)));
 }
 
 #[tokio::test]
