@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use crate::ports::{AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo};
-use crate::{Actor, DomainError, Email, NewUser, Password, PasswordHash, Policy, RoleName, User, UserPatch, Username};
+use crate::{
+    Account, Actor, DomainError, Email, NewUser, Password, PasswordHash, Policy, RoleName, User, UserPatch, Username,
+};
 
 /// A sign-up request, parsed.
 #[derive(Debug, Clone)]
@@ -66,7 +68,7 @@ impl Auth {
     /// # Errors
     /// `Validation` on `role` when it is unknown or closed to sign-up; `UsernameTaken`.
     #[tracing::instrument(skip_all, fields(username = reg.username.as_str()))]
-    pub async fn register(&self, reg: Registration) -> Result<User, DomainError> {
+    pub async fn register(&self, reg: Registration) -> Result<Account, DomainError> {
         let role_name = reg.role.unwrap_or_else(|| self.signup_role.clone());
         let role = self.roles.by_name(&role_name).await?;
         // An administrative role is never joined by sign-up, even if the store says it is
@@ -78,7 +80,7 @@ impl Auth {
         }
         let password_hash = self.hasher.hash(&reg.password).await?;
         let new = NewUser { username: reg.username, email: reg.email, role: role_name, password_hash, is_active: true };
-        Ok(self.users.create(&new).await?)
+        Ok(self.account(self.users.create(&new).await?))
     }
 
     /// Checks credentials and opens a session. Unknown users cost a dummy hash check, so
@@ -88,7 +90,7 @@ impl Auth {
     /// `InvalidCredentials` for an unknown user or a wrong password; `AccountDisabled` for
     /// a disabled account with the right password.
     #[tracing::instrument(skip_all)]
-    pub async fn login(&self, username: &str, password: &str) -> Result<(TokenPair, User), DomainError> {
+    pub async fn login(&self, username: &str, password: &str) -> Result<(TokenPair, Account), DomainError> {
         // A name that could never have been registered matches nobody: it is not looked up
         // (it may hold what the database refuses, like a NUL), but costs the same bcrypt.
         let found = match Username::parse(username) {
@@ -106,7 +108,7 @@ impl Auth {
         let expires_at = self.clock.now() + self.tokens.refresh_ttl();
         let session = self.sessions.start(user.id, &refresh_hash, expires_at).await?;
         let access = self.tokens.issue_access(user.id, session)?;
-        Ok((TokenPair { access, refresh_token }, user))
+        Ok((TokenPair { access, refresh_token }, self.account(user)))
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
@@ -193,7 +195,7 @@ impl Auth {
     /// # Errors
     /// `Validation` on `current_password` when it is missing or wrong.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
-    pub async fn update_me(&self, actor: &Actor, changes: OwnChanges) -> Result<User, DomainError> {
+    pub async fn update_me(&self, actor: &Actor, changes: OwnChanges) -> Result<Account, DomainError> {
         let mut patch = UserPatch { email: changes.email, ..UserPatch::default() };
         if let Some(new_password) = &changes.new_password {
             let Some(current) = changes.current_password.as_deref() else {
@@ -209,13 +211,17 @@ impl Auth {
         if patch.password_hash.is_some() {
             self.sessions.revoke_all(actor.id(), Some(actor.session)).await?;
         }
-        Ok(user)
+        Ok(self.account(user))
     }
 
-    /// The time now, for views that depend on it (the effective plan).
+    /// The caller's own account, as it stands now.
     #[must_use]
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
+    pub fn me(&self, actor: &Actor) -> Account {
+        self.account(actor.user.clone())
+    }
+
+    fn account(&self, user: User) -> Account {
+        Account::as_of(user, self.clock.now())
     }
 }
 

@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::ports::{GalleryRepo, ImageRepo};
-use crate::{Actor, DomainError, GalleryId, Image, ImageFilter, Page, PageRequest, Permission, Policy, UserId};
+use crate::ports::{Clock, GalleryRepo, ImageRepo};
+use crate::{
+    Actor, Description, DomainError, GalleryId, Image, ImageFilter, Name, Page, PageRequest, Permission, Policy, Seen,
+    UserId,
+};
 
 /// A gallery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,24 +24,15 @@ pub struct Gallery {
 /// A gallery to create, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewGallery {
-    pub name: String,
-    pub description: String,
+    pub name: Name,
+    pub description: Description,
 }
 
 /// Changes to a gallery; `None` keeps the current value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GalleryPatch {
-    pub name: Option<String>,
-    pub description: Option<String>,
-}
-
-/// A gallery name: 1..=100 characters, not blank, no control characters.
-///
-/// # Errors
-/// A message naming the rule broken.
-pub fn parse_gallery_name(raw: &str) -> Result<String, String> {
-    let name = crate::parse_text(raw, 100)?;
-    if name.trim().is_empty() { Err("must not be blank".into()) } else { Ok(name) }
+    pub name: Option<Name>,
+    pub description: Option<Description>,
 }
 
 /// The gallery use-cases.
@@ -46,6 +40,7 @@ pub fn parse_gallery_name(raw: &str) -> Result<String, String> {
 pub struct Galleries {
     galleries: Arc<dyn GalleryRepo>,
     images: Arc<dyn ImageRepo>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Galleries {
@@ -56,8 +51,8 @@ impl std::fmt::Debug for Galleries {
 
 impl Galleries {
     #[must_use]
-    pub fn new(galleries: Arc<dyn GalleryRepo>, images: Arc<dyn ImageRepo>) -> Self {
-        Self { galleries, images }
+    pub fn new(galleries: Arc<dyn GalleryRepo>, images: Arc<dyn ImageRepo>, clock: Arc<dyn Clock>) -> Self {
+        Self { galleries, images, clock }
     }
 
     /// # Errors
@@ -77,12 +72,13 @@ impl Galleries {
         actor: &Actor,
         id: GalleryId,
         page: PageRequest,
-    ) -> Result<(Gallery, Page<Image>), DomainError> {
+    ) -> Result<(Gallery, Seen<Page<Image>>), DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
         let gallery = self.galleries.by_id(id).await?.ok_or(DomainError::NotFound)?;
         let filter = ImageFilter { gallery_id: Some(id), ..ImageFilter::default() };
         let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
-        Ok((gallery, Page::new(items, page, total)))
+        let variants = Policy::image_variants(actor, self.clock.now());
+        Ok((gallery, Seen { item: Page::new(items, page, total), variants }))
     }
 
     /// # Errors
@@ -112,24 +108,22 @@ impl Galleries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{MockGalleryRepo, MockImageRepo};
+    use crate::ports::{MockClock, MockGalleryRepo, MockImageRepo};
     use crate::testing::{actor_with_role, builtin_role};
 
-    #[test]
-    fn names_are_bounded_and_not_blank() {
-        assert!(parse_gallery_name("Holidays 2026").is_ok());
-        for bad in ["", "   ", &"n".repeat(101), "a\u{0}b"] {
-            assert!(parse_gallery_name(bad).is_err(), "{bad:?}");
-        }
+    fn clock() -> Arc<MockClock> {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        Arc::new(clock)
     }
 
     #[tokio::test]
     async fn only_gallery_managers_change_galleries() {
         let mut repo = MockGalleryRepo::new();
         repo.expect_create().never();
-        let galleries = Galleries::new(Arc::new(repo), Arc::new(MockImageRepo::new()));
+        let galleries = Galleries::new(Arc::new(repo), Arc::new(MockImageRepo::new()), clock());
         for role in ["company_user", "subscriber"] {
-            let new = NewGallery { name: "g".into(), description: String::new() };
+            let new = NewGallery { name: Name::parse("g").unwrap(), description: Description::default() };
             let err = galleries.create(&actor_with_role(builtin_role(role)), new).await.unwrap_err();
             assert!(matches!(err, DomainError::Forbidden), "{role}");
         }
@@ -155,7 +149,7 @@ mod tests {
             .expect_list()
             .withf(move |f, v, _| f.gallery_id.is_some() && *v == crate::Visibility::ApprovedOrOwnedBy(viewer_id))
             .returning(|_, _, _| Ok((Vec::new(), 0)));
-        let galleries = Galleries::new(Arc::new(repo), Arc::new(images));
+        let galleries = Galleries::new(Arc::new(repo), Arc::new(images), clock());
         assert!(galleries.get(&viewer, GalleryId::generate(), PageRequest::default()).await.is_ok());
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{GalleryId, ImageId, UserId, Username};
+use crate::{Description, GalleryId, ImageId, SearchText, Title, UserId, Username};
 
 /// The formats we accept, told by their bytes, never by a name or a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,8 +173,8 @@ impl Image {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewImage {
     pub id: ImageId,
-    pub title: String,
-    pub description: String,
+    pub title: Title,
+    pub description: Description,
     pub status: ImageStatus,
     pub uploaded_by: UserId,
     pub gallery_id: Option<GalleryId>,
@@ -189,8 +189,8 @@ pub struct NewImage {
 /// Changes to an image; `gallery_id: Some(None)` takes it out of its gallery.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImagePatch {
-    pub title: Option<String>,
-    pub description: Option<String>,
+    pub title: Option<Title>,
+    pub description: Option<Description>,
     pub gallery_id: Option<Option<GalleryId>>,
 }
 
@@ -231,8 +231,24 @@ pub struct ImageFilter {
     pub status: Option<ImageStatus>,
     pub uploaded_by: Option<UserId>,
     pub gallery_id: Option<GalleryId>,
-    pub q: Option<String>,
+    pub q: Option<SearchText>,
     pub sort: ImageSort,
+}
+
+/// What a caller may fetch of an image, from their role and the plan in force: the
+/// original or not, and which thumbnail heights. An image's `links` list exactly these.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Variants {
+    pub original: bool,
+    pub thumbnail_heights: Vec<u32>,
+}
+
+/// Images as one caller sees them: the images (`item`), and what the caller may fetch of
+/// each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen<T> {
+    pub item: T,
+    pub variants: Variants,
 }
 
 /// Which images a caller may see, as the Policy decides it.

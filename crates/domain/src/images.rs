@@ -13,8 +13,8 @@ use crate::ports::{
     RemovalRepo, StagedBlob, ThumbnailRenderer, UrlFetcher,
 };
 use crate::{
-    Actor, Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
-    ImageStatus, NewImage, Page, PageRequest, Permission, Policy, StorageError,
+    Actor, Approval, BlobKey, Decision, Description, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
+    ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen, StorageError, Title,
 };
 
 /// Server-wide limits, on top of each plan's.
@@ -48,9 +48,23 @@ impl std::fmt::Debug for Staged {
 /// The text parts of an upload, parsed.
 #[derive(Debug, Clone, Default)]
 pub struct UploadMeta {
-    pub title: String,
-    pub description: String,
+    pub title: Title,
+    pub description: Description,
     pub gallery_id: Option<GalleryId>,
+}
+
+/// An image to fetch from a URL, and what to record with it.
+#[derive(Debug, Clone)]
+pub struct ImageImport {
+    pub url: String,
+    pub meta: UploadMeta,
+}
+
+/// A moderator's verdict on an image: a rejection needs a reason.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub decision: Decision,
+    pub reason: Option<Reason>,
 }
 
 /// The adapters the image use-cases drive.
@@ -138,10 +152,9 @@ impl Images {
         Self { images, blobs, inspector, clock, fetcher, renderer, gate, limits, remover, location }
     }
 
-    /// The time now, for views that depend on the plan in force.
-    #[must_use]
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
+    /// `item` as `actor` sees it now: with the variants their plan in force allows.
+    fn seen<T>(&self, actor: &Actor, item: T) -> Seen<T> {
+        Seen { item, variants: Policy::image_variants(actor, self.clock.now()) }
     }
 
     /// Streams an upload into the store's staging area: counted as it comes, cut off as
@@ -209,14 +222,15 @@ impl Images {
     /// `Validation` on `url` when it is refused or the fetch fails or passes its deadline;
     /// `UnsupportedMediaType` when the answer is not an image; then as an upload.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
-    pub async fn import(&self, actor: &Actor, url: &str, meta: UploadMeta) -> Result<Image, DomainError> {
+    pub async fn import(&self, actor: &Actor, import: ImageImport) -> Result<Seen<Image>, DomainError> {
+        let ImageImport { url, meta } = import;
         let limit = self.upload_limit(actor)?;
         let fetch_error = |e: FetchError| match e {
             FetchError::TooLarge(_) => DomainError::PayloadTooLarge(limit),
             FetchError::NotAnImage(_) => DomainError::UnsupportedMediaType,
             FetchError::Refused(why) | FetchError::Failed(why) => DomainError::field("url", why),
         };
-        let fetched = self.fetcher.fetch(url, limit).await.map_err(fetch_error)?;
+        let fetched = self.fetcher.fetch(&url, limit).await.map_err(fetch_error)?;
         let staged = self.ingest(actor, fetched.stream.map_err(fetch_error)).await?;
         self.complete(actor, staged, meta).await
     }
@@ -228,7 +242,7 @@ impl Images {
     /// # Errors
     /// `QuotaExceeded`; `ImageTooLarge`; `InvalidImage`; `Validation` on `gallery_id`.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id(), size = staged.size))]
-    pub async fn complete(&self, actor: &Actor, staged: Staged, meta: UploadMeta) -> Result<Image, DomainError> {
+    pub async fn complete(&self, actor: &Actor, staged: Staged, meta: UploadMeta) -> Result<Seen<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesUpload)?;
         let quota = actor.user.plan(self.clock.now()).features.storage_quota_bytes;
         if let Some(gallery) = meta.gallery_id {
@@ -266,7 +280,7 @@ impl Images {
             storage_key: key.clone(),
         };
         match self.images.create(&new, quota).await {
-            Ok(image) => Ok(image),
+            Ok(image) => Ok(self.seen(actor, image)),
             Err(err) => {
                 self.remove_blob(&key).await;
                 Err(err.into())
@@ -281,32 +295,34 @@ impl Images {
         actor: &Actor,
         filter: ImageFilter,
         page: PageRequest,
-    ) -> Result<Page<Image>, DomainError> {
+    ) -> Result<Seen<Page<Image>>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
         let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
-        Ok(Page::new(items, page, total))
+        Ok(self.seen(actor, Page::new(items, page, total)))
     }
 
     /// # Errors
     /// `Forbidden` without `images:read`; `NotFound` when missing or not visible.
-    pub async fn get(&self, actor: &Actor, id: ImageId) -> Result<Image, DomainError> {
+    pub async fn get(&self, actor: &Actor, id: ImageId) -> Result<Seen<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
-        self.visible(actor, id).await
+        Ok(self.seen(actor, self.visible(actor, id).await?))
     }
 
     /// # Errors
     /// `Forbidden` without `images:update`; `NotFound`; `Validation` on `gallery_id`.
     #[tracing::instrument(skip_all, fields(image_id = %id))]
-    pub async fn update(&self, actor: &Actor, id: ImageId, patch: ImagePatch) -> Result<Image, DomainError> {
+    pub async fn update(&self, actor: &Actor, id: ImageId, patch: ImagePatch) -> Result<Seen<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesUpdate)?;
         let current = self.visible(actor, id).await?;
         if let Some(Some(gallery)) = patch.gallery_id {
             self.ensure_gallery(gallery).await?;
         }
-        if patch.is_empty() {
-            return Ok(current);
-        }
-        self.images.update(id, &patch).await?.ok_or(DomainError::NotFound)
+        let updated = if patch.is_empty() {
+            current
+        } else {
+            self.images.update(id, &patch).await?.ok_or(DomainError::NotFound)?
+        };
+        Ok(self.seen(actor, updated))
     }
 
     /// Deletes the row, then the file. A file that cannot be removed now stays recorded
@@ -416,20 +432,16 @@ impl Images {
     /// # Errors
     /// `Forbidden` without `images:moderate`; `NotFound`; `Validation` on `reason` when a
     /// rejection gives none.
-    #[tracing::instrument(skip_all, fields(image_id = %id, decision = decision.as_str()))]
-    pub async fn decide(
-        &self,
-        actor: &Actor,
-        id: ImageId,
-        decision: Decision,
-        reason: Option<String>,
-    ) -> Result<Image, DomainError> {
+    #[tracing::instrument(skip_all, fields(image_id = %id, decision = review.decision.as_str()))]
+    pub async fn decide(&self, actor: &Actor, id: ImageId, review: Review) -> Result<Seen<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesModerate)?;
-        let reason = reason.filter(|r| !r.trim().is_empty());
+        let Review { decision, reason } = review;
+        let reason = reason.filter(|r| !r.as_str().trim().is_empty());
         if decision == Decision::Rejected && reason.is_none() {
             return Err(DomainError::field("reason", "is required to reject an image"));
         }
-        self.images.decide(id, decision, reason, actor.id()).await?.ok_or(DomainError::NotFound)
+        let decided = self.images.decide(id, decision, reason, actor.id()).await?.ok_or(DomainError::NotFound)?;
+        Ok(self.seen(actor, decided))
     }
 
     /// # Errors

@@ -8,12 +8,12 @@
 
 pub mod auth;
 mod error;
+pub mod fields;
 pub mod galleries;
 mod ids;
 mod image;
 pub mod images;
 pub mod links;
-mod net;
 mod page;
 mod permission;
 mod plan;
@@ -25,52 +25,22 @@ pub mod roles;
 pub mod subscriptions;
 #[cfg(test)]
 mod testing;
+mod text;
 mod user;
 pub mod users;
 
 pub use error::{Conflict, DomainError, FieldError, Referenced, RepoError, StorageError};
 pub use ids::{GalleryId, ImageId, LinkId, PlanId, RoleId, SessionId, UserId};
 pub use image::{
-    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImagePatch, ImageSort, ImageStatus, NewImage,
-    UserRef, Visibility,
+    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImagePatch, ImageSort, ImageStatus, NewImage, Seen,
+    UserRef, Variants, Visibility,
 };
-pub use net::is_global;
 pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};
-pub use plan::{FeaturesPatch, Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm};
+pub use plan::{
+    BillingPeriod, Currency, FeaturesPatch, Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm,
+};
 pub use policy::{Actor, Policy};
-pub use role::{NewRole, Role, RoleName, RolePatch, SEARCH_MAX, parse_search, parse_text};
-pub use user::{Email, NewUser, Password, PasswordHash, User, UserFilter, UserPatch, Username};
-
-/// Collects field failures while parsing a request, so the caller hears about all of
-/// them at once rather than one per round trip.
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<FieldError>);
-
-impl FieldErrors {
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Keeps the parsed value, or records why `field` was refused.
-    pub fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
-        match parsed {
-            Ok(value) => Some(value),
-            Err(message) => {
-                self.0.push(FieldError::new(field, message));
-                None
-            }
-        }
-    }
-
-    pub fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    /// # Errors
-    /// `DomainError::Validation` with every recorded failure, if there was any.
-    pub fn finish(self) -> Result<(), DomainError> {
-        if self.0.is_empty() { Ok(()) } else { Err(DomainError::Validation(self.0)) }
-    }
-}
+pub use role::{NewRole, Role, RoleName, RolePatch};
+pub use text::{Description, Name, Reason, RoleDescription, SearchText, Title};
+pub use user::{Account, Email, NewUser, Password, PasswordHash, User, UserFilter, UserPatch, Username};

@@ -112,7 +112,7 @@ impl Links {
         variant: Variant,
     ) -> Result<(ShareLink, String), DomainError> {
         Policy::require(actor, Permission::LinksCreate)?;
-        let shared = self.images.get(actor, image).await?;
+        let shared = self.images.get(actor, image).await?.item;
         let now = self.clock.now();
         let features = &actor.user.plan(now).features;
         if !features.expiring_links {

@@ -3,11 +3,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::PlanId;
 
-/// A plan's stable code, e.g. `basic`.
+/// A plan's stable code, e.g. `basic`: 2 to 32 of lowercase letters, digits, `_` and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PlanCode(String);
 
 impl PlanCode {
+    /// # Errors
+    /// The rule `raw` breaks.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = (2..=32).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be 2 to 32 of lowercase letters, digits, `_` and `-`".into())
+        }
+    }
+
+    /// A code read back from the store, which only ever holds parsed ones.
     #[must_use]
     pub fn from_trusted(raw: String) -> Self {
         Self(raw)
@@ -16,6 +29,70 @@ impl PlanCode {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A plan's ISO 4217 currency code: three capital letters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Currency(String);
+
+impl Currency {
+    /// # Errors
+    /// The rule `raw` breaks.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be three capital letters".into())
+        }
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Self("USD".to_owned())
+    }
+}
+
+/// How often a plan bills.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum BillingPeriod {
+    #[default]
+    Month,
+    Year,
+}
+
+impl BillingPeriod {
+    /// # Errors
+    /// The rule `raw` breaks.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "month" => Ok(Self::Month),
+            "year" => Ok(Self::Year),
+            _ => Err("must be month or year".into()),
+        }
+    }
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Month => "month",
+            Self::Year => "year",
+        }
+    }
+
+    /// How long one period runs.
+    #[must_use]
+    pub fn length(self) -> chrono::Duration {
+        match self {
+            Self::Month => chrono::Duration::days(30),
+            Self::Year => chrono::Duration::days(365),
+        }
     }
 }
 
@@ -85,8 +162,8 @@ pub struct Plan {
     pub name: String,
     pub description: String,
     pub price_cents: i64,
-    pub currency: String,
-    pub billing_period: String,
+    pub currency: Currency,
+    pub billing_period: BillingPeriod,
     pub is_public: bool,
     pub is_default: bool,
     pub features: PlanFeatures,

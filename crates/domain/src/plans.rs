@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::fields::Field;
 use crate::ports::PlanRepo;
-use crate::{Actor, DomainError, FeaturesPatch, Permission, Plan, PlanFeatures, PlanId, Policy};
+use crate::{
+    Actor, BillingPeriod, Currency, Description, DomainError, FeaturesPatch, FieldError, Name, Permission, Plan,
+    PlanCode, PlanFeatures, PlanId, Policy,
+};
 
 /// Heights a plan may offer thumbnails at.
 pub const HEIGHTS: std::ops::RangeInclusive<u32> = 16..=4096;
@@ -16,12 +20,12 @@ pub const MAX_LINK_TTL: u32 = 604_800;
 /// A plan to create, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPlan {
-    pub code: String,
-    pub name: String,
-    pub description: String,
+    pub code: PlanCode,
+    pub name: Name,
+    pub description: Description,
     pub price_cents: i64,
-    pub currency: String,
-    pub billing_period: String,
+    pub currency: Currency,
+    pub billing_period: BillingPeriod,
     pub is_public: bool,
     pub is_default: bool,
     pub features: PlanFeatures,
@@ -30,11 +34,11 @@ pub struct NewPlan {
 /// Changes to a plan; `None` keeps the current value, and features merge field by field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanPatch {
-    pub name: Option<String>,
-    pub description: Option<String>,
+    pub name: Option<Name>,
+    pub description: Option<Description>,
     pub price_cents: Option<i64>,
-    pub currency: Option<String>,
-    pub billing_period: Option<String>,
+    pub currency: Option<Currency>,
+    pub billing_period: Option<BillingPeriod>,
     pub is_public: Option<bool>,
     pub is_default: Option<bool>,
     pub features: Option<FeaturesPatch>,
@@ -45,8 +49,8 @@ impl PlanPatch {
     #[must_use]
     pub fn apply(self, plan: Plan) -> Plan {
         Plan {
-            name: self.name.unwrap_or(plan.name),
-            description: self.description.unwrap_or(plan.description),
+            name: self.name.map_or(plan.name, Name::into_string),
+            description: self.description.map_or(plan.description, Description::into_string),
             price_cents: self.price_cents.unwrap_or(plan.price_cents),
             currency: self.currency.unwrap_or(plan.currency),
             billing_period: self.billing_period.unwrap_or(plan.billing_period),
@@ -64,31 +68,36 @@ impl PlanPatch {
 /// Checks every rule a plan's features obey, naming each broken one by its field.
 ///
 /// # Errors
-/// `(field, message)` pairs for every rule broken.
-pub fn check_features(f: &PlanFeatures) -> Result<(), Vec<(&'static str, String)>> {
+/// Every rule broken, each named by its field.
+pub fn check_features(f: &PlanFeatures) -> Field<()> {
     let mut errors = Vec::new();
     let heights = &f.thumbnail_heights;
     if heights.len() > MAX_HEIGHTS {
-        errors.push(("features.thumbnail_heights", format!("at most {MAX_HEIGHTS} heights")));
+        errors.push(FieldError::new("features.thumbnail_heights", format!("at most {MAX_HEIGHTS} heights")));
     }
     if heights.iter().any(|h| !HEIGHTS.contains(h)) {
-        errors
-            .push(("features.thumbnail_heights", format!("heights must be {} to {}", HEIGHTS.start(), HEIGHTS.end())));
+        errors.push(FieldError::new(
+            "features.thumbnail_heights",
+            format!("heights must be {} to {}", HEIGHTS.start(), HEIGHTS.end()),
+        ));
     }
     let mut sorted = heights.clone();
     sorted.sort_unstable();
     sorted.dedup();
     if sorted.len() != heights.len() {
-        errors.push(("features.thumbnail_heights", "heights must be unique".into()));
+        errors.push(FieldError::new("features.thumbnail_heights", "heights must be unique"));
     }
     if !(1 <= f.link_ttl_min && f.link_ttl_min <= f.link_ttl_max && f.link_ttl_max <= MAX_LINK_TTL) {
-        errors.push(("features.link_ttl_min", format!("need 1 <= link_ttl_min <= link_ttl_max <= {MAX_LINK_TTL}")));
+        errors.push(FieldError::new(
+            "features.link_ttl_min",
+            format!("need 1 <= link_ttl_min <= link_ttl_max <= {MAX_LINK_TTL}"),
+        ));
     }
     if f.max_upload_bytes == 0 {
-        errors.push(("features.max_upload_bytes", "must be positive".into()));
+        errors.push(FieldError::new("features.max_upload_bytes", "must be positive"));
     }
     if f.storage_quota_bytes == 0 {
-        errors.push(("features.storage_quota_bytes", "must be positive".into()));
+        errors.push(FieldError::new("features.storage_quota_bytes", "must be positive"));
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
@@ -96,11 +105,15 @@ pub fn check_features(f: &PlanFeatures) -> Result<(), Vec<(&'static str, String)
 /// [`check_features`] as the use-cases' guard: whatever the caller checked before, no
 /// plan is stored that breaks a rule.
 fn valid_features(features: &PlanFeatures) -> Result<(), DomainError> {
-    check_features(features).map_err(|broken| {
-        DomainError::Validation(
-            broken.into_iter().map(|(field, message)| crate::FieldError::new(field, message)).collect(),
-        )
-    })
+    check_features(features).map_err(DomainError::Validation)
+}
+
+/// A plan's price in cents.
+///
+/// # Errors
+/// A negative price.
+pub fn price_cents(raw: i64) -> Result<i64, String> {
+    if raw < 0 { Err("must not be negative".into()) } else { Ok(raw) }
 }
 
 /// The plan use-cases.
@@ -197,7 +210,7 @@ mod tests {
         f.thumbnail_heights = vec![8, 200, 200];
         f.link_ttl_min = 500;
         f.link_ttl_max = 100;
-        let fields: Vec<_> = check_features(&f).unwrap_err().into_iter().map(|(field, _)| field).collect();
+        let fields: Vec<_> = check_features(&f).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["features.thumbnail_heights", "features.thumbnail_heights", "features.link_ttl_min"]);
         f = plan("basic").features;
         f.thumbnail_heights = (1..=11).map(|i| i * 100).collect();
@@ -247,12 +260,12 @@ mod tests {
         let mut features = plan("growth").features;
         features.thumbnail_heights = vec![4096, 4097];
         let new = NewPlan {
-            code: "x".into(),
-            name: "X".into(),
-            description: String::new(),
+            code: PlanCode::parse("xx").unwrap(),
+            name: Name::parse("X").unwrap(),
+            description: Description::default(),
             price_cents: 0,
-            currency: "USD".into(),
-            billing_period: "month".into(),
+            currency: Currency::default(),
+            billing_period: BillingPeriod::Month,
             is_public: true,
             is_default: false,
             features: features.clone(),

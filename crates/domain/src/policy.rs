@@ -2,7 +2,8 @@ use chrono::{DateTime, Utc};
 
 use crate::links::Variant;
 use crate::{
-    DomainError, Image, ImageStatus, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Visibility,
+    DomainError, Image, ImageStatus, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Variants,
+    Visibility,
 };
 
 /// Who is making a request: an active user, authenticated for one session.
@@ -184,9 +185,11 @@ impl Policy {
     /// The variants of an image `actor` may fetch: whether the original, and which
     /// thumbnail heights. Image `links` list exactly these.
     #[must_use]
-    pub fn image_variants(actor: &Actor, now: DateTime<Utc>) -> (bool, Vec<u32>) {
-        let original = Self::may_get_original(actor, now).is_ok();
-        (original, actor.user.plan(now).features.thumbnail_heights.clone())
+    pub fn image_variants(actor: &Actor, now: DateTime<Utc>) -> Variants {
+        Variants {
+            original: Self::may_get_original(actor, now).is_ok(),
+            thumbnail_heights: actor.user.plan(now).features.thumbnail_heights.clone(),
+        }
     }
 }
 
@@ -230,7 +233,7 @@ mod tests {
         assert!(Policy::may_get_original(&player, now).is_ok());
         let admin = actor_with_role(builtin_role("admin"));
         assert!(Policy::may_get_original(&admin, now).is_ok());
-        assert_eq!(Policy::image_variants(&admin, now), (true, vec![200]));
+        assert_eq!(Policy::image_variants(&admin, now), Variants { original: true, thumbnail_heights: vec![200] });
     }
 
     fn role_with(permissions: &[Permission]) -> Role {

@@ -10,8 +10,8 @@ use crate::plans::NewPlan;
 use crate::subscriptions::Subscription;
 use crate::{
     Approval, BlobKey, Decision, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch,
-    NewImage, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName, RolePatch,
-    SessionId, StorageError, User, UserFilter, UserId, UserPatch, Username, Visibility,
+    NewImage, NewRole, NewUser, PageRequest, Password, PasswordHash, Reason, RepoError, Role, RoleId, RoleName,
+    RolePatch, SessionId, StorageError, User, UserFilter, UserId, UserPatch, Username, Visibility,
 };
 use crate::{Plan, PlanId};
 
@@ -268,7 +268,7 @@ pub trait ImageRepo: Send + Sync {
         &self,
         id: ImageId,
         decision: Decision,
-        reason: Option<String>,
+        reason: Option<Reason>,
         by: UserId,
     ) -> Result<Option<Image>, RepoError>;
 

@@ -136,7 +136,7 @@ mod tests {
     fn new_role(permissions: &[Permission], signup_allowed: bool) -> NewRole {
         NewRole {
             name: crate::RoleName::parse("helper").unwrap(),
-            description: String::new(),
+            description: crate::RoleDescription::default(),
             permissions: permissions.iter().copied().collect(),
             signup_allowed,
         }

@@ -21,15 +21,43 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// `expired` once the period is over, whatever was stored; else `canceled` or `active`.
+    /// `Expired` once the period is over, whatever was stored; else as stored.
     #[must_use]
-    pub fn shown_status(&self, now: DateTime<Utc>) -> &'static str {
+    pub fn standing(&self, now: DateTime<Utc>) -> Standing {
         match (self.current_period_end, self.status) {
-            (Some(end), _) if now >= end => "expired",
-            (_, SubscriptionStatus::Canceled) => "canceled",
-            (_, SubscriptionStatus::Active) => "active",
+            (Some(end), _) if now >= end => Standing::Expired,
+            (_, SubscriptionStatus::Canceled) => Standing::Canceled,
+            (_, SubscriptionStatus::Active) => Standing::Active,
         }
     }
+}
+
+/// How a subscription stands at a moment: what its holder is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+    /// Runs to the end of its period.
+    Canceled,
+    /// Over: the default plan applies.
+    Expired,
+}
+
+impl Standing {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Canceled => "canceled",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// A subscription and how it stands now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub subscription: Subscription,
+    pub standing: Standing,
 }
 
 /// The length of one paid period; free plans run until changed.
@@ -37,7 +65,7 @@ fn period(plan: &Plan) -> Option<Duration> {
     if plan.price_cents == 0 {
         return None;
     }
-    Some(if plan.billing_period == "year" { Duration::days(365) } else { Duration::days(30) })
+    Some(plan.billing_period.length())
 }
 
 /// The subscription use-cases.
@@ -66,24 +94,24 @@ impl Subscriptions {
         Self { subscriptions, plans, users, clock }
     }
 
-    #[must_use]
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+    fn current(&self, subscription: Subscription) -> Current {
+        Current { standing: subscription.standing(self.clock.now()), subscription }
     }
 
     /// The caller's subscription; with none, the default plan, active since they joined.
     ///
     /// # Errors
     /// Store failures only.
-    pub async fn mine(&self, actor: &Actor) -> Result<Subscription, DomainError> {
-        Ok(self.subscriptions.of(actor.id()).await?.unwrap_or_else(|| Subscription {
+    pub async fn mine(&self, actor: &Actor) -> Result<Current, DomainError> {
+        let mine = self.subscriptions.of(actor.id()).await?.unwrap_or_else(|| Subscription {
             user: UserRef { id: actor.id(), username: actor.user.username.clone() },
             plan: actor.user.default_plan.code.clone(),
             status: SubscriptionStatus::Active,
             started_at: actor.user.created_at,
             current_period_end: None,
             cancel_at_period_end: false,
-        }))
+        });
+        Ok(self.current(mine))
     }
 
     /// Subscribes the caller to a public plan, or changes their plan; takes effect on the
@@ -92,32 +120,33 @@ impl Subscriptions {
     /// # Errors
     /// `Validation` on `plan` when it is unknown or not public.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id(), plan = code))]
-    pub async fn subscribe(&self, actor: &Actor, code: &str) -> Result<Subscription, DomainError> {
+    pub async fn subscribe(&self, actor: &Actor, code: &str) -> Result<Current, DomainError> {
         let plan = self
             .plan(code)
             .await?
             .filter(|p| p.is_public)
             .ok_or_else(|| DomainError::field("plan", "no such public plan"))?;
         let end = period(&plan).map(|p| self.clock.now() + p);
-        Ok(self.subscriptions.set(actor.id(), plan.id, end, actor.id()).await?)
+        Ok(self.current(self.subscriptions.set(actor.id(), plan.id, end, actor.id()).await?))
     }
 
     /// Cancels at the end of the period (at once for a plan without one).
     ///
     /// # Errors
     /// `NotFound` when the caller has no subscription.
-    pub async fn cancel(&self, actor: &Actor) -> Result<Subscription, DomainError> {
+    pub async fn cancel(&self, actor: &Actor) -> Result<Current, DomainError> {
         let current = self.subscriptions.of(actor.id()).await?.ok_or(DomainError::NotFound)?;
         let ends = current.current_period_end.unwrap_or_else(|| self.clock.now());
-        self.subscriptions.cancel(actor.id(), ends).await?.ok_or(DomainError::NotFound)
+        let canceled = self.subscriptions.cancel(actor.id(), ends).await?.ok_or(DomainError::NotFound)?;
+        Ok(self.current(canceled))
     }
 
     /// # Errors
     /// `Forbidden` without `subscriptions:manage`.
-    pub async fn list(&self, actor: &Actor, page: PageRequest) -> Result<Page<Subscription>, DomainError> {
+    pub async fn list(&self, actor: &Actor, page: PageRequest) -> Result<Page<Current>, DomainError> {
         Policy::require(actor, Permission::SubscriptionsManage)?;
         let (items, total) = self.subscriptions.list(page).await?;
-        Ok(Page::new(items, page, total))
+        Ok(Page::new(items, page, total).map(|s| self.current(s)))
     }
 
     /// Puts a user on any plan, public or not, until `period_end` (or the plan's period).
@@ -130,12 +159,12 @@ impl Subscriptions {
         user: UserId,
         code: &str,
         period_end: Option<DateTime<Utc>>,
-    ) -> Result<Subscription, DomainError> {
+    ) -> Result<Current, DomainError> {
         Policy::require(actor, Permission::SubscriptionsManage)?;
         self.users.by_id(user).await?.ok_or(DomainError::NotFound)?;
         let plan = self.plan(code).await?.ok_or_else(|| DomainError::field("plan", "no such plan"))?;
         let end = period_end.or_else(|| period(&plan).map(|p| self.clock.now() + p));
-        Ok(self.subscriptions.set(user, plan.id, end, actor.id()).await?)
+        Ok(self.current(self.subscriptions.set(user, plan.id, end, actor.id()).await?))
     }
 
     async fn plan(&self, code: &str) -> Result<Option<Plan>, DomainError> {
@@ -182,9 +211,9 @@ mod tests {
     fn the_shown_status_expires_with_the_period() {
         let end = now() + Duration::days(1);
         let s = stored(Some(end), SubscriptionStatus::Canceled);
-        assert_eq!(s.shown_status(now()), "canceled");
-        assert_eq!(s.shown_status(end), "expired");
-        assert_eq!(stored(None, SubscriptionStatus::Active).shown_status(now()), "active");
+        assert_eq!(s.standing(now()), Standing::Canceled);
+        assert_eq!(s.standing(end), Standing::Expired);
+        assert_eq!(stored(None, SubscriptionStatus::Active).standing(now()), Standing::Active);
     }
 
     #[tokio::test]
@@ -192,7 +221,7 @@ mod tests {
         let mut repo = MockSubscriptionRepo::new();
         repo.expect_of().returning(|_| Ok(None));
         let me = subs(repo).mine(&actor_with_role(builtin_role("subscriber"))).await.unwrap();
-        assert_eq!((me.plan.as_str(), me.shown_status(now())), ("basic", "active"));
+        assert_eq!((me.subscription.plan.as_str(), me.standing), ("basic", Standing::Active));
     }
 
     #[tokio::test]
@@ -204,7 +233,7 @@ mod tests {
         let s = subs(repo);
         let actor = actor_with_role(builtin_role("subscriber"));
         let growth = s.subscribe(&actor, "growth").await.unwrap();
-        assert_eq!(growth.current_period_end, Some(now() + Duration::days(30)));
+        assert_eq!(growth.subscription.current_period_end, Some(now() + Duration::days(30)));
         let err = s.subscribe(&actor, "enterprise").await.unwrap_err();
         assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "plan"));
         assert!(matches!(s.subscribe(&actor, "platinum").await, Err(DomainError::Validation(_))));
@@ -218,7 +247,7 @@ mod tests {
             .withf(|_, ends| *ends == now())
             .returning(|_, ends| Ok(Some(stored(Some(ends), SubscriptionStatus::Canceled))));
         let canceled = subs(repo).cancel(&actor_with_role(builtin_role("subscriber"))).await.unwrap();
-        assert_eq!(canceled.shown_status(now()), "expired");
+        assert_eq!(canceled.standing, Standing::Expired);
     }
 
     #[tokio::test]

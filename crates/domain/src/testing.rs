@@ -64,8 +64,8 @@ pub fn plan(code: &str) -> Plan {
             "enterprise" => 4900,
             _ => 0,
         },
-        currency: "USD".into(),
-        billing_period: "month".into(),
+        currency: crate::Currency::default(),
+        billing_period: crate::BillingPeriod::Month,
         is_public: true,
         is_default: code == "basic",
         features: PlanFeatures {

@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::plan::SubscriptionTerm;
-use crate::{Plan, PlanCode, Role, RoleName, UserId};
+use crate::{Plan, PlanCode, Role, RoleName, SearchText, UserId};
 
 /// A username: 3..=32 of `[A-Za-z0-9_.-]`. Unique case-insensitively (the database
 /// enforces that on `lower(username)`), stored as typed.
@@ -188,6 +188,20 @@ impl User {
     }
 }
 
+/// An account as it stands now: the user, and the plan in force for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub user: User,
+    pub plan: PlanCode,
+}
+
+impl Account {
+    #[must_use]
+    pub fn as_of(user: User, now: DateTime<Utc>) -> Self {
+        Self { plan: user.plan_code(now).clone(), user }
+    }
+}
+
 /// A user to create; the password is already hashed.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -211,7 +225,7 @@ pub struct UserPatch {
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
     pub role: Option<RoleName>,
-    pub q: Option<String>,
+    pub q: Option<SearchText>,
     pub is_active: Option<bool>,
 }
 

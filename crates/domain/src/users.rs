@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::images::FileRemover;
-use crate::ports::{BlobStore, PasswordHasher, RemovalRepo, RoleRepo, UserRepo};
+use crate::ports::{BlobStore, Clock, PasswordHasher, RemovalRepo, RoleRepo, UserRepo};
 use crate::{
-    Actor, DomainError, Email, NewUser, Page, PageRequest, Password, Permission, Policy, RoleName, User, UserFilter,
-    UserId, UserPatch, Username,
+    Account, Actor, DomainError, Email, NewUser, Page, PageRequest, Password, Permission, Policy, RoleName, User,
+    UserFilter, UserId, UserPatch, Username,
 };
 
 /// An account an admin creates, parsed.
@@ -33,6 +33,7 @@ pub struct Users {
     roles: Arc<dyn RoleRepo>,
     hasher: Arc<dyn PasswordHasher>,
     remover: FileRemover,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Users {
@@ -49,23 +50,33 @@ impl Users {
         hasher: Arc<dyn PasswordHasher>,
         blobs: Arc<dyn BlobStore>,
         removals: Arc<dyn RemovalRepo>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, roles, hasher, remover: FileRemover::new(blobs, removals) }
+        Self { users, roles, hasher, remover: FileRemover::new(blobs, removals), clock }
+    }
+
+    fn account(&self, user: User) -> Account {
+        Account::as_of(user, self.clock.now())
     }
 
     /// # Errors
     /// `Forbidden` without `users:manage`.
-    pub async fn list(&self, actor: &Actor, filter: UserFilter, page: PageRequest) -> Result<Page<User>, DomainError> {
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<Account>, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         let (items, total) = self.users.list(&filter, page).await?;
-        Ok(Page::new(items, page, total))
+        Ok(Page::new(items, page, total).map(|u| self.account(u)))
     }
 
     /// # Errors
     /// `Forbidden` without `users:manage`; `NotFound`.
-    pub async fn get(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
+    pub async fn get(&self, actor: &Actor, id: UserId) -> Result<Account, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
-        self.users.by_id(id).await?.ok_or(DomainError::NotFound)
+        Ok(self.account(self.users.by_id(id).await?.ok_or(DomainError::NotFound)?))
     }
 
     /// Creates an active account with an existing role that holds nothing the actor
@@ -75,12 +86,12 @@ impl Users {
     /// `Forbidden`; `Validation` on `role` when it does not exist; `Overreach` when the
     /// role holds a permission the actor lacks; `UsernameTaken`.
     #[tracing::instrument(skip_all, fields(username = req.username.as_str()))]
-    pub async fn create(&self, actor: &Actor, req: AccountRequest) -> Result<User, DomainError> {
+    pub async fn create(&self, actor: &Actor, req: AccountRequest) -> Result<Account, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         self.grantable_role(actor, &req.role).await?;
         let password_hash = self.hasher.hash(&req.password).await?;
         let new = NewUser { username: req.username, email: req.email, role: req.role, password_hash, is_active: true };
-        Ok(self.users.create(&new).await?)
+        Ok(self.account(self.users.create(&new).await?))
     }
 
     /// # Errors
@@ -88,7 +99,7 @@ impl Users {
     /// permission the actor lacks; `Validation` on `role`; `Conflict` when an admin would
     /// disable or demote themself, or the last active admin would go.
     #[tracing::instrument(skip_all, fields(user_id = %id))]
-    pub async fn update(&self, actor: &Actor, id: UserId, changes: AccountChanges) -> Result<User, DomainError> {
+    pub async fn update(&self, actor: &Actor, id: UserId, changes: AccountChanges) -> Result<Account, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
         Policy::may_remove_admin_power(actor, id, changes.is_active == Some(false), changes.role.as_ref(), false)?;
         self.manageable(actor, id).await?;
@@ -97,7 +108,7 @@ impl Users {
         }
         let patch =
             UserPatch { email: changes.email, role: changes.role, is_active: changes.is_active, password_hash: None };
-        self.users.update(id, &patch).await?.ok_or(DomainError::NotFound)
+        Ok(self.account(self.users.update(id, &patch).await?.ok_or(DomainError::NotFound)?))
     }
 
     /// Deletes an account and its sessions; with `delete_images` also its images, rows
@@ -151,9 +162,15 @@ mod tests {
     use mockall::predicate::eq;
 
     use super::*;
-    use crate::ports::{MockBlobStore, MockPasswordHasher, MockRemovalRepo, MockRoleRepo, MockUserRepo};
+    use crate::ports::{MockBlobStore, MockClock, MockPasswordHasher, MockRemovalRepo, MockRoleRepo, MockUserRepo};
     use crate::testing::{actor_with_role, builtin_role, user_with_role};
     use crate::{Conflict, RepoError};
+
+    fn wall_clock() -> Arc<MockClock> {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(chrono::Utc::now);
+        Arc::new(clock)
+    }
 
     /// A user repo that finds a `company_user` under any id.
     fn finding_a_viewer() -> MockUserRepo {
@@ -227,6 +244,7 @@ mod tests {
             Arc::new(MockPasswordHasher::new()),
             Arc::new(MockBlobStore::new()),
             Arc::new(MockRemovalRepo::new()),
+            wall_clock(),
         )
     }
 
@@ -286,6 +304,7 @@ mod tests {
             Arc::new(MockPasswordHasher::new()),
             Arc::new(blobs),
             Arc::new(removals),
+            wall_clock(),
         );
         assert!(users.delete(&admin, UserId::generate(), true).await.is_ok());
     }
@@ -315,6 +334,6 @@ mod tests {
             .returning(move |_, _| Ok(Some(target.clone())));
         let changes =
             AccountChanges { role: Some(RoleName::parse("company_user").unwrap()), ..AccountChanges::default() };
-        assert_eq!(users(repo, roles).update(&admin, id, changes).await.unwrap().id, id);
+        assert_eq!(users(repo, roles).update(&admin, id, changes).await.unwrap().user.id, id);
     }
 }

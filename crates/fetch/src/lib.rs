@@ -5,15 +5,18 @@
 //! answer cannot swap in another (DNS rebinding). Proxies from the environment are ignored
 //! for the same reason.
 
+mod net;
+
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
-use gallery_domain::is_global;
 use gallery_domain::ports::{FetchError, Fetched, UrlFetcher};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url, redirect};
+
+use crate::net::is_global;
 
 /// Redirects followed per fetch.
 pub const MAX_REDIRECTS: usize = 3;

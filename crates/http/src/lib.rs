@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod limits;
 mod middleware;
+mod parse;
 mod routes;
 mod send;
 mod urls;

@@ -1,8 +1,8 @@
 //! What responses look like on the wire, and the small request parsing helpers.
 
 use chrono::{DateTime, Utc};
-use gallery_domain::{DomainError, Email, FieldErrors, Page, PageRequest, Permission, Role, User};
-use serde::{Deserialize, Deserializer, Serialize};
+use gallery_domain::{Account, DomainError, Page, PageRequest, Permission, Role};
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -19,15 +19,15 @@ pub struct UserView {
     pub created_at: DateTime<Utc>,
 }
 
-impl UserView {
-    pub fn new(user: &User, now: DateTime<Utc>) -> Self {
+impl From<Account> for UserView {
+    fn from(Account { user, plan }: Account) -> Self {
         Self {
             id: user.id.as_uuid(),
             username: user.username.as_str().to_owned(),
             email: user.email.as_ref().map(|e| e.as_str().to_owned()),
             role: user.role.name.as_str().to_owned(),
             permissions: user.role.permissions.codes(),
-            plan: user.plan_code(now).as_str().to_owned(),
+            plan: plan.as_str().to_owned(),
             is_active: user.is_active,
             created_at: user.created_at,
         }
@@ -100,29 +100,6 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn parse(&self) -> Result<PageRequest, DomainError> {
-        parse_page(self.page.as_deref(), self.per_page.as_deref())
-    }
-}
-
-/// Parses `page` and `per_page` as the client typed them (strings, so that `?page=abc` is
-/// our 400 with our wording) into the domain's `PageRequest`.
-pub fn parse_page(page: Option<&str>, per_page: Option<&str>) -> Result<PageRequest, DomainError> {
-    let number = |name: &str, raw: Option<&str>| -> Result<Option<i64>, DomainError> {
-        raw.map(|s| s.parse::<i64>().map_err(|_| DomainError::BadRequest(format!("{name} must be an integer"))))
-            .transpose()
-    };
-    PageRequest::parse(number("page", page)?, number("per_page", per_page)?)
-}
-
-/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// A PATCH of `email`: absent keeps it, `null` clears it, a string must parse.
-pub fn email_change(errors: &mut FieldErrors, raw: Option<&Option<String>>) -> Option<Option<Email>> {
-    match raw? {
-        Some(e) => errors.check("email", Email::parse(e)).map(Some),
-        None => Some(None),
+        crate::parse::page(self.page.as_deref(), self.per_page.as_deref())
     }
 }

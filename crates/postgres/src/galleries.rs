@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gallery_domain::galleries::{Gallery, GalleryPatch, NewGallery};
 use gallery_domain::ports::GalleryRepo;
-use gallery_domain::{GalleryId, PageRequest, RepoError, UserId};
+use gallery_domain::{Description, GalleryId, Name, PageRequest, RepoError, UserId};
 use uuid::Uuid;
 
 use crate::db::{Db, repo_error};
@@ -53,8 +53,8 @@ impl GalleryRepo for PgGalleryRepo {
         let mut conn = self.db.conn().await?;
         let row: GalleryRow = diesel::insert_into(galleries::table)
             .values((
-                galleries::name.eq(&gallery.name),
-                galleries::description.eq(&gallery.description),
+                galleries::name.eq(gallery.name.as_str()),
+                galleries::description.eq(gallery.description.as_str()),
                 galleries::created_by.eq(by.as_uuid()),
             ))
             .returning(GalleryRow::as_returning())
@@ -99,8 +99,8 @@ impl GalleryRepo for PgGalleryRepo {
             updated_at: DateTime<Utc>,
         }
         let changes = Changes {
-            name: patch.name.as_deref(),
-            description: patch.description.as_deref(),
+            name: patch.name.as_ref().map(Name::as_str),
+            description: patch.description.as_ref().map(Description::as_str),
             updated_at: self.db.now(),
         };
         let mut conn = self.db.conn().await?;

@@ -5,8 +5,9 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::ImageRepo;
 use gallery_domain::{
-    Approval, BlobKey, Conflict, Decision, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, ImageSort,
-    ImageStatus, NewImage, PageRequest, RepoError, UserId, UserRef, Username, Visibility,
+    Approval, BlobKey, Conflict, Decision, Description, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
+    ImagePatch, ImageSort, ImageStatus, NewImage, PageRequest, Reason, RepoError, Title, UserId, UserRef, Username,
+    Visibility,
 };
 use uuid::Uuid;
 
@@ -149,8 +150,8 @@ impl ImageRepo for PgImageRepo {
                 diesel::insert_into(images::table)
                     .values((
                         images::id.eq(image.id.as_uuid()),
-                        images::title.eq(&image.title),
-                        images::description.eq(&image.description),
+                        images::title.eq(image.title.as_str()),
+                        images::description.eq(image.description.as_str()),
                         images::status.eq(image.status.as_str()),
                         images::uploaded_by.eq(image.uploaded_by.as_uuid()),
                         images::gallery_id.eq(image.gallery_id.map(|g| g.as_uuid())),
@@ -189,7 +190,7 @@ impl ImageRepo for PgImageRepo {
         page: PageRequest,
     ) -> Result<(Vec<Image>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
-        let pattern = filter.q.as_deref().map(crate::users::contains_pattern);
+        let pattern = filter.q.as_ref().map(|q| crate::users::contains_pattern(q.as_str()));
         // Counting needs no uploader names: no join.
         let total: i64 = narrow!(images::table.into_boxed(), visibility, Some(filter), pattern.as_deref())
             .count()
@@ -221,8 +222,8 @@ impl ImageRepo for PgImageRepo {
             updated_at: DateTime<Utc>,
         }
         let changes = Changes {
-            title: patch.title.as_deref(),
-            description: patch.description.as_deref(),
+            title: patch.title.as_ref().map(Title::as_str),
+            description: patch.description.as_ref().map(Description::as_str),
             gallery_id: patch.gallery_id.map(|g| g.map(|g| g.as_uuid())),
             updated_at: self.db.now(),
         };
@@ -258,7 +259,7 @@ impl ImageRepo for PgImageRepo {
         &self,
         id: ImageId,
         decision: Decision,
-        reason: Option<String>,
+        reason: Option<Reason>,
         by: UserId,
     ) -> Result<Option<Image>, RepoError> {
         let mut conn = self.db.conn().await?;
@@ -275,7 +276,7 @@ impl ImageRepo for PgImageRepo {
                     .values((
                         image_approvals::image_id.eq(id.as_uuid()),
                         image_approvals::decision.eq(decision.as_str()),
-                        image_approvals::reason.eq(reason.as_deref()),
+                        image_approvals::reason.eq(reason.as_ref().map(Reason::as_str)),
                         image_approvals::decided_by.eq(by.as_uuid()),
                     ))
                     .execute(c)

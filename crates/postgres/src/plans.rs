@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::plans::NewPlan;
 use gallery_domain::ports::PlanRepo;
-use gallery_domain::{Plan, PlanCode, PlanFeatures, PlanId, RepoError};
+use gallery_domain::{BillingPeriod, Currency, Plan, PlanCode, PlanFeatures, PlanId, RepoError};
 use uuid::Uuid;
 
 use crate::db::{Db, TxError, repo_error};
@@ -32,16 +32,20 @@ impl TryFrom<PlanRow> for Plan {
     type Error = RepoError;
 
     fn try_from(row: PlanRow) -> Result<Self, RepoError> {
-        let features: PlanFeatures = serde_json::from_value(row.features)
-            .map_err(|e| RepoError::Other(format!("plan {} has malformed features: {e}", row.code)))?;
+        let malformed =
+            |what: &str, e: String| RepoError::Other(format!("plan {} has a malformed {what}: {e}", row.code));
+        let features: PlanFeatures =
+            serde_json::from_value(row.features).map_err(|e| malformed("features", e.to_string()))?;
+        let currency = Currency::parse(&row.currency).map_err(|e| malformed("currency", e))?;
+        let billing_period = BillingPeriod::parse(&row.billing_period).map_err(|e| malformed("billing period", e))?;
         Ok(Self {
             id: PlanId::from_uuid(row.id),
             code: PlanCode::from_trusted(row.code),
             name: row.name,
             description: row.description,
             price_cents: row.price_cents,
-            currency: row.currency,
-            billing_period: row.billing_period,
+            currency,
+            billing_period,
             is_public: row.is_public,
             is_default: row.is_default,
             features,
@@ -73,11 +77,11 @@ struct Columns<'a> {
 macro_rules! columns {
     ($plan:expr, $features:expr) => {
         Columns {
-            name: &$plan.name,
-            description: &$plan.description,
+            name: $plan.name.as_ref(),
+            description: $plan.description.as_ref(),
             price_cents: $plan.price_cents,
-            currency: &$plan.currency,
-            billing_period: &$plan.billing_period,
+            currency: $plan.currency.as_str(),
+            billing_period: $plan.billing_period.as_str(),
             is_public: $plan.is_public,
             is_default: $plan.is_default,
             features: $features,
@@ -140,7 +144,7 @@ impl PlanRepo for PgPlanRepo {
                 }
                 Ok::<_, TxError>(
                     diesel::insert_into(plans::table)
-                        .values((plans::code.eq(&plan.code), columns!(plan, features)))
+                        .values((plans::code.eq(plan.code.as_str()), columns!(plan, features)))
                         .returning(PlanRow::as_returning())
                         .get_result(c)
                         .await?,

@@ -104,7 +104,7 @@ impl RoleRepo for PgRoleRepo {
                 .values((
                     roles::id.eq(id),
                     roles::name.eq(role.name.as_str()),
-                    roles::description.eq(&role.description),
+                    roles::description.eq(role.description.as_str()),
                     roles::signup_allowed.eq(role.signup_allowed),
                 ))
                 .execute(c)
@@ -127,7 +127,7 @@ impl RoleRepo for PgRoleRepo {
         }
         let changes = Changes {
             name: patch.name.as_ref().map(RoleName::as_str),
-            description: patch.description.as_deref(),
+            description: patch.description.as_ref().map(AsRef::as_ref),
             signup_allowed: patch.signup_allowed,
         };
         let mut conn = self.db.conn().await?;

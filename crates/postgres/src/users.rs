@@ -209,7 +209,7 @@ impl UserRepo for PgUserRepo {
 
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<(Vec<User>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
-        let pattern = filter.q.as_deref().map(contains_pattern);
+        let pattern = filter.q.as_ref().map(|q| contains_pattern(q.as_str()));
         let total: i64 =
             filtered(filter, pattern.as_deref()).count().get_result(&mut conn).await.map_err(repo_error)?;
         let rows: Vec<UserRow> = filtered(filter, pattern.as_deref())

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use gallery_domain::ports::{Clock, RoleRepo as _, SessionRepo as _, TokenHash, UserRepo as _};
 use gallery_domain::{
-    Conflict, Email, NewRole, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, Referenced, RepoError,
-    RoleName, RolePatch, SessionId, UserFilter, UserPatch, Username,
+    Conflict, Description, Email, NewRole, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, Referenced,
+    RepoError, RoleDescription, RoleName, RolePatch, SearchText, SessionId, Title, UserFilter, UserPatch, Username,
 };
 use gallery_postgres::{Db, PgRoleRepo, PgSessionRepo, PgUserRepo, PoolSettings};
 use gallery_testdb::TestDb;
@@ -97,9 +97,9 @@ async fn listing_filters_pages_and_counts() {
     let (past_end, total) = r.users.list(&players, PageRequest::parse(Some(9), Some(2)).unwrap()).await.unwrap();
     assert!(past_end.is_empty());
     assert_eq!(total, 5);
-    let q = UserFilter { q: Some("VIEW".into()), ..UserFilter::default() };
+    let q = UserFilter { q: SearchText::parse_query(Some("VIEW")).unwrap(), ..UserFilter::default() };
     assert_eq!(r.users.list(&q, PageRequest::default()).await.unwrap().1, 1);
-    let wildcard = UserFilter { q: Some("%".into()), ..UserFilter::default() };
+    let wildcard = UserFilter { q: SearchText::parse_query(Some("%")).unwrap(), ..UserFilter::default() };
     assert_eq!(r.users.list(&wildcard, PageRequest::default()).await.unwrap().1, 0);
 }
 
@@ -126,14 +126,14 @@ async fn an_admin_is_whoever_holds_every_permission_whatever_the_role_is_called(
     let admin = r.users.create(&new_user("root", "admin")).await.unwrap();
     let everything = NewRole {
         name: RoleName::parse("operators").unwrap(),
-        description: String::new(),
+        description: RoleDescription::default(),
         permissions: PermissionSet::all(),
         signup_allowed: false,
     };
     r.roles.create(&everything).await.unwrap();
     let almost = NewRole {
         name: RoleName::parse("deputies").unwrap(),
-        description: String::new(),
+        description: RoleDescription::default(),
         permissions: PermissionSet::all().without(&[Permission::ImagesPurge].into_iter().collect()),
         signup_allowed: false,
     };
@@ -178,7 +178,7 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
         .roles
         .create(&NewRole {
             name: RoleName::parse("uploader").unwrap(),
-            description: "uploads".into(),
+            description: RoleDescription::parse("uploads").unwrap(),
             permissions: perms,
             signup_allowed: true,
         })
@@ -189,7 +189,7 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
         .roles
         .create(&NewRole {
             name: RoleName::parse("uploader").unwrap(),
-            description: String::new(),
+            description: RoleDescription::default(),
             permissions: perms,
             signup_allowed: false,
         })
@@ -201,7 +201,7 @@ async fn custom_roles_round_trip_and_are_protected_while_held() {
             role.id,
             &RolePatch {
                 permissions: Some(PermissionSet::empty()),
-                description: Some("none".into()),
+                description: Some(RoleDescription::parse("none").unwrap()),
                 ..RolePatch::default()
             },
         )
@@ -274,7 +274,7 @@ async fn a_change_to_a_role_reaches_the_next_read_of_its_users() {
         .roles
         .create(&NewRole {
             name: RoleName::parse("viewer").unwrap(),
-            description: String::new(),
+            description: RoleDescription::default(),
             permissions: perms,
             signup_allowed: false,
         })
@@ -298,8 +298,8 @@ fn new_image(
     let id = gallery_domain::ImageId::generate();
     gallery_domain::NewImage {
         id,
-        title: "sunset".into(),
-        description: "over the sea".into(),
+        title: Title::parse("sunset").unwrap(),
+        description: Description::parse("over the sea").unwrap(),
         status,
         uploaded_by: owner,
         gallery_id: None,

@@ -195,7 +195,8 @@ impl Services {
         let image_repo = Arc::new(PgImageRepo::new(db.clone()));
         let removals = Arc::new(PgRemovalRepo::new(db.clone()));
         let plan_repo = Arc::new(PgPlanRepo::new(db.clone()));
-        let galleries = Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone());
+        let galleries =
+            Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone(), shared.clock.clone());
         let ports = ImagePorts {
             images: image_repo,
             blobs: shared.blobs.clone(),
@@ -214,7 +215,14 @@ impl Services {
             shared.clock.clone(),
         );
         Ok(Self {
-            users: Users::new(users.clone(), roles.clone(), hasher, shared.blobs.clone(), removals),
+            users: Users::new(
+                users.clone(),
+                roles.clone(),
+                hasher,
+                shared.blobs.clone(),
+                removals,
+                shared.clock.clone(),
+            ),
             roles: Roles::new(roles),
             images,
             galleries,

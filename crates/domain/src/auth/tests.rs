@@ -169,7 +169,7 @@ async fn login_opens_a_session_and_issues_both_tokens() {
         .with(eq(id), eq(session))
         .returning(|_, _| Ok(AccessToken { token: "jwt".into(), expires_in: 900 }));
     let (pair, who) = m.build().login("someone", "right-pass").await.unwrap();
-    assert_eq!((pair.access.token.as_str(), pair.refresh_token.as_str(), who.id), ("jwt", "refresh-1", id));
+    assert_eq!((pair.access.token.as_str(), pair.refresh_token.as_str(), who.user.id), ("jwt", "refresh-1", id));
 }
 
 fn record(is_current: bool, is_revoked: bool) -> RefreshRecord {

@@ -118,8 +118,8 @@ fn player() -> Actor {
 fn stored(new: &NewImage, who: &Actor) -> Image {
     Image {
         id: new.id,
-        title: new.title.clone(),
-        description: new.description.clone(),
+        title: new.title.as_str().to_owned(),
+        description: new.description.as_str().to_owned(),
         status: new.status,
         uploaded_by: UserRef { id: who.id(), username: who.user.username.clone() },
         gallery_id: new.gallery_id,
@@ -192,9 +192,11 @@ async fn a_valid_upload_is_committed_then_recorded_pending() {
         .returning(move |new, _| Ok(stored(new, &who)));
     let (images, probe) = w.build(u64::MAX);
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-    let image =
-        images.complete(&actor, staged, UploadMeta { title: "t".into(), ..UploadMeta::default() }).await.unwrap();
+    let meta = UploadMeta { title: Title::parse("t").unwrap(), ..UploadMeta::default() };
+    let Seen { item: image, variants } = images.complete(&actor, staged, meta).await.unwrap();
     assert!(probe.committed.load(Ordering::SeqCst));
+    // The uploader sees what their plan in force lets them fetch.
+    assert_eq!(variants, Policy::image_variants(&actor, Utc::now()));
     assert_eq!(image.format, ImageFormat::Png);
     assert_eq!(image.storage_key, BlobKey::original(image.id));
 }
@@ -212,7 +214,10 @@ async fn a_moderators_upload_is_approved_at_once() {
         .returning(move |new, _| Ok(stored(new, &who)));
     let (images, _) = w.build(u64::MAX);
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-    assert_eq!(images.complete(&actor, staged, UploadMeta::default()).await.unwrap().status, ImageStatus::Approved);
+    assert_eq!(
+        images.complete(&actor, staged, UploadMeta::default()).await.unwrap().item.status,
+        ImageStatus::Approved
+    );
 }
 
 #[tokio::test]
@@ -309,9 +314,19 @@ async fn the_uploader_sees_their_own_pending_image_and_others_do_not() {
 async fn a_rejection_needs_a_reason_and_only_moderators_decide() {
     let (images, _) = World::new().build(u64::MAX);
     let admin = actor_with_role(builtin_role("admin"));
-    let err = images.decide(&admin, ImageId::generate(), Decision::Rejected, Some("  ".into())).await.unwrap_err();
+    let err = images
+        .decide(
+            &admin,
+            ImageId::generate(),
+            Review { decision: Decision::Rejected, reason: Some(Reason::parse("  ").unwrap()) },
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "reason"));
-    let err = images.decide(&player(), ImageId::generate(), Decision::Approved, None).await.unwrap_err();
+    let err = images
+        .decide(&player(), ImageId::generate(), Review { decision: Decision::Approved, reason: None })
+        .await
+        .unwrap_err();
     assert!(matches!(err, DomainError::Forbidden));
 }
 
@@ -337,8 +352,8 @@ async fn originals_follow_the_plan() {
     w.repo.expect_by_id().returning(move |id, _| {
         let new = NewImage {
             id,
-            title: String::new(),
-            description: String::new(),
+            title: Title::default(),
+            description: Description::default(),
             status: ImageStatus::Approved,
             uploaded_by: who.id(),
             gallery_id: None,
@@ -363,7 +378,10 @@ async fn a_refused_url_is_a_validation_error_on_url() {
     let mut w = World::new();
     w.fetcher.expect_fetch().returning(|_, _| Err(FetchError::Refused("resolves to a private address".into())));
     let (images, _) = w.build(u64::MAX);
-    let err = images.import(&player(), "http://127.0.0.1/x.png", UploadMeta::default()).await.unwrap_err();
+    let err = images
+        .import(&player(), ImageImport { url: "http://127.0.0.1/x.png".into(), meta: UploadMeta::default() })
+        .await
+        .unwrap_err();
     assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "url"), "{err:?}");
 }
 
@@ -380,7 +398,8 @@ async fn an_import_goes_through_the_upload_pipeline() {
     w.inspector.expect_inspect().returning(|_, _, _| Ok((2, 2)));
     w.repo.expect_create().returning(move |new, _| Ok(stored(new, &who)));
     let (images, probe) = w.build(u64::MAX);
-    let image = images.import(&actor, "https://example.com/a.png", UploadMeta::default()).await.unwrap();
+    let import = ImageImport { url: "https://example.com/a.png".into(), meta: UploadMeta::default() };
+    let image = images.import(&actor, import).await.unwrap().item;
     assert_eq!(image.format, ImageFormat::Png);
     assert!(probe.committed.load(Ordering::SeqCst));
 }
@@ -395,7 +414,10 @@ async fn an_import_that_grows_past_the_limit_is_cut_off() {
         })
     });
     let (images, probe) = w.build(u64::MAX);
-    let err = images.import(&player(), "https://example.com/a.png", UploadMeta::default()).await.unwrap_err();
+    let err = images
+        .import(&player(), ImageImport { url: "https://example.com/a.png".into(), meta: UploadMeta::default() })
+        .await
+        .unwrap_err();
     assert!(matches!(err, DomainError::PayloadTooLarge(_)));
     assert!(!probe.committed.load(Ordering::SeqCst));
 }
@@ -404,8 +426,8 @@ fn approved_image(owner: &Actor) -> Image {
     let id = ImageId::generate();
     let new = NewImage {
         id,
-        title: String::new(),
-        description: String::new(),
+        title: Title::default(),
+        description: Description::default(),
         status: ImageStatus::Approved,
         uploaded_by: owner.id(),
         gallery_id: None,

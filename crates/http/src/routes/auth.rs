@@ -2,14 +2,16 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::auth::{Auth, OwnChanges, Registration, TokenPair};
-use gallery_domain::{DomainError, Email, FieldErrors, Password, RoleName, Username};
+use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed, required, unless};
+use gallery_domain::{DomainError, Email, Password, RoleName, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Endpoint;
 use crate::extract::Caller;
 use crate::limits::RateLimits;
-use crate::views::{UserView, double_option, email_change};
+use crate::parse::double_option;
+use crate::views::UserView;
 use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -41,35 +43,29 @@ pub struct RegisterBody {
     role: Option<String>,
 }
 
-/// A required field: present, or "is required".
-pub(crate) fn required<'a>(errors: &mut FieldErrors, field: &str, value: Option<&'a str>) -> Option<&'a str> {
-    errors.check(field, value.ok_or_else(|| "is required".to_owned()))
-}
-
 impl TryFrom<RegisterBody> for Registration {
     type Error = DomainError;
 
     fn try_from(body: RegisterBody) -> Result<Self, DomainError> {
-        let mut errors = FieldErrors::new();
-        let username = required(&mut errors, "username", body.username.as_deref())
-            .and_then(|u| errors.check("username", Username::parse(u)));
         let name = body.username.as_deref().unwrap_or_default();
-        let password = required(&mut errors, "password", body.password.as_deref())
-            .and_then(|p| errors.check("password", Password::choose(p, name)));
-        match (body.password.as_deref(), body.password_confirm.as_deref()) {
-            (_, None) => errors.push("password_confirm", "is required"),
-            (Some(p), Some(c)) if p != c => errors.push("password_confirm", "does not match password"),
-            _ => {}
-        }
-        let email = body.email.as_deref().and_then(|e| errors.check("email", Email::parse(e)));
-        let role = body.role.as_deref().and_then(|r| {
-            errors.check("role", RoleName::parse(r).map_err(|_| "is not a role open to sign-up".to_owned()))
+        let confirmed = required("password_confirm", body.password_confirm.as_deref()).and_then(|confirm| {
+            unless(
+                body.password.as_deref().is_some_and(|p| p != confirm),
+                "password_confirm",
+                "does not match password",
+            )
         });
-        errors.finish()?;
-        match (username, password) {
-            (Some(username), Some(password)) => Ok(Self { username, password, email, role }),
-            _ => Err(DomainError::field("username", "is required")),
-        }
+        let (username, password, (), email, role) = (
+            parsed("username", body.username.as_deref(), Username::parse),
+            parsed("password", body.password.as_deref(), |p| Password::choose(p, name)),
+            confirmed,
+            optional("email", body.email.as_deref(), Email::parse),
+            optional("role", body.role.as_deref(), |r| {
+                RoleName::parse(r).map_err(|_| "is not a role open to sign-up".to_owned())
+            }),
+        )
+            .all()?;
+        Ok(Self { username, password, email, role })
     }
 }
 
@@ -87,7 +83,7 @@ pub(crate) async fn register(
     limits.auth(&req)?;
     let registration = Registration::try_from(body.into_inner())?;
     let user = auth.register(registration).await?;
-    Ok(HttpResponse::Created().json(UserView::new(&user, auth.now())))
+    Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -133,12 +129,10 @@ pub(crate) async fn login(
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     limits.auth(&req)?;
-    let mut errors = FieldErrors::new();
-    let username = required(&mut errors, "username", body.username.as_deref());
-    let password = required(&mut errors, "password", body.password.as_deref());
-    errors.finish()?;
-    let attempt = limits.login(&req, username.unwrap_or_default())?;
-    let (pair, user) = match auth.login(username.unwrap_or_default(), password.unwrap_or_default()).await {
+    let (username, password) =
+        (required("username", body.username.as_deref()), required("password", body.password.as_deref())).all()?;
+    let attempt = limits.login(&req, username)?;
+    let (pair, user) = match auth.login(username, password).await {
         Err(DomainError::InvalidCredentials) => {
             attempt.failed();
             return Err(DomainError::InvalidCredentials.into());
@@ -146,7 +140,7 @@ pub(crate) async fn login(
         other => other?,
     };
     attempt.succeeded();
-    Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::new(&user, auth.now())))))
+    Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::from(user)))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -169,10 +163,8 @@ pub(crate) async fn refresh(
     body: web::Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     limits.auth(&req)?;
-    let mut errors = FieldErrors::new();
-    let token = required(&mut errors, "refresh_token", body.refresh_token.as_deref());
-    errors.finish()?;
-    let pair = auth.refresh(token.unwrap_or_default()).await?;
+    let token = required("refresh_token", body.refresh_token.as_deref()).all()?;
+    let pair = auth.refresh(token).await?;
     Ok(HttpResponse::Ok().json(TokenView::new(pair, None)))
 }
 
@@ -199,7 +191,7 @@ pub(crate) async fn logout(
     responses((status = 200, description = "The caller", body = UserView),
         (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn me(auth: web::Data<Auth>, Caller(actor): Caller) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(UserView::new(&actor.user, auth.now())))
+    Ok(HttpResponse::Ok().json(UserView::from(auth.me(&actor))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -213,11 +205,11 @@ pub struct UpdateMeBody {
 impl UpdateMeBody {
     /// The caller's changes; a new password is held to the rules for `username`'s.
     fn parse(self, username: &str) -> Result<OwnChanges, DomainError> {
-        let mut errors = FieldErrors::new();
-        let email = email_change(&mut errors, self.email.as_ref());
-        let new_password =
-            self.new_password.as_deref().and_then(|p| errors.check("new_password", Password::choose(p, username)));
-        errors.finish()?;
+        let (email, new_password) = (
+            email_change(self.email),
+            optional("new_password", self.new_password.as_deref(), |p| Password::choose(p, username)),
+        )
+            .all()?;
         Ok(OwnChanges { email, current_password: self.current_password, new_password })
     }
 }
@@ -233,5 +225,10 @@ pub(crate) async fn update_me(
 ) -> Result<HttpResponse, ApiError> {
     let changes = body.into_inner().parse(actor.user.username.as_str())?;
     let user = auth.update_me(&actor, changes).await?;
-    Ok(HttpResponse::Ok().json(UserView::new(&user, auth.now())))
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+/// A change of `email`: absent keeps it, `null` clears it, a string must parse.
+pub(crate) fn email_change(raw: Option<Option<String>>) -> Field<Option<Option<Email>>> {
+    nullable("email", raw, |e| Email::parse(&e))
 }

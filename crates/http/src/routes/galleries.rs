@@ -1,9 +1,9 @@
 //! `/galleries`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use gallery_domain::galleries::{Galleries, Gallery, GalleryPatch, NewGallery, parse_gallery_name};
-use gallery_domain::images::Images;
-use gallery_domain::{DomainError, FieldErrors, GalleryId, parse_text};
+use gallery_domain::fields::{Fields as _, optional, parsed};
+use gallery_domain::galleries::{Galleries, Gallery, GalleryPatch, NewGallery};
+use gallery_domain::{Description, DomainError, GalleryId, Name};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,7 +11,6 @@ use uuid::Uuid;
 use gallery_domain::Permission;
 
 use super::Endpoint;
-use super::auth::required;
 use super::images::ImageView;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
@@ -28,8 +27,6 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             .delete_needs(Permission::GalleriesManage, delete),
     ]
 }
-
-const DESCRIPTION_MAX: usize = 2000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GalleryView {
@@ -70,15 +67,29 @@ pub struct GalleryBody {
     description: Option<String>,
 }
 
-impl GalleryBody {
-    fn parse(self, creating: bool) -> Result<GalleryPatch, DomainError> {
-        let mut errors = FieldErrors::new();
-        let name = if creating { required(&mut errors, "name", self.name.as_deref()) } else { self.name.as_deref() };
-        let name = name.and_then(|n| errors.check("name", parse_gallery_name(n)));
-        let description =
-            self.description.as_deref().and_then(|d| errors.check("description", parse_text(d, DESCRIPTION_MAX)));
-        errors.finish()?;
-        Ok(GalleryPatch { name, description })
+impl TryFrom<GalleryBody> for NewGallery {
+    type Error = DomainError;
+
+    fn try_from(body: GalleryBody) -> Result<Self, DomainError> {
+        let (name, description) = (
+            parsed("name", body.name.as_deref(), Name::parse),
+            optional("description", body.description.as_deref(), Description::parse),
+        )
+            .all()?;
+        Ok(Self { name, description: description.unwrap_or_default() })
+    }
+}
+
+impl TryFrom<GalleryBody> for GalleryPatch {
+    type Error = DomainError;
+
+    fn try_from(body: GalleryBody) -> Result<Self, DomainError> {
+        let (name, description) = (
+            optional("name", body.name.as_deref(), Name::parse),
+            optional("description", body.description.as_deref(), Description::parse),
+        )
+            .all()?;
+        Ok(Self { name, description })
     }
 }
 
@@ -101,16 +112,14 @@ pub(crate) async fn list(
         (status = 404, description = "No such gallery (`not_found`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn get(
     galleries: web::Data<Galleries>,
-    images: web::Data<Images>,
     Caller(actor): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     query: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.parse()?;
-    let (gallery, listed) = galleries.get(&actor, GalleryId::from_uuid(*id), page).await?;
-    let images = listed.map(|image| super::images::view(&images, &actor, &req, image));
-    Ok(HttpResponse::Ok().json(GalleryDetail { gallery: gallery.into(), images: images.into() }))
+    let (gallery, images) = galleries.get(&actor, GalleryId::from_uuid(*id), page).await?;
+    Ok(HttpResponse::Ok().json(GalleryDetail { gallery: gallery.into(), images: ImageView::page(images, &req) }))
 }
 
 #[utoipa::path(post, operation_id = "create_gallery", path = "/api/v1/galleries", tag = "galleries", request_body = GalleryBody, security(("bearer" = [])),
@@ -122,8 +131,7 @@ pub(crate) async fn create(
     Caller(actor): Caller,
     body: web::Json<GalleryBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let parsed = body.into_inner().parse(true)?;
-    let new = NewGallery { name: parsed.name.unwrap_or_default(), description: parsed.description.unwrap_or_default() };
+    let new = NewGallery::try_from(body.into_inner())?;
     Ok(HttpResponse::Created().json(GalleryView::from(galleries.create(&actor, new).await?)))
 }
 
@@ -139,7 +147,7 @@ pub(crate) async fn update(
     id: web::Path<Uuid>,
     body: web::Json<GalleryBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = body.into_inner().parse(false)?;
+    let patch = GalleryPatch::try_from(body.into_inner())?;
     Ok(HttpResponse::Ok().json(GalleryView::from(galleries.update(&actor, GalleryId::from_uuid(*id), patch).await?)))
 }
 

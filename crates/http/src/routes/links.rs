@@ -2,8 +2,9 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use gallery_domain::fields::{Fields as _, field, parsed};
 use gallery_domain::links::{Links, ShareLink, Shared, Variant};
-use gallery_domain::{DomainError, FieldErrors, ImageId, LinkId, Permission};
+use gallery_domain::{ImageId, LinkId, Permission};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -75,19 +76,11 @@ pub(crate) async fn create(
     id: web::Path<Uuid>,
     body: web::Json<LinkBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut errors = FieldErrors::new();
-    let expires_in = match body.expires_in {
-        Some(s) => errors.check("expires_in", u64::try_from(s).map_err(|_| "must be positive".to_owned())),
-        None => {
-            errors.push("expires_in", "is required");
-            None
-        }
-    };
-    let variant = errors.check("variant", Variant::parse(body.variant.as_deref().unwrap_or("original")));
-    errors.finish()?;
-    let (Some(expires_in), Some(variant)) = (expires_in, variant) else {
-        return Err(DomainError::field("expires_in", "is required").into());
-    };
+    let (expires_in, variant) = (
+        parsed("expires_in", body.expires_in, |s| u64::try_from(s).map_err(|_| "must be positive".to_owned())),
+        field("variant", Variant::parse(body.variant.as_deref().unwrap_or("original"))),
+    )
+        .all()?;
     let (link, token) = links.create(&actor, ImageId::from_uuid(*id), expires_in, variant).await?;
     let url = PublicUrl::root(&req, &format!("/l/{token}"));
     Ok(HttpResponse::Created().json(LinkView::new(link, Some(url))))

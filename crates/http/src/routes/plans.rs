@@ -1,8 +1,11 @@
 //! `/plans`: public to read, `plans:manage` to change.
 
 use actix_web::{HttpResponse, web};
-use gallery_domain::plans::{NewPlan, PlanPatch, Plans, check_features};
-use gallery_domain::{DomainError, FeaturesPatch, FieldErrors, Plan, PlanFeatures, PlanId, parse_text};
+use gallery_domain::fields::{Fields as _, optional, parsed, unless};
+use gallery_domain::plans::{NewPlan, PlanPatch, Plans, check_features, price_cents};
+use gallery_domain::{
+    BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, Plan, PlanCode, PlanFeatures, PlanId,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,7 +13,6 @@ use uuid::Uuid;
 use gallery_domain::Permission;
 
 use super::Endpoint;
-use super::auth::required;
 use crate::extract::{Caller, MaybeCaller};
 use crate::{ApiError, Problem};
 
@@ -107,8 +109,8 @@ impl From<Plan> for PlanView {
             name: p.name,
             description: p.description,
             price_cents: p.price_cents,
-            currency: p.currency,
-            billing_period: p.billing_period,
+            currency: p.currency.as_str().to_owned(),
+            billing_period: p.billing_period.as_str().to_owned(),
             is_public: p.is_public,
             is_default: p.is_default,
             features: p.features.into(),
@@ -133,70 +135,61 @@ pub struct PlanBody {
     features: Option<FeaturesBody>,
 }
 
-fn parse_code(raw: &str) -> Result<String, String> {
-    let ok = (2..=32).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok { Ok(raw.to_owned()) } else { Err("must be 2 to 32 of lowercase letters, digits, `_` and `-`".into()) }
-}
+impl TryFrom<PlanBody> for NewPlan {
+    type Error = DomainError;
 
-fn parse_currency(raw: &str) -> Result<String, String> {
-    if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(raw.to_owned())
-    } else {
-        Err("must be three capital letters".into())
+    /// What is left out is the default: no description, free, `USD`, monthly, public, not
+    /// the default plan, and the free plan's features under those sent.
+    fn try_from(body: PlanBody) -> Result<Self, DomainError> {
+        let features = body.features.map(FeaturesPatch::from).unwrap_or_default().apply(PlanFeatures::default());
+        let (code, name, description, price, currency, billing_period, ()) = (
+            parsed("code", body.code.as_deref(), PlanCode::parse),
+            parsed("name", body.name.as_deref(), Name::parse),
+            optional("description", body.description.as_deref(), Description::parse),
+            optional("price_cents", body.price_cents, price_cents),
+            optional("currency", body.currency.as_deref(), Currency::parse),
+            optional("billing_period", body.billing_period.as_deref(), BillingPeriod::parse),
+            check_features(&features),
+        )
+            .all()?;
+        Ok(Self {
+            code,
+            name,
+            description: description.unwrap_or_default(),
+            price_cents: price.unwrap_or(0),
+            currency: currency.unwrap_or_default(),
+            billing_period: billing_period.unwrap_or_default(),
+            is_public: body.is_public.unwrap_or(true),
+            is_default: body.is_default.unwrap_or(false),
+            features,
+        })
     }
 }
 
-fn parse_period(raw: &str) -> Result<String, String> {
-    if matches!(raw, "month" | "year") { Ok(raw.to_owned()) } else { Err("must be month or year".into()) }
-}
+impl TryFrom<PlanBody> for PlanPatch {
+    type Error = DomainError;
 
-impl PlanBody {
-    /// The code (when creating), the changes, and (when creating) the new plan's whole
-    /// features: those sent over the free plan's.
-    fn parse(self, creating: bool) -> Result<(Option<String>, PlanPatch, Option<PlanFeatures>), DomainError> {
-        let mut errors = FieldErrors::new();
-        let code = if creating { required(&mut errors, "code", self.code.as_deref()) } else { None };
-        if !creating && self.code.is_some() {
-            errors.push("code", "cannot be changed");
-        }
-        let code = code.and_then(|c| errors.check("code", parse_code(c)));
-        let name = if creating { required(&mut errors, "name", self.name.as_deref()) } else { self.name.as_deref() };
-        let name = name.and_then(|n| {
-            errors.check(
-                "name",
-                parse_text(n, 100)
-                    .and_then(|n| if n.trim().is_empty() { Err("must not be blank".into()) } else { Ok(n) }),
-            )
-        });
-        let description = self.description.as_deref().and_then(|d| errors.check("description", parse_text(d, 2000)));
-        if self.price_cents.is_some_and(|p| p < 0) {
-            errors.push("price_cents", "must not be negative");
-        }
-        let currency = self.currency.as_deref().and_then(|c| errors.check("currency", parse_currency(c)));
-        let billing_period =
-            self.billing_period.as_deref().and_then(|p| errors.check("billing_period", parse_period(p)));
-        let features = self.features.map(FeaturesPatch::from);
-        // A new plan's features are known here, so their errors join the others; a
-        // change's are checked once merged into the plan's (by the use-case).
-        let new_features = creating.then(|| features.clone().unwrap_or_default().apply(PlanFeatures::default()));
-        if let Some(Err(broken)) = new_features.as_ref().map(check_features) {
-            for (field, message) in broken {
-                errors.push(field, message);
-            }
-        }
-        errors.finish()?;
-        let patch = PlanPatch {
+    /// The features sent merge into the plan's; the use-case checks the result.
+    fn try_from(body: PlanBody) -> Result<Self, DomainError> {
+        let ((), name, description, price, currency, billing_period) = (
+            unless(body.code.is_some(), "code", "cannot be changed"),
+            optional("name", body.name.as_deref(), Name::parse),
+            optional("description", body.description.as_deref(), Description::parse),
+            optional("price_cents", body.price_cents, price_cents),
+            optional("currency", body.currency.as_deref(), Currency::parse),
+            optional("billing_period", body.billing_period.as_deref(), BillingPeriod::parse),
+        )
+            .all()?;
+        Ok(Self {
             name,
             description,
-            price_cents: self.price_cents,
+            price_cents: price,
             currency,
             billing_period,
-            is_public: self.is_public,
-            is_default: self.is_default,
-            features,
-        };
-        Ok((code, patch, new_features))
+            is_public: body.is_public,
+            is_default: body.is_default,
+            features: body.features.map(FeaturesPatch::from),
+        })
     }
 }
 
@@ -229,21 +222,7 @@ pub(crate) async fn create(
     Caller(actor): Caller,
     body: web::Json<PlanBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (code, patch, features) = body.into_inner().parse(true)?;
-    let (Some(code), Some(name), Some(features)) = (code, patch.name, features) else {
-        return Err(DomainError::field("code", "is required").into());
-    };
-    let new = NewPlan {
-        code,
-        name,
-        description: patch.description.unwrap_or_default(),
-        price_cents: patch.price_cents.unwrap_or(0),
-        currency: patch.currency.unwrap_or_else(|| "USD".into()),
-        billing_period: patch.billing_period.unwrap_or_else(|| "month".into()),
-        is_public: patch.is_public.unwrap_or(true),
-        is_default: patch.is_default.unwrap_or(false),
-        features,
-    };
+    let new = NewPlan::try_from(body.into_inner())?;
     Ok(HttpResponse::Created().json(PlanView::from(plans.create(&actor, new).await?)))
 }
 
@@ -259,7 +238,7 @@ pub(crate) async fn update(
     id: web::Path<Uuid>,
     body: web::Json<PlanBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, patch, _) = body.into_inner().parse(false)?;
+    let patch = PlanPatch::try_from(body.into_inner())?;
     Ok(HttpResponse::Ok().json(PlanView::from(plans.update(&actor, PlanId::from_uuid(*id), patch).await?)))
 }
 

@@ -1,17 +1,15 @@
 //! `/permissions` and `/roles`.
 
 use actix_web::{HttpResponse, web};
+use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::roles::Roles;
-use gallery_domain::{
-    DomainError, FieldErrors, NewRole, Permission, PermissionSet, RoleId, RoleName, RolePatch, parse_text,
-};
+use gallery_domain::{DomainError, NewRole, Permission, PermissionSet, RoleDescription, RoleId, RoleName, RolePatch};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Endpoint;
-use super::auth::required;
 use crate::extract::Caller;
 use crate::views::{PermissionView, RoleView};
 use crate::{ApiError, Problem};
@@ -26,8 +24,6 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             .delete_needs(Permission::RolesManage, delete),
     ]
 }
-
-const DESCRIPTION_MAX: usize = 500;
 
 #[utoipa::path(get, operation_id = "list_permissions", path = "/api/v1/permissions", tag = "roles", security(("bearer" = [])),
     responses((status = 200, description = "Every permission code", body = Vec<PermissionView>)))]
@@ -75,27 +71,26 @@ fn permission_codes() -> utoipa::openapi::Array {
     utoipa::openapi::ArrayBuilder::new().items(code).unique_items(true).examples([json!(["images:read"])]).build()
 }
 
-fn parse_permissions(errors: &mut FieldErrors, codes: Option<&Vec<String>>) -> Option<PermissionSet> {
-    codes.and_then(|codes| errors.check("permissions", PermissionSet::parse(codes.iter().map(String::as_str))))
+fn permission_set(codes: Vec<String>) -> Result<PermissionSet, String> {
+    PermissionSet::parse(codes.iter().map(String::as_str))
 }
 
 impl TryFrom<RoleBody> for NewRole {
     type Error = DomainError;
 
     fn try_from(body: RoleBody) -> Result<Self, DomainError> {
-        let mut errors = FieldErrors::new();
-        let name =
-            required(&mut errors, "name", body.name.as_deref()).and_then(|n| errors.check("name", RoleName::parse(n)));
-        let description =
-            errors.check("description", parse_text(body.description.as_deref().unwrap_or_default(), DESCRIPTION_MAX));
-        let permissions = parse_permissions(&mut errors, body.permissions.as_ref()).unwrap_or_default();
-        errors.finish()?;
-        match (name, description) {
-            (Some(name), Some(description)) => {
-                Ok(Self { name, description, permissions, signup_allowed: body.signup_allowed.unwrap_or(false) })
-            }
-            _ => Err(DomainError::field("name", "is required")),
-        }
+        let (name, description, permissions) = (
+            parsed("name", body.name.as_deref(), RoleName::parse),
+            optional("description", body.description.as_deref(), RoleDescription::parse),
+            optional("permissions", body.permissions, permission_set),
+        )
+            .all()?;
+        Ok(Self {
+            name,
+            description: description.unwrap_or_default(),
+            permissions: permissions.unwrap_or_default(),
+            signup_allowed: body.signup_allowed.unwrap_or(false),
+        })
     }
 }
 
@@ -103,12 +98,12 @@ impl TryFrom<RoleBody> for RolePatch {
     type Error = DomainError;
 
     fn try_from(body: RoleBody) -> Result<Self, DomainError> {
-        let mut errors = FieldErrors::new();
-        let name = body.name.as_deref().and_then(|n| errors.check("name", RoleName::parse(n)));
-        let description =
-            body.description.as_deref().and_then(|d| errors.check("description", parse_text(d, DESCRIPTION_MAX)));
-        let permissions = parse_permissions(&mut errors, body.permissions.as_ref());
-        errors.finish()?;
+        let (name, description, permissions) = (
+            optional("name", body.name.as_deref(), RoleName::parse),
+            optional("description", body.description.as_deref(), RoleDescription::parse),
+            optional("permissions", body.permissions, permission_set),
+        )
+            .all()?;
         Ok(Self { name, description, permissions, signup_allowed: body.signup_allowed })
     }
 }

@@ -1,8 +1,9 @@
 //! `/subscriptions` and `/users/{id}/subscription`.
 
 use actix_web::{HttpResponse, web};
-use gallery_domain::subscriptions::{Subscription, Subscriptions};
-use gallery_domain::{DomainError, FieldErrors, UserId};
+use gallery_domain::UserId;
+use gallery_domain::fields::{Fields as _, required};
+use gallery_domain::subscriptions::{Current, Subscriptions};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,7 +11,6 @@ use uuid::Uuid;
 use gallery_domain::Permission;
 
 use super::Endpoint;
-use super::auth::required;
 use super::images::UserRefView;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
@@ -38,15 +38,15 @@ pub struct SubscriptionView {
     user: UserRefView,
 }
 
-impl SubscriptionView {
-    fn new(s: Subscription, now: chrono::DateTime<chrono::Utc>) -> Self {
+impl From<Current> for SubscriptionView {
+    fn from(Current { subscription: s, standing }: Current) -> Self {
         Self {
-            status: s.shown_status(now),
+            status: standing.as_str(),
             plan: s.plan.as_str().to_owned(),
             started_at: s.started_at,
             current_period_end: s.current_period_end,
             cancel_at_period_end: s.cancel_at_period_end,
-            user: UserRefView { id: s.user.id.as_uuid(), username: s.user.username.as_str().to_owned() },
+            user: s.user.into(),
         }
     }
 }
@@ -60,13 +60,6 @@ pub struct SubscribeBody {
     current_period_end: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-fn plan_code(body: &SubscribeBody) -> Result<String, DomainError> {
-    let mut errors = FieldErrors::new();
-    let plan = required(&mut errors, "plan", body.plan.as_deref()).map(str::to_owned);
-    errors.finish()?;
-    plan.ok_or_else(|| DomainError::field("plan", "is required"))
-}
-
 #[utoipa::path(get, operation_id = "get_my_subscription", path = "/api/v1/subscriptions/me", tag = "subscriptions", security(("bearer" = [])),
     responses((status = 200, description = "The caller's subscription; the default plan when they have none", body = SubscriptionView)))]
 pub(crate) async fn mine(
@@ -74,7 +67,7 @@ pub(crate) async fn mine(
     Caller(actor): Caller,
 ) -> Result<HttpResponse, ApiError> {
     let mine = subscriptions.mine(&actor).await?;
-    Ok(HttpResponse::Ok().json(SubscriptionView::new(mine, subscriptions.now())))
+    Ok(HttpResponse::Ok().json(SubscriptionView::from(mine)))
 }
 
 #[utoipa::path(post, operation_id = "subscribe", path = "/api/v1/subscriptions", tag = "subscriptions", request_body = SubscribeBody, security(("bearer" = [])),
@@ -85,9 +78,9 @@ pub(crate) async fn subscribe(
     Caller(actor): Caller,
     body: web::Json<SubscribeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = plan_code(&body)?;
-    let saved = subscriptions.subscribe(&actor, &code).await?;
-    Ok(HttpResponse::Created().json(SubscriptionView::new(saved, subscriptions.now())))
+    let code = required("plan", body.plan.as_deref()).all()?;
+    let saved = subscriptions.subscribe(&actor, code).await?;
+    Ok(HttpResponse::Created().json(SubscriptionView::from(saved)))
 }
 
 #[utoipa::path(delete, operation_id = "cancel_my_subscription", path = "/api/v1/subscriptions/me", tag = "subscriptions", security(("bearer" = [])),
@@ -98,7 +91,7 @@ pub(crate) async fn cancel(
     Caller(actor): Caller,
 ) -> Result<HttpResponse, ApiError> {
     let canceled = subscriptions.cancel(&actor).await?;
-    Ok(HttpResponse::Ok().json(SubscriptionView::new(canceled, subscriptions.now())))
+    Ok(HttpResponse::Ok().json(SubscriptionView::from(canceled)))
 }
 
 #[utoipa::path(get, operation_id = "list_subscriptions", path = "/api/v1/subscriptions", tag = "subscriptions", params(PageParams), security(("bearer" = [])),
@@ -110,9 +103,7 @@ pub(crate) async fn list(
     query: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.parse()?;
-    let now = subscriptions.now();
-    Ok(HttpResponse::Ok()
-        .json(PageView::from(subscriptions.list(&actor, page).await?.map(|s| SubscriptionView::new(s, now)))))
+    Ok(HttpResponse::Ok().json(PageView::from(subscriptions.list(&actor, page).await?.map(SubscriptionView::from))))
 }
 
 #[utoipa::path(put, operation_id = "assign_subscription", path = "/api/v1/users/{id}/subscription", tag = "subscriptions", request_body = SubscribeBody, security(("bearer" = [])),
@@ -127,7 +118,7 @@ pub(crate) async fn assign(
     id: web::Path<Uuid>,
     body: web::Json<SubscribeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = plan_code(&body)?;
-    let saved = subscriptions.assign(&actor, UserId::from_uuid(*id), &code, body.current_period_end).await?;
-    Ok(HttpResponse::Ok().json(SubscriptionView::new(saved, subscriptions.now())))
+    let code = required("plan", body.plan.as_deref()).all()?;
+    let saved = subscriptions.assign(&actor, UserId::from_uuid(*id), code, body.current_period_end).await?;
+    Ok(HttpResponse::Ok().json(SubscriptionView::from(saved)))
 }

@@ -1,9 +1,9 @@
 //! `/users` administration.
 
 use actix_web::{HttpResponse, web};
-use gallery_domain::auth::Auth;
+use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::users::{AccountChanges, AccountRequest, Users};
-use gallery_domain::{DomainError, Email, FieldErrors, Password, RoleName, UserFilter, UserId, Username, parse_search};
+use gallery_domain::{DomainError, Email, PageRequest, Password, RoleName, SearchText, UserFilter, UserId, Username};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -11,9 +11,10 @@ use uuid::Uuid;
 use gallery_domain::Permission;
 
 use super::Endpoint;
-use super::auth::required;
+use super::auth::email_change;
 use crate::extract::Caller;
-use crate::views::{PageView, UserView, double_option, email_change, parse_page};
+use crate::parse::{self, double_option, query};
+use crate::views::{PageView, UserView};
 use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -45,30 +46,28 @@ pub struct ListQuery {
     per_page: Option<String>,
 }
 
+impl ListQuery {
+    fn parse(&self) -> Result<(UserFilter, PageRequest), DomainError> {
+        let filter = UserFilter {
+            role: query("role", self.role.as_deref(), RoleName::parse)?,
+            q: SearchText::parse_query(self.q.as_deref())
+                .map_err(|why| DomainError::BadRequest(format!("q: {why}")))?,
+            is_active: query("is_active", self.is_active.as_deref(), parse::boolean)?,
+        };
+        Ok((filter, parse::page(self.page.as_deref(), self.per_page.as_deref())?))
+    }
+}
+
 #[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "users", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of users, by name", body = PageView<UserView>),
         (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn list(
     users: web::Data<Users>,
-    auth: web::Data<Auth>,
     Caller(actor): Caller,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = parse_page(query.page.as_deref(), query.per_page.as_deref())?;
-    let is_active = match query.is_active.as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => {
-            return Err(DomainError::BadRequest("is_active must be true or false".into()).into());
-        }
-    };
-    let bad = |what: &str, why: String| ApiError::from(DomainError::BadRequest(format!("{what}: {why}")));
-    let role = query.role.as_deref().map(RoleName::parse).transpose().map_err(|e| bad("role", e))?;
-    let q = parse_search(query.q.as_deref()).map_err(|e| bad("q", e))?;
-    let filter = UserFilter { role, q, is_active };
-    let now = auth.now();
-    let listed = users.list(&actor, filter, page).await?.map(|u| UserView::new(&u, now));
+    let (filter, page) = query.parse()?;
+    let listed = users.list(&actor, filter, page).await?.map(UserView::from);
     Ok(HttpResponse::Ok().json(PageView::from(listed)))
 }
 
@@ -78,12 +77,11 @@ pub(crate) async fn list(
         (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem), (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn get(
     users: web::Data<Users>,
-    auth: web::Data<Auth>,
     Caller(actor): Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let user = users.get(&actor, UserId::from_uuid(*id)).await?;
-    Ok(HttpResponse::Ok().json(UserView::new(&user, auth.now())))
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,20 +99,15 @@ impl TryFrom<CreateBody> for AccountRequest {
     type Error = DomainError;
 
     fn try_from(body: CreateBody) -> Result<Self, DomainError> {
-        let mut errors = FieldErrors::new();
-        let username = required(&mut errors, "username", body.username.as_deref())
-            .and_then(|u| errors.check("username", Username::parse(u)));
         let name = body.username.as_deref().unwrap_or_default();
-        let password = required(&mut errors, "password", body.password.as_deref())
-            .and_then(|p| errors.check("password", Password::choose(p, name)));
-        let email = body.email.as_deref().and_then(|e| errors.check("email", Email::parse(e)));
-        let role = required(&mut errors, "role", body.role.as_deref())
-            .and_then(|r| errors.check("role", RoleName::parse(r).map_err(|_| "no such role".to_owned())));
-        errors.finish()?;
-        match (username, password, role) {
-            (Some(username), Some(password), Some(role)) => Ok(Self { username, password, email, role }),
-            _ => Err(DomainError::field("username", "is required")),
-        }
+        let (username, password, email, role) = (
+            parsed("username", body.username.as_deref(), Username::parse),
+            parsed("password", body.password.as_deref(), |p| Password::choose(p, name)),
+            optional("email", body.email.as_deref(), Email::parse),
+            parsed("role", body.role.as_deref(), role_name),
+        )
+            .all()?;
+        Ok(Self { username, password, email, role })
     }
 }
 
@@ -125,13 +118,12 @@ impl TryFrom<CreateBody> for AccountRequest {
         (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn create(
     users: web::Data<Users>,
-    auth: web::Data<Auth>,
     Caller(actor): Caller,
     body: web::Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let request = AccountRequest::try_from(body.into_inner())?;
     let user = users.create(&actor, request).await?;
-    Ok(HttpResponse::Created().json(UserView::new(&user, auth.now())))
+    Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -146,13 +138,7 @@ impl TryFrom<UpdateBody> for AccountChanges {
     type Error = DomainError;
 
     fn try_from(body: UpdateBody) -> Result<Self, DomainError> {
-        let mut errors = FieldErrors::new();
-        let email = email_change(&mut errors, body.email.as_ref());
-        let role = body
-            .role
-            .as_deref()
-            .and_then(|r| errors.check("role", RoleName::parse(r).map_err(|_| "no such role".to_owned())));
-        errors.finish()?;
+        let (email, role) = (email_change(body.email), optional("role", body.role.as_deref(), role_name)).all()?;
         Ok(Self { email, role, is_active: body.is_active })
     }
 }
@@ -166,14 +152,13 @@ impl TryFrom<UpdateBody> for AccountChanges {
         (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
 pub(crate) async fn update(
     users: web::Data<Users>,
-    auth: web::Data<Auth>,
     Caller(actor): Caller,
     id: web::Path<Uuid>,
     body: web::Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = AccountChanges::try_from(body.into_inner())?;
     let user = users.update(&actor, UserId::from_uuid(*id), changes).await?;
-    Ok(HttpResponse::Ok().json(UserView::new(&user, auth.now())))
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -198,4 +183,9 @@ pub(crate) async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     users.delete(&actor, UserId::from_uuid(*id), query.delete_images.unwrap_or(false)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A role to give: a name that could never be a role's is no such role.
+fn role_name(raw: &str) -> Result<RoleName, String> {
+    RoleName::parse(raw).map_err(|_| "no such role".to_owned())
 }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// reaches only such addresses unless the operator allows private networks: otherwise
 /// a URL could read the cloud metadata service (169.254.169.254) or internal services.
 #[must_use]
-pub fn is_global(addr: IpAddr) -> bool {
+pub(crate) fn is_global(addr: IpAddr) -> bool {
     match addr {
         IpAddr::V4(v4) => is_global_v4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -1,0 +1,213 @@
+//! What clients send to `/images`, and the domain commands and filters it parses into.
+
+use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed, required};
+use gallery_domain::images::{ImageImport, Review, UploadMeta};
+use gallery_domain::{
+    Decision, Description, DomainError, GalleryId, ImageFilter, ImagePatch, ImageSort, ImageStatus, PageRequest,
+    Reason, SearchText, Title, UserId,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::parse::{self, double_option, query};
+
+/// The multipart form of an upload.
+// For the spec only: the handler reads the parts as they stream (see `super::upload`).
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "a type for the spec only: the form is read as it streams")]
+pub struct UploadForm {
+    /// The image: JPEG, PNG, GIF or WebP, told by its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// At most 200 characters.
+    title: Option<String>,
+    /// At most 2000 characters.
+    description: Option<String>,
+    gallery_id: Option<Uuid>,
+}
+
+/// The text parts of an upload, as they arrived.
+#[derive(Debug, Default)]
+pub(crate) struct UploadTexts {
+    pub(crate) title: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) gallery_id: Option<String>,
+}
+
+impl UploadTexts {
+    /// The upload's file (which the form must hold) and metadata; an empty `gallery_id`
+    /// is none.
+    pub(crate) fn with_file<F>(self, file: Option<F>) -> Result<(F, UploadMeta), DomainError> {
+        let gallery = self.gallery_id.filter(|g| !g.is_empty());
+        let (title, description, gallery_id, file) = (
+            optional("title", self.title.as_deref(), Title::parse),
+            optional("description", self.description.as_deref(), Description::parse),
+            optional("gallery_id", gallery.as_deref(), gallery_id),
+            required("file", file),
+        )
+            .all()?;
+        let meta =
+            UploadMeta { title: title.unwrap_or_default(), description: description.unwrap_or_default(), gallery_id };
+        Ok((file, meta))
+    }
+}
+
+fn gallery_id(raw: &str) -> Result<GalleryId, String> {
+    parse::uuid(raw).map(GalleryId::from_uuid)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportBody {
+    /// An `http` or `https` URL of a JPEG, PNG, GIF or WebP image.
+    #[schema(value_type = String, example = "https://example.com/cat.jpg")]
+    url: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+}
+
+impl TryFrom<ImportBody> for ImageImport {
+    type Error = DomainError;
+
+    fn try_from(body: ImportBody) -> Result<Self, DomainError> {
+        let (url, title, description) = (
+            parsed("url", body.url, Ok),
+            optional("title", body.title.as_deref(), Title::parse),
+            optional("description", body.description.as_deref(), Description::parse),
+        )
+            .all()?;
+        let meta = UploadMeta {
+            title: title.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            gallery_id: None,
+        };
+        Ok(Self { url, meta })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImageBody {
+    title: Option<String>,
+    description: Option<String>,
+    /// A gallery id, or null to take the image out of its gallery.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    gallery_id: Option<Option<String>>,
+}
+
+impl ImageBody {
+    /// `PATCH` changes what it sends; `PUT` (`whole`) must send both texts.
+    pub(crate) fn into_patch(self, whole: bool) -> Result<ImagePatch, DomainError> {
+        let (title, description, gallery_id) = (
+            text(whole, "title", self.title.as_deref(), Title::parse),
+            text(whole, "description", self.description.as_deref(), Description::parse),
+            nullable("gallery_id", self.gallery_id, |g| gallery_id(&g)),
+        )
+            .all()?;
+        Ok(ImagePatch { title, description, gallery_id })
+    }
+}
+
+/// A text of an image's change: required when the change is `whole`.
+fn text<T>(whole: bool, name: &str, value: Option<&str>, parse: fn(&str) -> Result<T, String>) -> Field<Option<T>> {
+    if whole { parsed(name, value, parse).map(Some) } else { optional(name, value, parse) }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DecisionBody {
+    /// `approved` or `rejected`.
+    #[schema(value_type = String, pattern = "^(approved|rejected)$", example = "approved")]
+    decision: Option<String>,
+    /// Required to reject.
+    reason: Option<String>,
+}
+
+impl TryFrom<DecisionBody> for Review {
+    type Error = DomainError;
+
+    fn try_from(body: DecisionBody) -> Result<Self, DomainError> {
+        let (decision, reason) = (
+            parsed("decision", body.decision.as_deref(), Decision::parse),
+            optional("reason", body.reason.as_deref(), Reason::parse),
+        )
+            .all()?;
+        Ok(Self { decision, reason })
+    }
+}
+
+/// Filters, order and page of the image listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `pending`, `approved` or `rejected`.
+    status: Option<String>,
+    /// A user id.
+    uploaded_by: Option<String>,
+    gallery_id: Option<String>,
+    /// Matches title or description, ignoring case.
+    q: Option<String>,
+    /// `uploaded_at`, `-uploaded_at` (default), `title` or `-title`.
+    sort: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1)]
+    page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
+}
+
+impl ListQuery {
+    pub(crate) fn parse(&self) -> Result<(ImageFilter, PageRequest), DomainError> {
+        let filter = ImageFilter {
+            status: query("status", self.status.as_deref(), ImageStatus::parse)?,
+            uploaded_by: query("uploaded_by", self.uploaded_by.as_deref(), |u| parse::uuid(u).map(UserId::from_uuid))?,
+            gallery_id: query("gallery_id", self.gallery_id.as_deref(), gallery_id)?,
+            q: query("q", self.q.as_deref().filter(|q| !q.is_empty()), SearchText::parse)?,
+            sort: query("sort", self.sort.as_deref(), ImageSort::parse)?.unwrap_or_default(),
+        };
+        Ok((filter, parse::page(self.page.as_deref(), self.per_page.as_deref())?))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PurgeQuery {
+    /// Must be `true`.
+    confirm: Option<String>,
+}
+
+impl PurgeQuery {
+    /// # Errors
+    /// `BadRequest` unless `confirm=true`.
+    pub(crate) fn confirmed(&self) -> Result<(), DomainError> {
+        if self.confirm.as_deref() == Some("true") {
+            Ok(())
+        } else {
+            Err(DomainError::BadRequest("deleting every image needs confirm=true".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_put_needs_both_texts_and_a_patch_neither() {
+        let body = || ImageBody { title: None, description: Some("d".into()), gallery_id: Some(None) };
+        let patch = body().into_patch(false).unwrap();
+        assert!(patch.title.is_none() && patch.description.is_some() && patch.gallery_id == Some(None));
+        let Err(DomainError::Validation(errors)) = body().into_patch(true) else { panic!("a PUT without a title") };
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].field.as_str(), errors[0].message.as_str()), ("title", "is required"));
+    }
+
+    #[test]
+    fn an_upload_reports_every_refused_part_and_a_missing_file() {
+        let texts =
+            UploadTexts { title: Some("t".repeat(201)), description: None, gallery_id: Some("not-a-uuid".into()) };
+        let Err(DomainError::Validation(errors)) = texts.with_file(None::<()>) else { panic!("refused") };
+        let fields: Vec<_> = errors.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["title", "gallery_id", "file"]);
+        let empty_gallery = UploadTexts { gallery_id: Some(String::new()), ..UploadTexts::default() };
+        assert!(empty_gallery.with_file(Some(())).unwrap().1.gallery_id.is_none());
+    }
+}

@@ -1,0 +1,145 @@
+//! Reading a multipart upload as it streams, the per-user upload slots, and finishing an
+//! upload in a task of its own.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_multipart::{Field, Multipart, MultipartError};
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use gallery_domain::images::{Images, Staged, UploadMeta};
+use gallery_domain::{Actor, DomainError, Image, UserId};
+
+use super::bodies::UploadTexts;
+use crate::ApiError;
+
+/// Text parts of an upload are small; anything bigger is refused, not buffered.
+const TEXT_PART_MAX: usize = 16 * 1024;
+
+/// Reads an upload's form: the `file` part is streamed through [`Images::ingest`] as it
+/// arrives; the text parts may come before or after it; unknown parts are drained.
+///
+/// # Errors
+/// 415 when the request is not multipart; 400 for a malformed body; 422 for a refused
+/// field or a missing file; the ingest's errors (413, 415, quota).
+pub(crate) async fn read(
+    images: &Images,
+    actor: &Actor,
+    mut form: Multipart,
+) -> Result<(Staged, UploadMeta), ApiError> {
+    let mut staged = None;
+    let mut texts = UploadTexts::default();
+    while let Some(field) = form.try_next().await.map_err(|e| form_error(&e))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" if staged.is_some() => return Err(DomainError::field("file", "send one file per upload").into()),
+            "file" => staged = Some(images.ingest(actor, field.map_err(|e| multipart_error(&e))).await?),
+            "title" => texts.title = Some(read_text(field, "title").await?),
+            "description" => texts.description = Some(read_text(field, "description").await?),
+            "gallery_id" => texts.gallery_id = Some(read_text(field, "gallery_id").await?),
+            _ => field.map(|_| ()).collect::<()>().await,
+        }
+    }
+    Ok(texts.with_file(staged)?)
+}
+
+/// The form itself is not multipart: the request's content type is wrong (415).
+fn form_error(e: &MultipartError) -> ApiError {
+    match e {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible => ApiError::UnsupportedMediaType("send multipart/form-data".into()),
+        other => multipart_error(other).into(),
+    }
+}
+
+fn multipart_error(e: &MultipartError) -> DomainError {
+    DomainError::BadRequest(format!("malformed multipart body: {e}"))
+}
+
+async fn read_text(mut field: Field, name: &str) -> Result<String, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
+        if buf.len() + chunk.len() > TEXT_PART_MAX {
+            return Err(DomainError::field(name, "is too long").into());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| DomainError::field(name, "must be UTF-8 text").into())
+}
+
+/// Counts a stored image for `/metrics`.
+pub(crate) fn stored(image: &Image, how: &'static str) {
+    metrics::counter!("gallery_uploads_total", "kind" => how).increment(1);
+    metrics::counter!("gallery_upload_bytes_total", "kind" => how).increment(image.size_bytes);
+}
+
+/// Runs the end of an upload as a task of its own. Once the bytes are in, a cancelled
+/// request (timeout, client gone) must neither leave a file without its row nor stop the
+/// clean-up of a failed one; the task finishes either way.
+pub(crate) async fn detached<T: 'static>(
+    work: impl Future<Output = Result<T, DomainError>> + 'static,
+) -> Result<T, ApiError> {
+    actix_web::rt::spawn(work)
+        .await
+        .map_err(|e| DomainError::Internal(format!("the upload task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// Uploads and imports in progress: at most `per_user` for one user at once (one more is
+/// refused with 429 `rate_limited`, so that one user's slow uploads never hold every slot),
+/// and at most `max` in all, the rest waiting their turn (within the request timeout).
+/// Shared by every worker of the process.
+#[derive(Debug, Clone)]
+pub struct UploadSlots {
+    all: Arc<tokio::sync::Semaphore>,
+    per_user: u32,
+    held: Arc<std::sync::Mutex<HashMap<UserId, u32>>>,
+}
+
+/// How long a user told to wait for a slot is asked to wait.
+const SLOT_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl UploadSlots {
+    #[must_use]
+    pub fn new(max: usize, per_user: u32) -> Self {
+        Self { all: Arc::new(tokio::sync::Semaphore::new(max.max(1))), per_user: per_user.max(1), held: Arc::default() }
+    }
+
+    /// A slot for one of `user`'s uploads, held until the guard drops.
+    pub(crate) async fn acquire(&self, user: UserId) -> Result<UploadSlot, ApiError> {
+        {
+            let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = held.entry(user).or_default();
+            if *count >= self.per_user {
+                metrics::counter!("gallery_rate_limited_total", "scope" => "uploads").increment(1);
+                return Err(ApiError::RateLimited(SLOT_RETRY));
+            }
+            *count += 1;
+            metrics::gauge!("gallery_uploads_in_progress").increment(1.0);
+        }
+        // Counted from here: a request dropped while waiting for its turn frees it.
+        let mut slot = UploadSlot { user, held: self.held.clone(), _turn: None };
+        slot._turn = self.all.clone().acquire_owned().await.ok();
+        Ok(slot)
+    }
+}
+
+/// One upload's slot; dropping it frees it.
+pub(crate) struct UploadSlot {
+    user: UserId,
+    held: Arc<std::sync::Mutex<HashMap<UserId, u32>>>,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        metrics::gauge!("gallery_uploads_in_progress").decrement(1.0);
+        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.user);
+            }
+        }
+    }
+}

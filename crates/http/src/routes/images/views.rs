@@ -1,0 +1,124 @@
+//! What `/images` answers with.
+
+use std::collections::BTreeMap;
+
+use actix_web::HttpRequest;
+use gallery_domain::{Approval, Image, Page, Seen, UserRef, Variants};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::urls::PublicUrl;
+use crate::views::PageView;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserRefView {
+    pub id: Uuid,
+    pub username: String,
+}
+
+impl From<UserRef> for UserRefView {
+    fn from(u: UserRef) -> Self {
+        Self { id: u.id.as_uuid(), username: u.username.as_str().to_owned() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageLinks {
+    /// The original file's URL, or null when the caller's plan does not include it.
+    pub original: Option<String>,
+    /// Thumbnail URLs by height, exactly the heights the caller's plan allows.
+    pub thumbnails: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageView {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    #[schema(example = "pending")]
+    pub status: &'static str,
+    pub uploaded_by: UserRefView,
+    pub gallery_id: Option<Uuid>,
+    pub width: u32,
+    pub height: u32,
+    #[schema(example = "jpeg")]
+    pub format: &'static str,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub uploaded_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub links: ImageLinks,
+}
+
+impl ImageView {
+    /// `image` with the links to what the caller may fetch of it.
+    pub(crate) fn new(image: Image, variants: &Variants, req: &HttpRequest) -> Self {
+        let root = PublicUrl::api(req, &format!("/images/{}", image.id));
+        let links = ImageLinks {
+            original: variants.original.then(|| format!("{root}/original")),
+            thumbnails: variants
+                .thumbnail_heights
+                .iter()
+                .map(|h| (h.to_string(), format!("{root}/thumbnails/{h}")))
+                .collect(),
+        };
+        Self {
+            id: image.id.as_uuid(),
+            sha256: image.sha256_hex(),
+            title: image.title,
+            description: image.description,
+            status: image.status.as_str(),
+            uploaded_by: image.uploaded_by.into(),
+            gallery_id: image.gallery_id.map(|g| g.as_uuid()),
+            width: image.width,
+            height: image.height,
+            format: image.format.as_str(),
+            size_bytes: image.size_bytes,
+            uploaded_at: image.uploaded_at,
+            updated_at: image.updated_at,
+            links,
+        }
+    }
+
+    pub(crate) fn one(seen: Seen<Image>, req: &HttpRequest) -> Self {
+        Self::new(seen.item, &seen.variants, req)
+    }
+
+    pub(crate) fn page(seen: Seen<Page<Image>>, req: &HttpRequest) -> PageView<Self> {
+        let Seen { item, variants } = seen;
+        PageView::from(item.map(|image| Self::new(image, &variants, req)))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalView {
+    id: Uuid,
+    decision: &'static str,
+    reason: Option<String>,
+    decided_by: Option<UserRefView>,
+    decided_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Approval> for ApprovalView {
+    fn from(a: Approval) -> Self {
+        Self {
+            id: a.id,
+            decision: a.decision.as_str(),
+            reason: a.reason,
+            decided_by: a.decided_by.map(UserRefView::from),
+            decided_at: a.decided_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Purged {
+    pub(crate) deleted: u64,
+}
+
+/// Image bytes, for the spec: a binary string.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "a type for the spec only: image bytes are streamed, never held")]
+pub struct ImageBytes(Vec<u8>);
