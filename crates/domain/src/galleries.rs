@@ -2,38 +2,9 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use crate::ports::{Clock, GalleryRepo, ImageRepo};
-use crate::{
-    Actor, Description, DomainError, GalleryId, Image, ImageFilter, Name, Page, PageRequest, Permission, Policy, Seen,
-    UserId,
-};
-
-/// A gallery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Gallery {
-    pub id: GalleryId,
-    pub name: String,
-    pub description: String,
-    pub created_by: Option<UserId>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A gallery to create, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewGallery {
-    pub name: Name,
-    pub description: Description,
-}
-
-/// Changes to a gallery; `None` keeps the current value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GalleryPatch {
-    pub name: Option<Name>,
-    pub description: Option<Description>,
-}
+use crate::{Actor, DomainError, GalleryId, Image, ImageFilter, Page, PageRequest, Permission, Policy, Seen};
+use crate::{Gallery, GalleryPatch, NewGallery};
 
 /// The gallery use-cases.
 #[derive(Clone)]
@@ -110,6 +81,8 @@ mod tests {
     use super::*;
     use crate::ports::{MockClock, MockGalleryRepo, MockImageRepo};
     use crate::testing::{actor_with_role, builtin_role};
+    use crate::{Description, Name};
+    use chrono::Utc;
 
     fn clock() -> Arc<MockClock> {
         let mut clock = MockClock::new();

@@ -10,9 +10,11 @@ pub mod auth;
 mod error;
 pub mod fields;
 pub mod galleries;
+mod gallery;
 mod ids;
 mod image;
 pub mod images;
+mod link;
 pub mod links;
 mod page;
 mod permission;
@@ -22,6 +24,7 @@ mod policy;
 pub mod ports;
 mod role;
 pub mod roles;
+mod subscription;
 pub mod subscriptions;
 #[cfg(test)]
 mod testing;
@@ -30,17 +33,21 @@ mod user;
 pub mod users;
 
 pub use error::{Conflict, DomainError, FieldError, Referenced, RepoError, StorageError};
+pub use gallery::{Gallery, GalleryPatch, NewGallery};
 pub use ids::{GalleryId, ImageId, LinkId, PlanId, RoleId, SessionId, UserId};
 pub use image::{
     Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImagePatch, ImageSort, ImageStatus, NewImage, Seen,
     UserRef, Variants, Visibility,
 };
+pub use link::{LinkTarget, NewLink, ShareLink, Variant};
 pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};
 pub use plan::{
-    BillingPeriod, Currency, FeaturesPatch, Plan, PlanCode, PlanFeatures, SubscriptionStatus, SubscriptionTerm,
+    BillingPeriod, Currency, FeaturesPatch, NewPlan, Plan, PlanCode, PlanFeatures, PlanPatch, SubscriptionStatus,
+    SubscriptionTerm,
 };
 pub use policy::{Actor, Policy};
 pub use role::{NewRole, Role, RoleName, RolePatch};
+pub use subscription::{CurrentSubscription, Standing, Subscription};
 pub use text::{Description, Name, Reason, RoleDescription, SearchText, Title};
 pub use user::{Account, Email, NewUser, Password, PasswordHash, User, UserFilter, UserPatch, Username};

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::PlanId;
+use crate::{Description, Name, PlanId};
 
 /// A plan's stable code, e.g. `basic`: 2 to 32 of lowercase letters, digits, `_` and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -204,6 +204,52 @@ pub fn effective<'a, P: ?Sized>(
     match subscription {
         Some((plan, term)) if term.is_in_force(now) => plan,
         _ => default,
+    }
+}
+
+/// A plan to create, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlan {
+    pub code: PlanCode,
+    pub name: Name,
+    pub description: Description,
+    pub price_cents: i64,
+    pub currency: Currency,
+    pub billing_period: BillingPeriod,
+    pub is_public: bool,
+    pub is_default: bool,
+    pub features: PlanFeatures,
+}
+/// Changes to a plan; `None` keeps the current value, and features merge field by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanPatch {
+    pub name: Option<Name>,
+    pub description: Option<Description>,
+    pub price_cents: Option<i64>,
+    pub currency: Option<Currency>,
+    pub billing_period: Option<BillingPeriod>,
+    pub is_public: Option<bool>,
+    pub is_default: Option<bool>,
+    pub features: Option<FeaturesPatch>,
+}
+impl PlanPatch {
+    /// `plan` with this patch's changes.
+    #[must_use]
+    pub fn apply(self, plan: Plan) -> Plan {
+        Plan {
+            name: self.name.map_or(plan.name, Name::into_string),
+            description: self.description.map_or(plan.description, Description::into_string),
+            price_cents: self.price_cents.unwrap_or(plan.price_cents),
+            currency: self.currency.unwrap_or(plan.currency),
+            billing_period: self.billing_period.unwrap_or(plan.billing_period),
+            is_public: self.is_public.unwrap_or(plan.is_public),
+            is_default: self.is_default.unwrap_or(plan.is_default),
+            features: match self.features {
+                Some(patch) => patch.apply(plan.features),
+                None => plan.features,
+            },
+            ..plan
+        }
     }
 }
 

@@ -5,10 +5,8 @@ use std::sync::Arc;
 
 use crate::fields::Field;
 use crate::ports::PlanRepo;
-use crate::{
-    Actor, BillingPeriod, Currency, Description, DomainError, FeaturesPatch, FieldError, Name, Permission, Plan,
-    PlanCode, PlanFeatures, PlanId, Policy,
-};
+use crate::{Actor, DomainError, FieldError, Permission, Plan, PlanFeatures, PlanId, Policy};
+use crate::{NewPlan, PlanPatch};
 
 /// Heights a plan may offer thumbnails at.
 pub const HEIGHTS: std::ops::RangeInclusive<u32> = 16..=4096;
@@ -16,54 +14,6 @@ pub const HEIGHTS: std::ops::RangeInclusive<u32> = 16..=4096;
 pub const MAX_HEIGHTS: usize = 10;
 /// Share-link lifetimes are bounded by a week.
 pub const MAX_LINK_TTL: u32 = 604_800;
-
-/// A plan to create, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewPlan {
-    pub code: PlanCode,
-    pub name: Name,
-    pub description: Description,
-    pub price_cents: i64,
-    pub currency: Currency,
-    pub billing_period: BillingPeriod,
-    pub is_public: bool,
-    pub is_default: bool,
-    pub features: PlanFeatures,
-}
-
-/// Changes to a plan; `None` keeps the current value, and features merge field by field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PlanPatch {
-    pub name: Option<Name>,
-    pub description: Option<Description>,
-    pub price_cents: Option<i64>,
-    pub currency: Option<Currency>,
-    pub billing_period: Option<BillingPeriod>,
-    pub is_public: Option<bool>,
-    pub is_default: Option<bool>,
-    pub features: Option<FeaturesPatch>,
-}
-
-impl PlanPatch {
-    /// `plan` with this patch's changes.
-    #[must_use]
-    pub fn apply(self, plan: Plan) -> Plan {
-        Plan {
-            name: self.name.map_or(plan.name, Name::into_string),
-            description: self.description.map_or(plan.description, Description::into_string),
-            price_cents: self.price_cents.unwrap_or(plan.price_cents),
-            currency: self.currency.unwrap_or(plan.currency),
-            billing_period: self.billing_period.unwrap_or(plan.billing_period),
-            is_public: self.is_public.unwrap_or(plan.is_public),
-            is_default: self.is_default.unwrap_or(plan.is_default),
-            features: match self.features {
-                Some(patch) => patch.apply(plan.features),
-                None => plan.features,
-            },
-            ..plan
-        }
-    }
-}
 
 /// Checks every rule a plan's features obey, naming each broken one by its field.
 ///
@@ -196,6 +146,7 @@ mod tests {
     use super::*;
     use crate::ports::MockPlanRepo;
     use crate::testing::{actor_with_role, builtin_role, plan};
+    use crate::{BillingPeriod, Currency, Description, FeaturesPatch, Name, PlanCode};
 
     #[test]
     fn the_seeded_plans_obey_every_rule() {

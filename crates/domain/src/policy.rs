@@ -1,9 +1,8 @@
 use chrono::{DateTime, Utc};
 
-use crate::links::Variant;
 use crate::{
-    DomainError, Image, ImageStatus, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Variants,
-    Visibility,
+    DomainError, Image, ImageStatus, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Variant,
+    Variants, Visibility,
 };
 
 /// Who is making a request: an active user, authenticated for one session.

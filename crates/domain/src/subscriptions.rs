@@ -5,60 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::ports::{Clock, PlanRepo, SubscriptionRepo, UserRepo};
-use crate::{
-    Actor, DomainError, Page, PageRequest, Permission, Plan, PlanCode, Policy, SubscriptionStatus, UserId, UserRef,
-};
-
-/// A user's subscription as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscription {
-    pub user: UserRef,
-    pub plan: PlanCode,
-    pub status: SubscriptionStatus,
-    pub started_at: DateTime<Utc>,
-    pub current_period_end: Option<DateTime<Utc>>,
-    pub cancel_at_period_end: bool,
-}
-
-impl Subscription {
-    /// `Expired` once the period is over, whatever was stored; else as stored.
-    #[must_use]
-    pub fn standing(&self, now: DateTime<Utc>) -> Standing {
-        match (self.current_period_end, self.status) {
-            (Some(end), _) if now >= end => Standing::Expired,
-            (_, SubscriptionStatus::Canceled) => Standing::Canceled,
-            (_, SubscriptionStatus::Active) => Standing::Active,
-        }
-    }
-}
-
-/// How a subscription stands at a moment: what its holder is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    Active,
-    /// Runs to the end of its period.
-    Canceled,
-    /// Over: the default plan applies.
-    Expired,
-}
-
-impl Standing {
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Canceled => "canceled",
-            Self::Expired => "expired",
-        }
-    }
-}
-
-/// A subscription and how it stands now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Current {
-    pub subscription: Subscription,
-    pub standing: Standing,
-}
+use crate::{Actor, DomainError, Page, PageRequest, Permission, Plan, Policy, SubscriptionStatus, UserId, UserRef};
+use crate::{CurrentSubscription, Subscription};
 
 /// The length of one paid period; free plans run until changed.
 fn period(plan: &Plan) -> Option<Duration> {
@@ -94,15 +42,15 @@ impl Subscriptions {
         Self { subscriptions, plans, users, clock }
     }
 
-    fn current(&self, subscription: Subscription) -> Current {
-        Current { standing: subscription.standing(self.clock.now()), subscription }
+    fn current(&self, subscription: Subscription) -> CurrentSubscription {
+        CurrentSubscription { standing: subscription.standing(self.clock.now()), subscription }
     }
 
     /// The caller's subscription; with none, the default plan, active since they joined.
     ///
     /// # Errors
     /// Store failures only.
-    pub async fn mine(&self, actor: &Actor) -> Result<Current, DomainError> {
+    pub async fn mine(&self, actor: &Actor) -> Result<CurrentSubscription, DomainError> {
         let mine = self.subscriptions.of(actor.id()).await?.unwrap_or_else(|| Subscription {
             user: UserRef { id: actor.id(), username: actor.user.username.clone() },
             plan: actor.user.default_plan.code.clone(),
@@ -120,7 +68,7 @@ impl Subscriptions {
     /// # Errors
     /// `Validation` on `plan` when it is unknown or not public.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id(), plan = code))]
-    pub async fn subscribe(&self, actor: &Actor, code: &str) -> Result<Current, DomainError> {
+    pub async fn subscribe(&self, actor: &Actor, code: &str) -> Result<CurrentSubscription, DomainError> {
         let plan = self
             .plan(code)
             .await?
@@ -134,7 +82,7 @@ impl Subscriptions {
     ///
     /// # Errors
     /// `NotFound` when the caller has no subscription.
-    pub async fn cancel(&self, actor: &Actor) -> Result<Current, DomainError> {
+    pub async fn cancel(&self, actor: &Actor) -> Result<CurrentSubscription, DomainError> {
         let current = self.subscriptions.of(actor.id()).await?.ok_or(DomainError::NotFound)?;
         let ends = current.current_period_end.unwrap_or_else(|| self.clock.now());
         let canceled = self.subscriptions.cancel(actor.id(), ends).await?.ok_or(DomainError::NotFound)?;
@@ -143,7 +91,7 @@ impl Subscriptions {
 
     /// # Errors
     /// `Forbidden` without `subscriptions:manage`.
-    pub async fn list(&self, actor: &Actor, page: PageRequest) -> Result<Page<Current>, DomainError> {
+    pub async fn list(&self, actor: &Actor, page: PageRequest) -> Result<Page<CurrentSubscription>, DomainError> {
         Policy::require(actor, Permission::SubscriptionsManage)?;
         let (items, total) = self.subscriptions.list(page).await?;
         Ok(Page::new(items, page, total).map(|s| self.current(s)))
@@ -159,7 +107,7 @@ impl Subscriptions {
         user: UserId,
         code: &str,
         period_end: Option<DateTime<Utc>>,
-    ) -> Result<Current, DomainError> {
+    ) -> Result<CurrentSubscription, DomainError> {
         Policy::require(actor, Permission::SubscriptionsManage)?;
         self.users.by_id(user).await?.ok_or(DomainError::NotFound)?;
         let plan = self.plan(code).await?.ok_or_else(|| DomainError::field("plan", "no such plan"))?;
@@ -179,6 +127,7 @@ mod tests {
     use super::*;
     use crate::ports::{MockClock, MockPlanRepo, MockSubscriptionRepo, MockUserRepo};
     use crate::testing::{actor_with_role, builtin_role, plan};
+    use crate::{PlanCode, Standing};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()

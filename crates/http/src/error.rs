@@ -307,7 +307,7 @@ impl ResponseError for ApiError {
             if let Some(value) = id.as_deref().and_then(|id| actix_web::http::header::HeaderValue::from_str(id).ok()) {
                 res.insert_header(("x-request-id", value));
             }
-            for header in crate::middleware::security_headers(false) {
+            for header in crate::headers::security_headers(false) {
                 res.insert_header(header);
             }
         }

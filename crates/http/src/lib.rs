@@ -6,6 +6,7 @@
 
 mod error;
 mod extract;
+mod headers;
 mod limits;
 mod middleware;
 mod parse;
@@ -35,6 +36,10 @@ pub use routes::metrics::{MetricsSource, MetricsToken};
 pub use routes::openapi::ApiDoc;
 pub use routes::route_table;
 pub use urls::PublicUrl;
+
+/// Where the API is served from; everything else (`/health`, `/metrics`, `/docs`, `/l`) is
+/// at the root.
+pub const API_PREFIX: &str = "/api/v1";
 
 /// Where the Swagger UI is served (from the binary: vendored assets, no CDN).
 pub const DOCS_PATH: &str = "/docs";
@@ -101,9 +106,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 }
             })
             .service(
-                routes::api_endpoints()
-                    .into_iter()
-                    .fold(web::scope(routes::API_PREFIX), |scope, e| scope.service(e.build())),
+                routes::api_endpoints().into_iter().fold(web::scope(API_PREFIX), |scope, e| scope.service(e.build())),
             )
             .service(routes::openapi::swagger_ui())
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));

@@ -6,8 +6,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::Method;
 use actix_web::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue,
-    REFERRER_POLICY, TRANSFER_ENCODING, X_CONTENT_TYPE_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TRANSFER_ENCODING,
 };
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpMessage as _};
@@ -40,14 +39,6 @@ pub fn problem_safety_net<B: MessageBody + 'static>(
     let res: ServiceResponse<BoxBody> = ServiceResponse::new(req, fresh);
     Ok(ErrorHandlerResponse::Response(res.map_into_right_body()))
 }
-
-/// The Content-Security-Policy of everything but the Swagger UI: an API answer or an image
-/// loads nothing, runs nothing and may not be framed.
-const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
-/// The Swagger UI's: its own scripts, styles (it sets inline styles) and images, and calls
-/// to this origin only; nothing from a CDN.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// What every response gets, in one layer (each layer costs a boxed future per request):
 /// - `x-request-id`: the request id of the request's tracing span, so a client can quote it
@@ -111,7 +102,7 @@ pub async fn edge(
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
-    for (name, value) in security_headers(docs) {
+    for (name, value) in crate::headers::security_headers(docs) {
         headers.insert(name, value);
     }
     let json = headers.get(CONTENT_TYPE).is_some_and(|t| {
@@ -174,12 +165,3 @@ fn watch_body(req: &mut ServiceRequest) -> Option<Rc<Cell<bool>>> {
 /// (the handler is dropped; uploads finish their file-and-row step on their own).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestTimeout(pub std::time::Duration);
-
-/// The security headers every response carries (see [`edge`]).
-pub(crate) fn security_headers(docs: bool) -> [(HeaderName, HeaderValue); 3] {
-    [
-        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-        (CONTENT_SECURITY_POLICY, HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP })),
-    ]
-}

@@ -18,8 +18,7 @@ use gallery_domain::Permission;
 
 use crate::ApiError;
 
-/// Where the JSON API lives; operations endpoints sit at the root.
-pub const API_PREFIX: &str = "/api/v1";
+pub(crate) use crate::API_PREFIX;
 
 /// A resource that answers 405 with an `Allow` header for the methods it lacks, and
 /// remembers its path and methods for the route table the OpenAPI test checks.

@@ -3,7 +3,7 @@
 use actix_web::http::header::HOST;
 use actix_web::{HttpRequest, web};
 
-use crate::routes::API_PREFIX;
+use crate::API_PREFIX;
 
 /// Where absolute URLs point: `server.public_url` when it is set (production requires
 /// it); otherwise the request's own `Host` header, on the scheme the server listens with.

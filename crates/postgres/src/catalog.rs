@@ -14,9 +14,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use gallery_domain::{Plan, RepoError, Role};
 use uuid::Uuid;
 
-use crate::db::TxError;
-use crate::plans::PlanRow;
-use crate::roles::RoleRow;
+use crate::errors::TxError;
+use crate::rows::{PlanRow, RoleRow};
 use crate::schema::{catalog_version, plans, role_details};
 
 /// One consistent copy of the catalog.

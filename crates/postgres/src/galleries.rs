@@ -2,12 +2,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use gallery_domain::galleries::{Gallery, GalleryPatch, NewGallery};
 use gallery_domain::ports::GalleryRepo;
 use gallery_domain::{Description, GalleryId, Name, PageRequest, RepoError, UserId};
+use gallery_domain::{Gallery, GalleryPatch, NewGallery};
 use uuid::Uuid;
 
-use crate::db::{Db, repo_error};
+use crate::db::Db;
+use crate::errors::repo_error;
 use crate::schema::galleries;
 
 #[derive(Debug, Queryable, Selectable)]

@@ -11,7 +11,8 @@ use gallery_domain::{
 };
 use uuid::Uuid;
 
-use crate::db::{Db, TxError, repo_error};
+use crate::db::Db;
+use crate::errors::{TxError, repo_error};
 use crate::schema::{galleries, image_approvals, images, users};
 
 /// A row of `images`.

@@ -1,12 +1,13 @@
 //! PostgreSQL adapters for Gallery's repository ports, on Diesel + diesel-async + deadpool.
 //!
-//! [`Db`] owns the pool and maps every database failure to a [`gallery_domain::RepoError`]
+//! [`Db`] owns the pool; `errors` maps every database failure to a [`gallery_domain::RepoError`]
 //! once: unique violations become `Conflict`, foreign-key violations `InUse`, and pool or
 //! connection failures `Unavailable` (503 upstream). [`migrate`] applies the embedded
 //! migrations.
 
 mod catalog;
 mod db;
+mod errors;
 mod galleries;
 mod images;
 mod links;
@@ -14,6 +15,7 @@ mod migrate;
 mod plans;
 mod removals;
 mod roles;
+mod rows;
 mod schema;
 mod sessions;
 mod subscriptions;

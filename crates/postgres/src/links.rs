@@ -2,12 +2,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use gallery_domain::links::{LinkId, LinkTarget, NewLink, ShareLink, Variant};
 use gallery_domain::ports::LinkRepo;
 use gallery_domain::{ImageId, RepoError, UserId};
+use gallery_domain::{LinkId, LinkTarget, NewLink, ShareLink, Variant};
 use uuid::Uuid;
 
-use crate::db::{Db, repo_error};
+use crate::db::Db;
+use crate::errors::repo_error;
 use crate::images::{ImageRow, to_image};
 use crate::schema::{images, share_links, user_core, users};
 use crate::users::{UserRow, to_user};

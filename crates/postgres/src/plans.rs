@@ -1,57 +1,14 @@
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use gallery_domain::plans::NewPlan;
+use gallery_domain::NewPlan;
 use gallery_domain::ports::PlanRepo;
-use gallery_domain::{BillingPeriod, Currency, Plan, PlanCode, PlanFeatures, PlanId, RepoError};
-use uuid::Uuid;
+use gallery_domain::{Plan, PlanFeatures, PlanId, RepoError};
 
-use crate::db::{Db, TxError, repo_error};
+use crate::db::Db;
+use crate::errors::{TxError, repo_error};
+use crate::rows::PlanRow;
 use crate::schema::plans;
-
-/// A row of `plans`; `features` is JSONB, typed as [`PlanFeatures`] on the way out.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct PlanRow {
-    id: Uuid,
-    code: String,
-    name: String,
-    description: String,
-    price_cents: i64,
-    currency: String,
-    billing_period: String,
-    is_public: bool,
-    is_default: bool,
-    features: serde_json::Value,
-    #[allow(dead_code)] // Selected for completeness; the API does not show it.
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<PlanRow> for Plan {
-    type Error = RepoError;
-
-    fn try_from(row: PlanRow) -> Result<Self, RepoError> {
-        let malformed =
-            |what: &str, e: String| RepoError::Other(format!("plan {} has a malformed {what}: {e}", row.code));
-        let features: PlanFeatures =
-            serde_json::from_value(row.features).map_err(|e| malformed("features", e.to_string()))?;
-        let currency = Currency::parse(&row.currency).map_err(|e| malformed("currency", e))?;
-        let billing_period = BillingPeriod::parse(&row.billing_period).map_err(|e| malformed("billing period", e))?;
-        Ok(Self {
-            id: PlanId::from_uuid(row.id),
-            code: PlanCode::from_trusted(row.code),
-            name: row.name,
-            description: row.description,
-            price_cents: row.price_cents,
-            currency,
-            billing_period,
-            is_public: row.is_public,
-            is_default: row.is_default,
-            features,
-        })
-    }
-}
 
 fn features_json(f: &PlanFeatures) -> Result<serde_json::Value, RepoError> {
     serde_json::to_value(f).map_err(|e| RepoError::Other(format!("plan features: {e}")))

@@ -10,7 +10,8 @@ use diesel_async::RunQueryDsl;
 use gallery_domain::ports::RemovalRepo;
 use gallery_domain::{BlobKey, RepoError};
 
-use crate::db::{Db, repo_error};
+use crate::db::Db;
+use crate::errors::repo_error;
 use crate::schema::{blob_removals, images};
 
 /// [`RemovalRepo`] on PostgreSQL.

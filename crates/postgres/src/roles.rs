@@ -1,43 +1,14 @@
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use gallery_domain::ports::RoleRepo;
 use gallery_domain::{NewRole, PermissionSet, RepoError, Role, RoleId, RoleName, RolePatch};
 use uuid::Uuid;
 
-use crate::db::{Db, TxError, repo_error};
+use crate::db::Db;
+use crate::errors::{TxError, repo_error};
+use crate::rows::RoleRow;
 use crate::schema::{role_details, role_permissions, roles};
-
-/// A row of the `role_details` view: a role with its permissions.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = role_details, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct RoleRow {
-    pub(crate) role_id: Uuid,
-    pub(crate) role_name: String,
-    pub(crate) role_description: String,
-    pub(crate) role_is_system: bool,
-    pub(crate) role_signup_allowed: bool,
-    pub(crate) role_created_at: DateTime<Utc>,
-    pub(crate) role_permissions: Vec<String>,
-}
-
-impl TryFrom<RoleRow> for Role {
-    type Error = RepoError;
-
-    fn try_from(row: RoleRow) -> Result<Self, RepoError> {
-        Ok(Self {
-            id: RoleId::from_uuid(row.role_id),
-            name: RoleName::from_trusted(row.role_name),
-            description: row.role_description,
-            permissions: PermissionSet::parse(row.role_permissions.iter().map(String::as_str))
-                .map_err(RepoError::Other)?,
-            is_system: row.role_is_system,
-            signup_allowed: row.role_signup_allowed,
-            created_at: row.role_created_at,
-        })
-    }
-}
 
 fn to_role(row: Option<RoleRow>) -> Result<Option<Role>, RepoError> {
     row.map(Role::try_from).transpose()

@@ -7,7 +7,8 @@ use gallery_domain::ports::{RefreshRecord, SessionRepo, TokenHash};
 use gallery_domain::{RepoError, SessionId, User, UserId};
 use uuid::Uuid;
 
-use crate::db::{Db, TxError, repo_error};
+use crate::db::Db;
+use crate::errors::{TxError, repo_error};
 use crate::schema::{refresh_families, refresh_tokens, user_core};
 use crate::users::{UserRow, to_user};
 

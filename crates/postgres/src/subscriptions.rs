@@ -2,12 +2,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use gallery_domain::Subscription;
 use gallery_domain::ports::SubscriptionRepo;
-use gallery_domain::subscriptions::Subscription;
 use gallery_domain::{PageRequest, PlanCode, PlanId, RepoError, SubscriptionStatus, UserId, UserRef, Username};
 use uuid::Uuid;
 
-use crate::db::{Db, TxError, repo_error};
+use crate::db::Db;
+use crate::errors::{TxError, repo_error};
 use crate::schema::{plans, subscription_changes, subscriptions, users};
 
 type Row = (Uuid, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, bool);

@@ -11,7 +11,8 @@ use gallery_domain::{
 use uuid::Uuid;
 
 use crate::catalog::Snapshot;
-use crate::db::{Db, TxError, repo_error};
+use crate::db::Db;
+use crate::errors::{TxError, repo_error};
 use crate::schema::{images, roles, user_core, users};
 
 /// A row of the `user_core` view: a user, their role id and subscription, and the

@@ -2,8 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed};
-use gallery_domain::galleries::{Galleries, Gallery, GalleryPatch, NewGallery};
+use gallery_domain::galleries::Galleries;
 use gallery_domain::{Description, DomainError, GalleryId, Name};
+use gallery_domain::{Gallery, GalleryPatch, NewGallery};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

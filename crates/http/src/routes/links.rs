@@ -3,8 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::fields::{Fields as _, field, parsed};
-use gallery_domain::links::{Links, ShareLink, Shared, Variant};
+use gallery_domain::links::{Links, Shared};
 use gallery_domain::{ImageId, LinkId, Permission};
+use gallery_domain::{ShareLink, Variant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -2,10 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed, unless};
-use gallery_domain::plans::{NewPlan, PlanPatch, Plans, check_features, price_cents};
+use gallery_domain::plans::{Plans, check_features, price_cents};
 use gallery_domain::{
     BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, Plan, PlanCode, PlanFeatures, PlanId,
 };
+use gallery_domain::{NewPlan, PlanPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -1,9 +1,10 @@
 //! `/subscriptions` and `/users/{id}/subscription`.
 
 use actix_web::{HttpResponse, web};
+use gallery_domain::CurrentSubscription;
 use gallery_domain::UserId;
 use gallery_domain::fields::{Fields as _, required};
-use gallery_domain::subscriptions::{Current, Subscriptions};
+use gallery_domain::subscriptions::Subscriptions;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -38,8 +39,8 @@ pub struct SubscriptionView {
     user: UserRefView,
 }
 
-impl From<Current> for SubscriptionView {
-    fn from(Current { subscription: s, standing }: Current) -> Self {
+impl From<CurrentSubscription> for SubscriptionView {
+    fn from(CurrentSubscription { subscription: s, standing }: CurrentSubscription) -> Self {
         Self {
             status: standing.as_str(),
             plan: s.plan.as_str().to_owned(),

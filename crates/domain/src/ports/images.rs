@@ -1,0 +1,137 @@
+//! Image records: images and their approvals, galleries, and files due for removal.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::{
+    Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageId, ImagePatch, NewImage, PageRequest, Reason,
+    RepoError, UserId, Visibility,
+};
+use crate::{Gallery, GalleryPatch, NewGallery};
+
+/// Images and their approval history.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ImageRepo: Send + Sync {
+    /// Records an image, unless the uploader's stored bytes plus this one would pass
+    /// `quota`: the check and the insert are atomic per uploader.
+    ///
+    /// # Errors
+    /// `Conflict(Quota)` over the quota.
+    async fn create(&self, image: &NewImage, quota: u64) -> Result<Image, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn by_id(&self, id: ImageId, visibility: Visibility) -> Result<Option<Image>, RepoError>;
+
+    /// One page of the images `visibility` allows and `filter` selects, and their total.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn list(
+        &self,
+        filter: &ImageFilter,
+        visibility: Visibility,
+        page: PageRequest,
+    ) -> Result<(Vec<Image>, u64), RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn update(&self, id: ImageId, patch: &ImagePatch) -> Result<Option<Image>, RepoError>;
+
+    /// Deletes the row; returns the key of its file, for the caller to remove.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn delete(&self, id: ImageId) -> Result<Option<BlobKey>, RepoError>;
+
+    /// Deletes every image; returns their keys.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn purge(&self) -> Result<Vec<BlobKey>, RepoError>;
+
+    /// Sets the status and appends the decision to the history, in one transaction.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn decide(
+        &self,
+        id: ImageId,
+        decision: Decision,
+        reason: Option<Reason>,
+        by: UserId,
+    ) -> Result<Option<Image>, RepoError>;
+
+    /// The decision history, oldest first.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn approvals(&self, id: ImageId) -> Result<Vec<Approval>, RepoError>;
+
+    /// The bytes `user` stores.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn stored_bytes(&self, user: UserId) -> Result<u64, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn gallery_exists(&self, id: GalleryId) -> Result<bool, RepoError>;
+}
+
+/// Galleries.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait GalleryRepo: Send + Sync {
+    /// # Errors
+    /// Store failures only.
+    async fn create(&self, gallery: &NewGallery, by: UserId) -> Result<Gallery, RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn by_id(&self, id: GalleryId) -> Result<Option<Gallery>, RepoError>;
+
+    /// One page of galleries, newest first, and their total.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn list(&self, page: PageRequest) -> Result<(Vec<Gallery>, u64), RepoError>;
+
+    /// # Errors
+    /// Store failures only.
+    async fn update(&self, id: GalleryId, patch: &GalleryPatch) -> Result<Option<Gallery>, RepoError>;
+
+    /// Deletes the gallery; its images stay, in no gallery. `false` when there was none.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn delete(&self, id: GalleryId) -> Result<bool, RepoError>;
+}
+
+/// Files to remove later, kept durably so that none is orphaned for good: the store
+/// records the file of every image row it deletes (in the same transaction), an upload
+/// records its file before putting it in place, and recording the image row takes that
+/// record back. A sweep removes what is due; the store is never listed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RemovalRepo: Send + Sync {
+    /// Records `key`'s files as removable from `due_at`, unless an image row claims the key
+    /// by then.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<(), RepoError>;
+
+    /// Up to `limit` keys due at `now` that no image refers to, the longest due first.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BlobKey>, RepoError>;
+
+    /// Forgets `key`: its files are gone.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn done(&self, key: &BlobKey) -> Result<(), RepoError>;
+}

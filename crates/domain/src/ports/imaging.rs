@@ -1,0 +1,66 @@
+//! Reading and making images: inspection, thumbnails, and taking location out.
+
+use async_trait::async_trait;
+
+use crate::ImageFormat;
+use crate::ports::ReadSeek;
+
+/// Makes thumbnails: `height` pixels high (never more than the original), aspect kept,
+/// EXIF orientation applied; JPEG for opaque images, PNG where there is alpha.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ThumbnailRenderer: Send + Sync {
+    /// The encoded thumbnail.
+    ///
+    /// # Errors
+    /// `Invalid` when the original does not decode.
+    async fn render(
+        &self,
+        source: Box<dyn ReadSeek>,
+        format: ImageFormat,
+        height: u32,
+    ) -> Result<bytes::Bytes, InspectError>;
+}
+
+/// Why an image was refused on inspection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InspectError {
+    /// More pixels than allowed, told from the header before any decoding.
+    #[error("{width}x{height} is more than {max_pixels} pixels")]
+    TooLarge { width: u32, height: u32, max_pixels: u64 },
+    /// It does not decode as its format.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Checks an image: dimensions from the header first, then a full decode with limits.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ImageInspector: Send + Sync {
+    /// The image's width and height, once it is known to decode.
+    ///
+    /// # Errors
+    /// `TooLarge` past `max_pixels`; `Invalid` when it does not decode.
+    async fn inspect(
+        &self,
+        source: Box<dyn ReadSeek>,
+        format: ImageFormat,
+        max_pixels: u64,
+    ) -> Result<(u32, u32), InspectError>;
+}
+
+/// Takes location out of an image's bytes as they stream, without touching its pixels:
+/// EXIF GPS data and XMP packets go, the rest of EXIF (orientation included) stays.
+pub trait LocationFilter: Send + Sync {
+    /// A scrub for one file of `format`.
+    fn begin(&self, format: ImageFormat) -> Box<dyn LocationScrub>;
+}
+
+/// One file's scrub, fed its bytes in order.
+pub trait LocationScrub: Send {
+    /// Takes the next bytes; appends to `out` what may be stored.
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>);
+
+    /// The input has ended; appends to `out` whatever is left to store.
+    fn finish(&mut self, out: &mut Vec<u8>);
+}
