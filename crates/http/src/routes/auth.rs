@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Endpoint;
+use crate::ApiError;
 use crate::extract::Caller;
 use crate::limits::RateLimits;
 use crate::parse::double_option;
 use crate::views::UserView;
-use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -71,9 +71,9 @@ impl TryFrom<RegisterBody> for Registration {
 
 #[utoipa::path(post, operation_id = "register", path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
     responses((status = 201, description = "The new account", body = UserView),
-        (status = 409, description = "The username is taken, ignoring case (`username_taken`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`, with `errors`)", content_type = "application/problem+json", body = Problem),
-        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+        (status = 409, description = "The username is taken, ignoring case (`username_taken`)"),
+        (status = 422, description = "A field breaks its rule (`validation_failed`, with `errors`)"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn register(
     auth: web::Data<Auth>,
     limits: web::Data<RateLimits>,
@@ -118,10 +118,10 @@ impl TokenView {
 
 #[utoipa::path(post, operation_id = "login", path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, description = "Tokens and the user", body = TokenView),
-        (status = 401, description = "Unknown user or wrong password (`invalid_credentials`)", content_type = "application/problem+json", body = Problem),
-        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem),
-        (status = 429, description = "Too many attempts from this address or for this username (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+        (status = 401, description = "Unknown user or wrong password (`invalid_credentials`)"),
+        (status = 403, description = "The account is disabled (`account_disabled`)"),
+        (status = 422, description = "A field is missing (`validation_failed`)"),
+        (status = 429, description = "Too many attempts from this address or for this username (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn login(
     auth: web::Data<Auth>,
     limits: web::Data<RateLimits>,
@@ -152,10 +152,10 @@ pub struct RefreshBody {
 
 #[utoipa::path(post, operation_id = "refresh_tokens", path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses((status = 200, description = "A new token pair; the presented refresh token is spent", body = TokenView),
-        (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family", content_type = "application/problem+json", body = Problem),
-        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "`refresh_token` is missing (`validation_failed`)", content_type = "application/problem+json", body = Problem),
-        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+        (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family"),
+        (status = 403, description = "The account is disabled (`account_disabled`)"),
+        (status = 422, description = "`refresh_token` is missing (`validation_failed`)"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn refresh(
     auth: web::Data<Auth>,
     limits: web::Data<RateLimits>,
@@ -176,7 +176,7 @@ pub struct LogoutBody {
 #[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>, description = "Optionally another refresh token of the caller to revoke"),
     security(("bearer" = [])),
     responses((status = 204, description = "The session's access and refresh tokens stop working at once"),
-        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "The account is disabled (`account_disabled`)")))]
 pub(crate) async fn logout(
     auth: web::Data<Auth>,
     Caller(actor): Caller,
@@ -189,7 +189,7 @@ pub(crate) async fn logout(
 
 #[utoipa::path(get, operation_id = "get_me", path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = UserView),
-        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "The account is disabled (`account_disabled`)")))]
 pub(crate) async fn me(auth: web::Data<Auth>, Caller(actor): Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(UserView::from(auth.me(&actor))))
 }
@@ -216,8 +216,8 @@ impl UpdateMeBody {
 
 #[utoipa::path(patch, operation_id = "update_me", path = "/api/v1/users/me", tag = "auth", request_body = UpdateMeBody, security(("bearer" = [])),
     responses((status = 200, description = "The updated caller; a new password ends every other session", body = UserView),
-        (status = 403, description = "The account is disabled (`account_disabled`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule, or `current_password` is missing or wrong (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "The account is disabled (`account_disabled`)"),
+        (status = 422, description = "A field breaks its rule, or `current_password` is missing or wrong (`validation_failed`)")))]
 pub(crate) async fn update_me(
     auth: web::Data<Auth>,
     Caller(actor): Caller,

@@ -13,9 +13,9 @@ use gallery_domain::Permission;
 
 use super::Endpoint;
 use super::images::ImageView;
+use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
-use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -96,7 +96,7 @@ impl TryFrom<GalleryBody> for GalleryPatch {
 
 #[utoipa::path(get, operation_id = "list_galleries", path = "/api/v1/galleries", tag = "galleries", params(PageParams), security(("bearer" = [])),
     responses((status = 200, description = "One page of galleries, newest first", body = PageView<GalleryView>),
-        (status = 403, description = "Needs `images:read` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:read` (`forbidden`)")))]
 pub(crate) async fn list(
     galleries: web::Data<Galleries>,
     Caller(actor): Caller,
@@ -109,8 +109,8 @@ pub(crate) async fn list(
 #[utoipa::path(get, operation_id = "get_gallery", path = "/api/v1/galleries/{id}", tag = "galleries", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Gallery id"), PageParams),
     responses((status = 200, description = "The gallery and a page of its images the caller may see", body = GalleryDetail),
-        (status = 403, description = "Needs `images:read` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such gallery (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:read` (`forbidden`)"),
+        (status = 404, description = "No such gallery (`not_found`)")))]
 pub(crate) async fn get(
     galleries: web::Data<Galleries>,
     Caller(actor): Caller,
@@ -125,8 +125,8 @@ pub(crate) async fn get(
 
 #[utoipa::path(post, operation_id = "create_gallery", path = "/api/v1/galleries", tag = "galleries", request_body = GalleryBody, security(("bearer" = [])),
     responses((status = 201, description = "The new gallery", body = GalleryView),
-        (status = 403, description = "Needs `galleries:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `galleries:manage` (`forbidden`)"),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)")))]
 pub(crate) async fn create(
     galleries: web::Data<Galleries>,
     Caller(actor): Caller,
@@ -139,9 +139,9 @@ pub(crate) async fn create(
 #[utoipa::path(patch, operation_id = "update_gallery", path = "/api/v1/galleries/{id}", tag = "galleries", request_body = GalleryBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Gallery id")),
     responses((status = 200, description = "The updated gallery", body = GalleryView),
-        (status = 403, description = "Needs `galleries:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such gallery (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `galleries:manage` (`forbidden`)"),
+        (status = 404, description = "No such gallery (`not_found`)"),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)")))]
 pub(crate) async fn update(
     galleries: web::Data<Galleries>,
     Caller(actor): Caller,
@@ -155,8 +155,8 @@ pub(crate) async fn update(
 #[utoipa::path(delete, operation_id = "delete_gallery", path = "/api/v1/galleries/{id}", tag = "galleries", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Gallery id")),
     responses((status = 204, description = "Deleted; its images stay, in no gallery"),
-        (status = 403, description = "Needs `galleries:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such gallery (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `galleries:manage` (`forbidden`)"),
+        (status = 404, description = "No such gallery (`not_found`)")))]
 pub(crate) async fn delete(
     galleries: web::Data<Galleries>,
     Caller(actor): Caller,

@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::Endpoint;
-use crate::Problem;
 
 /// One backing service `/health/ready` checks.
 #[async_trait]
@@ -31,7 +30,7 @@ type Probes = Vec<(&'static str, Arc<dyn ReadinessProbe>)>;
 
 #[utoipa::path(get, operation_id = "health_ready", path = "/health/ready", tag = "operations",
     responses((status = 200, description = "Every backing service answers", content_type = "application/json"),
-        (status = 503, description = "A backing service is unreachable; `checks` names it", content_type = "application/problem+json", body = Problem)))]
+        (status = 503, description = "A backing service is unreachable; `checks` names it")))]
 pub(crate) async fn ready(probes: web::Data<Probes>) -> HttpResponse {
     let mut checks = serde_json::Map::new();
     let mut failing = Vec::new();

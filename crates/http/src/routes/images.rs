@@ -18,10 +18,10 @@ pub use upload::UploadSlots;
 pub use views::{ApprovalView, ImageBytes, ImageView, Purged, UserRefView};
 
 use super::Endpoint;
+use crate::ApiError;
 use crate::extract::Caller;
 use crate::send::{self, RangeAsk};
 use crate::views::PageView;
-use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -47,13 +47,13 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
 #[utoipa::path(post, operation_id = "upload_image", path = "/api/v1/images", tag = "images", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "Stored; `pending` unless the uploader moderates", body = ImageView),
-        (status = 400, description = "A malformed multipart body (`bad_request`)", content_type = "application/problem+json", body = Problem),
-        (status = 403, description = "Needs `images:upload` (`forbidden`), or over the plan's storage quota (`quota_exceeded`)", content_type = "application/problem+json", body = Problem),
-        (status = 413, description = "Over the plan's `max_upload_bytes` or the server maximum (`payload_too_large`)", content_type = "application/problem+json", body = Problem),
-        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes, or not a multipart request (`unsupported_media_type`)", content_type = "application/problem+json", body = Problem),
-        (status = 408, description = "The body stopped arriving for `server.body_idle_timeout_seconds` (`request_timeout`); nothing is kept", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`), the file does not decode (`invalid_image`) or has too many pixels (`image_too_large`)", content_type = "application/problem+json", body = Problem),
-        (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+        (status = 400, description = "A malformed multipart body (`bad_request`)"),
+        (status = 403, description = "Needs `images:upload` (`forbidden`), or over the plan's storage quota (`quota_exceeded`)"),
+        (status = 413, description = "Over the plan's `max_upload_bytes` or the server maximum (`payload_too_large`)"),
+        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes, or not a multipart request (`unsupported_media_type`)"),
+        (status = 408, description = "The body stopped arriving for `server.body_idle_timeout_seconds` (`request_timeout`); nothing is kept"),
+        (status = 422, description = "A field breaks its rule (`validation_failed`), the file does not decode (`invalid_image`) or has too many pixels (`image_too_large`)"),
+        (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn upload(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -73,11 +73,11 @@ pub(crate) async fn upload(
 /// as an upload.
 #[utoipa::path(post, operation_id = "import_image", path = "/api/v1/images/import", tag = "images", request_body = ImportBody, security(("bearer" = [])),
     responses((status = 201, description = "Stored; `pending` unless the importer moderates", body = ImageView),
-        (status = 403, description = "Needs `images:upload` (`forbidden`), or over the storage quota (`quota_exceeded`)", content_type = "application/problem+json", body = Problem),
-        (status = 413, description = "Over the plan's `max_upload_bytes` (`payload_too_large`)", content_type = "application/problem+json", body = Problem),
-        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes (`unsupported_media_type`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A refused scheme or address, a failed fetch, or one past `import.timeout_seconds` (`validation_failed` on `url`); an undecodable (`invalid_image`) or too large (`image_too_large`) image", content_type = "application/problem+json", body = Problem),
-        (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:upload` (`forbidden`), or over the storage quota (`quota_exceeded`)"),
+        (status = 413, description = "Over the plan's `max_upload_bytes` (`payload_too_large`)"),
+        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes (`unsupported_media_type`)"),
+        (status = 422, description = "A refused scheme or address, a failed fetch, or one past `import.timeout_seconds` (`validation_failed` on `url`); an undecodable (`invalid_image`) or too large (`image_too_large`) image"),
+        (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn import(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -96,7 +96,7 @@ pub(crate) async fn import(
 
 #[utoipa::path(get, operation_id = "list_images", path = "/api/v1/images", tag = "images", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of the images the caller may see", body = PageView<ImageView>),
-        (status = 403, description = "Needs `images:read` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:read` (`forbidden`)")))]
 pub(crate) async fn list(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -110,8 +110,8 @@ pub(crate) async fn list(
 #[utoipa::path(get, operation_id = "get_image", path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 200, description = "The image", body = ImageView),
-        (status = 403, description = "Needs `images:read` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "Missing or not visible to the caller (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:read` (`forbidden`)"),
+        (status = 404, description = "Missing or not visible to the caller (`not_found`)")))]
 pub(crate) async fn get(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -125,9 +125,9 @@ pub(crate) async fn get(
 #[utoipa::path(patch, operation_id = "update_image", path = "/api/v1/images/{id}", tag = "images", request_body = ImageBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 200, description = "The updated image", body = ImageView),
-        (status = 403, description = "Needs `images:update` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:update` (`forbidden`)"),
+        (status = 404, description = "Missing or not visible (`not_found`)"),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)")))]
 pub(crate) async fn update(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -143,9 +143,9 @@ pub(crate) async fn update(
 #[utoipa::path(put, operation_id = "replace_image", path = "/api/v1/images/{id}", tag = "images", request_body = ImageBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 200, description = "The updated image; `title` and `description` are both required", body = ImageView),
-        (status = 403, description = "Needs `images:update` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field is missing or breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:update` (`forbidden`)"),
+        (status = 404, description = "Missing or not visible (`not_found`)"),
+        (status = 422, description = "A field is missing or breaks its rule (`validation_failed`)")))]
 pub(crate) async fn replace(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -161,8 +161,8 @@ pub(crate) async fn replace(
 #[utoipa::path(delete, operation_id = "delete_image", path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 204, description = "Deleted: the row, then the file"),
-        (status = 403, description = "Needs `images:delete` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:delete` (`forbidden`)"),
+        (status = 404, description = "Missing or not visible (`not_found`)")))]
 pub(crate) async fn delete(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -174,7 +174,7 @@ pub(crate) async fn delete(
 
 #[utoipa::path(delete, operation_id = "purge_images", path = "/api/v1/images", tag = "images", params(PurgeQuery), security(("bearer" = [])),
     responses((status = 200, description = "Every image deleted", body = Purged),
-        (status = 403, description = "Needs `images:purge` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:purge` (`forbidden`)")))]
 pub(crate) async fn purge(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -191,9 +191,9 @@ pub(crate) async fn purge(
     responses((status = 200, description = "The stored bytes, typed by their format, with `ETag` (the SHA-256) and `Content-Length`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
         (status = 206, description = "The requested range, with `Content-Range`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
         (status = 304, description = "Not modified since the given ETag"),
-        (status = 403, description = "The plan does not include originals (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 416, description = "The range is outside the file", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "The plan does not include originals (`plan_forbids`)"),
+        (status = 404, description = "Missing or not visible (`not_found`)"),
+        (status = 416, description = "The range is outside the file")))]
 pub(crate) async fn original(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -228,8 +228,8 @@ pub(crate) async fn original(
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
     responses((status = 200, description = "The thumbnail: JPEG, or PNG where the image has transparent pixels; aspect kept, never upscaled", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"))),
         (status = 304, description = "Not modified since the given ETag"),
-        (status = 403, description = "A height outside the caller's plan (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "A height outside the caller's plan (`plan_forbids`)"),
+        (status = 404, description = "Missing or not visible (`not_found`)")))]
 pub(crate) async fn thumbnail(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -254,9 +254,9 @@ pub(crate) async fn thumbnail(
 #[utoipa::path(post, operation_id = "decide_image", path = "/api/v1/images/{id}/approval", tag = "images", request_body = DecisionBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 200, description = "The image with its new status", body = ImageView),
-        (status = 403, description = "Needs `images:moderate` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such image (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A bad decision, or a rejection without a reason (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:moderate` (`forbidden`)"),
+        (status = 404, description = "No such image (`not_found`)"),
+        (status = 422, description = "A bad decision, or a rejection without a reason (`validation_failed`)")))]
 pub(crate) async fn decide(
     images: web::Data<Images>,
     Caller(actor): Caller,
@@ -272,8 +272,8 @@ pub(crate) async fn decide(
 #[utoipa::path(get, operation_id = "list_image_approvals", path = "/api/v1/images/{id}/approvals", tag = "images", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 200, description = "The decision history, oldest first", body = Vec<ApprovalView>),
-        (status = 403, description = "Needs `images:moderate` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such image (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `images:moderate` (`forbidden`)"),
+        (status = 404, description = "No such image (`not_found`)")))]
 pub(crate) async fn approvals(
     images: web::Data<Images>,
     Caller(actor): Caller,

@@ -15,7 +15,7 @@ use super::images::ImageBytes;
 use crate::extract::Caller;
 use crate::limits::RateLimits;
 use crate::urls::PublicUrl;
-use crate::{ApiError, Problem, send};
+use crate::{ApiError, send};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -66,10 +66,10 @@ impl LinkView {
 #[utoipa::path(post, operation_id = "create_link", path = "/api/v1/images/{id}/links", tag = "links", request_body = LinkBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 201, description = "The link, with its absolute URL", body = LinkView),
-        (status = 403, description = "Needs `links:create` (`forbidden`); the plan has no expiring links or not this variant (`plan_forbids`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "The image is not approved (`not_approved`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "`expires_in` outside the plan's bounds, or a bad variant (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `links:create` (`forbidden`); the plan has no expiring links or not this variant (`plan_forbids`)"),
+        (status = 404, description = "Missing or not visible (`not_found`)"),
+        (status = 409, description = "The image is not approved (`not_approved`)"),
+        (status = 422, description = "`expires_in` outside the plan's bounds, or a bad variant (`validation_failed`)")))]
 pub(crate) async fn create(
     links: web::Data<Links>,
     Caller(actor): Caller,
@@ -90,7 +90,7 @@ pub(crate) async fn create(
 #[utoipa::path(get, operation_id = "list_links", path = "/api/v1/images/{id}/links", tag = "links", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses((status = 200, description = "The caller's live links to the image (their URLs are not kept)", body = Vec<LinkView>),
-        (status = 404, description = "Missing or not visible (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 404, description = "Missing or not visible (`not_found`)")))]
 pub(crate) async fn list(
     links: web::Data<Links>,
     Caller(actor): Caller,
@@ -104,7 +104,7 @@ pub(crate) async fn list(
 #[utoipa::path(delete, operation_id = "revoke_link", path = "/api/v1/links/{id}", tag = "links", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Link id")),
     responses((status = 204, description = "Revoked: the URL answers 410 from now on"),
-        (status = 404, description = "No such link of the caller's (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 404, description = "No such link of the caller's (`not_found`)")))]
 pub(crate) async fn revoke(
     links: web::Data<Links>,
     Caller(actor): Caller,
@@ -117,9 +117,9 @@ pub(crate) async fn revoke(
 #[utoipa::path(get, operation_id = "open_link", path = "/l/{token}", tag = "links",
     params(("token" = String, Path, description = "The token from the link's URL")),
     responses((status = 200, description = "The shared bytes: the original in its format, or a JPEG or PNG thumbnail", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
-        (status = 404, description = "Unknown token (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 410, description = "Expired or revoked; or the image is no longer approved, its creator disabled, or the creator's plan no longer has expiring links or this variant (`link_expired`)", content_type = "application/problem+json", body = Problem),
-        (status = 429, description = "Too many fetches from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json", body = Problem)))]
+        (status = 404, description = "Unknown token (`not_found`)"),
+        (status = 410, description = "Expired or revoked; or the image is no longer approved, its creator disabled, or the creator's plan no longer has expiring links or this variant (`link_expired`)"),
+        (status = 429, description = "Too many fetches from this address (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn open(
     links: web::Data<Links>,
     limits: web::Data<RateLimits>,

@@ -48,7 +48,7 @@ impl std::fmt::Debug for MetricsToken {
 
 #[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations",
     responses((status = 200, description = "Request counts and latency histograms by method, route and status (bounded label sets: other methods count as `OTHER`, unknown paths as `unmatched`), DB pool, uploads, thumbnails, rate-limit rejections", content_type = "text/plain"),
-        (status = 401, description = "`metrics.token` is set and the request does not carry it as a bearer token (`unauthenticated`, `invalid_token`)", content_type = "application/problem+json", body = crate::Problem)))]
+        (status = 401, description = "`metrics.token` is set and the request does not carry it as a bearer token (`unauthenticated`, `invalid_token`)")))]
 pub(crate) async fn metrics(
     source: web::Data<MetricsSource>,
     token: web::Data<Option<MetricsToken>>,

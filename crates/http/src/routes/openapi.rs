@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header::LOCATION;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi as Document, Ref, ResponseBuilder};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -87,14 +87,17 @@ pub(crate) async fn spec() -> HttpResponse {
 }
 
 /// Adds the bearer scheme and the error answers every operation of a kind shares, so
-/// that each handler documents only what is its own.
+/// that each handler documents only what is its own; and gives every error answer its
+/// body, `application/problem+json` ([`Problem`]), so that a handler names only its status
+/// and meaning.
 struct CommonResponses;
 
+fn problem_content() -> Content {
+    Content::new(Some(Ref::from_schema_name("Problem")))
+}
+
 fn problem(description: &str) -> utoipa::openapi::Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
-        .build()
+    ResponseBuilder::new().description(description).content("application/problem+json", problem_content()).build()
 }
 
 fn add(op: &mut Operation, status: &str, description: &str) {
@@ -113,6 +116,14 @@ impl Modify for CommonResponses {
             for op in
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
             {
+                for (status, response) in &mut op.responses.responses {
+                    if let RefOr::T(response) = response
+                        && (status.starts_with('4') || status.starts_with('5'))
+                        && response.content.is_empty()
+                    {
+                        response.content.insert("application/problem+json".to_owned(), problem_content());
+                    }
+                }
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     add(
                         op,
@@ -177,6 +188,24 @@ mod tests {
             Vec::<&String>::new(),
             "documented but not served"
         );
+    }
+
+    #[test]
+    fn every_error_answer_is_problem_json() {
+        let json = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut errors = 0;
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        errors += 1;
+                        let body = &response["content"]["application/problem+json"]["schema"]["$ref"];
+                        assert_eq!(body, "#/components/schemas/Problem", "{method} {path} {status}");
+                    }
+                }
+            }
+        }
+        assert!(errors > 100, "{errors}");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use uuid::Uuid;
 use gallery_domain::Permission;
 
 use super::Endpoint;
+use crate::ApiError;
 use crate::extract::{Caller, MaybeCaller};
-use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -204,7 +204,7 @@ pub(crate) async fn list(plans: web::Data<Plans>, MaybeCaller(actor): MaybeCalle
 #[utoipa::path(get, operation_id = "get_plan", path = "/api/v1/plans/{id}", tag = "plans",
     params(("id" = Uuid, Path, description = "Plan id")),
     responses((status = 200, description = "The plan", body = PlanView),
-        (status = 404, description = "No such plan, or a private one (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 404, description = "No such plan, or a private one (`not_found`)")))]
 pub(crate) async fn get(
     plans: web::Data<Plans>,
     MaybeCaller(actor): MaybeCaller,
@@ -215,9 +215,9 @@ pub(crate) async fn get(
 
 #[utoipa::path(post, operation_id = "create_plan", path = "/api/v1/plans", tag = "plans", request_body = PlanBody, security(("bearer" = [])),
     responses((status = 201, description = "The new plan", body = PlanView),
-        (status = 403, description = "Needs `plans:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "The code is taken (`conflict`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `plans:manage` (`forbidden`)"),
+        (status = 409, description = "The code is taken (`conflict`)"),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)")))]
 pub(crate) async fn create(
     plans: web::Data<Plans>,
     Caller(actor): Caller,
@@ -230,9 +230,9 @@ pub(crate) async fn create(
 #[utoipa::path(patch, operation_id = "update_plan", path = "/api/v1/plans/{id}", tag = "plans", request_body = PlanBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Plan id")),
     responses((status = 200, description = "The updated plan; its users get the change on their next request", body = PlanView),
-        (status = 403, description = "Needs `plans:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such plan (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `plans:manage` (`forbidden`)"),
+        (status = 404, description = "No such plan (`not_found`)"),
+        (status = 422, description = "A field breaks its rule (`validation_failed`)")))]
 pub(crate) async fn update(
     plans: web::Data<Plans>,
     Caller(actor): Caller,
@@ -246,9 +246,9 @@ pub(crate) async fn update(
 #[utoipa::path(delete, operation_id = "delete_plan", path = "/api/v1/plans/{id}", tag = "plans", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Plan id")),
     responses((status = 204, description = "Deleted"),
-        (status = 403, description = "Needs `plans:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such plan (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "The default plan, or one with subscriptions (`in_use`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `plans:manage` (`forbidden`)"),
+        (status = 404, description = "No such plan (`not_found`)"),
+        (status = 409, description = "The default plan, or one with subscriptions (`in_use`)")))]
 pub(crate) async fn delete(
     plans: web::Data<Plans>,
     Caller(actor): Caller,

@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Endpoint;
+use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PermissionView, RoleView};
-use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -41,7 +41,7 @@ pub(crate) async fn list(roles: web::Data<Roles>, _caller: Caller) -> Result<Htt
 
 #[utoipa::path(get, operation_id = "get_role", path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Role id")),
-    responses((status = 200, description = "The role", body = RoleView), (status = 404, description = "No such role (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+    responses((status = 200, description = "The role", body = RoleView), (status = 404, description = "No such role (`not_found`)")))]
 pub(crate) async fn get(
     roles: web::Data<Roles>,
     _caller: Caller,
@@ -110,9 +110,9 @@ impl TryFrom<RoleBody> for RolePatch {
 
 #[utoipa::path(post, operation_id = "create_role", path = "/api/v1/roles", tag = "roles", request_body = RoleBody, security(("bearer" = [])),
     responses((status = 201, description = "The new role", body = RoleView),
-        (status = 403, description = "Needs `roles:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "The name is taken (`conflict`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule or a permission is unknown (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `roles:manage` (`forbidden`)"),
+        (status = 409, description = "The name is taken (`conflict`)"),
+        (status = 422, description = "A field breaks its rule or a permission is unknown (`validation_failed`)")))]
 pub(crate) async fn create(
     roles: web::Data<Roles>,
     Caller(actor): Caller,
@@ -125,10 +125,10 @@ pub(crate) async fn create(
 #[utoipa::path(patch, operation_id = "update_role", path = "/api/v1/roles/{id}", tag = "roles", request_body = RoleBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Role id")),
     responses((status = 200, description = "The updated role", body = RoleView),
-        (status = 403, description = "Needs `roles:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such role (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "A built-in role (`system_role`) or a taken name (`conflict`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule or a permission is unknown (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `roles:manage` (`forbidden`)"),
+        (status = 404, description = "No such role (`not_found`)"),
+        (status = 409, description = "A built-in role (`system_role`) or a taken name (`conflict`)"),
+        (status = 422, description = "A field breaks its rule or a permission is unknown (`validation_failed`)")))]
 pub(crate) async fn update(
     roles: web::Data<Roles>,
     Caller(actor): Caller,
@@ -142,9 +142,9 @@ pub(crate) async fn update(
 #[utoipa::path(delete, operation_id = "delete_role", path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Role id")),
     responses((status = 204, description = "Deleted"),
-        (status = 403, description = "Needs `roles:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such role (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "A built-in role (`system_role`) or one users hold (`in_use`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `roles:manage` (`forbidden`)"),
+        (status = 404, description = "No such role (`not_found`)"),
+        (status = 409, description = "A built-in role (`system_role`) or one users hold (`in_use`)")))]
 pub(crate) async fn delete(
     roles: web::Data<Roles>,
     Caller(actor): Caller,

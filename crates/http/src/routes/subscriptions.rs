@@ -13,9 +13,9 @@ use gallery_domain::Permission;
 
 use super::Endpoint;
 use super::images::UserRefView;
+use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
-use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -73,7 +73,7 @@ pub(crate) async fn mine(
 
 #[utoipa::path(post, operation_id = "subscribe", path = "/api/v1/subscriptions", tag = "subscriptions", request_body = SubscribeBody, security(("bearer" = [])),
     responses((status = 201, description = "Subscribed; the plan applies from the next request", body = SubscriptionView),
-        (status = 422, description = "No such public plan (`validation_failed` on `plan`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 422, description = "No such public plan (`validation_failed` on `plan`)")))]
 pub(crate) async fn subscribe(
     subscriptions: web::Data<Subscriptions>,
     Caller(actor): Caller,
@@ -86,7 +86,7 @@ pub(crate) async fn subscribe(
 
 #[utoipa::path(delete, operation_id = "cancel_my_subscription", path = "/api/v1/subscriptions/me", tag = "subscriptions", security(("bearer" = [])),
     responses((status = 200, description = "Canceled at the end of the period", body = SubscriptionView),
-        (status = 404, description = "No subscription to cancel (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 404, description = "No subscription to cancel (`not_found`)")))]
 pub(crate) async fn cancel(
     subscriptions: web::Data<Subscriptions>,
     Caller(actor): Caller,
@@ -97,7 +97,7 @@ pub(crate) async fn cancel(
 
 #[utoipa::path(get, operation_id = "list_subscriptions", path = "/api/v1/subscriptions", tag = "subscriptions", params(PageParams), security(("bearer" = [])),
     responses((status = 200, description = "One page of subscriptions, most recently changed first", body = PageView<SubscriptionView>),
-        (status = 403, description = "Needs `subscriptions:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `subscriptions:manage` (`forbidden`)")))]
 pub(crate) async fn list(
     subscriptions: web::Data<Subscriptions>,
     Caller(actor): Caller,
@@ -110,9 +110,9 @@ pub(crate) async fn list(
 #[utoipa::path(put, operation_id = "assign_subscription", path = "/api/v1/users/{id}/subscription", tag = "subscriptions", request_body = SubscribeBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "The user's new subscription, from their next request", body = SubscriptionView),
-        (status = 403, description = "Needs `subscriptions:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "No such plan (`validation_failed` on `plan`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `subscriptions:manage` (`forbidden`)"),
+        (status = 404, description = "No such user (`not_found`)"),
+        (status = 422, description = "No such plan (`validation_failed` on `plan`)")))]
 pub(crate) async fn assign(
     subscriptions: web::Data<Subscriptions>,
     Caller(actor): Caller,

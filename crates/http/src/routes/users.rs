@@ -12,10 +12,10 @@ use gallery_domain::Permission;
 
 use super::Endpoint;
 use super::auth::email_change;
+use crate::ApiError;
 use crate::extract::Caller;
 use crate::parse::{self, double_option, query};
 use crate::views::{PageView, UserView};
-use crate::{ApiError, Problem};
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -60,7 +60,7 @@ impl ListQuery {
 
 #[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "users", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of users, by name", body = PageView<UserView>),
-        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `users:manage` (`forbidden`)")))]
 pub(crate) async fn list(
     users: web::Data<Users>,
     Caller(actor): Caller,
@@ -74,7 +74,7 @@ pub(crate) async fn list(
 #[utoipa::path(get, operation_id = "get_user", path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "The user", body = UserView),
-        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem), (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `users:manage` (`forbidden`)"), (status = 404, description = "No such user (`not_found`)")))]
 pub(crate) async fn get(
     users: web::Data<Users>,
     Caller(actor): Caller,
@@ -113,9 +113,9 @@ impl TryFrom<CreateBody> for AccountRequest {
 
 #[utoipa::path(post, operation_id = "create_user", path = "/api/v1/users", tag = "users", request_body = CreateBody, security(("bearer" = [])),
     responses((status = 201, description = "The new, active account", body = UserView),
-        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "The username is taken, ignoring case (`username_taken`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `users:manage` (`forbidden`)"),
+        (status = 409, description = "The username is taken, ignoring case (`username_taken`)"),
+        (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)")))]
 pub(crate) async fn create(
     users: web::Data<Users>,
     Caller(actor): Caller,
@@ -146,10 +146,10 @@ impl TryFrom<UpdateBody> for AccountChanges {
 #[utoipa::path(patch, operation_id = "update_user", path = "/api/v1/users/{id}", tag = "users", request_body = UpdateBody, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "The updated user; role and status changes apply to their next request", body = UserView),
-        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "An admin disabling or demoting themself, or the last active admin (`conflict`)", content_type = "application/problem+json", body = Problem),
-        (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `users:manage` (`forbidden`)"),
+        (status = 404, description = "No such user (`not_found`)"),
+        (status = 409, description = "An admin disabling or demoting themself, or the last active admin (`conflict`)"),
+        (status = 422, description = "A field breaks its rule or the role does not exist (`validation_failed`)")))]
 pub(crate) async fn update(
     users: web::Data<Users>,
     Caller(actor): Caller,
@@ -172,9 +172,9 @@ pub struct DeleteQuery {
 #[utoipa::path(delete, operation_id = "delete_user", path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path, description = "User id"), DeleteQuery),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted, with their sessions"),
-        (status = 403, description = "Needs `users:manage` (`forbidden`)", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such user (`not_found`)", content_type = "application/problem+json", body = Problem),
-        (status = 409, description = "An admin deleting themself, or the last active admin (`conflict`); they own images and `delete_images` is not true (`in_use`)", content_type = "application/problem+json", body = Problem)))]
+        (status = 403, description = "Needs `users:manage` (`forbidden`)"),
+        (status = 404, description = "No such user (`not_found`)"),
+        (status = 409, description = "An admin deleting themself, or the last active admin (`conflict`); they own images and `delete_images` is not true (`in_use`)")))]
 pub(crate) async fn delete(
     users: web::Data<Users>,
     Caller(actor): Caller,
