@@ -5,53 +5,28 @@
 # 10,000 rows) at 32 connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/pg.sh
+. scripts/live.sh
 . scripts/bench-upload.sh
 
 DURATION=${BENCH_SECONDS:-10}
-pg_ensure_installed
 scripts/need.sh wrk nasm
 cargo build --release --quiet -p gallery-server
 cargo build --release --quiet -p gallery-imaging --example make_fixture
 
-dir=$(mktemp -d /tmp/gallery-bench-img.XXXXXX)
-chmod 755 "$dir"
-server_pid=""
-stop_server() { [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }; }
-cleanup() { stop_server; pg_stop "$dir/pg"; rm -rf "$dir"; }
-trap cleanup EXIT INT TERM
-
-pgport=$(free_port)
-pg_start "$dir/pg" "$pgport" -c max_connections=200
-psql=("$(pg_bin)/psql" -qX -h 127.0.0.1 -p "$pgport" -U postgres)
-"${psql[@]}" -d postgres -c "CREATE DATABASE gallery"
-export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
-export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__STORAGE__ROOT="$dir/images"
 # One user uploads on 8 connections at once: lift the per-user bound on uploads in progress.
 export GALLERY__SERVER__MAX_UPLOADS_PER_USER=64
-./target/release/gallery migrate >/dev/null 2>&1
-GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 ./target/release/gallery create-admin --username bench 2>/dev/null
+LIVE_MAX_CONNECTIONS=200 live_start ./target/release/gallery
+dir=$LIVE_DIR
 # Enterprise: 50 MiB uploads, 100 GiB of storage.
-"${psql[@]}" -d gallery -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = 'bench' AND p.code = 'enterprise'"
-
-port=$(free_port)
-start_server() {
-  GALLERY__SERVER__PORT=$port ./target/release/gallery serve 2>>"$dir/server.log" &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return; sleep 0.1; done
-}
-login() {
-  curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"quiet-harbour-lamp-7\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
-peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
+live_psql -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = '$LIVE_ADMIN' AND p.code = 'enterprise'"
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$LIVE_PID/status"; }
 
 
 upload_run() { # label, jpeg, connections
   multipart "$2" "$dir/body"
-  stop_server; rm -rf "$dir/images"; start_server
-  TOKEN=$(login bench) BODY_FILE="$dir/body" wrk -t2 -c"$3" -d"${DURATION}s" -s scripts/upload.lua \
-    "http://127.0.0.1:$port/api/v1/images" >"$dir/wrk.txt"
+  live_restart
+  TOKEN=$(live_token) BODY_FILE="$dir/body" wrk -t2 -c"$3" -d"${DURATION}s" -s scripts/upload.lua \
+    "$LIVE_URL/api/v1/images" >"$dir/wrk.txt"
   local rps non2xx size
   rps=$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.txt")
@@ -71,17 +46,18 @@ upload_run "1 MB JPEG (800x600), 8 conns" "$dir/1mb.jpg" 8
 upload_run "50 MB JPEG (800x600), 8 conns" "$dir/50mb.jpg" 8
 
 echo "== GET /api/v1/images?per_page=20 of 10,000 approved rows, wrk -t2 -c32 ${DURATION}s"
-stop_server; rm -rf "$dir/images"; start_server
-"${psql[@]}" -d gallery -c "DELETE FROM images" -c "
+live_restart
+live_psql -c "DELETE FROM images" -c "
   INSERT INTO images (title, description, status, uploaded_by, width, height, format, size_bytes, sha256, storage_key)
-  SELECT 'image ' || g, 'bench row', 'approved', (SELECT id FROM users WHERE username = 'bench'), 640, 480, 'jpeg',
+  SELECT 'image ' || g, 'bench row', 'approved', (SELECT id FROM users WHERE username = '$LIVE_ADMIN'), 640, 480, 'jpeg',
          100000, sha256(g::text::bytea), 'originals/00/00/bench' || g
   FROM generate_series(1, 10000) g" -c "ANALYZE images"
-curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/register" -H 'content-type: application/json' \
+curl -fsS -X POST "$LIVE_URL/api/v1/auth/register" -H 'content-type: application/json' \
   -d '{"username":"viewer","password":"quiet-harbour-lamp-7","password_confirm":"quiet-harbour-lamp-7","role":"company_user"}' >/dev/null
-for who in viewer bench; do
-  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $(login $who)" \
-    "http://127.0.0.1:$port/api/v1/images?per_page=20" >"$dir/wrk.txt"
+for who in viewer "$LIVE_ADMIN"; do
+  if [ "$who" = viewer ]; then token=$(live_token viewer quiet-harbour-lamp-7); else token=$(live_token); fi
+  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $token" \
+    "$LIVE_URL/api/v1/images?per_page=20" >"$dir/wrk.txt"
   printf '%-34s %8.0f req/s  p50 %s  p99 %s  non-2xx %s\n' "as $who" "$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")" \
     "$(awk '$1 == "50%" {print $2}' "$dir/wrk.txt")" "$(awk '$1 == "99%" {print $2}' "$dir/wrk.txt")" \
     "$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.txt" | grep . || echo 0)"
@@ -90,11 +66,11 @@ done
 echo "== thumbnails: first request under 32 concurrent ones, then cached, next to GET /images/{id}"
 fixture "$dir/4000.jpg" 4000 3000
 multipart "$dir/4000.jpg" "$dir/body"
-token=$(login bench)
-id=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images" -H "Authorization: Bearer $token" \
+token=$(live_token)
+id=$(curl -fsS -X POST "$LIVE_URL/api/v1/images" -H "Authorization: Bearer $token" \
   -H 'Content-Type: multipart/form-data; boundary=BENCHBOUNDARY' --data-binary @"$dir/body" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-python3 - "http://127.0.0.1:$port/api/v1/images/$id/thumbnails/200" "$token" <<'PY'
+python3 - "$LIVE_URL/api/v1/images/$id/thumbnails/200" "$token" <<'PY'
 import sys, time, threading, urllib.request, statistics
 url, token = sys.argv[1], sys.argv[2]
 times, lock = [], threading.Lock()
@@ -113,7 +89,7 @@ echo "rendered files: $(find "$dir/images/thumbnails" -type f | wc -l)"
 for what in "thumbnails/200" ""; do
   path="images/$id${what:+/$what}"
   label="GET /images/{id}${what:+/$what}"
-  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/$path" >"$dir/wrk.txt"
+  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$LIVE_URL/api/v1/$path" >"$dir/wrk.txt"
   printf '%-34s %8.0f req/s  p50 %s  p99 %s\n' "$label" "$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")" \
     "$(awk '$1 == "50%" {print $2}' "$dir/wrk.txt")" "$(awk '$1 == "99%" {print $2}' "$dir/wrk.txt")"
 done

@@ -5,38 +5,18 @@
 # ceiling; the target is a ratio of at least 0.5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/pg.sh
+. scripts/live.sh
 
 DURATION=${BENCH_SECONDS:-15}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 
-pg_ensure_installed
 scripts/need.sh wrk nasm
-
 cargo build --release --quiet -p gallery-server
-dir=$(mktemp -d /tmp/gallery-bench-pg.XXXXXX)
-chmod 755 "$dir"
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; pg_stop "$dir"; rm -rf "$dir"; }
-trap cleanup EXIT INT TERM
-
-pgport=$(free_port)
-pg_start "$dir" "$pgport" -c max_connections=200
-psql=("$(pg_bin)/psql" -q -h 127.0.0.1 -p "$pgport" -U postgres)
-"${psql[@]}" -d postgres -c "CREATE DATABASE gallery" -c "CREATE DATABASE pgbench"
-
-export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/gallery"
-export GALLERY_ENV=development GALLERY__LOG__FILTER=warn
 [ -z "${BENCH_POOL:-}" ] || export GALLERY__DATABASE__MAX_CONNECTIONS=$BENCH_POOL
-./target/release/gallery migrate
-GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 ./target/release/gallery create-admin --username bench 2>/dev/null
-
-port=$(free_port)
-GALLERY__SERVER__PORT=$port ./target/release/gallery serve 2>"$dir/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"username":"bench","password":"quiet-harbour-lamp-7"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+LIVE_MAX_CONNECTIONS=200 live_start ./target/release/gallery
+dir=$LIVE_DIR pgport=$LIVE_PGPORT
+live_psql -c "CREATE DATABASE pgbench"
+token=$(live_token)
 
 "$(pg_bin)/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$pgport" -U postgres pgbench >/dev/null 2>&1
 # The machine is shared and noisy: alternate the two loads for several rounds and take
@@ -47,7 +27,7 @@ for round in $(seq 1 "$ROUNDS"); do
   pg_tps=$("$(pg_bin)/pgbench" -S -c "$CONNECTIONS" -j 2 -T "$DURATION" -h 127.0.0.1 -p "$pgport" -U postgres pgbench 2>/dev/null \
     | awk '/^tps/ {print $3; exit}')
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" \
-    "http://127.0.0.1:$port/api/v1/users/me" >"$dir/wrk.txt"
+    "$LIVE_URL/api/v1/users/me" >"$dir/wrk.txt"
   rps=$(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$dir/wrk.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$dir/wrk.txt")
