@@ -9,6 +9,26 @@ fn thumbnail_files(app: &crate::helpers::TestApp) -> usize {
 }
 
 #[tokio::test]
+async fn a_held_thumbnail_is_answered_304_without_reading_or_rendering_it() {
+    let app = spawn_app().await;
+    let token = app.user_token("hana", "beta_player").await;
+    let made = app.upload(&token, png(400, 300), "h.png", None).await;
+    let (id, sha) = (made.body["id"].as_str().unwrap(), made.body["sha256"].as_str().unwrap());
+    // The tag names the original's bytes and the height: a client that holds it is
+    // answered from the image row, before any thumbnail exists.
+    let etag = format!("\"{sha}-200\"");
+    let path = format!("/images/{id}/thumbnails/200");
+    let (status, headers, body) = app.get_with(&path, &token, &[("if-none-match", &etag)]).await;
+    assert_eq!((status.as_u16(), body.is_empty()), (304, true));
+    assert_eq!(headers["etag"].to_str().unwrap(), etag);
+    assert_eq!(thumbnail_files(&app), 0, "nothing was rendered");
+    // Another tag is not held: the thumbnail is made and sent with this one.
+    let (status, headers, _) = app.get_with(&path, &token, &[("if-none-match", "\"other-200\"")]).await;
+    assert_eq!((status.as_u16(), headers["etag"].to_str().unwrap()), (200, etag.as_str()));
+    assert_eq!(thumbnail_files(&app), 1);
+}
+
+#[tokio::test]
 async fn the_plans_heights_are_served_cached_and_removed_with_the_image() {
     let app = spawn_app().await;
     let token = app.user_token("tina", "beta_player").await;

@@ -123,6 +123,14 @@ pub struct Thumbnail {
     pub rendered: bool,
 }
 
+/// A fetch the client may already hold: `Unchanged` when it says it holds the current
+/// version, decided from the image row alone (no bytes are read or made).
+#[derive(Debug)]
+pub enum Conditional<T> {
+    Unchanged(Box<Image>),
+    Fresh(T),
+}
+
 /// The image use-cases.
 #[derive(Clone)]
 pub struct Images {
@@ -376,16 +384,26 @@ impl Images {
 
     /// A thumbnail `height` pixels high, made on the first request and cached in the
     /// store under a deterministic key (made again if it goes missing). Concurrent first
-    /// requests render it once.
+    /// requests render it once. A thumbnail is made from its original's bytes: when `holds`
+    /// says the client has the one of this image row, nothing is opened or made.
     ///
     /// # Errors
     /// `NotFound`; `PlanForbids` for a height outside the caller's plan.
     #[tracing::instrument(skip_all, fields(image_id = %id, height))]
-    pub async fn thumbnail(&self, actor: &Actor, id: ImageId, height: u32) -> Result<Thumbnail, DomainError> {
+    pub async fn thumbnail(
+        &self,
+        actor: &Actor,
+        id: ImageId,
+        height: u32,
+        holds: impl FnOnce(&Image) -> bool,
+    ) -> Result<Conditional<Thumbnail>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
         let image = self.visible(actor, id).await?;
         Policy::may_get_thumbnail(actor, self.clock.now(), height)?;
-        self.thumbnail_of(image, height).await
+        if holds(&image) {
+            return Ok(Conditional::Unchanged(Box::new(image)));
+        }
+        self.thumbnail_of(image, height).await.map(Conditional::Fresh)
     }
 
     /// The thumbnail of an image already allowed to the caller (or shared by a link).

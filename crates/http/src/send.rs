@@ -16,13 +16,23 @@ pub(crate) fn stream(mut res: HttpResponseBuilder, mime: &str, body: BlobBody) -
 
 /// A 304 when the request's `If-None-Match` names `etag` (or `*`).
 pub(crate) fn not_modified(req: &HttpRequest, etag: &str, cache_control: &'static str) -> Option<HttpResponse> {
-    let header = req.headers().get(header::IF_NONE_MATCH)?.to_str().ok()?;
-    etag_matches(header, etag).then(|| {
-        HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag.to_owned()))
-            .insert_header((header::CACHE_CONTROL, cache_control))
-            .finish()
-    })
+    holds(req, etag).then(|| unchanged(etag.to_owned(), cache_control))
+}
+
+/// Whether the request's `If-None-Match` names `etag` (or `*`): the client holds it.
+pub(crate) fn holds(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|header| etag_matches(header, etag))
+}
+
+/// 304 Not Modified, with the validator and caching the full answer would carry.
+pub(crate) fn unchanged(etag: String, cache_control: &'static str) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .finish()
 }
 
 pub(crate) fn etag_matches(header: &str, etag: &str) -> bool {

@@ -453,7 +453,10 @@ async fn heights_outside_the_plan_are_forbidden() {
     w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
     w.renderer.expect_render().never();
     let (images, _) = w.build(u64::MAX);
-    assert!(matches!(images.thumbnail(&owner, ImageId::generate(), 400).await, Err(DomainError::PlanForbids(_))));
+    assert!(matches!(
+        images.thumbnail(&owner, ImageId::generate(), 400, |_| false).await,
+        Err(DomainError::PlanForbids(_))
+    ));
 }
 
 #[tokio::test]
@@ -466,9 +469,31 @@ async fn a_cached_thumbnail_is_served_without_rendering() {
     w.blobs.expect_open().withf(move |key, _| *key == expected_key).returning(|_, _| Ok(thumb_body()));
     w.renderer.expect_render().never();
     let (images, _) = w.build(u64::MAX);
-    let thumb = images.thumbnail(&owner, ImageId::generate(), 200).await.unwrap();
+    let Conditional::Fresh(thumb) = images.thumbnail(&owner, ImageId::generate(), 200, |_| false).await.unwrap() else {
+        panic!("the client holds nothing")
+    };
     assert_eq!(thumb.format, ImageFormat::Png);
     assert!(!thumb.rendered);
+}
+
+#[tokio::test]
+async fn a_thumbnail_the_client_holds_is_answered_from_the_row_alone() {
+    let mut w = World::new();
+    let owner = player();
+    let image = approved_image(&owner);
+    let sha = image.sha256;
+    w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
+    w.blobs.expect_open().never();
+    w.blobs.expect_reader().never();
+    w.renderer.expect_render().never();
+    let (images, _) = w.build(u64::MAX);
+    let held = images.thumbnail(&owner, ImageId::generate(), 200, |i| i.sha256 == sha).await.unwrap();
+    assert!(matches!(held, Conditional::Unchanged(i) if i.sha256 == sha));
+    // The plan still decides first: a height outside it is refused, held or not.
+    assert!(matches!(
+        images.thumbnail(&owner, ImageId::generate(), 400, |_| true).await,
+        Err(DomainError::PlanForbids(_))
+    ));
 }
 
 #[tokio::test]
@@ -489,9 +514,16 @@ async fn concurrent_first_requests_render_once() {
     });
     w.renderer.expect_render().times(1).returning(|_, _, _| Ok(Bytes::from_static(PNG_HEAD)));
     let (images, _) = w.build(u64::MAX);
-    let requests = (0..8).map(|_| images.thumbnail(&owner, ImageId::generate(), 200));
+    let requests = (0..8).map(|_| images.thumbnail(&owner, ImageId::generate(), 200, |_| false));
     let results = futures_util::future::join_all(requests).await;
-    let rendered = results.into_iter().map(|r| r.unwrap().rendered).filter(|&r| r).count();
+    let rendered = results
+        .into_iter()
+        .map(|r| match r.unwrap() {
+            Conditional::Fresh(thumb) => thumb.rendered,
+            Conditional::Unchanged(_) => panic!("the client holds nothing"),
+        })
+        .filter(|&r| r)
+        .count();
     assert_eq!(rendered, 1, "one request rendered, the others were served what it made");
 }
 

@@ -9,8 +9,8 @@ mod views;
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use gallery_domain::images::{ImageImport, Images, Review};
-use gallery_domain::{ImageId, Permission};
+use gallery_domain::images::{Conditional, ImageImport, Images, Review};
+use gallery_domain::{Image, ImageId, Permission};
 use uuid::Uuid;
 
 pub use bodies::{DecisionBody, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
@@ -237,17 +237,21 @@ pub(crate) async fn thumbnail(
     path: web::Path<(Uuid, u32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, height) = path.into_inner();
-    let thumb = images.thumbnail(&actor, ImageId::from_uuid(id), height).await?;
+    // Made from the original's bytes at this height: the pair names it.
+    let etag = |image: &Image| format!("\"{}-{height}\"", image.sha256_hex());
+    let cache = "private, max-age=86400";
+    let asked = images.thumbnail(&actor, ImageId::from_uuid(id), height, |image| send::holds(&req, &etag(image)));
+    let thumb = match asked.await? {
+        Conditional::Unchanged(image) => {
+            metrics::counter!("gallery_thumbnails_served_total", "source" => "unchanged").increment(1);
+            return Ok(send::unchanged(etag(&image), cache));
+        }
+        Conditional::Fresh(thumb) => thumb,
+    };
     let source = if thumb.rendered { "rendered" } else { "cache" };
     metrics::counter!("gallery_thumbnails_served_total", "source" => source).increment(1);
-    // Made from the original's bytes at this height: the pair names it.
-    let etag = format!("\"{}-{height}\"", thumb.image.sha256_hex());
-    let cache = "private, max-age=86400";
-    if let Some(res) = send::not_modified(&req, &etag, cache) {
-        return Ok(res);
-    }
     let mut res = HttpResponse::Ok();
-    res.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache));
+    res.insert_header((header::ETAG, etag(&thumb.image))).insert_header((header::CACHE_CONTROL, cache));
     Ok(send::stream(res, thumb.format.mime(), thumb.body))
 }
 
