@@ -65,7 +65,8 @@ pub async fn edge(
     let docs = req.path().strip_prefix(crate::DOCS_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     let method = method_label(req.method());
     // Answers that may carry tokens or a user's own data are never cached.
-    let private = req.headers().contains_key(AUTHORIZATION) || req.path().starts_with(AUTH_PATHS);
+    let private = req.headers().contains_key(AUTHORIZATION)
+        || req.path().strip_prefix(crate::API_PREFIX).is_some_and(|p| p.starts_with(AUTH_PATHS));
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
@@ -115,8 +116,9 @@ pub async fn edge(
     Ok(res)
 }
 
-/// Where tokens are handed out (their answers carry them, their requests may not).
-const AUTH_PATHS: &str = "/api/v1/auth/";
+/// Where tokens are handed out, under the API prefix (their answers carry them, their
+/// requests may not).
+const AUTH_PATHS: &str = "/auth/";
 
 /// The metrics label of a request method: the standard ones by name, anything else as
 /// `OTHER`, so that made-up methods cannot grow the label set.
