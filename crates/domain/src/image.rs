@@ -106,10 +106,11 @@ impl BlobKey {
         Self(self.0.replacen("originals/", "thumbnails/", 1))
     }
 
-    /// The thumbnail of this original at `height` pixels.
+    /// The thumbnail of this original at `height` pixels in `format`: the format is in the
+    /// key, so that a cached thumbnail is served without looking at its bytes.
     #[must_use]
-    pub fn thumbnail(&self, height: u32) -> Self {
-        Self(format!("{}/{height}", self.thumbnails().0))
+    pub fn thumbnail(&self, height: u32, format: ImageFormat) -> Self {
+        Self(format!("{}/{height}.{}", self.thumbnails().0, format.as_str()))
     }
 
     /// # Errors

@@ -1,20 +1,18 @@
 //! Uploading, reading, editing, deleting and approving images.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::lock::Mutex;
-use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
+use futures_util::{Stream, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use crate::ports::{
     BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, LocationFilter, LocationScrub,
-    RemovalRepo, StagedBlob, ThumbnailRenderer, UrlFetcher,
+    RemovalRepo, StagedBlob, ThumbnailBytes, Thumbnails, UrlFetcher,
 };
 use crate::{
     Actor, Approval, BlobKey, Decision, Description, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
-    ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen, StorageError, Title,
+    ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen, Title,
 };
 
 /// Server-wide limits, on top of each plan's.
@@ -73,7 +71,7 @@ pub struct ImagePorts {
     pub images: Arc<dyn ImageRepo>,
     pub blobs: Arc<dyn BlobStore>,
     pub inspector: Arc<dyn ImageInspector>,
-    pub renderer: Arc<dyn ThumbnailRenderer>,
+    pub thumbnails: Arc<dyn Thumbnails>,
     pub fetcher: Arc<dyn UrlFetcher>,
     pub clock: Arc<dyn Clock>,
     pub removals: Arc<dyn RemovalRepo>,
@@ -83,32 +81,6 @@ pub struct ImagePorts {
 impl std::fmt::Debug for ImagePorts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImagePorts").finish_non_exhaustive()
-    }
-}
-
-/// One render at a time per thumbnail: concurrent first requests for the same thumbnail
-/// wait for the one that renders it. Shared by every worker of a process.
-#[derive(Clone, Default)]
-pub struct RenderGate(Arc<Mutex<HashMap<BlobKey, Arc<Mutex<()>>>>>);
-
-impl std::fmt::Debug for RenderGate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RenderGate").finish_non_exhaustive()
-    }
-}
-
-impl RenderGate {
-    async fn slot(&self, key: &BlobKey) -> Arc<Mutex<()>> {
-        self.0.lock().await.entry(key.clone()).or_default().clone()
-    }
-
-    /// Forgets `key`'s slot when nobody else holds it.
-    async fn release(&self, key: &BlobKey, slot: Arc<Mutex<()>>) {
-        let mut slots = self.0.lock().await;
-        // One reference in the map, one here: nobody is waiting.
-        if Arc::strong_count(&slot) <= 2 {
-            slots.remove(key);
-        }
     }
 }
 
@@ -139,8 +111,7 @@ pub struct Images {
     inspector: Arc<dyn ImageInspector>,
     clock: Arc<dyn Clock>,
     fetcher: Arc<dyn UrlFetcher>,
-    renderer: Arc<dyn ThumbnailRenderer>,
-    gate: RenderGate,
+    thumbnails: Arc<dyn Thumbnails>,
     limits: ImageLimits,
     remover: FileRemover,
     location: Arc<dyn LocationFilter>,
@@ -154,10 +125,10 @@ impl std::fmt::Debug for Images {
 
 impl Images {
     #[must_use]
-    pub fn new(ports: ImagePorts, gate: RenderGate, limits: ImageLimits) -> Self {
-        let ImagePorts { images, blobs, inspector, renderer, fetcher, clock, removals, location } = ports;
+    pub fn new(ports: ImagePorts, limits: ImageLimits) -> Self {
+        let ImagePorts { images, blobs, inspector, thumbnails, fetcher, clock, removals, location } = ports;
         let remover = FileRemover::new(blobs.clone(), removals);
-        Self { images, blobs, inspector, clock, fetcher, renderer, gate, limits, remover, location }
+        Self { images, blobs, inspector, clock, fetcher, thumbnails, limits, remover, location }
     }
 
     /// `item` as `actor` sees it now: with the variants their plan in force allows.
@@ -408,41 +379,9 @@ impl Images {
 
     /// The thumbnail of an image already allowed to the caller (or shared by a link).
     pub(crate) async fn thumbnail_of(&self, image: Image, height: u32) -> Result<Thumbnail, DomainError> {
-        let key = image.storage_key.thumbnail(height);
-        if let Some(body) = self.cached(&key).await? {
-            return sniffed(image, height, body, false).await;
-        }
-        let slot = self.gate.slot(&key).await;
-        let outcome = {
-            let _only_one = slot.lock().await;
-            match self.cached(&key).await? {
-                Some(body) => Ok((body, false)), // rendered while we waited
-                None => self.render(&image, &key, height).await.map(|body| (body, true)),
-            }
-        };
-        self.gate.release(&key, slot).await;
-        let (body, rendered) = outcome?;
-        sniffed(image, height, body, rendered).await
-    }
-
-    async fn cached(&self, key: &BlobKey) -> Result<Option<BlobBody>, DomainError> {
-        match self.blobs.open(key, None).await {
-            Ok(body) => Ok(Some(body)),
-            Err(StorageError::NotFound) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    async fn render(&self, image: &Image, key: &BlobKey, height: u32) -> Result<BlobBody, DomainError> {
-        let source = self.blobs.reader(&image.storage_key).await?;
-        let bytes = self
-            .renderer
-            .render(source, image.format, height)
-            .await
-            .map_err(|e| DomainError::Internal(format!("rendering a thumbnail: {e}")))?;
-        tracing::info!(bytes = bytes.len(), "thumbnail rendered");
-        self.blobs.put(key, bytes).await?;
-        Ok(self.blobs.open(key, None).await?)
+        let ThumbnailBytes { format, body, rendered } =
+            self.thumbnails.get(&image.storage_key, image.format, height).await?;
+        Ok(Thumbnail { image, height, format, body, rendered })
     }
 
     /// Approves or rejects an image, keeping the decision in its history.
@@ -573,14 +512,4 @@ impl FileRemover {
         }
         false
     }
-}
-
-/// Tells the thumbnail's format from its first bytes, and puts them back in front.
-async fn sniffed(image: Image, height: u32, body: BlobBody, rendered: bool) -> Result<Thumbnail, DomainError> {
-    let BlobBody { len, mut stream } = body;
-    let first = stream.try_next().await?.unwrap_or_default();
-    let format =
-        ImageFormat::sniff(&first).ok_or_else(|| DomainError::Internal("a cached thumbnail is not an image".into()))?;
-    let stream = futures_util::stream::once(async move { Ok(first) }).chain(stream).boxed();
-    Ok(Thumbnail { image, height, format, body: BlobBody { len, stream }, rendered })
 }

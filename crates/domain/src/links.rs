@@ -131,10 +131,10 @@ mod tests {
 
     use super::*;
     use crate::UserId;
-    use crate::images::{ImageLimits, ImagePorts, RenderGate};
+    use crate::images::{ImageLimits, ImagePorts};
     use crate::ports::{
-        MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockLinkRepo, MockThumbnailRenderer,
-        MockTokenService, MockUrlFetcher, TokenHash,
+        MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockLinkRepo, MockThumbnails, MockTokenService,
+        MockUrlFetcher, TokenHash,
     };
     use crate::testing::{actor_with_role, builtin_role, plan};
     use crate::{BlobKey, ImageFormat, ImageStatus, UserRef};
@@ -181,14 +181,14 @@ mod tests {
             images: Arc::new(images),
             blobs: Arc::new(MockBlobStore::new()),
             inspector: Arc::new(MockImageInspector::new()),
-            renderer: Arc::new(MockThumbnailRenderer::new()),
+            thumbnails: Arc::new(MockThumbnails::new()),
             fetcher: Arc::new(MockUrlFetcher::new()),
             clock: clock(),
             removals: Arc::new(crate::ports::MockRemovalRepo::new()),
             location: Arc::new(crate::testing::KeepEverything),
         };
         let limits = ImageLimits { max_pixels: 1, max_upload_bytes: 1, orphan_grace: Duration::minutes(5) };
-        let images = Images::new(ports, RenderGate::default(), limits);
+        let images = Images::new(ports, limits);
         let mut tokens = MockTokenService::new();
         tokens.expect_new_refresh().returning(|| ("secret".into(), TokenHash([9; 32])));
         tokens.expect_hash_refresh().returning(|_| TokenHash([9; 32]));

@@ -16,9 +16,11 @@ use tracing::Instrument as _;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+mod cache;
 mod location;
 mod thumbnails;
 
+pub use cache::CachedThumbnails;
 pub use location::{HOLD_MAX, LocationStripper};
 pub use thumbnails::{Renderer, render_blocking};
 

@@ -13,7 +13,7 @@ use gallery_auth::{BcryptHasher, JwtConfig, JwtTokens};
 use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
-use gallery_domain::images::{ImageLimits, ImagePorts, Images, RenderGate};
+use gallery_domain::images::{ImageLimits, ImagePorts, Images};
 use gallery_domain::links::Links;
 use gallery_domain::plans::Plans;
 use gallery_domain::ports::Clock;
@@ -25,7 +25,7 @@ use gallery_http::{
     AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots, edge,
     problem_safety_net,
 };
-use gallery_imaging::{Inspector, LocationStripper, Renderer};
+use gallery_imaging::{CachedThumbnails, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
     Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
     PgSubscriptionRepo, PgUserRepo, PoolSettings,
@@ -64,8 +64,8 @@ pub struct Shared {
     blobs: Arc<FsBlobStore>,
     inspector: Arc<Inspector>,
     fetcher: Arc<HttpFetcher>,
-    renderer: Arc<Renderer>,
-    gate: RenderGate,
+    /// One per process: its render flights are shared by every worker.
+    thumbnails: Arc<CachedThumbnails>,
     limits: ImageLimits,
     pool: PoolSettings,
     hasher: Arc<BcryptHasher>,
@@ -119,6 +119,8 @@ impl Shared {
             max_upload_bytes: settings.images.max_upload_bytes,
             orphan_grace: chrono::Duration::seconds(i64::try_from(settings.storage.sweep_interval_seconds)?),
         };
+        let blobs = Arc::new(blobs);
+        let thumbnails = Arc::new(CachedThumbnails::new(blobs.clone(), Arc::new(Renderer::new(decoders))));
         Ok(Self {
             url,
             pool,
@@ -126,10 +128,9 @@ impl Shared {
             tokens: Arc::new(tokens),
             clock,
             signup_role,
-            blobs: Arc::new(blobs),
+            blobs,
             inspector: Arc::new(Inspector::new(decoders)),
-            renderer: Arc::new(Renderer::new(decoders)),
-            gate: RenderGate::default(),
+            thumbnails,
             fetcher: Arc::new(HttpFetcher::new(FetchSettings {
                 allow_private_networks: settings.import.allow_private_networks,
                 deadline: Duration::from_secs(settings.import.timeout_seconds),
@@ -201,13 +202,13 @@ impl Services {
             images: image_repo,
             blobs: shared.blobs.clone(),
             inspector: shared.inspector.clone(),
-            renderer: shared.renderer.clone(),
+            thumbnails: shared.thumbnails.clone(),
             fetcher: shared.fetcher.clone(),
             clock: shared.clock.clone(),
             removals: removals.clone(),
             location: Arc::new(LocationStripper),
         };
-        let images = Images::new(ports, shared.gate.clone(), shared.limits);
+        let images = Images::new(ports, shared.limits);
         let links = Links::new(
             Arc::new(PgLinkRepo::new(db.clone())),
             images.clone(),

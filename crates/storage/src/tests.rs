@@ -121,10 +121,17 @@ async fn derived_blobs_are_put_read_back_and_removed_by_folder() {
     let store = FsBlobStore::open(dir.path()).unwrap();
     let original = BlobKey::original(ImageId::generate());
     for h in [200, 400] {
-        store.put(&original.thumbnail(h), bytes::Bytes::from_static(b"thumb")).await.unwrap();
+        store
+            .put(&original.thumbnail(h, gallery_domain::ImageFormat::Jpeg), bytes::Bytes::from_static(b"thumb"))
+            .await
+            .unwrap();
     }
     let mut back = Vec::new();
-    std::io::Read::read_to_end(&mut store.reader(&original.thumbnail(200)).await.unwrap(), &mut back).unwrap();
+    std::io::Read::read_to_end(
+        &mut store.reader(&original.thumbnail(200, gallery_domain::ImageFormat::Jpeg)).await.unwrap(),
+        &mut back,
+    )
+    .unwrap();
     assert_eq!(back, b"thumb");
     assert_eq!(files(dir.path()).len(), 2);
     store.delete_under(&original.thumbnails()).await.unwrap();

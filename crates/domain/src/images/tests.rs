@@ -8,8 +8,8 @@ use futures_util::stream;
 
 use super::*;
 use crate::ports::{
-    FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo,
-    MockThumbnailRenderer, MockUrlFetcher, ReadSeek, StagedBlob,
+    FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo, MockThumbnails,
+    MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
 };
 use crate::testing::{actor_with_role, builtin_role, plan};
 use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
@@ -54,7 +54,7 @@ struct World {
     blobs: MockBlobStore,
     inspector: MockImageInspector,
     fetcher: MockUrlFetcher,
-    renderer: MockThumbnailRenderer,
+    thumbnails: MockThumbnails,
     removals: MockRemovalRepo,
     probe: Probe,
 }
@@ -78,7 +78,7 @@ impl World {
             blobs,
             inspector: MockImageInspector::new(),
             fetcher: MockUrlFetcher::new(),
-            renderer: MockThumbnailRenderer::new(),
+            thumbnails: MockThumbnails::new(),
             removals: permissive_removals(),
             probe,
         }
@@ -91,7 +91,7 @@ impl World {
             images: Arc::new(self.repo),
             blobs: Arc::new(self.blobs),
             inspector: Arc::new(self.inspector),
-            renderer: Arc::new(self.renderer),
+            thumbnails: Arc::new(self.thumbnails),
             fetcher: Arc::new(self.fetcher),
             clock: Arc::new(clock),
             removals: Arc::new(self.removals),
@@ -102,7 +102,7 @@ impl World {
             max_upload_bytes: max_upload,
             orphan_grace: chrono::Duration::minutes(5),
         };
-        let images = Images::new(ports, RenderGate::default(), limits);
+        let images = Images::new(ports, limits);
         (images, self.probe)
     }
 }
@@ -451,7 +451,7 @@ async fn heights_outside_the_plan_are_forbidden() {
     let owner = player();
     let image = approved_image(&owner);
     w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
-    w.renderer.expect_render().never();
+    w.thumbnails.expect_get().never();
     let (images, _) = w.build(u64::MAX);
     assert!(matches!(
         images.thumbnail(&owner, ImageId::generate(), 400, |_| false).await,
@@ -460,20 +460,22 @@ async fn heights_outside_the_plan_are_forbidden() {
 }
 
 #[tokio::test]
-async fn a_cached_thumbnail_is_served_without_rendering() {
+async fn a_thumbnail_is_the_thumbnails_port_answer_for_the_original() {
     let mut w = World::new();
     let owner = player();
     let image = approved_image(&owner);
-    let expected_key = image.storage_key.thumbnail(200);
+    let original = image.storage_key.clone();
     w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
-    w.blobs.expect_open().withf(move |key, _| *key == expected_key).returning(|_, _| Ok(thumb_body()));
-    w.renderer.expect_render().never();
+    w.thumbnails
+        .expect_get()
+        .withf(move |key, format, height| *key == original && *format == ImageFormat::Png && *height == 200)
+        .times(1)
+        .returning(|_, _, _| Ok(ThumbnailBytes { format: ImageFormat::Jpeg, body: thumb_body(), rendered: false }));
     let (images, _) = w.build(u64::MAX);
     let Conditional::Fresh(thumb) = images.thumbnail(&owner, ImageId::generate(), 200, |_| false).await.unwrap() else {
         panic!("the client holds nothing")
     };
-    assert_eq!(thumb.format, ImageFormat::Png);
-    assert!(!thumb.rendered);
+    assert_eq!((thumb.format, thumb.height, thumb.rendered), (ImageFormat::Jpeg, 200, false));
 }
 
 #[tokio::test]
@@ -485,7 +487,7 @@ async fn a_thumbnail_the_client_holds_is_answered_from_the_row_alone() {
     w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
     w.blobs.expect_open().never();
     w.blobs.expect_reader().never();
-    w.renderer.expect_render().never();
+    w.thumbnails.expect_get().never();
     let (images, _) = w.build(u64::MAX);
     let held = images.thumbnail(&owner, ImageId::generate(), 200, |i| i.sha256 == sha).await.unwrap();
     assert!(matches!(held, Conditional::Unchanged(i) if i.sha256 == sha));
@@ -496,42 +498,11 @@ async fn a_thumbnail_the_client_holds_is_answered_from_the_row_alone() {
     ));
 }
 
-#[tokio::test]
-async fn concurrent_first_requests_render_once() {
-    let mut w = World::new();
-    let owner = player();
-    let image = approved_image(&owner);
-    w.repo.expect_by_id().returning(move |_, _| Ok(Some(image.clone())));
-    let stored_thumb = Arc::new(AtomicBool::new(false));
-    let (seen, put) = (stored_thumb.clone(), stored_thumb.clone());
-    w.blobs.expect_open().returning(move |_, _| {
-        if seen.load(Ordering::SeqCst) { Ok(thumb_body()) } else { Err(StorageError::NotFound) }
-    });
-    w.blobs.expect_reader().returning(|_| Ok(Box::new(std::io::Cursor::new(Vec::new()))));
-    w.blobs.expect_put().times(1).returning(move |_, _| {
-        put.store(true, Ordering::SeqCst);
-        Ok(())
-    });
-    w.renderer.expect_render().times(1).returning(|_, _, _| Ok(Bytes::from_static(PNG_HEAD)));
-    let (images, _) = w.build(u64::MAX);
-    let requests = (0..8).map(|_| images.thumbnail(&owner, ImageId::generate(), 200, |_| false));
-    let results = futures_util::future::join_all(requests).await;
-    let rendered = results
-        .into_iter()
-        .map(|r| match r.unwrap() {
-            Conditional::Fresh(thumb) => thumb.rendered,
-            Conditional::Unchanged(_) => panic!("the client holds nothing"),
-        })
-        .filter(|&r| r)
-        .count();
-    assert_eq!(rendered, 1, "one request rendered, the others were served what it made");
-}
-
 #[test]
 fn thumbnail_keys_follow_from_the_original() {
     let key = BlobKey::original(ImageId::generate());
-    let thumb = key.thumbnail(200);
-    assert!(thumb.as_str().starts_with("thumbnails/") && thumb.as_str().ends_with("/200"));
+    let thumb = key.thumbnail(200, ImageFormat::Jpeg);
+    assert!(thumb.as_str().starts_with("thumbnails/") && thumb.as_str().ends_with("/200.jpeg"));
     assert!(BlobKey::parse(thumb.as_str()).is_ok());
     assert!(thumb.as_str().starts_with(key.thumbnails().as_str()));
 }

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use crate::ImageFormat;
-use crate::ports::ReadSeek;
+use crate::ports::{BlobBody, ReadSeek};
+use crate::{BlobKey, DomainError, ImageFormat};
 
 /// Makes thumbnails: `height` pixels high (never more than the original), aspect kept,
 /// EXIF orientation applied; JPEG for opaque images, PNG where there is alpha.
@@ -20,6 +20,35 @@ pub trait ThumbnailRenderer: Send + Sync {
         format: ImageFormat,
         height: u32,
     ) -> Result<bytes::Bytes, InspectError>;
+}
+
+/// A thumbnail's bytes, in the format they were made in.
+pub struct ThumbnailBytes {
+    pub format: ImageFormat,
+    pub body: BlobBody,
+    /// Made for this request, not served from the cache.
+    pub rendered: bool,
+}
+
+impl std::fmt::Debug for ThumbnailBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThumbnailBytes").field("format", &self.format).field("rendered", &self.rendered).finish()
+    }
+}
+
+/// Thumbnails made on demand and kept under keys that follow from the original's
+/// ([`crate::BlobKey::thumbnail`]), so that any server finds what another made. Concurrent
+/// first requests for one thumbnail make it once.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Thumbnails: Send + Sync {
+    /// The thumbnail of the original under `original` (of `format`), `height` pixels high:
+    /// the kept one, or one made now and kept.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store fails; `Internal` when the original is missing or does
+    /// not decode.
+    async fn get(&self, original: &BlobKey, format: ImageFormat, height: u32) -> Result<ThumbnailBytes, DomainError>;
 }
 
 /// Why an image was refused on inspection.
