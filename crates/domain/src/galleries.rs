@@ -48,8 +48,7 @@ impl Galleries {
         let gallery = self.galleries.by_id(id).await?.ok_or(DomainError::NotFound)?;
         let filter = ImageFilter { gallery_id: Some(id), ..ImageFilter::default() };
         let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
-        let variants = Policy::image_variants(actor, self.clock.now());
-        Ok((gallery, Seen { item: Page::new(items, page, total), variants }))
+        Ok((gallery, Seen::by(actor, self.clock.now(), Page::new(items, page, total))))
     }
 
     /// # Errors

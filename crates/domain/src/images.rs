@@ -131,11 +131,6 @@ impl Images {
         Self { images, blobs, inspector, clock, fetcher, thumbnails, limits, remover, location }
     }
 
-    /// `item` as `actor` sees it now: with the variants their plan in force allows.
-    fn seen<T>(&self, actor: &Actor, item: T) -> Seen<T> {
-        Seen { item, variants: Policy::image_variants(actor, self.clock.now()) }
-    }
-
     /// Streams an upload into the store's staging area: counted as it comes, cut off as
     /// soon as it passes the caller's limit, refused as soon as its first bytes show it is
     /// not an image we take, and stored without its location (EXIF GPS, XMP) — hashed and
@@ -259,7 +254,7 @@ impl Images {
             storage_key: key.clone(),
         };
         match self.images.create(&new, quota).await {
-            Ok(image) => Ok(self.seen(actor, image)),
+            Ok(image) => Ok(Seen::by(actor, self.clock.now(), image)),
             Err(err) => {
                 self.remove_blob(&key).await;
                 Err(err.into())
@@ -277,14 +272,14 @@ impl Images {
     ) -> Result<Seen<Page<Image>>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
         let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
-        Ok(self.seen(actor, Page::new(items, page, total)))
+        Ok(Seen::by(actor, self.clock.now(), Page::new(items, page, total)))
     }
 
     /// # Errors
     /// `Forbidden` without `images:read`; `NotFound` when missing or not visible.
     pub async fn get(&self, actor: &Actor, id: ImageId) -> Result<Seen<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
-        Ok(self.seen(actor, self.visible(actor, id).await?))
+        Ok(Seen::by(actor, self.clock.now(), self.visible(actor, id).await?))
     }
 
     /// # Errors
@@ -301,7 +296,7 @@ impl Images {
         } else {
             self.images.update(id, &patch).await?.ok_or(DomainError::NotFound)?
         };
-        Ok(self.seen(actor, updated))
+        Ok(Seen::by(actor, self.clock.now(), updated))
     }
 
     /// Deletes the row, then the file. A file that cannot be removed now stays recorded
@@ -398,7 +393,7 @@ impl Images {
             return Err(DomainError::field("reason", "is required to reject an image"));
         }
         let decided = self.images.decide(id, decision, reason, actor.id()).await?.ok_or(DomainError::NotFound)?;
-        Ok(self.seen(actor, decided))
+        Ok(Seen::by(actor, self.clock.now(), decided))
     }
 
     /// # Errors

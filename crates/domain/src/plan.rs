@@ -220,6 +220,7 @@ pub struct NewPlan {
     pub is_default: bool,
     pub features: PlanFeatures,
 }
+
 /// Changes to a plan; `None` keeps the current value, and features merge field by field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanPatch {
@@ -232,6 +233,7 @@ pub struct PlanPatch {
     pub is_default: Option<bool>,
     pub features: Option<FeaturesPatch>,
 }
+
 impl PlanPatch {
     /// `plan` with this patch's changes.
     #[must_use]

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    DomainError, Image, ImageStatus, Permission, PermissionSet, Role, RoleName, SessionId, User, UserId, Variant,
+    DomainError, Image, ImageStatus, Permission, PermissionSet, Role, RoleName, Seen, SessionId, User, UserId, Variant,
     Variants, Visibility,
 };
 
@@ -189,6 +189,14 @@ impl Policy {
             original: Self::may_get_original(actor, now).is_ok(),
             thumbnail_heights: actor.user.plan(now).features.thumbnail_heights.clone(),
         }
+    }
+}
+
+impl<T> Seen<T> {
+    /// `item` as `actor` sees it at `now`: with the variants their plan in force allows.
+    #[must_use]
+    pub fn by(actor: &Actor, now: DateTime<Utc>, item: T) -> Self {
+        Self { item, variants: Policy::image_variants(actor, now) }
     }
 }
 

@@ -15,7 +15,12 @@ pub(crate) fn query<T>(
     raw: Option<&str>,
     parse: impl FnOnce(&str) -> Result<T, String>,
 ) -> Result<Option<T>, DomainError> {
-    raw.map(|v| parse(v).map_err(|why| DomainError::BadRequest(format!("{name}: {why}")))).transpose()
+    raw.map(|v| parse(v).map_err(bad(name))).transpose()
+}
+
+/// The refusal of query parameter `name`, saying why.
+pub(crate) fn bad(name: &str) -> impl FnOnce(String) -> DomainError + '_ {
+    move |why| DomainError::BadRequest(format!("{name}: {why}"))
 }
 
 /// A UUID as text.

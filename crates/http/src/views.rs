@@ -1,4 +1,4 @@
-//! What responses look like on the wire, and the small request parsing helpers.
+//! What responses look like on the wire.
 
 use chrono::{DateTime, Utc};
 use gallery_domain::{Account, DomainError, Page, PageRequest, Permission, Role};

@@ -3,8 +3,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gallery_domain::ports::GalleryRepo;
-use gallery_domain::{Description, GalleryId, Name, PageRequest, RepoError, UserId};
-use gallery_domain::{Gallery, GalleryPatch, NewGallery};
+use gallery_domain::{Description, Gallery, GalleryId, GalleryPatch, Name, NewGallery, PageRequest, RepoError, UserId};
 use uuid::Uuid;
 
 use crate::db::Db;

@@ -3,8 +3,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gallery_domain::ports::LinkRepo;
-use gallery_domain::{ImageId, RepoError, UserId};
-use gallery_domain::{LinkId, LinkTarget, NewLink, ShareLink, Variant};
+use gallery_domain::{ImageId, LinkId, LinkTarget, NewLink, RepoError, ShareLink, UserId, Variant};
 use uuid::Uuid;
 
 use crate::db::Db;

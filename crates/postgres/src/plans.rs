@@ -1,9 +1,8 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use gallery_domain::NewPlan;
 use gallery_domain::ports::PlanRepo;
-use gallery_domain::{Plan, PlanFeatures, PlanId, RepoError};
+use gallery_domain::{NewPlan, Plan, PlanFeatures, PlanId, RepoError};
 
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};

@@ -2,9 +2,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use gallery_domain::Subscription;
 use gallery_domain::ports::SubscriptionRepo;
-use gallery_domain::{PageRequest, PlanCode, PlanId, RepoError, SubscriptionStatus, UserId, UserRef, Username};
+use gallery_domain::{
+    PageRequest, PlanCode, PlanId, RepoError, Subscription, SubscriptionStatus, UserId, UserRef, Username,
+};
 use uuid::Uuid;
 
 use crate::db::Db;

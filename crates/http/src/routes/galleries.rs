@@ -3,13 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::galleries::Galleries;
-use gallery_domain::{Description, DomainError, GalleryId, Name};
-use gallery_domain::{Gallery, GalleryPatch, NewGallery};
+use gallery_domain::{Description, DomainError, Gallery, GalleryId, GalleryPatch, Name, NewGallery, Permission};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-use gallery_domain::Permission;
 
 use super::Endpoint;
 use super::images::ImageView;

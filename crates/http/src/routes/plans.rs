@@ -4,14 +4,12 @@ use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed, unless};
 use gallery_domain::plans::{Plans, check_features, price_cents};
 use gallery_domain::{
-    BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, Plan, PlanCode, PlanFeatures, PlanId,
+    BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, NewPlan, Permission, Plan, PlanCode,
+    PlanFeatures, PlanId, PlanPatch,
 };
-use gallery_domain::{NewPlan, PlanPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-use gallery_domain::Permission;
 
 use super::Endpoint;
 use crate::ApiError;

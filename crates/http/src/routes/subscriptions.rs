@@ -1,15 +1,12 @@
 //! `/subscriptions` and `/users/{id}/subscription`.
 
 use actix_web::{HttpResponse, web};
-use gallery_domain::CurrentSubscription;
-use gallery_domain::UserId;
 use gallery_domain::fields::{Fields as _, required};
 use gallery_domain::subscriptions::Subscriptions;
+use gallery_domain::{CurrentSubscription, Permission, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-use gallery_domain::Permission;
 
 use super::Endpoint;
 use super::images::UserRefView;

@@ -3,12 +3,12 @@
 use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::users::{AccountChanges, AccountRequest, Users};
-use gallery_domain::{DomainError, Email, PageRequest, Password, RoleName, SearchText, UserFilter, UserId, Username};
+use gallery_domain::{
+    DomainError, Email, PageRequest, Password, Permission, RoleName, SearchText, UserFilter, UserId, Username,
+};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-use gallery_domain::Permission;
 
 use super::Endpoint;
 use super::auth::email_change;
@@ -50,8 +50,7 @@ impl ListQuery {
     fn parse(&self) -> Result<(UserFilter, PageRequest), DomainError> {
         let filter = UserFilter {
             role: query("role", self.role.as_deref(), RoleName::parse)?,
-            q: SearchText::parse_query(self.q.as_deref())
-                .map_err(|why| DomainError::BadRequest(format!("q: {why}")))?,
+            q: SearchText::parse_query(self.q.as_deref()).map_err(parse::bad("q"))?,
             is_active: query("is_active", self.is_active.as_deref(), parse::boolean)?,
         };
         Ok((filter, parse::page(self.page.as_deref(), self.per_page.as_deref())?))

@@ -160,7 +160,7 @@ impl ListQuery {
             status: query("status", self.status.as_deref(), ImageStatus::parse)?,
             uploaded_by: query("uploaded_by", self.uploaded_by.as_deref(), |u| parse::uuid(u).map(UserId::from_uuid))?,
             gallery_id: query("gallery_id", self.gallery_id.as_deref(), gallery_id)?,
-            q: query("q", self.q.as_deref().filter(|q| !q.is_empty()), SearchText::parse)?,
+            q: SearchText::parse_query(self.q.as_deref()).map_err(parse::bad("q"))?,
             sort: query("sort", self.sort.as_deref(), ImageSort::parse)?.unwrap_or_default(),
         };
         Ok((filter, parse::page(self.page.as_deref(), self.per_page.as_deref())?))
