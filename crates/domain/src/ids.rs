@@ -24,6 +24,14 @@ macro_rules! id {
             pub const fn as_uuid(&self) -> Uuid {
                 self.0
             }
+
+            /// An id as a client writes it.
+            ///
+            /// # Errors
+            /// The field message when `raw` is not a UUID.
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                Uuid::parse_str(raw).map(Self).map_err(|_| "must be a UUID".to_owned())
+            }
         }
 
         impl fmt::Display for $name {

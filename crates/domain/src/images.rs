@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_channel::oneshot;
 use futures_util::{Stream, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
+use tracing::Instrument as _;
 
+use crate::fields::{Fields as _, optional, required};
 use crate::ports::{
     BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, LocationFilter, LocationScrub,
-    RemovalRepo, StagedBlob, ThumbnailBytes, Thumbnails, UrlFetcher,
+    RemovalRepo, StagedBlob, Tasks, ThumbnailBytes, Thumbnails, UrlFetcher,
 };
 use crate::{
     Actor, Approval, BlobKey, Decision, Description, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
@@ -30,7 +33,7 @@ pub struct ImageLimits {
 
 /// An uploaded file, streamed to the store's staging area, hashed, counted and sniffed,
 /// not yet visible. Dropping it removes the file.
-pub struct Staged {
+struct Staged {
     blob: Box<dyn StagedBlob>,
     size: u64,
     sha256: [u8; 32],
@@ -49,6 +52,58 @@ pub struct UploadMeta {
     pub title: Title,
     pub description: Description,
     pub gallery_id: Option<GalleryId>,
+}
+
+/// One part of an upload form, in the order it arrives.
+#[derive(Debug)]
+pub enum UploadPart<S> {
+    /// The file, as it streams in.
+    File(S),
+    /// A text field, whole.
+    Text(UploadField, String),
+}
+
+/// The text fields an upload form may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadField {
+    Title,
+    Description,
+    GalleryId,
+}
+
+/// An upload form's text fields as they arrive, the last of each kept.
+#[derive(Debug, Default)]
+struct UploadTexts {
+    title: Option<String>,
+    description: Option<String>,
+    gallery_id: Option<String>,
+}
+
+impl UploadTexts {
+    fn set(&mut self, field: UploadField, value: String) {
+        let slot = match field {
+            UploadField::Title => &mut self.title,
+            UploadField::Description => &mut self.description,
+            UploadField::GalleryId => &mut self.gallery_id,
+        };
+        *slot = Some(value);
+    }
+
+    /// The upload's file (which the form must hold) and metadata, or every refused
+    /// field; an empty `gallery_id` is none.
+    fn with_file<F>(self, file: Option<F>) -> Result<(F, UploadMeta), DomainError> {
+        let gallery = self.gallery_id.filter(|g| !g.is_empty());
+        let (title, description, gallery_id, file) = (
+            optional("title", self.title.as_deref(), Title::parse),
+            optional("description", self.description.as_deref(), Description::parse),
+            optional("gallery_id", gallery.as_deref(), GalleryId::parse),
+            required("file", file),
+        )
+            .all()?;
+        let meta =
+            UploadMeta { title: title.unwrap_or_default(), description: description.unwrap_or_default(), gallery_id };
+        Ok((file, meta))
+    }
 }
 
 /// An image to fetch from a URL, and what to record with it.
@@ -76,6 +131,7 @@ pub struct ImagePorts {
     pub clock: Arc<dyn Clock>,
     pub removals: Arc<dyn RemovalRepo>,
     pub location: Arc<dyn LocationFilter>,
+    pub tasks: Arc<dyn Tasks>,
 }
 
 impl std::fmt::Debug for ImagePorts {
@@ -115,6 +171,7 @@ pub struct Images {
     limits: ImageLimits,
     remover: FileRemover,
     location: Arc<dyn LocationFilter>,
+    tasks: Arc<dyn Tasks>,
 }
 
 impl std::fmt::Debug for Images {
@@ -126,9 +183,39 @@ impl std::fmt::Debug for Images {
 impl Images {
     #[must_use]
     pub fn new(ports: ImagePorts, limits: ImageLimits) -> Self {
-        let ImagePorts { images, blobs, inspector, thumbnails, fetcher, clock, removals, location } = ports;
+        let ImagePorts { images, blobs, inspector, thumbnails, fetcher, clock, removals, location, tasks } = ports;
         let remover = FileRemover::new(blobs.clone(), removals);
-        Self { images, blobs, inspector, clock, fetcher, thumbnails, limits, remover, location }
+        Self { images, blobs, inspector, clock, fetcher, thumbnails, limits, remover, location, tasks }
+    }
+
+    /// Takes an upload form as it streams: the file goes through [`Images::ingest`] as it
+    /// arrives, the text fields may come before or after it, and once every byte is in the
+    /// image is recorded in a task of its own ([`Tasks`]). The form's own errors are
+    /// answered as they are.
+    ///
+    /// # Errors
+    /// `Forbidden` without `images:upload`; `Validation` for a refused field, a missing
+    /// file or a second one; then as [`Images::ingest`] and the recording.
+    pub async fn upload<E, F, S>(&self, actor: &Actor, form: F) -> Result<Seen<Image>, E>
+    where
+        E: From<DomainError>,
+        F: Stream<Item = Result<UploadPart<S>, E>>,
+        S: Stream<Item = Result<Bytes, DomainError>> + Unpin,
+    {
+        Policy::require(actor, Permission::ImagesUpload)?;
+        let mut form = std::pin::pin!(form);
+        let (mut staged, mut texts) = (None, UploadTexts::default());
+        while let Some(part) = form.try_next().await? {
+            match part {
+                UploadPart::File(_) if staged.is_some() => {
+                    return Err(DomainError::field("file", "send one file per upload").into());
+                }
+                UploadPart::File(body) => staged = Some(self.ingest(actor, body).await?),
+                UploadPart::Text(field, value) => texts.set(field, value),
+            }
+        }
+        let (staged, meta) = texts.with_file(staged)?;
+        Ok(self.finish(actor, staged, meta).await?)
     }
 
     /// Streams an upload into the store's staging area: counted as it comes, cut off as
@@ -140,7 +227,7 @@ impl Images {
     /// `Forbidden` without `images:upload`; `PayloadTooLarge`; `UnsupportedMediaType`;
     /// the stream's own errors; `Unavailable` when the store cannot take the file.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
-    pub async fn ingest<S>(&self, actor: &Actor, mut body: S) -> Result<Staged, DomainError>
+    async fn ingest<S>(&self, actor: &Actor, mut body: S) -> Result<Staged, DomainError>
     where
         S: Stream<Item = Result<Bytes, DomainError>> + Unpin,
     {
@@ -189,8 +276,9 @@ impl Images {
 
     /// Imports an image from a URL: fetched (HEAD then GET, every hop's address checked,
     /// all within the fetcher's deadline), then through the same pipeline as an upload.
-    /// Nothing runs on its own: dropping the future (the request ended) stops the fetch
-    /// and removes what was staged.
+    /// Until the bytes are all in, nothing runs on its own: dropping the future (the
+    /// request ended) stops the fetch and removes what was staged; after, the image is
+    /// recorded as an upload's is.
     ///
     /// # Errors
     /// `Validation` on `url` when it is refused or the fetch fails or passes its deadline;
@@ -206,7 +294,22 @@ impl Images {
         };
         let fetched = self.fetcher.fetch(&url, limit).await.map_err(fetch_error)?;
         let staged = self.ingest(actor, fetched.stream.map_err(fetch_error)).await?;
-        self.complete(actor, staged, meta).await
+        self.finish(actor, staged, meta).await
+    }
+
+    /// Records an upload whose bytes are all in, in a task of its own: it runs to its end
+    /// even when the request that started it is gone.
+    async fn finish(&self, actor: &Actor, staged: Staged, meta: UploadMeta) -> Result<Seen<Image>, DomainError> {
+        let (answer, answered) = oneshot::channel();
+        let (images, actor) = (self.clone(), actor.clone());
+        self.tasks.spawn(Box::pin(
+            async move {
+                // Nobody may be waiting any more; the image is recorded all the same.
+                answer.send(images.record(&actor, staged, meta).await).ok();
+            }
+            .in_current_span(),
+        ));
+        answered.await.map_err(|_| DomainError::Internal("the upload task ended without an answer".into()))?
     }
 
     /// Checks a staged upload and records it: quota, then dimensions (from the header,
@@ -216,7 +319,7 @@ impl Images {
     /// # Errors
     /// `QuotaExceeded`; `ImageTooLarge`; `InvalidImage`; `Validation` on `gallery_id`.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id(), size = staged.size))]
-    pub async fn complete(&self, actor: &Actor, staged: Staged, meta: UploadMeta) -> Result<Seen<Image>, DomainError> {
+    async fn record(&self, actor: &Actor, staged: Staged, meta: UploadMeta) -> Result<Seen<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesUpload)?;
         let quota = actor.user.plan(self.clock.now()).features.storage_quota_bytes;
         if let Some(gallery) = meta.gallery_id {

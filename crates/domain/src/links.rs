@@ -186,6 +186,7 @@ mod tests {
             clock: clock(),
             removals: Arc::new(crate::ports::MockRemovalRepo::new()),
             location: Arc::new(crate::testing::KeepEverything),
+            tasks: Arc::new(crate::testing::Spawned),
         };
         let limits = ImageLimits { max_pixels: 1, max_upload_bytes: 1, orphan_grace: Duration::minutes(5) };
         let images = Images::new(ports, limits);

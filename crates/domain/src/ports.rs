@@ -9,6 +9,7 @@ mod images;
 mod imaging;
 mod links;
 mod plans;
+mod tasks;
 
 pub use accounts::*;
 pub use blobs::*;
@@ -18,3 +19,4 @@ pub use images::*;
 pub use imaging::*;
 pub use links::*;
 pub use plans::*;
+pub use tasks::*;

@@ -119,3 +119,32 @@ impl crate::ports::LocationScrub for KeepEverything {
 
     fn finish(&mut self, _: &mut Vec<u8>) {}
 }
+
+/// Runs each task on the test's runtime.
+pub struct Spawned;
+
+impl crate::ports::Tasks for Spawned {
+    fn spawn(&self, task: crate::ports::Task) {
+        tokio::spawn(task);
+    }
+}
+
+/// Keeps each task until the test runs it, so a test can stop waiting first.
+#[derive(Default)]
+pub struct Held(std::sync::Mutex<Vec<crate::ports::Task>>);
+
+impl Held {
+    /// Runs every task held so far, to its end.
+    pub async fn run(&self) {
+        let tasks = std::mem::take(&mut *self.0.lock().unwrap());
+        for task in tasks {
+            task.await;
+        }
+    }
+}
+
+impl crate::ports::Tasks for Held {
+    fn spawn(&self, task: crate::ports::Task) {
+        self.0.lock().unwrap().push(task);
+    }
+}

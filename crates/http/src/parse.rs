@@ -4,7 +4,6 @@
 
 use gallery_domain::{DomainError, PageRequest};
 use serde::{Deserialize, Deserializer};
-use uuid::Uuid;
 
 /// An optional query parameter, parsed.
 ///
@@ -21,11 +20,6 @@ pub(crate) fn query<T>(
 /// The refusal of query parameter `name`, saying why.
 pub(crate) fn bad(name: &str) -> impl FnOnce(String) -> DomainError + '_ {
     move |why| DomainError::BadRequest(format!("{name}: {why}"))
-}
-
-/// A UUID as text.
-pub(crate) fn uuid(raw: &str) -> Result<Uuid, String> {
-    Uuid::parse_str(raw).map_err(|_| "must be a UUID".to_owned())
 }
 
 /// `true` or `false`.

@@ -35,8 +35,8 @@ use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
 use crate::Settings;
-use crate::clock::SystemClock;
 use crate::metrics::Pools;
+use crate::runtime::{SystemClock, TokioTasks};
 
 struct DatabaseProbe(Db);
 
@@ -207,6 +207,7 @@ impl Services {
             clock: shared.clock.clone(),
             removals: removals.clone(),
             location: Arc::new(LocationStripper),
+            tasks: Arc::new(TokioTasks),
         };
         let images = Images::new(ports, shared.limits);
         let links = Links::new(

@@ -2,8 +2,8 @@
 //! to use-cases to routes. `tests/` builds the same [`Application`] the binary runs.
 
 pub mod app;
-mod clock;
 pub mod metrics;
+mod runtime;
 pub mod settings;
 pub mod telemetry;
 

@@ -4,14 +4,14 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use futures_util::stream;
+use futures_util::{FutureExt as _, Stream, stream};
 
 use super::*;
 use crate::ports::{
     FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo, MockThumbnails,
     MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
 };
-use crate::testing::{actor_with_role, builtin_role, plan};
+use crate::testing::{Held, Spawned, actor_with_role, builtin_role, plan};
 use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
 
 /// An in-memory staged file that records whether it was committed or dropped.
@@ -56,6 +56,7 @@ struct World {
     fetcher: MockUrlFetcher,
     thumbnails: MockThumbnails,
     removals: MockRemovalRepo,
+    tasks: Arc<dyn Tasks>,
     probe: Probe,
 }
 
@@ -80,6 +81,7 @@ impl World {
             fetcher: MockUrlFetcher::new(),
             thumbnails: MockThumbnails::new(),
             removals: permissive_removals(),
+            tasks: Arc::new(Spawned),
             probe,
         }
     }
@@ -96,6 +98,7 @@ impl World {
             clock: Arc::new(clock),
             removals: Arc::new(self.removals),
             location: Arc::new(crate::testing::KeepEverything),
+            tasks: self.tasks,
         };
         let limits = ImageLimits {
             max_pixels: 50_000_000,
@@ -188,17 +191,74 @@ async fn a_valid_upload_is_committed_then_recorded_pending() {
     w.inspector.expect_inspect().returning(|_, _, _| Ok((640, 480)));
     w.repo
         .expect_create()
-        .withf(|new, quota| new.status == ImageStatus::Pending && new.width == 640 && *quota == 1 << 30)
+        .withf(|new, quota| {
+            new.status == ImageStatus::Pending && new.width == 640 && *quota == 1 << 30 && new.title.as_str() == "t"
+        })
         .returning(move |new, _| Ok(stored(new, &who)));
     let (images, probe) = w.build(u64::MAX);
-    let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-    let meta = UploadMeta { title: Title::parse("t").unwrap(), ..UploadMeta::default() };
-    let Seen { item: image, variants } = images.complete(&actor, staged, meta).await.unwrap();
+    // The text fields may follow the file.
+    let parts = vec![file(), UploadPart::Text(UploadField::Title, "t".into())];
+    let Seen { item: image, variants } = images.upload(&actor, form(parts)).await.unwrap();
     assert!(probe.committed.load(Ordering::SeqCst));
     // The uploader sees what their plan in force lets them fetch.
     assert_eq!(variants, Policy::image_variants(&actor, Utc::now()));
     assert_eq!(image.format, ImageFormat::Png);
     assert_eq!(image.storage_key, BlobKey::original(image.id));
+}
+
+type Body = stream::Iter<std::vec::IntoIter<Result<Bytes, DomainError>>>;
+
+fn form(parts: Vec<UploadPart<Body>>) -> impl Stream<Item = Result<UploadPart<Body>, DomainError>> {
+    stream::iter(parts.into_iter().map(Ok))
+}
+
+fn file() -> UploadPart<Body> {
+    UploadPart::File(stream::iter(vec![Ok(Bytes::from_static(PNG_HEAD))]))
+}
+
+#[tokio::test]
+async fn an_upload_form_is_refused_with_every_bad_field_at_once_and_keeps_nothing() {
+    let mut w = World::new();
+    w.repo.expect_create().never();
+    let (images, _) = w.build(u64::MAX);
+    let parts = vec![
+        UploadPart::Text(UploadField::Title, "t".repeat(201)),
+        UploadPart::Text(UploadField::GalleryId, "not-a-uuid".into()),
+    ];
+    let Err(DomainError::Validation(errors)) = images.upload(&player(), form(parts)).await else { panic!("refused") };
+    let fields: Vec<_> = errors.into_iter().map(|e| e.field).collect();
+    assert_eq!(fields, ["title", "gallery_id", "file"]);
+
+    let (images, probe) = World::new().build(u64::MAX);
+    let Err(DomainError::Validation(errors)) = images.upload(&player(), form(vec![file(), file()])).await else {
+        panic!("refused")
+    };
+    assert_eq!(errors[0].message, "send one file per upload");
+    assert!(probe.dropped.load(Ordering::SeqCst) && !probe.committed.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn an_empty_gallery_id_is_no_gallery() {
+    let texts = UploadTexts { gallery_id: Some(String::new()), ..UploadTexts::default() };
+    assert!(texts.with_file(Some(())).unwrap().1.gallery_id.is_none());
+}
+
+#[tokio::test]
+async fn an_upload_whose_bytes_are_in_is_recorded_even_when_nobody_waits_any_more() {
+    let mut w = World::new();
+    let held = Arc::new(Held::default());
+    w.tasks = held.clone();
+    w.repo.expect_stored_bytes().returning(|_| Ok(0));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    let actor = player();
+    let who = actor.clone();
+    w.repo.expect_create().times(1).returning(move |new, _| Ok(stored(new, &who)));
+    let (images, probe) = w.build(u64::MAX);
+    // The request reads the whole form, hands the recording over, and is then dropped.
+    assert!(images.upload::<DomainError, _, _>(&actor, form(vec![file()])).now_or_never().is_none());
+    assert!(!probe.committed.load(Ordering::SeqCst));
+    held.run().await;
+    assert!(probe.committed.load(Ordering::SeqCst));
 }
 
 #[tokio::test]
@@ -214,10 +274,7 @@ async fn a_moderators_upload_is_approved_at_once() {
         .returning(move |new, _| Ok(stored(new, &who)));
     let (images, _) = w.build(u64::MAX);
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-    assert_eq!(
-        images.complete(&actor, staged, UploadMeta::default()).await.unwrap().item.status,
-        ImageStatus::Approved
-    );
+    assert_eq!(images.record(&actor, staged, UploadMeta::default()).await.unwrap().item.status, ImageStatus::Approved);
 }
 
 #[tokio::test]
@@ -229,7 +286,7 @@ async fn an_image_over_the_quota_is_refused_before_decoding() {
     let (images, probe) = w.build(u64::MAX);
     let actor = player();
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-    assert!(matches!(images.complete(&actor, staged, UploadMeta::default()).await, Err(DomainError::QuotaExceeded)));
+    assert!(matches!(images.record(&actor, staged, UploadMeta::default()).await, Err(DomainError::QuotaExceeded)));
     assert!(probe.dropped.load(Ordering::SeqCst) && !probe.committed.load(Ordering::SeqCst));
 }
 
@@ -247,7 +304,7 @@ async fn inspection_failures_map_to_their_errors_and_leave_no_file() {
         let (images, probe) = w.build(u64::MAX);
         let actor = player();
         let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-        let err = images.complete(&actor, staged, UploadMeta::default()).await.unwrap_err();
+        let err = images.record(&actor, staged, UploadMeta::default()).await.unwrap_err();
         if too_large {
             assert!(matches!(err, DomainError::ImageTooLarge(_)), "{err:?}");
         } else {
@@ -273,7 +330,7 @@ async fn a_failed_row_write_removes_the_committed_file() {
     let (images, probe) = w.build(u64::MAX);
     let actor = player();
     let staged = images.ingest(&actor, body(vec![PNG_HEAD])).await.unwrap();
-    assert!(matches!(images.complete(&actor, staged, UploadMeta::default()).await, Err(DomainError::Unavailable(_))));
+    assert!(matches!(images.record(&actor, staged, UploadMeta::default()).await, Err(DomainError::Unavailable(_))));
     assert!(probe.committed.load(Ordering::SeqCst));
     assert_eq!(removed.lock().unwrap().len(), 1);
 }
@@ -527,7 +584,7 @@ async fn an_uploads_file_is_recorded_for_removal_before_it_is_put_in_place() {
     w.removals = removals;
     let (images, probe) = w.build(u64::MAX);
     let staged = images.ingest(&who, body(vec![PNG_HEAD])).await.unwrap();
-    images.complete(&who, staged, UploadMeta::default()).await.unwrap();
+    images.record(&who, staged, UploadMeta::default()).await.unwrap();
     assert!(probe.committed.load(Ordering::SeqCst));
     assert!(!committed_early.load(Ordering::SeqCst), "the record comes first");
 }

@@ -62,9 +62,7 @@ pub(crate) async fn upload(
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let _slot = slots.acquire(actor.id()).await?;
-    let (staged, meta) = upload::read(&images, &actor, form).await?;
-    let (images, uploader) = (images.into_inner(), actor);
-    let seen = upload::detached(async move { images.complete(&uploader, staged, meta).await }).await?;
+    let seen = images.upload(&actor, upload::parts(form)).await?;
     upload::stored(&seen.item, "upload");
     Ok(HttpResponse::Created().json(ImageView::one(seen, &req)))
 }

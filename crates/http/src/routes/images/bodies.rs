@@ -1,6 +1,6 @@
 //! What clients send to `/images`, and the domain commands and filters it parses into.
 
-use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed, required};
+use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed};
 use gallery_domain::images::{ImageImport, Review, UploadMeta};
 use gallery_domain::{
     Decision, Description, DomainError, GalleryId, ImageFilter, ImagePatch, ImageSort, ImageStatus, PageRequest,
@@ -25,36 +25,6 @@ pub struct UploadForm {
     /// At most 2000 characters.
     description: Option<String>,
     gallery_id: Option<Uuid>,
-}
-
-/// The text parts of an upload, as they arrived.
-#[derive(Debug, Default)]
-pub(crate) struct UploadTexts {
-    pub(crate) title: Option<String>,
-    pub(crate) description: Option<String>,
-    pub(crate) gallery_id: Option<String>,
-}
-
-impl UploadTexts {
-    /// The upload's file (which the form must hold) and metadata; an empty `gallery_id`
-    /// is none.
-    pub(crate) fn with_file<F>(self, file: Option<F>) -> Result<(F, UploadMeta), DomainError> {
-        let gallery = self.gallery_id.filter(|g| !g.is_empty());
-        let (title, description, gallery_id, file) = (
-            optional("title", self.title.as_deref(), Title::parse),
-            optional("description", self.description.as_deref(), Description::parse),
-            optional("gallery_id", gallery.as_deref(), gallery_id),
-            required("file", file),
-        )
-            .all()?;
-        let meta =
-            UploadMeta { title: title.unwrap_or_default(), description: description.unwrap_or_default(), gallery_id };
-        Ok((file, meta))
-    }
-}
-
-fn gallery_id(raw: &str) -> Result<GalleryId, String> {
-    parse::uuid(raw).map(GalleryId::from_uuid)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,7 +71,7 @@ impl ImageBody {
         let (title, description, gallery_id) = (
             text(whole, "title", self.title.as_deref(), Title::parse),
             text(whole, "description", self.description.as_deref(), Description::parse),
-            nullable("gallery_id", self.gallery_id, |g| gallery_id(&g)),
+            nullable("gallery_id", self.gallery_id, |g| GalleryId::parse(&g)),
         )
             .all()?;
         Ok(ImagePatch { title, description, gallery_id })
@@ -158,8 +128,8 @@ impl ListQuery {
     pub(crate) fn parse(&self) -> Result<(ImageFilter, PageRequest), DomainError> {
         let filter = ImageFilter {
             status: query("status", self.status.as_deref(), ImageStatus::parse)?,
-            uploaded_by: query("uploaded_by", self.uploaded_by.as_deref(), |u| parse::uuid(u).map(UserId::from_uuid))?,
-            gallery_id: query("gallery_id", self.gallery_id.as_deref(), gallery_id)?,
+            uploaded_by: query("uploaded_by", self.uploaded_by.as_deref(), UserId::parse)?,
+            gallery_id: query("gallery_id", self.gallery_id.as_deref(), GalleryId::parse)?,
             q: SearchText::parse_query(self.q.as_deref()).map_err(parse::bad("q"))?,
             sort: query("sort", self.sort.as_deref(), ImageSort::parse)?.unwrap_or_default(),
         };
@@ -198,16 +168,5 @@ mod tests {
         let Err(DomainError::Validation(errors)) = body().into_patch(true) else { panic!("a PUT without a title") };
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].field.as_str(), errors[0].message.as_str()), ("title", "is required"));
-    }
-
-    #[test]
-    fn an_upload_reports_every_refused_part_and_a_missing_file() {
-        let texts =
-            UploadTexts { title: Some("t".repeat(201)), description: None, gallery_id: Some("not-a-uuid".into()) };
-        let Err(DomainError::Validation(errors)) = texts.with_file(None::<()>) else { panic!("refused") };
-        let fields: Vec<_> = errors.into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["title", "gallery_id", "file"]);
-        let empty_gallery = UploadTexts { gallery_id: Some(String::new()), ..UploadTexts::default() };
-        assert!(empty_gallery.with_file(Some(())).unwrap().1.gallery_id.is_none());
     }
 }

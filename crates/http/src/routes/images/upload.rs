@@ -1,45 +1,41 @@
-//! Reading a multipart upload as it streams, the per-user upload slots, and finishing an
-//! upload in a task of its own.
+//! Reading a multipart upload as it streams, and the per-user upload slots.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_multipart::{Field, Multipart, MultipartError};
-use futures_util::{StreamExt as _, TryStreamExt as _};
-use gallery_domain::images::{Images, Staged, UploadMeta};
-use gallery_domain::{Actor, DomainError, Image, UserId};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
+use gallery_domain::images::{UploadField, UploadPart};
+use gallery_domain::{DomainError, Image, UserId};
 
-use super::bodies::UploadTexts;
 use crate::ApiError;
 
 /// Text parts of an upload are small; anything bigger is refused, not buffered.
 const TEXT_PART_MAX: usize = 16 * 1024;
 
-/// Reads an upload's form: the `file` part is streamed through [`Images::ingest`] as it
-/// arrives; the text parts may come before or after it; unknown parts are drained.
+/// An upload's form as it arrives, for [`gallery_domain::images::Images::upload`]: the
+/// `file` part as a stream, each text part read whole, unknown parts drained.
 ///
-/// # Errors
-/// 415 when the request is not multipart; 400 for a malformed body; 422 for a refused
-/// field or a missing file; the ingest's errors (413, 415, quota).
-pub(crate) async fn read(
-    images: &Images,
-    actor: &Actor,
-    mut form: Multipart,
-) -> Result<(Staged, UploadMeta), ApiError> {
-    let mut staged = None;
-    let mut texts = UploadTexts::default();
-    while let Some(field) = form.try_next().await.map_err(|e| form_error(&e))? {
+/// Its errors: 415 when the request is not multipart; 400 for a malformed body; 422 for
+/// a text part that is too long or not UTF-8.
+pub(crate) fn parts(
+    form: Multipart,
+) -> impl Stream<Item = Result<UploadPart<impl Stream<Item = Result<Bytes, DomainError>> + Unpin>, ApiError>> {
+    form.map_err(|e| form_error(&e)).try_filter_map(|field| async move {
         let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "file" if staged.is_some() => return Err(DomainError::field("file", "send one file per upload").into()),
-            "file" => staged = Some(images.ingest(actor, field.map_err(|e| multipart_error(&e))).await?),
-            "title" => texts.title = Some(read_text(field, "title").await?),
-            "description" => texts.description = Some(read_text(field, "description").await?),
-            "gallery_id" => texts.gallery_id = Some(read_text(field, "gallery_id").await?),
-            _ => field.map(|_| ()).collect::<()>().await,
-        }
-    }
-    Ok(texts.with_file(staged)?)
+        let text = match name.as_str() {
+            "file" => return Ok(Some(UploadPart::File(field.map_err(|e| multipart_error(&e))))),
+            "title" => UploadField::Title,
+            "description" => UploadField::Description,
+            "gallery_id" => UploadField::GalleryId,
+            _ => {
+                field.map(|_| ()).collect::<()>().await;
+                return Ok(None);
+            }
+        };
+        Ok(Some(UploadPart::Text(text, read_text(field, &name).await?)))
+    })
 }
 
 /// The form itself is not multipart: the request's content type is wrong (415).
@@ -71,18 +67,6 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, ApiError> {
 pub(crate) fn stored(image: &Image, how: &'static str) {
     metrics::counter!("gallery_uploads_total", "kind" => how).increment(1);
     metrics::counter!("gallery_upload_bytes_total", "kind" => how).increment(image.size_bytes);
-}
-
-/// Runs the end of an upload as a task of its own. Once the bytes are in, a cancelled
-/// request (timeout, client gone) must neither leave a file without its row nor stop the
-/// clean-up of a failed one; the task finishes either way.
-pub(crate) async fn detached<T: 'static>(
-    work: impl Future<Output = Result<T, DomainError>> + 'static,
-) -> Result<T, ApiError> {
-    actix_web::rt::spawn(work)
-        .await
-        .map_err(|e| DomainError::Internal(format!("the upload task failed: {e}")))?
-        .map_err(ApiError::from)
 }
 
 /// Uploads and imports in progress: at most `per_user` for one user at once (one more is
