@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use gallery_domain::ports::{AccessClaims, AccessToken, Clock, TokenHash, TokenService};
+use gallery_domain::ports::{AccessClaims, AccessToken, Clock, TokenService};
 use gallery_domain::{DomainError, SessionId, UserId};
+use gallery_domain::{Token, TokenHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
@@ -86,11 +87,11 @@ impl TokenService for JwtTokens {
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| DomainError::Internal(format!("signing a token: {e}")))?;
-        Ok(AccessToken { token, expires_in: u64::try_from(ttl).unwrap_or(0) })
+        Ok(AccessToken { token: token.into(), expires_in: u64::try_from(ttl).unwrap_or(0) })
     }
 
-    fn verify_access(&self, token: &str) -> Result<AccessClaims, DomainError> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+    fn verify_access(&self, token: &Token) -> Result<AccessClaims, DomainError> {
+        let claims = jsonwebtoken::decode::<Claims>(token.as_str(), &self.decoding, &self.validation)
             .map_err(|_| DomainError::InvalidToken)?
             .claims;
         if claims.exp < self.clock.now().timestamp() {
@@ -99,16 +100,16 @@ impl TokenService for JwtTokens {
         Ok(AccessClaims { user: UserId::from_uuid(claims.sub), session: SessionId::from_uuid(claims.sid) })
     }
 
-    fn new_refresh(&self) -> (String, TokenHash) {
+    fn new_refresh(&self) -> (Token, TokenHash) {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = Token::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
         let hash = self.hash_refresh(&token);
         (token, hash)
     }
 
-    fn hash_refresh(&self, token: &str) -> TokenHash {
-        TokenHash(Sha256::digest(token.as_bytes()).into())
+    fn hash_refresh(&self, token: &Token) -> TokenHash {
+        TokenHash(Sha256::digest(token.as_str().as_bytes()).into())
     }
 
     fn refresh_ttl(&self) -> Duration {
@@ -189,16 +190,16 @@ mod tests {
         let t = tokens("a-secret-of-at-least-thirty-two-bytes");
         let claims = claims_json(NOW + 600);
         let token = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(claims.to_string().as_bytes()));
-        assert!(matches!(t.verify_access(&token), Err(DomainError::InvalidToken)));
+        assert!(matches!(t.verify_access(&token.into()), Err(DomainError::InvalidToken)));
     }
 
     #[test]
     fn a_tampered_payload_is_refused() {
         let t = tokens("a-secret-of-at-least-thirty-two-bytes");
         let issued = t.issue_access(UserId::generate(), SessionId::generate()).unwrap();
-        let parts: Vec<&str> = issued.token.split('.').collect();
+        let parts: Vec<&str> = issued.token.as_str().split('.').collect();
         let forged = format!("{}.{}.{}", parts[0], b64(claims_json(NOW + 600).to_string().as_bytes()), parts[2]);
-        assert!(matches!(t.verify_access(&forged), Err(DomainError::InvalidToken)));
+        assert!(matches!(t.verify_access(&forged.into()), Err(DomainError::InvalidToken)));
     }
 
     #[test]
@@ -208,7 +209,7 @@ mod tests {
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
                 .unwrap();
-        assert!(matches!(tokens(secret).verify_access(&token), Err(DomainError::TokenExpired)));
+        assert!(matches!(tokens(secret).verify_access(&token.into()), Err(DomainError::TokenExpired)));
     }
 
     #[test]
@@ -224,7 +225,7 @@ mod tests {
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
                 .unwrap();
-        assert!(matches!(tokens(secret).verify_access(&token), Err(DomainError::InvalidToken)));
+        assert!(matches!(tokens(secret).verify_access(&token.into()), Err(DomainError::InvalidToken)));
     }
 
     #[test]
@@ -233,7 +234,7 @@ mod tests {
         let (a, ha) = t.new_refresh();
         let (b, _) = t.new_refresh();
         assert_ne!(a, b);
-        assert_eq!(a.len(), 64);
+        assert_eq!(a.as_str().len(), 64);
         assert_eq!(t.hash_refresh(&a), ha);
     }
 }

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use crate::ports::{AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo};
 use crate::{
-    Account, Actor, DomainError, Email, NewUser, Password, PasswordHash, Policy, RoleName, User, UserPatch, Username,
+    Account, Actor, DomainError, Email, NewUser, Password, PasswordHash, Policy, RoleName, Token, User, UserPatch,
+    Username,
 };
 
 /// A sign-up request, parsed.
@@ -20,7 +21,7 @@ pub struct Registration {
 #[derive(Debug, Clone)]
 pub struct TokenPair {
     pub access: AccessToken,
-    pub refresh_token: String,
+    pub refresh_token: Token,
 }
 
 /// Changes a user makes to their own account, parsed.
@@ -117,7 +118,7 @@ impl Auth {
     /// # Errors
     /// `InvalidToken` for an unknown, used, revoked or expired token; `AccountDisabled`.
     #[tracing::instrument(skip_all)]
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, DomainError> {
+    pub async fn refresh(&self, refresh_token: &Token) -> Result<TokenPair, DomainError> {
         let old = self.tokens.hash_refresh(refresh_token);
         let Some(record) = self.sessions.by_refresh(&old).await? else {
             return Err(DomainError::InvalidToken);
@@ -154,7 +155,7 @@ impl Auth {
     /// # Errors
     /// Store failures only.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id()))]
-    pub async fn logout(&self, actor: &Actor, refresh_token: Option<&str>) -> Result<(), DomainError> {
+    pub async fn logout(&self, actor: &Actor, refresh_token: Option<&Token>) -> Result<(), DomainError> {
         self.sessions.revoke(actor.session).await?;
         if let Some(token) = refresh_token {
             let record = self.sessions.by_refresh(&self.tokens.hash_refresh(token)).await?;
@@ -170,7 +171,7 @@ impl Auth {
     ///
     /// # Errors
     /// `InvalidToken`, `TokenExpired`, `AccountDisabled`.
-    pub async fn authenticate(&self, bearer: &str) -> Result<Actor, DomainError> {
+    pub async fn authenticate(&self, bearer: &Token) -> Result<Actor, DomainError> {
         let claims = self.tokens.verify_access(bearer)?;
         let user = self.sessions.holder(claims.session, claims.user).await?.ok_or(DomainError::InvalidToken)?;
         if !user.is_active {

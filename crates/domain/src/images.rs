@@ -15,7 +15,7 @@ use crate::ports::{
 };
 use crate::{
     Actor, Approval, BlobKey, Decision, Description, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
-    ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen, Title,
+    ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen, Title, WebUrl,
 };
 
 /// Server-wide limits, on top of each plan's.
@@ -109,7 +109,7 @@ impl UploadTexts {
 /// An image to fetch from a URL, and what to record with it.
 #[derive(Debug, Clone)]
 pub struct ImageImport {
-    pub url: String,
+    pub url: WebUrl,
     pub meta: UploadMeta,
 }
 

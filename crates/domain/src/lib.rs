@@ -29,8 +29,10 @@ pub mod subscriptions;
 #[cfg(test)]
 mod testing;
 mod text;
+mod token;
 mod user;
 pub mod users;
+mod web_url;
 
 pub use error::{Conflict, DomainError, FieldError, Referenced, RepoError, StorageError};
 pub use gallery::{Gallery, GalleryPatch, NewGallery};
@@ -50,4 +52,6 @@ pub use policy::{Actor, Policy};
 pub use role::{NewRole, Role, RoleName, RolePatch};
 pub use subscription::{CurrentSubscription, Standing, Subscription};
 pub use text::{Description, Name, Reason, RoleDescription, SearchText, Title};
+pub use token::{Token, TokenHash};
 pub use user::{Account, Email, NewUser, Password, PasswordHash, User, UserFilter, UserPatch, Username};
+pub use web_url::WebUrl;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Image, ImageId, LinkId, User, UserId};
+use crate::{Image, ImageId, LinkId, TokenHash, User, UserId};
 
 /// What a link serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub struct ShareLink {
 pub struct NewLink {
     pub image: ImageId,
     pub created_by: UserId,
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     pub variant: Variant,
     pub expires_at: DateTime<Utc>,
 }

@@ -7,7 +7,7 @@ use chrono::Duration;
 use crate::images::{Images, Thumbnail};
 use crate::ports::{BlobBody, Clock, LinkRepo, TokenService};
 use crate::{Actor, DomainError, Image, ImageId, Permission, Policy};
-use crate::{LinkId, LinkTarget, NewLink, ShareLink, Variant};
+use crate::{LinkId, LinkTarget, NewLink, ShareLink, Token, Variant};
 
 /// What a link fetch sends.
 #[derive(Debug)]
@@ -51,7 +51,7 @@ impl Links {
         image: ImageId,
         expires_in: u64,
         variant: Variant,
-    ) -> Result<(ShareLink, String), DomainError> {
+    ) -> Result<(ShareLink, Token), DomainError> {
         Policy::require(actor, Permission::LinksCreate)?;
         let shared = self.images.get(actor, image).await?.item;
         let now = self.clock.now();
@@ -73,7 +73,7 @@ impl Links {
         let new = NewLink {
             image,
             created_by: actor.id(),
-            token_hash: hash.0,
+            token_hash: hash,
             variant,
             expires_at: now + Duration::seconds(seconds),
         };
@@ -105,8 +105,8 @@ impl Links {
     /// # Errors
     /// `NotFound` for an unknown token; `LinkExpired` once expired or revoked, or when
     /// the image, its creator or the creator's plan no longer allow it.
-    pub async fn open(&self, token: &str) -> Result<Shared, DomainError> {
-        let found = self.links.by_token(&self.tokens.hash_refresh(token).0).await?;
+    pub async fn open(&self, token: &Token) -> Result<Shared, DomainError> {
+        let found = self.links.by_token(&self.tokens.hash_refresh(token)).await?;
         let LinkTarget { link, image, creator } = found.ok_or(DomainError::NotFound)?;
         let now = self.clock.now();
         if link.revoked_at.is_some()
@@ -130,11 +130,12 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::TokenHash;
     use crate::UserId;
     use crate::images::{ImageLimits, ImagePorts};
     use crate::ports::{
         MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockLinkRepo, MockThumbnails, MockTokenService,
-        MockUrlFetcher, TokenHash,
+        MockUrlFetcher,
     };
     use crate::testing::{actor_with_role, builtin_role, plan};
     use crate::{BlobKey, ImageFormat, ImageStatus, UserRef};
@@ -250,7 +251,7 @@ mod tests {
         let actor = enterprise_player();
         let mut repo = MockLinkRepo::new();
         repo.expect_create()
-            .withf(|new| new.expires_at == now() + Duration::seconds(300) && new.token_hash == [9; 32])
+            .withf(|new| new.expires_at == now() + Duration::seconds(300) && new.token_hash == TokenHash([9; 32]))
             .returning(|new| Ok(stored(new.expires_at, false)));
         let (link, token) =
             links(repo, &actor).create(&actor, ImageId::generate(), 300, Variant::Thumbnail(400)).await.unwrap();
@@ -280,7 +281,7 @@ mod tests {
             let target = LinkTarget { link: live.clone(), image, creator };
             let mut repo = MockLinkRepo::new();
             repo.expect_by_token().returning(move |_| Ok(Some(target.clone())));
-            let err = links(repo, &actor).open("whatever").await.unwrap_err();
+            let err = links(repo, &actor).open(&"whatever".into()).await.unwrap_err();
             assert!(matches!(err, DomainError::LinkExpired), "{err:?}");
         }
     }
@@ -294,7 +295,7 @@ mod tests {
             let target = link.map(|link| LinkTarget { link, image: image(&actor), creator: actor.user.clone() });
             let mut repo = MockLinkRepo::new();
             repo.expect_by_token().returning(move |_| Ok(target.clone()));
-            let err = links(repo, &actor).open("whatever").await.unwrap_err();
+            let err = links(repo, &actor).open(&"whatever".into()).await.unwrap_err();
             if gone {
                 assert!(matches!(err, DomainError::LinkExpired), "{err:?}");
             } else {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
+use gallery_domain::WebUrl;
 use gallery_domain::ports::{FetchError, Fetched, UrlFetcher};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url, redirect};
@@ -130,7 +131,7 @@ fn past_deadline() -> FetchError {
 
 #[async_trait]
 impl UrlFetcher for HttpFetcher {
-    async fn fetch(&self, url: &str, limit: u64) -> Result<Fetched, FetchError> {
+    async fn fetch(&self, url: &WebUrl, limit: u64) -> Result<Fetched, FetchError> {
         let deadline = tokio::time::Instant::now() + self.settings.deadline;
         let fetched =
             tokio::time::timeout_at(deadline, self.answer(url, limit)).await.map_err(|_| past_deadline())??;
@@ -150,8 +151,8 @@ impl UrlFetcher for HttpFetcher {
 
 impl HttpFetcher {
     /// The answer to GET `url`, after the HEAD check and redirects, its head checked.
-    async fn answer(&self, url: &str, limit: u64) -> Result<Response, FetchError> {
-        let mut url = Url::parse(url).map_err(|_| FetchError::Refused("not a URL".into()))?;
+    async fn answer(&self, url: &WebUrl, limit: u64) -> Result<Response, FetchError> {
+        let mut url = url.as_url().clone();
         let mut method = Method::HEAD;
         let mut redirects = 0;
         loop {

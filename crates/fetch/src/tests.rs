@@ -59,20 +59,15 @@ fn fetcher(allow_private: bool) -> HttpFetcher {
     HttpFetcher::new(FetchSettings { allow_private_networks: allow_private, ..FetchSettings::default() })
 }
 
+fn web(raw: &str) -> WebUrl {
+    WebUrl::parse(raw).unwrap()
+}
+
 async fn body(f: Fetched) -> Vec<u8> {
     f.stream.try_collect::<Vec<_>>().await.unwrap().concat()
 }
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-not-really";
-
-#[tokio::test]
-async fn only_http_and_https_are_fetched() {
-    for url in
-        ["file:///etc/passwd", "ftp://example.com/a.png", "gopher://x", "not a url", "data:image/png;base64,AAAA"]
-    {
-        assert!(matches!(fetcher(true).fetch(url, 1 << 20).await, Err(FetchError::Refused(_))), "{url}");
-    }
-}
 
 #[tokio::test]
 async fn private_addresses_are_refused_before_any_connection() {
@@ -85,7 +80,7 @@ async fn private_addresses_are_refused_before_any_connection() {
         "http://localhost/a.png",
         "http://0.0.0.0/a.png",
     ] {
-        let err = fetcher(false).fetch(url, 1 << 20).await.unwrap_err();
+        let err = fetcher(false).fetch(&web(url), 1 << 20).await.unwrap_err();
         assert!(matches!(err, FetchError::Refused(_)), "{url}: {err:?}");
     }
 }
@@ -93,14 +88,14 @@ async fn private_addresses_are_refused_before_any_connection() {
 #[tokio::test]
 async fn an_image_is_fetched_with_head_then_get() {
     let addr = serve(vec![("/a.png", "200 OK", vec![("content-type", "image/png".into())], PNG.to_vec())]).await;
-    let got = fetcher(true).fetch(&format!("http://{addr}/a.png"), 1 << 20).await.unwrap();
+    let got = fetcher(true).fetch(&web(&format!("http://{addr}/a.png")), 1 << 20).await.unwrap();
     assert_eq!(body(got).await, PNG);
 }
 
 #[tokio::test]
 async fn a_page_that_is_not_an_image_fails_the_head_check() {
     let addr = serve(vec![("/page", "200 OK", vec![("content-type", "text/html".into())], b"<html>".to_vec())]).await;
-    let err = fetcher(true).fetch(&format!("http://{addr}/page"), 1 << 20).await.unwrap_err();
+    let err = fetcher(true).fetch(&web(&format!("http://{addr}/page")), 1 << 20).await.unwrap_err();
     assert!(matches!(err, FetchError::NotAnImage(ref m) if m.contains("text/html")), "{err:?}");
 }
 
@@ -141,7 +136,7 @@ fn with_deadline(deadline: std::time::Duration) -> HttpFetcher {
 async fn a_dripping_body_fails_at_the_deadline_though_every_read_is_quick() {
     let addr = drip(Some(std::time::Duration::from_millis(50))).await;
     let fetcher = with_deadline(std::time::Duration::from_secs(1));
-    let fetched = fetcher.fetch(&format!("http://{addr}/a.png"), 1 << 20).await.unwrap();
+    let fetched = fetcher.fetch(&web(&format!("http://{addr}/a.png")), 1 << 20).await.unwrap();
     let err = fetched.stream.try_collect::<Vec<_>>().await.unwrap_err();
     assert!(matches!(err, FetchError::Failed(ref m) if m.contains("deadline")), "{err:?}");
 }
@@ -149,7 +144,8 @@ async fn a_dripping_body_fails_at_the_deadline_though_every_read_is_quick() {
 #[tokio::test]
 async fn a_server_that_never_answers_fails_at_the_deadline() {
     let addr = drip(None).await;
-    let err = with_deadline(std::time::Duration::from_secs(1)).fetch(&format!("http://{addr}/a.png"), 1 << 20).await;
+    let err =
+        with_deadline(std::time::Duration::from_secs(1)).fetch(&web(&format!("http://{addr}/a.png")), 1 << 20).await;
     assert!(matches!(err, Err(FetchError::Failed(ref m)) if m.contains("deadline")), "{err:?}");
 }
 
@@ -157,7 +153,7 @@ async fn a_server_that_never_answers_fails_at_the_deadline() {
 async fn an_announced_size_over_the_limit_is_too_large() {
     let addr = serve(vec![("/big.png", "200 OK", vec![("content-type", "image/png".into())], vec![0; 4096])]).await;
     assert_eq!(
-        fetcher(true).fetch(&format!("http://{addr}/big.png"), 1000).await.err(),
+        fetcher(true).fetch(&web(&format!("http://{addr}/big.png")), 1000).await.err(),
         Some(FetchError::TooLarge(1000))
     );
 }
@@ -170,10 +166,13 @@ async fn redirects_are_followed_up_to_three_and_each_hop_rechecked() {
         ("/r3", "302 Found", vec![("location", "/a.png".into())], vec![]),
         ("/a.png", "200 OK", vec![("content-type", "image/png".into())], PNG.to_vec()),
         ("/r0", "302 Found", vec![("location", "/r1".into())], vec![]),
+        ("/away", "302 Found", vec![("location", "file:///etc/passwd".into())], vec![]),
     ])
     .await;
-    let ok = fetcher(true).fetch(&format!("http://{addr}/r1"), 1 << 20).await.unwrap();
+    let ok = fetcher(true).fetch(&web(&format!("http://{addr}/r1")), 1 << 20).await.unwrap();
     assert_eq!(body(ok).await, PNG);
-    let too_many = fetcher(true).fetch(&format!("http://{addr}/r0"), 1 << 20).await.unwrap_err();
+    let too_many = fetcher(true).fetch(&web(&format!("http://{addr}/r0")), 1 << 20).await.unwrap_err();
     assert!(matches!(too_many, FetchError::Failed(ref m) if m.contains("redirects")), "{too_many:?}");
+    let away = fetcher(true).fetch(&web(&format!("http://{addr}/away")), 1 << 20).await.unwrap_err();
+    assert!(matches!(away, FetchError::Refused(ref m) if m.contains("scheme `file`")), "{away:?}");
 }

@@ -7,7 +7,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use gallery_domain::auth::Auth;
-use gallery_domain::{Actor, DomainError, Permission, Policy};
+use gallery_domain::{Actor, DomainError, Permission, Policy, Token};
 
 use crate::ApiError;
 
@@ -17,14 +17,14 @@ use crate::ApiError;
 pub struct Caller(pub Actor);
 
 /// The raw bearer token: `Unauthenticated` without one, `InvalidToken` when malformed.
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<Token, ApiError> {
     let Some(value) = req.headers().get(AUTHORIZATION) else {
         return Err(DomainError::Unauthenticated.into());
     };
     let value = value.to_str().map_err(|_| DomainError::InvalidToken)?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
-            Ok(token.trim().to_owned())
+            Ok(Token::from(token.trim()))
         }
         _ => Err(DomainError::InvalidToken.into()),
     }

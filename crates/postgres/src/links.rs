@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gallery_domain::ports::LinkRepo;
-use gallery_domain::{ImageId, LinkId, LinkTarget, NewLink, RepoError, ShareLink, UserId, Variant};
+use gallery_domain::{ImageId, LinkId, LinkTarget, NewLink, RepoError, ShareLink, TokenHash, UserId, Variant};
 use uuid::Uuid;
 
 use crate::db::Db;
@@ -61,7 +61,7 @@ impl LinkRepo for PgLinkRepo {
             .values((
                 share_links::image_id.eq(link.image.as_uuid()),
                 share_links::created_by.eq(link.created_by.as_uuid()),
-                share_links::token_hash.eq(&link.token_hash[..]),
+                share_links::token_hash.eq(&link.token_hash.0[..]),
                 share_links::variant.eq(link.variant.as_string()),
                 share_links::expires_at.eq(link.expires_at),
             ))
@@ -72,13 +72,13 @@ impl LinkRepo for PgLinkRepo {
         ShareLink::try_from(row)
     }
 
-    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<LinkTarget>, RepoError> {
+    async fn by_token(&self, hash: &TokenHash) -> Result<Option<LinkTarget>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<(LinkRow, ImageRow, String, UserRow)> = share_links::table
             .inner_join(images::table.on(images::id.eq(share_links::image_id)))
             .inner_join(users::table.on(users::id.eq(images::uploaded_by)))
             .inner_join(user_core::table.on(user_core::id.eq(share_links::created_by)))
-            .filter(share_links::token_hash.eq(&hash[..]))
+            .filter(share_links::token_hash.eq(&hash.0[..]))
             .select((LinkRow::as_select(), ImageRow::as_select(), users::username, UserRow::as_select()))
             .first(&mut conn)
             .await

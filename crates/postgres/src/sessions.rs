@@ -3,7 +3,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Bytea, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
-use gallery_domain::ports::{RefreshRecord, SessionRepo, TokenHash};
+use gallery_domain::TokenHash;
+use gallery_domain::ports::{RefreshRecord, SessionRepo};
 use gallery_domain::{RepoError, SessionId, User, UserId};
 use uuid::Uuid;
 

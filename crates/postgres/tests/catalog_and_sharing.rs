@@ -9,7 +9,7 @@ use gallery_domain::ports::{SubscriptionRepo as _, UserRepo as _};
 use gallery_domain::{
     BillingPeriod, BlobKey, Conflict, Currency, Description, Email, GalleryPatch, ImageFormat, ImageId, ImageStatus,
     Name, NewGallery, NewImage, NewLink, NewPlan, NewUser, PageRequest, PasswordHash, PlanCode, PlanFeatures,
-    Referenced, RepoError, RoleName, Standing, Title, User, Username, Variant,
+    Referenced, RepoError, RoleName, Standing, Title, TokenHash, User, Username, Variant,
 };
 use gallery_postgres::{
     Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgSubscriptionRepo, PgUserRepo, PoolSettings,
@@ -186,7 +186,7 @@ async fn links_are_found_by_token_listed_while_live_and_revoked_by_the_clock() {
     let link = |hash: u8, expires_at| NewLink {
         image: id,
         created_by: owner.id,
-        token_hash: [hash; 32],
+        token_hash: TokenHash([hash; 32]),
         variant: Variant::Thumbnail(200),
         expires_at,
     };
@@ -195,9 +195,9 @@ async fn links_are_found_by_token_listed_while_live_and_revoked_by_the_clock() {
     assert_eq!(live.variant, Variant::Thumbnail(200));
     assert_eq!(r.links.by_id(live.id).await.unwrap().unwrap(), live);
 
-    let target = r.links.by_token(&[1; 32]).await.unwrap().unwrap();
+    let target = r.links.by_token(&TokenHash([1; 32])).await.unwrap().unwrap();
     assert_eq!((target.link.id, target.image.id, target.creator.id), (live.id, id, owner.id));
-    assert!(r.links.by_token(&[9; 32]).await.unwrap().is_none());
+    assert!(r.links.by_token(&TokenHash([9; 32])).await.unwrap().is_none());
 
     let listed: Vec<_> = r.links.live(id, owner.id, instant()).await.unwrap().into_iter().map(|l| l.id).collect();
     assert_eq!(listed, [live.id], "the lapsed link {:?} is not live", lapsed.id);

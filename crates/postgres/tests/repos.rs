@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use gallery_domain::ports::{Clock, RoleRepo as _, SessionRepo as _, TokenHash, UserRepo as _};
+use gallery_domain::TokenHash;
+use gallery_domain::ports::{Clock, RoleRepo as _, SessionRepo as _, UserRepo as _};
 use gallery_domain::{
     Conflict, Description, Email, NewRole, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, Referenced,
     RepoError, RoleDescription, RoleName, RolePatch, SearchText, SessionId, Title, UserFilter, UserPatch, Username,

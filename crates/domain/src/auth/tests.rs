@@ -4,9 +4,10 @@ use chrono::{Duration, TimeZone, Utc};
 use mockall::predicate::eq;
 
 use super::*;
+use crate::TokenHash;
 use crate::ports::{
     AccessClaims, MockClock, MockPasswordHasher, MockRoleRepo, MockSessionRepo, MockTokenService, MockUserRepo,
-    RefreshRecord, TokenHash,
+    RefreshRecord,
 };
 use crate::testing::{actor_with_role, builtin_role, user_with_role};
 use crate::{Conflict, PasswordHash, RepoError, SessionId};
@@ -191,7 +192,7 @@ async fn a_reused_refresh_token_revokes_its_session() {
     m.sessions.expect_by_refresh().returning(move |_| Ok(Some(rec.clone())));
     m.sessions.expect_revoke().with(eq(session)).times(1).returning(|_| Ok(()));
     m.sessions.expect_rotate().never();
-    assert!(matches!(m.build().refresh("old").await, Err(DomainError::InvalidToken)));
+    assert!(matches!(m.build().refresh(&"old".into()).await, Err(DomainError::InvalidToken)));
 }
 
 #[tokio::test]
@@ -210,7 +211,7 @@ async fn losing_a_rotation_race_counts_as_reuse() {
     });
     m.sessions.expect_rotate().returning(|_, _, _, _| Ok(false));
     m.sessions.expect_revoke().with(eq(session)).times(1).returning(|_| Ok(()));
-    assert!(matches!(m.build().refresh("old").await, Err(DomainError::InvalidToken)));
+    assert!(matches!(m.build().refresh(&"old".into()).await, Err(DomainError::InvalidToken)));
 }
 
 #[tokio::test]
@@ -235,8 +236,8 @@ async fn a_current_refresh_token_rotates() {
         .expect_issue_access()
         .with(eq(user_id), eq(session))
         .returning(|_, _| Ok(AccessToken { token: "jwt2".into(), expires_in: 900 }));
-    let pair = m.build().refresh("old").await.unwrap();
-    assert_eq!(pair.refresh_token, "new");
+    let pair = m.build().refresh(&"old".into()).await.unwrap();
+    assert_eq!(pair.refresh_token.as_str(), "new");
 }
 
 #[tokio::test]
@@ -250,7 +251,7 @@ async fn revoked_and_expired_refresh_tokens_are_invalid() {
         m.tokens.expect_hash_refresh().returning(|_| hash(1));
         m.sessions.expect_by_refresh().returning(move |_| Ok(Some(rec.clone())));
         m.sessions.expect_rotate().never();
-        assert!(matches!(m.build().refresh("x").await, Err(DomainError::InvalidToken)));
+        assert!(matches!(m.build().refresh(&"x".into()).await, Err(DomainError::InvalidToken)));
     }
 }
 
@@ -268,7 +269,7 @@ async fn authenticate_refuses_revoked_sessions_and_disabled_users() {
                 u
             }))
         });
-        let got = m.build().authenticate("t").await;
+        let got = m.build().authenticate(&"t".into()).await;
         let outcome = match got {
             Err(DomainError::InvalidToken) => "invalid",
             Err(DomainError::AccountDisabled) => "disabled",

@@ -12,7 +12,7 @@ use crate::ports::{
     MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
 };
 use crate::testing::{Held, Spawned, actor_with_role, builtin_role, plan};
-use crate::{Actor, RepoError, StorageError, UserRef, Visibility};
+use crate::{Actor, RepoError, StorageError, UserRef, Visibility, WebUrl};
 
 /// An in-memory staged file that records whether it was committed or dropped.
 #[derive(Default, Clone)]
@@ -436,7 +436,7 @@ async fn a_refused_url_is_a_validation_error_on_url() {
     w.fetcher.expect_fetch().returning(|_, _| Err(FetchError::Refused("resolves to a private address".into())));
     let (images, _) = w.build(u64::MAX);
     let err = images
-        .import(&player(), ImageImport { url: "http://127.0.0.1/x.png".into(), meta: UploadMeta::default() })
+        .import(&player(), ImageImport { url: WebUrl::parse("http://127.0.0.1/x.png").unwrap(), meta: UploadMeta::default() })
         .await
         .unwrap_err();
     assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "url"), "{err:?}");
@@ -449,13 +449,13 @@ async fn an_import_goes_through_the_upload_pipeline() {
     let who = actor.clone();
     w.fetcher
         .expect_fetch()
-        .withf(|url, limit| url == "https://example.com/a.png" && *limit == 5 << 20)
+        .withf(|url, limit| url.as_url().as_str() == "https://example.com/a.png" && *limit == 5 << 20)
         .returning(|_, _| Ok(Fetched { stream: Box::pin(stream::iter(vec![Ok(Bytes::from_static(PNG_HEAD))])) }));
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
     w.inspector.expect_inspect().returning(|_, _, _| Ok((2, 2)));
     w.repo.expect_create().returning(move |new, _| Ok(stored(new, &who)));
     let (images, probe) = w.build(u64::MAX);
-    let import = ImageImport { url: "https://example.com/a.png".into(), meta: UploadMeta::default() };
+    let import = ImageImport { url: WebUrl::parse("https://example.com/a.png").unwrap(), meta: UploadMeta::default() };
     let image = images.import(&actor, import).await.unwrap().item;
     assert_eq!(image.format, ImageFormat::Png);
     assert!(probe.committed.load(Ordering::SeqCst));
@@ -472,7 +472,7 @@ async fn an_import_that_grows_past_the_limit_is_cut_off() {
     });
     let (images, probe) = w.build(u64::MAX);
     let err = images
-        .import(&player(), ImageImport { url: "https://example.com/a.png".into(), meta: UploadMeta::default() })
+        .import(&player(), ImageImport { url: WebUrl::parse("https://example.com/a.png").unwrap(), meta: UploadMeta::default() })
         .await
         .unwrap_err();
     assert!(matches!(err, DomainError::PayloadTooLarge(_)));

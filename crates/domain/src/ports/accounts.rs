@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::{
     BlobKey, DomainError, NewRole, NewUser, PageRequest, Password, PasswordHash, RepoError, Role, RoleId, RoleName,
-    RolePatch, SessionId, User, UserFilter, UserId, UserPatch, Username,
+    RolePatch, SessionId, Token, TokenHash, User, UserFilter, UserId, UserPatch, Username,
 };
 
 /// User accounts.
@@ -84,16 +84,6 @@ pub trait RoleRepo: Send + Sync {
     /// # Errors
     /// `InUse(Role)` when users still hold it.
     async fn delete(&self, id: RoleId) -> Result<bool, RepoError>;
-}
-
-/// SHA-256 of a refresh token: the only form in which tokens are stored.
-#[derive(Clone, PartialEq, Eq)]
-pub struct TokenHash(pub [u8; 32]);
-
-impl std::fmt::Debug for TokenHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenHash(***)")
-    }
 }
 
 /// What the store knows of a presented refresh token.
@@ -180,7 +170,7 @@ pub struct AccessClaims {
 /// A freshly signed access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessToken {
-    pub token: String,
+    pub token: Token,
     pub expires_in: u64,
 }
 
@@ -194,12 +184,12 @@ pub trait TokenService: Send + Sync {
     /// # Errors
     /// `TokenExpired` past `exp`; `InvalidToken` for anything forged, malformed, of another
     /// algorithm, issuer or audience.
-    fn verify_access(&self, token: &str) -> Result<AccessClaims, DomainError>;
+    fn verify_access(&self, token: &Token) -> Result<AccessClaims, DomainError>;
 
     /// A new refresh token from a CSPRNG, and its hash.
-    fn new_refresh(&self) -> (String, TokenHash);
+    fn new_refresh(&self) -> (Token, TokenHash);
 
-    fn hash_refresh(&self, token: &str) -> TokenHash;
+    fn hash_refresh(&self, token: &Token) -> TokenHash;
 
     /// How long a refresh token lives.
     fn refresh_ttl(&self) -> Duration;

@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 
+use crate::WebUrl;
+
 /// Why a URL could not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    /// Not a URL we fetch: another scheme, or an address that is not global.
+    /// Not a URL we fetch: a redirect to another scheme, or an address that is not global.
     #[error("{0}")]
     Refused(String),
     /// The fetch failed: no answer, an error status, too many redirects, past its deadline.
@@ -42,5 +44,5 @@ pub trait UrlFetcher: Send + Sync {
     /// # Errors
     /// `Refused` for a scheme or address we do not reach; `TooLarge` past `limit` when the
     /// size is announced; `NotAnImage` when the answer's type says so; `Failed` otherwise.
-    async fn fetch(&self, url: &str, limit: u64) -> Result<Fetched, FetchError>;
+    async fn fetch(&self, url: &WebUrl, limit: u64) -> Result<Fetched, FetchError>;
 }

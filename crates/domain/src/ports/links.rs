@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::{ImageId, RepoError, UserId};
+use crate::{ImageId, RepoError, TokenHash, UserId};
 use crate::{LinkId, LinkTarget, NewLink, ShareLink};
 
 /// Share links.
@@ -20,7 +20,7 @@ pub trait LinkRepo: Send + Sync {
     ///
     /// # Errors
     /// Store failures only.
-    async fn by_token(&self, hash: &[u8; 32]) -> Result<Option<LinkTarget>, RepoError>;
+    async fn by_token(&self, hash: &TokenHash) -> Result<Option<LinkTarget>, RepoError>;
 
     /// # Errors
     /// Store failures only.

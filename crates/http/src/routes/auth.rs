@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::auth::{Auth, OwnChanges, Registration, TokenPair};
 use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed, required, unless};
-use gallery_domain::{DomainError, Email, Password, RoleName, Username};
+use gallery_domain::{DomainError, Email, Password, RoleName, Token, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -107,8 +107,8 @@ pub struct TokenView {
 impl TokenView {
     fn new(pair: TokenPair, user: Option<UserView>) -> Self {
         Self {
-            access_token: pair.access.token,
-            refresh_token: pair.refresh_token,
+            access_token: pair.access.token.into(),
+            refresh_token: pair.refresh_token.into(),
             token_type: "Bearer",
             expires_in: pair.access.expires_in,
             user,
@@ -164,7 +164,7 @@ pub(crate) async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     limits.auth(&req)?;
     let token = required("refresh_token", body.refresh_token.as_deref()).all()?;
-    let pair = auth.refresh(token).await?;
+    let pair = auth.refresh(&token.into()).await?;
     Ok(HttpResponse::Ok().json(TokenView::new(pair, None)))
 }
 
@@ -183,7 +183,7 @@ pub(crate) async fn logout(
     body: Option<web::Json<LogoutBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.map(web::Json::into_inner).unwrap_or_default();
-    auth.logout(&actor, body.refresh_token.as_deref()).await?;
+    auth.logout(&actor, body.refresh_token.map(Token::from).as_ref()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

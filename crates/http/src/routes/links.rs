@@ -82,7 +82,7 @@ pub(crate) async fn create(
     )
         .all()?;
     let (link, token) = links.create(&actor, ImageId::from_uuid(*id), expires_in, variant).await?;
-    let url = PublicUrl::root(&req, &format!("/l/{token}"));
+    let url = PublicUrl::root(&req, &format!("/l/{}", token.as_str()));
     Ok(HttpResponse::Created().json(LinkView::new(link, Some(url))))
 }
 
@@ -126,7 +126,7 @@ pub(crate) async fn open(
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     limits.link(&req)?;
-    let (mime, body) = match links.open(&token).await? {
+    let (mime, body) = match links.open(&token.into_inner().into()).await? {
         Shared::Original(image, body) => (image.format.mime(), body),
         Shared::Thumbnail(thumb) => (thumb.format.mime(), thumb.body),
     };

@@ -4,7 +4,7 @@ use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed};
 use gallery_domain::images::{ImageImport, Review, UploadMeta};
 use gallery_domain::{
     Decision, Description, DomainError, GalleryId, ImageFilter, ImagePatch, ImageSort, ImageStatus, PageRequest,
-    Reason, SearchText, Title, UserId,
+    Reason, SearchText, Title, UserId, WebUrl,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -41,7 +41,7 @@ impl TryFrom<ImportBody> for ImageImport {
 
     fn try_from(body: ImportBody) -> Result<Self, DomainError> {
         let (url, title, description) = (
-            parsed("url", body.url, Ok),
+            parsed("url", body.url.as_deref(), WebUrl::parse),
             optional("title", body.title.as_deref(), Title::parse),
             optional("description", body.description.as_deref(), Description::parse),
         )
