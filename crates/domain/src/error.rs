@@ -96,6 +96,9 @@ pub enum DomainError {
     PayloadTooLarge(u64),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A byte range outside a file of this many bytes.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(u64),
     #[error("invalid image: {0}")]
     InvalidImage(String),
     #[error("image too large: {0}")]

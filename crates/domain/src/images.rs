@@ -14,8 +14,9 @@ use crate::ports::{
     RemovalRepo, StagedBlob, Tasks, ThumbnailBytes, Thumbnails, UrlFetcher,
 };
 use crate::{
-    Actor, Approval, BlobKey, Decision, Description, DomainError, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
-    ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen, Title, WebUrl,
+    Actor, Approval, BlobKey, ByteRange, Decision, Description, DomainError, GalleryId, Image, ImageFilter,
+    ImageFormat, ImageId, ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen,
+    Title, WebUrl,
 };
 
 /// Server-wide limits, on top of each plan's.
@@ -149,6 +150,15 @@ pub struct Thumbnail {
     pub body: BlobBody,
     /// Made for this request, not served from the cache.
     pub rendered: bool,
+}
+
+/// An original ready to send: the whole file, or the bytes `range` names (first and last,
+/// inclusive).
+#[derive(Debug)]
+pub struct Original {
+    pub image: Image,
+    pub range: Option<(u64, u64)>,
+    pub body: BlobBody,
 }
 
 /// A fetch the client may already hold: `Unchanged` when it says it holds the current
@@ -432,23 +442,37 @@ impl Images {
         Ok(keys.len() as u64)
     }
 
-    /// The image whose original the caller may download.
+    /// The original of an image, whole or the asked range of it, when the caller may
+    /// download it. When `holds` says the client has this image row's bytes, nothing is
+    /// opened.
     ///
     /// # Errors
-    /// `NotFound`; `PlanForbids` when neither the plan nor `images:moderate` allows it.
-    pub async fn original(&self, actor: &Actor, id: ImageId) -> Result<Image, DomainError> {
+    /// `NotFound`; `PlanForbids` when neither the plan nor `images:moderate` allows it;
+    /// `RangeNotSatisfiable` when no byte of `range` is in the file; `Unavailable` when
+    /// storage fails.
+    #[tracing::instrument(skip_all, fields(image_id = %id))]
+    pub async fn original(
+        &self,
+        actor: &Actor,
+        id: ImageId,
+        range: Option<ByteRange>,
+        holds: impl FnOnce(&Image) -> bool,
+    ) -> Result<Conditional<Original>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
         let image = self.visible(actor, id).await?;
         Policy::may_get_original(actor, self.clock.now())?;
-        Ok(image)
+        if holds(&image) {
+            return Ok(Conditional::Unchanged(Box::new(image)));
+        }
+        let size = image.size_bytes;
+        let range = range.map(|r| r.within(size).ok_or(DomainError::RangeNotSatisfiable(size))).transpose()?;
+        self.original_of(image, range).await.map(Conditional::Fresh)
     }
 
-    /// Streams the stored bytes of `image` (from [`Images::original`]), or a byte range.
-    ///
-    /// # Errors
-    /// `Unavailable` when storage fails; `Internal` when the file is missing.
-    pub async fn open(&self, image: &Image, range: Option<(u64, u64)>) -> Result<BlobBody, DomainError> {
-        Ok(self.blobs.open(&image.storage_key, range).await?)
+    /// The original of an image already allowed to the caller (or shared by a link).
+    pub(crate) async fn original_of(&self, image: Image, range: Option<(u64, u64)>) -> Result<Original, DomainError> {
+        let body = self.blobs.open(&image.storage_key, range).await?;
+        Ok(Original { image, range, body })
     }
 
     /// A thumbnail `height` pixels high, made on the first request and cached in the

@@ -22,6 +22,7 @@ mod plan;
 pub mod plans;
 mod policy;
 pub mod ports;
+mod range;
 mod role;
 pub mod roles;
 mod subscription;
@@ -49,6 +50,7 @@ pub use plan::{
     SubscriptionTerm,
 };
 pub use policy::{Actor, Policy};
+pub use range::ByteRange;
 pub use role::{NewRole, Role, RoleName, RolePatch};
 pub use subscription::{CurrentSubscription, Standing, Subscription};
 pub use text::{Description, Name, Reason, RoleDescription, SearchText, Title};

@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::images::{Images, Thumbnail};
-use crate::ports::{BlobBody, Clock, LinkRepo, TokenService};
-use crate::{Actor, DomainError, Image, ImageId, Permission, Policy};
+use crate::images::{Images, Original, Thumbnail};
+use crate::ports::{Clock, LinkRepo, TokenService};
+use crate::{Actor, DomainError, ImageId, Permission, Policy};
 use crate::{LinkId, LinkTarget, NewLink, ShareLink, Token, Variant};
 
 /// What a link fetch sends.
 #[derive(Debug)]
 pub enum Shared {
-    Original(Image, BlobBody),
+    Original(Original),
     Thumbnail(Thumbnail),
 }
 
@@ -116,10 +116,7 @@ impl Links {
             return Err(DomainError::LinkExpired);
         }
         Ok(match link.variant {
-            Variant::Original => {
-                let body = self.images.open(&image, None).await?;
-                Shared::Original(image, body)
-            }
+            Variant::Original => Shared::Original(self.images.original_of(image, None).await?),
             Variant::Thumbnail(h) => Shared::Thumbnail(self.images.thumbnail_of(image, h).await?),
         })
     }
@@ -138,7 +135,7 @@ mod tests {
         MockUrlFetcher,
     };
     use crate::testing::{actor_with_role, builtin_role, plan};
-    use crate::{BlobKey, ImageFormat, ImageStatus, UserRef};
+    use crate::{BlobKey, Image, ImageFormat, ImageStatus, UserRef};
     use chrono::{DateTime, Utc};
 
     fn now() -> DateTime<Utc> {

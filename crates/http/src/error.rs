@@ -25,9 +25,6 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
-    /// A `Range` outside a file of this many bytes.
-    #[error("range not satisfiable")]
-    RangeNotSatisfiable(u64),
     /// Too many attempts; try again after this long.
     #[error("rate limited")]
     RateLimited(std::time::Duration),
@@ -209,6 +206,12 @@ impl ApiError {
                     "Built-in role",
                     Some("built-in roles cannot be changed or deleted"),
                 ),
+                D::RangeNotSatisfiable(_) => p(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    ErrorCode::BadRequest,
+                    "Range not satisfiable",
+                    Some("the range is outside the file"),
+                ),
                 D::Unavailable(_) => p(
                     StatusCode::SERVICE_UNAVAILABLE,
                     ErrorCode::Unavailable,
@@ -233,12 +236,6 @@ impl ApiError {
                 ErrorCode::UnsupportedMediaType,
                 "Unsupported media type",
                 Some(d),
-            ),
-            Self::RangeNotSatisfiable(_) => p(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                ErrorCode::BadRequest,
-                "Range not satisfiable",
-                Some("the range is outside the file"),
             ),
             Self::RateLimited(wait) => p(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -311,7 +308,7 @@ impl ResponseError for ApiError {
                 res.insert_header(header);
             }
         }
-        if let Self::RangeNotSatisfiable(size) = self {
+        if let Self::Domain(DomainError::RangeNotSatisfiable(size)) = self {
             res.insert_header((CONTENT_RANGE, format!("bytes */{size}")));
         }
         res.content_type("application/problem+json").json(problem)

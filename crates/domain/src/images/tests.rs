@@ -423,11 +423,25 @@ async fn originals_follow_the_plan() {
         };
         Ok(Some(stored(&new, &who)))
     });
+    // Opened once for the whole file and once for its one byte; never when held or when
+    // the range misses the file.
+    w.blobs.expect_open().withf(|_, range| range.is_none()).times(1).returning(|_, _| Ok(thumb_body()));
+    w.blobs.expect_open().withf(|_, range| *range == Some((0, 0))).times(1).returning(|_, _| Ok(thumb_body()));
     let (images, _) = w.build(u64::MAX);
-    assert!(matches!(images.original(&owner, ImageId::generate()).await, Err(DomainError::PlanForbids(_))));
+    let id = ImageId::generate();
+    let plain = images.original(&owner, id, None, |_| false).await;
+    assert!(matches!(plain, Err(DomainError::PlanForbids(_))));
     let mut growth = owner.clone();
     growth.user.default_plan = plan("growth");
-    assert!(images.original(&growth, ImageId::generate()).await.is_ok());
+    let whole = images.original(&growth, id, None, |_| false).await.unwrap();
+    assert!(matches!(whole, Conditional::Fresh(Original { range: None, .. })));
+    let held = images.original(&growth, id, None, |_| true).await.unwrap();
+    assert!(matches!(held, Conditional::Unchanged(_)));
+    let first = ByteRange::parse("bytes=0-9");
+    let part = images.original(&growth, id, first, |_| false).await.unwrap();
+    assert!(matches!(part, Conditional::Fresh(Original { range: Some((0, 0)), .. })));
+    let past = images.original(&growth, id, ByteRange::parse("bytes=1-"), |_| false).await;
+    assert!(matches!(past, Err(DomainError::RangeNotSatisfiable(1))));
 }
 
 #[tokio::test]
@@ -436,7 +450,10 @@ async fn a_refused_url_is_a_validation_error_on_url() {
     w.fetcher.expect_fetch().returning(|_, _| Err(FetchError::Refused("resolves to a private address".into())));
     let (images, _) = w.build(u64::MAX);
     let err = images
-        .import(&player(), ImageImport { url: WebUrl::parse("http://127.0.0.1/x.png").unwrap(), meta: UploadMeta::default() })
+        .import(
+            &player(),
+            ImageImport { url: WebUrl::parse("http://127.0.0.1/x.png").unwrap(), meta: UploadMeta::default() },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "url"), "{err:?}");
@@ -472,7 +489,10 @@ async fn an_import_that_grows_past_the_limit_is_cut_off() {
     });
     let (images, probe) = w.build(u64::MAX);
     let err = images
-        .import(&player(), ImageImport { url: WebUrl::parse("https://example.com/a.png").unwrap(), meta: UploadMeta::default() })
+        .import(
+            &player(),
+            ImageImport { url: WebUrl::parse("https://example.com/a.png").unwrap(), meta: UploadMeta::default() },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, DomainError::PayloadTooLarge(_)));

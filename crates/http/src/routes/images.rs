@@ -20,7 +20,7 @@ pub use views::{ApprovalView, ImageBytes, ImageView, Purged, UserRefView};
 use super::Endpoint;
 use crate::ApiError;
 use crate::extract::Caller;
-use crate::send::{self, RangeAsk};
+use crate::send;
 use crate::views::PageView;
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -198,27 +198,26 @@ pub(crate) async fn original(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let image = images.original(&actor, ImageId::from_uuid(*id)).await?;
-    let etag = format!("\"{}\"", image.sha256_hex());
+    let etag = |image: &Image| format!("\"{}\"", image.sha256_hex());
     let cache = "private, max-age=3600";
-    if let Some(res) = send::not_modified(&req, &etag, cache) {
-        return Ok(res);
-    }
-    let size = image.size_bytes;
-    let (mut res, range) = match RangeAsk::of(&req, size) {
-        RangeAsk::Whole => (HttpResponse::Ok(), None),
-        RangeAsk::Part(start, end) => {
-            let mut res = HttpResponse::PartialContent();
-            res.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}")));
-            (res, Some((start, end)))
-        }
-        RangeAsk::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable(size)),
+    let range = send::range(&req);
+    let asked = images.original(&actor, ImageId::from_uuid(*id), range, |image| send::holds(&req, &etag(image)));
+    let original = match asked.await? {
+        Conditional::Unchanged(image) => return Ok(send::unchanged(etag(&image), cache)),
+        Conditional::Fresh(original) => original,
     };
-    let body = images.open(&image, range).await?;
-    res.insert_header((header::ETAG, etag))
+    let mut res = match original.range {
+        None => HttpResponse::Ok(),
+        Some((start, end)) => {
+            let mut res = HttpResponse::PartialContent();
+            res.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{}", original.image.size_bytes)));
+            res
+        }
+    };
+    res.insert_header((header::ETAG, etag(&original.image)))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
-    Ok(send::stream(res, image.format.mime(), body))
+    Ok(send::stream(res, original.image.format.mime(), original.body))
 }
 
 #[utoipa::path(get, operation_id = "get_image_thumbnail", path = "/api/v1/images/{id}/thumbnails/{height}", tag = "images", security(("bearer" = [])),

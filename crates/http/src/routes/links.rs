@@ -127,7 +127,7 @@ pub(crate) async fn open(
 ) -> Result<HttpResponse, ApiError> {
     limits.link(&req)?;
     let (mime, body) = match links.open(&token.into_inner().into()).await? {
-        Shared::Original(image, body) => (image.format.mime(), body),
+        Shared::Original(original) => (original.image.format.mime(), original.body),
         Shared::Thumbnail(thumb) => (thumb.format.mime(), thumb.body),
     };
     let mut res = HttpResponse::Ok();
