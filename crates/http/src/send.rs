@@ -15,6 +15,15 @@ pub(crate) fn stream(mut res: HttpResponseBuilder, mime: &str, body: BlobBody) -
         .streaming(body.stream.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string())))
 }
 
+/// 200 for a whole file; 206 with its `Content-Range` for the bytes `range` names of a
+/// file of `size` bytes.
+pub(crate) fn whole_or_part(range: Option<(u64, u64)>, size: u64) -> HttpResponseBuilder {
+    let Some((start, end)) = range else { return HttpResponse::Ok() };
+    let mut res = HttpResponse::PartialContent();
+    res.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}")));
+    res
+}
+
 /// Whether the request's `If-None-Match` names `etag` (or `*`): the client holds it.
 pub(crate) fn holds(req: &HttpRequest, etag: &str) -> bool {
     req.headers()

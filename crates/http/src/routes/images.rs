@@ -206,14 +206,7 @@ pub(crate) async fn original(
         Conditional::Unchanged(image) => return Ok(send::unchanged(etag(&image), cache)),
         Conditional::Fresh(original) => original,
     };
-    let mut res = match original.range {
-        None => HttpResponse::Ok(),
-        Some((start, end)) => {
-            let mut res = HttpResponse::PartialContent();
-            res.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{}", original.image.size_bytes)));
-            res
-        }
-    };
+    let mut res = send::whole_or_part(original.range, original.image.size_bytes);
     res.insert_header((header::ETAG, etag(&original.image)))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
