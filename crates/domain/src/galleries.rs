@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::images::page_of;
 use crate::ports::{Clock, GalleryRepo, ImageRepo};
-use crate::{Actor, DomainError, GalleryId, Image, ImageFilter, Page, PageRequest, Permission, Policy, Seen};
+use crate::{
+    Actor, DomainError, GalleryId, ImageCursor, ImageFilter, ImagePage, Page, PageRequest, Permission, Policy, Seen,
+};
 use crate::{Gallery, GalleryPatch, NewGallery};
 
 /// The gallery use-cases.
@@ -34,7 +37,8 @@ impl Galleries {
         Ok(Page::new(items, page, total))
     }
 
-    /// The gallery and one page of the images in it that the caller may see.
+    /// The gallery and one page of the images in it that the caller may see: the page
+    /// `page` names, or the one after `cursor`.
     ///
     /// # Errors
     /// `Forbidden` without `images:read`; `NotFound`.
@@ -43,12 +47,13 @@ impl Galleries {
         actor: &Actor,
         id: GalleryId,
         page: PageRequest,
-    ) -> Result<(Gallery, Seen<Page<Image>>), DomainError> {
+        cursor: Option<ImageCursor>,
+    ) -> Result<(Gallery, Seen<ImagePage>), DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
         let gallery = self.galleries.by_id(id).await?.ok_or(DomainError::NotFound)?;
         let filter = ImageFilter { gallery_id: Some(id), ..ImageFilter::default() };
-        let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
-        Ok((gallery, Seen::by(actor, self.clock.now(), Page::new(items, page, total))))
+        let listed = page_of(self.images.as_ref(), actor, &filter, page, cursor.as_ref()).await?;
+        Ok((gallery, Seen::by(actor, self.clock.now(), listed)))
     }
 
     /// # Errors
@@ -119,9 +124,9 @@ mod tests {
         let mut images = MockImageRepo::new();
         images
             .expect_list()
-            .withf(move |f, v, _| f.gallery_id.is_some() && *v == crate::Visibility::ApprovedOrOwnedBy(viewer_id))
-            .returning(|_, _, _| Ok((Vec::new(), 0)));
+            .withf(move |f, v, _, _| f.gallery_id.is_some() && *v == crate::Visibility::ApprovedOrOwnedBy(viewer_id))
+            .returning(|_, _, _, _| Ok(crate::ports::Listed { items: Vec::new(), more: false, total: 0, exact: true }));
         let galleries = Galleries::new(Arc::new(repo), Arc::new(images), clock());
-        assert!(galleries.get(&viewer, GalleryId::generate(), PageRequest::default()).await.is_ok());
+        assert!(galleries.get(&viewer, GalleryId::generate(), PageRequest::default(), None).await.is_ok());
     }
 }

@@ -236,6 +236,11 @@ pub struct ImageFilter {
     pub sort: ImageSort,
 }
 
+impl ImageFilter {
+    /// A `q` search counts its matches up to this many; past it, the total is a floor.
+    pub const SEARCH_COUNT_LIMIT: u64 = 10_000;
+}
+
 /// What a caller may fetch of an image, from their role and the plan in force: the
 /// original or not, and which thumbnail heights. An image's `links` list exactly these.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,14 +10,30 @@ use tracing::Instrument as _;
 
 use crate::fields::{Fields as _, optional, required};
 use crate::ports::{
-    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, LocationFilter, LocationScrub,
-    RemovalRepo, StagedBlob, Tasks, ThumbnailBytes, Thumbnails, UrlFetcher,
+    BlobBody, BlobStore, Clock, FetchError, ImageInspector, ImageRepo, InspectError, Listed, LocationFilter,
+    LocationScrub, RemovalRepo, StagedBlob, Tasks, ThumbnailBytes, Thumbnails, UrlFetcher,
 };
 use crate::{
-    Actor, Approval, BlobKey, ByteRange, Decision, Description, DomainError, GalleryId, Image, ImageFilter,
-    ImageFormat, ImageId, ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission, Policy, Reason, Seen,
-    Title, WebUrl,
+    Actor, Approval, BlobKey, ByteRange, Decision, Description, DomainError, GalleryId, Image, ImageCursor,
+    ImageFilter, ImageFormat, ImageId, ImagePage, ImagePatch, ImageStatus, NewImage, Page, PageRequest, Permission,
+    Policy, Reason, Seen, Title, WebUrl,
 };
+
+/// One page of the images `actor` may see that `filter` selects, by number or after a
+/// cursor, with the cursor of the page after it.
+pub(crate) async fn page_of(
+    images: &dyn ImageRepo,
+    actor: &Actor,
+    filter: &ImageFilter,
+    page: PageRequest,
+    cursor: Option<&ImageCursor>,
+) -> Result<ImagePage, DomainError> {
+    let after = cursor.map(|c| c.resume(filter)).transpose()?;
+    let Listed { items, more, total, exact } =
+        images.list(filter, Policy::image_visibility(actor), page, after).await?;
+    let next = items.last().filter(|_| more).map(|last| ImageCursor::after(last, filter));
+    Ok(ImagePage { page: Page::new(items, page, total), total_exact: exact, next })
+}
 
 /// Server-wide limits, on top of each plan's.
 #[derive(Debug, Clone, Copy)]
@@ -375,17 +391,22 @@ impl Images {
         }
     }
 
+    /// One page of the images the caller may see that `filter` selects: the page `page`
+    /// names, or the one after `cursor`.
+    ///
     /// # Errors
-    /// `Forbidden` without `images:read`.
+    /// `Forbidden` without `images:read`; `BadRequest` for a cursor made for another sort
+    /// or filter.
     pub async fn list(
         &self,
         actor: &Actor,
         filter: ImageFilter,
         page: PageRequest,
-    ) -> Result<Seen<Page<Image>>, DomainError> {
+        cursor: Option<ImageCursor>,
+    ) -> Result<Seen<ImagePage>, DomainError> {
         Policy::require(actor, Permission::ImagesRead)?;
-        let (items, total) = self.images.list(&filter, Policy::image_visibility(actor), page).await?;
-        Ok(Seen::by(actor, self.clock.now(), Page::new(items, page, total)))
+        let listed = page_of(self.images.as_ref(), actor, &filter, page, cursor.as_ref()).await?;
+        Ok(Seen::by(actor, self.clock.now(), listed))
     }
 
     /// # Errors

@@ -16,6 +16,7 @@ mod image;
 pub mod images;
 mod link;
 pub mod links;
+mod listing;
 mod page;
 mod permission;
 mod plan;
@@ -43,6 +44,7 @@ pub use image::{
     UserRef, Variants, Visibility,
 };
 pub use link::{LinkTarget, NewLink, ShareLink, Variant};
+pub use listing::{After, ImageCursor, ImagePage};
 pub use page::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet};
 pub use plan::{

@@ -1,11 +1,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use gallery_domain::ports::ImageRepo;
+use gallery_domain::ports::{ImageRepo, Listed};
 use gallery_domain::{
-    Approval, BlobKey, Conflict, Decision, Description, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
+    After, Approval, BlobKey, Conflict, Decision, Description, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
     ImagePatch, ImageSort, ImageStatus, NewImage, PageRequest, Reason, RepoError, Title, UserId, UserRef, Username,
     Visibility,
 };
@@ -13,7 +16,7 @@ use uuid::Uuid;
 
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
-use crate::schema::{galleries, image_approvals, images, users};
+use crate::schema::{galleries, image_approvals, image_counts, images, users};
 
 /// A row of `images`.
 #[derive(Debug, Queryable, Selectable)]
@@ -61,36 +64,93 @@ pub(crate) fn to_image((row, username): (ImageRow, String)) -> Result<Image, Rep
 type Joined = diesel::dsl::InnerJoin<images::table, users::table>;
 type Listing<'a> = diesel::dsl::IntoBoxed<'a, Joined, diesel::pg::Pg>;
 
-/// Narrows a boxed query over `images` (alone or joined) to what `visibility` allows and
-/// `filter` selects. A macro, because the two query types differ and the rules must not.
+/// Narrows a boxed query over `images` (alone or joined), or over `image_counts`, to what
+/// `visibility` allows and `filter` selects. A macro, because the query types differ and
+/// the rules must not.
 macro_rules! narrow {
-    ($query:expr, $visibility:expr, $filter:expr, $pattern:expr) => {{
+    ($table:ident, $query:expr, $visibility:expr, $filter:expr) => {{
         let mut query = $query;
         if let Visibility::ApprovedOrOwnedBy(user) = $visibility {
             query = query
-                .filter(images::status.eq(ImageStatus::Approved.as_str()).or(images::uploaded_by.eq(user.as_uuid())));
+                .filter($table::status.eq(ImageStatus::Approved.as_str()).or($table::uploaded_by.eq(user.as_uuid())));
         }
         if let Some(filter) = $filter {
             if let Some(status) = filter.status {
-                query = query.filter(images::status.eq(status.as_str()));
+                query = query.filter($table::status.eq(status.as_str()));
             }
             if let Some(user) = filter.uploaded_by {
-                query = query.filter(images::uploaded_by.eq(user.as_uuid()));
+                query = query.filter($table::uploaded_by.eq(user.as_uuid()));
             }
             if let Some(gallery) = filter.gallery_id {
-                query = query.filter(images::gallery_id.eq(gallery.as_uuid()));
+                query = query.filter($table::gallery_id.eq(gallery.as_uuid()));
             }
-        }
-        if let Some(p) = $pattern {
-            query = query.filter(images::title.ilike(p).or(images::description.ilike(p)));
         }
         query
     }};
 }
 
+/// Matches `q`'s pattern in the title or the description.
+macro_rules! search {
+    ($query:expr, $pattern:expr) => {
+        match $pattern {
+            Some(p) => $query.filter(images::title.ilike(p).or(images::description.ilike(p))),
+            None => $query,
+        }
+    };
+}
+
 /// The images `visibility` allows, with their uploaders' names.
 fn visible<'a>(visibility: Visibility) -> Listing<'a> {
-    narrow!(images::table.inner_join(users::table).into_boxed(), visibility, None::<&ImageFilter>, None::<&str>)
+    narrow!(images, images::table.inner_join(users::table).into_boxed(), visibility, None::<&ImageFilter>)
+}
+
+/// `SELECT count(*) FROM (<query> LIMIT <limit>)`: counting that stops at `limit` rows.
+#[derive(Debug, Clone, QueryId)]
+struct CountUpTo<Q> {
+    query: Q,
+    limit: i64,
+}
+
+impl<Q> Query for CountUpTo<Q> {
+    type SqlType = BigInt;
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for CountUpTo<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT count(*) FROM (");
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(" LIMIT ");
+        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_sql(") AS counted");
+        Ok(())
+    }
+}
+
+/// How many images a listing holds, and whether that is exact. Without `q`, a sum over
+/// the counts the triggers keep; with it, the matches counted up to the limit.
+async fn total(
+    conn: &mut AsyncPgConnection,
+    filter: &ImageFilter,
+    visibility: Visibility,
+    pattern: Option<&str>,
+) -> Result<(u64, bool), RepoError> {
+    let Some(pattern) = pattern else {
+        let sum = image_counts::table.select(sql::<BigInt>("COALESCE(SUM(n), 0)::bigint")).into_boxed();
+        let counted: i64 =
+            narrow!(image_counts, sum, visibility, Some(filter)).get_result(conn).await.map_err(repo_error)?;
+        return Ok((u64::try_from(counted).unwrap_or(0), true));
+    };
+    let limit = ImageFilter::SEARCH_COUNT_LIMIT;
+    let matches = search!(
+        narrow!(images, images::table.select(images::id).into_boxed(), visibility, Some(filter)),
+        Some(pattern)
+    );
+    let found: i64 = CountUpTo { query: matches, limit: i64::try_from(limit + 1).unwrap_or(i64::MAX) }
+        .get_result(conn)
+        .await
+        .map_err(repo_error)?;
+    let found = u64::try_from(found).unwrap_or(0);
+    Ok(if found > limit { (limit, false) } else { (found, true) })
 }
 
 /// [`ImageRepo`] on PostgreSQL.
@@ -184,33 +244,52 @@ impl ImageRepo for PgImageRepo {
         row.map(to_image).transpose()
     }
 
-    async fn list(
+    async fn list<'a>(
         &self,
         filter: &ImageFilter,
         visibility: Visibility,
         page: PageRequest,
-    ) -> Result<(Vec<Image>, u64), RepoError> {
+        after: Option<&'a After>,
+    ) -> Result<Listed, RepoError> {
         let mut conn = self.db.conn().await?;
         let pattern = filter.q.as_ref().map(|q| crate::users::contains_pattern(q.as_str()));
-        // Counting needs no uploader names: no join.
-        let total: i64 = narrow!(images::table.into_boxed(), visibility, Some(filter), pattern.as_deref())
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(repo_error)?;
-        let query =
-            narrow!(images::table.inner_join(users::table).into_boxed(), visibility, Some(filter), pattern.as_deref())
-                .select((ImageRow::as_select(), users::username));
+        let (total, exact) = total(&mut conn, filter, visibility, pattern.as_deref()).await?;
+        let query = narrow!(images, images::table.inner_join(users::table).into_boxed(), visibility, Some(filter));
+        let mut query = search!(query, pattern.as_deref()).select((ImageRow::as_select(), users::username));
+        // Keyset: just past the cursor's key, in the sort's direction, through its index.
+        let past = match filter.sort {
+            ImageSort::NewestFirst | ImageSort::TitleDescending => "<",
+            ImageSort::OldestFirst | ImageSort::Title => ">",
+        };
+        query = match after {
+            None => query.offset(page.offset()),
+            Some(After::Uploaded { at, id }) => query.filter(
+                sql::<Bool>(&format!("(images.uploaded_at, images.id) {past} ("))
+                    .bind::<Timestamptz, _>(*at)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(id.as_uuid())
+                    .sql(")"),
+            ),
+            Some(After::Titled { title, id }) => query.filter(
+                sql::<Bool>(&format!("(images.title, images.id) {past} ("))
+                    .bind::<Text, _>(title.clone())
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(id.as_uuid())
+                    .sql(")"),
+            ),
+        };
         let query = match filter.sort {
             ImageSort::NewestFirst => query.order((images::uploaded_at.desc(), images::id.desc())),
             ImageSort::OldestFirst => query.order((images::uploaded_at.asc(), images::id.asc())),
             ImageSort::Title => query.order((images::title.asc(), images::id.asc())),
             ImageSort::TitleDescending => query.order((images::title.desc(), images::id.desc())),
         };
-        let rows: Vec<(ImageRow, String)> =
-            query.limit(page.limit()).offset(page.offset()).load(&mut conn).await.map_err(repo_error)?;
-        let items = rows.into_iter().map(to_image).collect::<Result<_, _>>()?;
-        Ok((items, u64::try_from(total).unwrap_or(0)))
+        // One more than the page: whether it exists says whether another page follows.
+        let rows: Vec<(ImageRow, String)> = query.limit(page.limit() + 1).load(&mut conn).await.map_err(repo_error)?;
+        let mut items = rows.into_iter().map(to_image).collect::<Result<Vec<_>, _>>()?;
+        let more = items.len() > page.per_page() as usize;
+        items.truncate(page.per_page() as usize);
+        Ok(Listed { items, more, total, exact })
     }
 
     async fn update(&self, id: ImageId, patch: &ImagePatch) -> Result<Option<Image>, RepoError> {

@@ -137,6 +137,18 @@ diesel::table! {
     }
 }
 
+// Kept by triggers (see the migration): how many images each uploader has in each status
+// and gallery. Not a key: a gallery may be none; the table's unique constraint has NULLS
+// NOT DISTINCT. Only read here.
+diesel::table! {
+    image_counts (uploaded_by, status) {
+        uploaded_by -> Uuid,
+        status -> Text,
+        gallery_id -> Nullable<Uuid>,
+        n -> BigInt,
+    }
+}
+
 diesel::table! {
     image_approvals (id) {
         id -> Uuid,

@@ -334,11 +334,11 @@ async fn images_respect_quota_visibility_and_ownership() {
 
     assert!(images.by_id(pending.id, Visibility::ApprovedOrOwnedBy(owner.id)).await.unwrap().is_some());
     assert!(images.by_id(pending.id, Visibility::ApprovedOrOwnedBy(other.id)).await.unwrap().is_none());
-    let (seen, total) = images
-        .list(&ImageFilter::default(), Visibility::ApprovedOrOwnedBy(other.id), PageRequest::default())
+    let listed = images
+        .list(&ImageFilter::default(), Visibility::ApprovedOrOwnedBy(other.id), PageRequest::default(), None)
         .await
         .unwrap();
-    assert!(seen.is_empty() && total == 0);
+    assert!(listed.items.is_empty() && listed.total == 0 && listed.exact && !listed.more);
 
     let approved =
         images.decide(pending.id, gallery_domain::Decision::Approved, None, owner.id).await.unwrap().unwrap();

@@ -7,12 +7,13 @@ use chrono::{TimeZone, Utc};
 use futures_util::{FutureExt as _, Stream, stream};
 
 use super::*;
+use crate::ports::Listed;
 use crate::ports::{
     FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo, MockThumbnails,
     MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
 };
 use crate::testing::{Held, Spawned, actor_with_role, builtin_role, plan};
-use crate::{Actor, RepoError, StorageError, UserRef, Visibility, WebUrl};
+use crate::{Actor, After, ImageSort, RepoError, StorageError, UserRef, Visibility, WebUrl};
 
 /// An in-memory staged file that records whether it was committed or dropped.
 #[derive(Default, Clone)]
@@ -674,4 +675,35 @@ async fn size_and_hash_describe_the_bytes_stored_after_location_is_taken_out() {
     assert_eq!(*probe.written.lock().unwrap(), stored);
     assert_eq!(staged.size, stored.len() as u64);
     assert_eq!(staged.sha256, <[u8; 32]>::from(sha2::Sha256::digest(&stored)));
+}
+
+#[tokio::test]
+async fn a_list_hands_out_the_cursor_of_its_next_page_and_goes_on_from_it() {
+    let mut w = World::new();
+    let owner = player();
+    let (first, second) = (approved_image(&owner), approved_image(&owner));
+    let filter = ImageFilter { sort: ImageSort::Title, ..ImageFilter::default() };
+    let page = vec![first.clone(), second.clone()];
+    w.repo
+        .expect_list()
+        .withf(|_, _, _, after| after.is_none())
+        .times(1)
+        .returning(move |_, _, _, _| Ok(Listed { items: page.clone(), more: true, total: 3, exact: true }));
+    let last_title = second.title.clone();
+    let last_id = second.id;
+    w.repo
+        .expect_list()
+        .withf(move |_, _, _, after| *after == Some(&After::Titled { title: last_title.clone(), id: last_id }))
+        .times(1)
+        .returning(|_, _, _, _| Ok(Listed { items: Vec::new(), more: false, total: 3, exact: true }));
+    let (images, _) = w.build(u64::MAX);
+    let one = images.list(&owner, filter.clone(), PageRequest::default(), None).await.unwrap().item;
+    assert_eq!((one.page.items.len(), one.page.total, one.total_exact), (2, 3, true));
+    let next = one.next.expect("more follow");
+    let two = images.list(&owner, filter.clone(), PageRequest::default(), Some(next.clone())).await.unwrap().item;
+    assert!(two.next.is_none(), "the last page has no next");
+    // A cursor is good for the list it was made for only; the store is not asked.
+    let other = ImageFilter { sort: ImageSort::NewestFirst, ..filter };
+    let refused = images.list(&owner, other, PageRequest::default(), Some(next)).await;
+    assert!(matches!(refused, Err(DomainError::BadRequest(_))));
 }

@@ -4,10 +4,23 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageId, ImagePatch, NewImage, PageRequest, Reason,
-    RepoError, UserId, Visibility,
+    After, Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageId, ImagePatch, NewImage, PageRequest,
+    Reason, RepoError, UserId, Visibility,
 };
 use crate::{Gallery, GalleryPatch, NewGallery};
+
+/// One page of a listing, as the store read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    /// At most `per_page` images.
+    pub items: Vec<Image>,
+    /// Whether more images follow the last of `items`.
+    pub more: bool,
+    /// How many images the listing holds, or [`ImageFilter::SEARCH_COUNT_LIMIT`] when a
+    /// `q` search has more (then `exact` is false).
+    pub total: u64,
+    pub exact: bool,
+}
 
 /// Images and their approval history.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -24,16 +37,20 @@ pub trait ImageRepo: Send + Sync {
     /// Store failures only.
     async fn by_id(&self, id: ImageId, visibility: Visibility) -> Result<Option<Image>, RepoError>;
 
-    /// One page of the images `visibility` allows and `filter` selects, and their total.
+    /// One page of the images `visibility` allows and `filter` selects, in its sort: the
+    /// page `page` names, or the `per_page` images just after `after` (as fast however deep
+    /// it is). The total is exact without `q`; with it, counting stops past
+    /// [`ImageFilter::SEARCH_COUNT_LIMIT`].
     ///
     /// # Errors
     /// Store failures only.
-    async fn list(
+    async fn list<'a>(
         &self,
         filter: &ImageFilter,
         visibility: Visibility,
         page: PageRequest,
-    ) -> Result<(Vec<Image>, u64), RepoError>;
+        after: Option<&'a After>,
+    ) -> Result<Listed, RepoError>;
 
     /// # Errors
     /// Store failures only.

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Endpoint;
-use super::images::ImageView;
+use super::images::{GalleryImagesQuery, ImagePageView, ImageView};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
@@ -54,7 +54,7 @@ impl From<Gallery> for GalleryView {
 pub struct GalleryDetail {
     #[serde(flatten)]
     gallery: GalleryView,
-    images: PageView<ImageView>,
+    images: ImagePageView,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -104,7 +104,7 @@ pub(crate) async fn list(
 }
 
 #[utoipa::path(get, operation_id = "get_gallery", path = "/api/v1/galleries/{id}", tag = "galleries", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Gallery id"), PageParams),
+    params(("id" = Uuid, Path, description = "Gallery id"), GalleryImagesQuery),
     responses((status = 200, description = "The gallery and a page of its images the caller may see", body = GalleryDetail),
         (status = 403, description = "Needs `images:read` (`forbidden`)"),
         (status = 404, description = "No such gallery (`not_found`)")))]
@@ -113,10 +113,10 @@ pub(crate) async fn get(
     Caller(actor): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    query: web::Query<PageParams>,
+    query: web::Query<GalleryImagesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.parse()?;
-    let (gallery, images) = galleries.get(&actor, GalleryId::from_uuid(*id), page).await?;
+    let (page, cursor) = query.parse()?;
+    let (gallery, images) = galleries.get(&actor, GalleryId::from_uuid(*id), page, cursor).await?;
     Ok(HttpResponse::Ok().json(GalleryDetail { gallery: gallery.into(), images: ImageView::page(images, &req) }))
 }
 

@@ -13,15 +13,14 @@ use gallery_domain::images::{Conditional, ImageImport, Images, Review};
 use gallery_domain::{Image, ImageId, Permission};
 use uuid::Uuid;
 
-pub use bodies::{DecisionBody, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
+pub use bodies::{DecisionBody, GalleryImagesQuery, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
 pub use upload::UploadSlots;
-pub use views::{ApprovalView, ImageBytes, ImageView, Purged, UserRefView};
+pub use views::{ApprovalView, ImageBytes, ImagePageView, ImageView, Purged, UserRefView};
 
 use super::Endpoint;
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::send;
-use crate::views::PageView;
 
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -93,7 +92,7 @@ pub(crate) async fn import(
 }
 
 #[utoipa::path(get, operation_id = "list_images", path = "/api/v1/images", tag = "images", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, description = "One page of the images the caller may see", body = PageView<ImageView>),
+    responses((status = 200, description = "One page of the images the caller may see", body = ImagePageView),
         (status = 403, description = "Needs `images:read` (`forbidden`)")))]
 pub(crate) async fn list(
     images: web::Data<Images>,
@@ -101,8 +100,8 @@ pub(crate) async fn list(
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, page) = query.parse()?;
-    Ok(HttpResponse::Ok().json(ImageView::page(images.list(&actor, filter, page).await?, &req)))
+    let (filter, page, cursor) = query.parse()?;
+    Ok(HttpResponse::Ok().json(ImageView::page(images.list(&actor, filter, page, cursor).await?, &req)))
 }
 
 #[utoipa::path(get, operation_id = "get_image", path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])),

@@ -8,7 +8,7 @@ use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder}
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::images::ImageView;
+use super::images::{ImagePageView, ImageView};
 use super::{API_PREFIX, Endpoint};
 use super::{auth, galleries, health, images, links, metrics, plans, roles, subscriptions, users};
 use crate::DOCS_PATH;
@@ -35,7 +35,7 @@ use crate::views::{PageView, PermissionView, RoleView, UserView};
         links::create, links::list, links::revoke, links::open,
         subscriptions::mine, subscriptions::subscribe, subscriptions::cancel, subscriptions::list, subscriptions::assign,
     ),
-    components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>, PageView<ImageView>, ImageView)),
+    components(schemas(Problem, ErrorCode, FieldProblem, UserView, RoleView, PermissionView, PageView<UserView>, ImagePageView, ImageView)),
     modifiers(&CommonResponses),
     tags(
         (name = "auth", description = "Sign-up, login, tokens and the caller's account"),

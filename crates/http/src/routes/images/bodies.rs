@@ -3,8 +3,8 @@
 use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed};
 use gallery_domain::images::{ImageImport, Review, UploadMeta};
 use gallery_domain::{
-    Decision, Description, DomainError, GalleryId, ImageFilter, ImagePatch, ImageSort, ImageStatus, PageRequest,
-    Reason, SearchText, Title, UserId, WebUrl,
+    Decision, Description, DomainError, GalleryId, ImageCursor, ImageFilter, ImagePatch, ImageSort, ImageStatus,
+    PageRequest, Reason, SearchText, Title, UserId, WebUrl,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -122,10 +122,13 @@ pub struct ListQuery {
     page: Option<String>,
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     per_page: Option<String>,
+    /// The `next` of the page before, to read on from it (with the same filters and sort):
+    /// as fast however deep; `page` is then ignored.
+    cursor: Option<String>,
 }
 
 impl ListQuery {
-    pub(crate) fn parse(&self) -> Result<(ImageFilter, PageRequest), DomainError> {
+    pub(crate) fn parse(&self) -> Result<(ImageFilter, PageRequest, Option<ImageCursor>), DomainError> {
         let filter = ImageFilter {
             status: query("status", self.status.as_deref(), ImageStatus::parse)?,
             uploaded_by: query("uploaded_by", self.uploaded_by.as_deref(), UserId::parse)?,
@@ -133,7 +136,29 @@ impl ListQuery {
             q: SearchText::parse_query(self.q.as_deref()).map_err(parse::bad("q"))?,
             sort: query("sort", self.sort.as_deref(), ImageSort::parse)?.unwrap_or_default(),
         };
-        Ok((filter, parse::page(self.page.as_deref(), self.per_page.as_deref())?))
+        let page = parse::page(self.page.as_deref(), self.per_page.as_deref())?;
+        Ok((filter, page, query("cursor", self.cursor.as_deref(), ImageCursor::parse)?))
+    }
+}
+
+/// A page of a gallery's images: by number, or after a cursor.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GalleryImagesQuery {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    page: Option<String>,
+    /// Items per page, 1..=100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    per_page: Option<String>,
+    /// The `next` of the page before, to read on from it; `page` is then ignored.
+    cursor: Option<String>,
+}
+
+impl GalleryImagesQuery {
+    pub(crate) fn parse(&self) -> Result<(PageRequest, Option<ImageCursor>), DomainError> {
+        let page = parse::page(self.page.as_deref(), self.per_page.as_deref())?;
+        Ok((page, query("cursor", self.cursor.as_deref(), ImageCursor::parse)?))
     }
 }
 

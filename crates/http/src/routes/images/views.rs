@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::HttpRequest;
-use gallery_domain::{Approval, Image, Page, Seen, UserRef, Variants};
+use gallery_domain::{Approval, Image, ImagePage, Seen, UserRef, Variants};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -85,10 +85,25 @@ impl ImageView {
         Self::new(seen.item, &seen.variants, req)
     }
 
-    pub(crate) fn page(seen: Seen<Page<Image>>, req: &HttpRequest) -> PageView<Self> {
-        let Seen { item, variants } = seen;
-        PageView::from(item.map(|image| Self::new(image, &variants, req)))
+    pub(crate) fn page(seen: Seen<ImagePage>, req: &HttpRequest) -> ImagePageView {
+        let Seen { item: ImagePage { page, total_exact, next }, variants } = seen;
+        let PageView { items, page, per_page, total } =
+            PageView::from(page.map(|image| Self::new(image, &variants, req)));
+        ImagePageView { items, page, per_page, total, total_exact, next: next.map(|c| c.encode()) }
     }
+}
+
+/// A page of images: the pagination envelope, and how to read on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImagePageView {
+    pub items: Vec<ImageView>,
+    pub page: u32,
+    pub per_page: u32,
+    /// Exact, unless `total_exact` is false: a `q` search stops counting at 10,000.
+    pub total: u64,
+    pub total_exact: bool,
+    /// The cursor of the page after this one (send it as `cursor`); null on the last.
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,13 @@
+CREATE INDEX images_uploaded_by_idx ON images (uploaded_by);
+CREATE INDEX images_gallery_idx ON images (gallery_id) WHERE gallery_id IS NOT NULL;
+CREATE INDEX images_pending_idx ON images (uploaded_at) WHERE status = 'pending';
+DROP INDEX images_by_uploader_idx;
+DROP INDEX images_by_gallery_idx;
+DROP INDEX images_by_status_idx;
+DROP TRIGGER image_counts_moved ON images;
+DROP TRIGGER image_counts_gone ON images;
+DROP TRIGGER image_counts_added ON images;
+DROP FUNCTION image_counts_moved();
+DROP FUNCTION image_counts_gone();
+DROP FUNCTION image_counts_added();
+DROP TABLE image_counts;
