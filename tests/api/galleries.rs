@@ -45,6 +45,18 @@ async fn galleries_hold_images_show_only_visible_ones_and_leave_them_when_delete
     assert_eq!(seen_by_viewer.body["images"]["total"], 1);
     assert_eq!(seen_by_viewer.body["images"]["items"][0]["title"], "approved one");
     assert_eq!(app.get(&format!("/galleries/{gid}"), Some(&player)).await.body["images"]["total"], 2);
+    // A gallery's images are read on by cursor too, the same images in the same order.
+    let first = app.get(&format!("/galleries/{gid}?per_page=1"), Some(&player)).await.body["images"].clone();
+    assert_eq!(first["total_exact"], true);
+    let next = first["next"].as_str().expect("a second page").to_owned();
+    let second = app.get(&format!("/galleries/{gid}?per_page=1&cursor={next}"), Some(&player)).await;
+    assert!(second.body["images"]["next"].is_null());
+    let both = app.get(&format!("/galleries/{gid}"), Some(&player)).await.body["images"]["items"].clone();
+    assert_eq!(
+        [first["items"][0]["id"].clone(), second.body["images"]["items"][0]["id"].clone()],
+        [both[0]["id"].clone(), both[1]["id"].clone()]
+    );
+    app.get(&format!("/galleries/{gid}?cursor=nope"), Some(&player)).await.assert_problem(400, "bad_request");
     assert_eq!(app.get("/galleries", Some(&viewer)).await.body["total"], 1);
 
     let renamed = app.patch(&format!("/galleries/{gid}"), Some(&player), json!({"name": "Summer"})).await;

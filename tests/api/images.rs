@@ -287,3 +287,41 @@ async fn the_plans_storage_quota_is_enforced() {
     app.upload(&token, png(20, 20), "2.png", None).await.assert_problem(403, "quota_exceeded");
     assert_eq!(app.stored_files().len(), 1);
 }
+
+#[tokio::test]
+async fn a_list_is_read_to_its_end_by_cursor_and_a_cursor_fits_only_its_list() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    for i in 0..5 {
+        let title = format!("pic {}", i % 3);
+        assert_eq!(app.upload(&admin, png(3 + i, 3), "c.png", Some(&title)).await.status, 201);
+    }
+    for sort in ["-uploaded_at", "uploaded_at", "title", "-title"] {
+        let whole = app.get(&format!("/images?sort={sort}&per_page=100"), Some(&admin)).await;
+        assert_eq!((whole.body["total"].as_u64(), whole.body["total_exact"].as_bool()), (Some(5), Some(true)));
+        assert!(whole.body["next"].is_null(), "one page holds them all");
+        let expected: Vec<_> = whole.body["items"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect();
+        let mut walked = Vec::new();
+        let mut path = format!("/images?sort={sort}&per_page=2");
+        loop {
+            let page = app.get(&path, Some(&admin)).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            assert_eq!(page.body["total"], 5);
+            walked.extend(page.body["items"].as_array().unwrap().iter().map(|i| i["id"].clone()));
+            let Some(next) = page.body["next"].as_str() else { break };
+            // `page` is ignored once there is a cursor.
+            path = format!("/images?sort={sort}&per_page=2&page=7&cursor={next}");
+        }
+        assert_eq!(walked, expected, "{sort}");
+    }
+    let first = app.get("/images?per_page=2", Some(&admin)).await;
+    let next = first.body["next"].as_str().unwrap().to_owned();
+    let other_sort = app.get(&format!("/images?per_page=2&sort=title&cursor={next}"), Some(&admin)).await;
+    other_sort.assert_problem(400, "bad_request");
+    let other_filter = app.get(&format!("/images?per_page=2&status=approved&cursor={next}"), Some(&admin)).await;
+    other_filter.assert_problem(400, "bad_request");
+    app.get("/images?cursor=not-a-cursor", Some(&admin)).await.assert_problem(400, "bad_request");
+    app.get(&format!("/images?cursor={}", &next[..next.len() - 3]), Some(&admin))
+        .await
+        .assert_problem(400, "bad_request");
+}
