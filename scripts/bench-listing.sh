@@ -1,39 +1,96 @@
 #!/usr/bin/env bash
-# Listing images at scale (part of `make bench`): BENCH_IMAGES rows (200 000 default) put
-# straight into the table, then the median time of 5 requests per listing, through a
-# release server: the first page as an admin and as a viewer (who sees approved images and
-# their own), a deep page, both title sorts and a search.
+# Listing images at scale (part of `make bench`): the same listings at 10,000 images and at
+# BENCH_IMAGES (1,000,000 default), on one server in one run, put straight into the table;
+# the median time of 5 requests each, and the ratio of the large to the small. Targets
+# (issue #13): the first page, sort=title, status=pending as a moderator, uploaded_by and a
+# gallery's images ≤ 1.5×; the 2000th page by cursor ≤ 1.5× the first; a `q` matching a
+# fifth of the rows ≤ 3×; a rare `q` ≤ 1.5×.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/live.sh
-ROWS=${BENCH_IMAGES:-200000}
+SMALL=10000
+LARGE=${BENCH_IMAGES:-1000000}
 
 scripts/need.sh nasm curl
 cargo build --release --quiet -p gallery-server
 live_start target/release/gallery
 admin=$(live_token)
-curl -fsS -X POST "$LIVE_URL/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"username":"viewer","password":"amber-kettle-route-3","password_confirm":"amber-kettle-route-3","role":"company_user"}' >/dev/null
-viewer=$(live_token viewer amber-kettle-route-3)
-# One in ten pending; titles and descriptions carry words to search for.
-"$(pg_bin)/psql" -q -h 127.0.0.1 -p "$LIVE_PGPORT" -U postgres -d gallery \
-  -c "INSERT INTO images (title, description, status, uploaded_by, width, height, format, size_bytes, sha256, storage_key, uploaded_at)
-      SELECT (ARRAY['sunset', 'harbour', 'forest', 'portrait', 'city'])[1 + g % 5] || ' ' || g,
-             'shot ' || g || ' of ' || (ARRAY['spring', 'summer', 'autumn', 'winter'])[1 + g % 4],
-             CASE WHEN g % 10 = 0 THEN 'pending' ELSE 'approved' END,
-             (SELECT id FROM users WHERE username = '$LIVE_ADMIN'), 100, 100, 'png', 1000,
-             sha256(g::text::bytea), 'bench/' || g, now() - (g || ' seconds')::interval
-      FROM generate_series(1, $ROWS) g" \
-  -c "ANALYZE images"
-median() { # path token → median seconds of 5 requests
+register() { # name role
+  curl -fsS -X POST "$LIVE_URL/api/v1/auth/register" -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"password\":\"amber-kettle-route-3\",\"password_confirm\":\"amber-kettle-route-3\",\"role\":\"$2\"}" >/dev/null
+  live_token "$1" amber-kettle-route-3
+}
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+viewer=$(register viewer company_user)
+player=$(register player beta_player)
+player_id=$(curl -fsS -H "Authorization: Bearer $player" "$LIVE_URL/api/v1/users/me" | json '["id"]')
+gallery=$(curl -fsS -X POST "$LIVE_URL/api/v1/galleries" -H "Authorization: Bearer $admin" \
+  -H 'content-type: application/json' -d '{"name":"harbours"}' | json '["id"]')
+
+# Rows from..to: one in ten pending; one in five by the player, the rest by the admin; one
+# in seven in the gallery; titles and descriptions carry words to search for: `harbour` in
+# a fifth of the titles, `lighthouse` in one description per 100,000 rows. The newest rows
+# are the first ones, so growing the table puts the new rows behind every page measured.
+# VACUUM, as autovacuum would after so many inserts: it also moves the trigram indexes'
+# pending entries into the index proper (until then every search reads them all).
+seed() {
+  "$(pg_bin)/psql" -q -h 127.0.0.1 -p "$LIVE_PGPORT" -U postgres -d gallery \
+    -c "INSERT INTO images (title, description, status, uploaded_by, gallery_id, width, height, format, size_bytes, sha256, storage_key, uploaded_at)
+        SELECT (ARRAY['sunset', 'harbour', 'forest', 'portrait', 'city'])[1 + g % 5] || ' ' || g,
+               'shot ' || g || ' of ' || (ARRAY['spring', 'summer', 'autumn', 'winter'])[1 + g % 4]
+                 || CASE WHEN g % 100000 = 7 THEN ' by the lighthouse' ELSE '' END,
+               CASE WHEN g % 10 = 0 THEN 'pending' ELSE 'approved' END,
+               CASE WHEN g % 5 = 3 THEN '$player_id'::uuid ELSE (SELECT id FROM users WHERE username = '$LIVE_ADMIN') END,
+               CASE WHEN g % 7 = 0 THEN '$gallery'::uuid END,
+               100, 100, 'png', 1000, sha256(g::text::bytea), 'bench/' || g, now() - (g || ' seconds')::interval
+        FROM generate_series($1, $2) g" \
+    -c "VACUUM ANALYZE images"
+}
+median() { # path token → median milliseconds of 5 requests
   for _ in 1 2 3 4 5; do
     curl -fsS -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $2" "$LIVE_URL/api/v1$1"
-  done | sort -n | sed -n 3p
+  done | sort -n | sed -n 3p | python3 -c 'import sys; print(round(float(sys.stdin.read()) * 1000, 2))'
 }
-echo "GET /images with $ROWS images (median of 5, ms):"
-for ask in "admin /images" "viewer /images" "viewer /images?page=5000" "viewer /images?sort=title" \
-  "viewer /images?sort=-title&page=3" "viewer /images?q=harbour%2012" "viewer /images?q=autumn" "admin /images?status=pending"; do
-  read -r who path <<<"$ask"
-  token=$admin; [ "$who" = viewer ] && token=$viewer
-  printf '  %-8s %-34s %6.1f\n' "$who" "$path" "$(python3 -c "print($(median "$path" "$token") * 1000)")"
+asks=(
+  "first page|viewer|/images"
+  "sort=title|viewer|/images?sort=title"
+  "status=pending, moderator|admin|/images?status=pending"
+  "uploaded_by|viewer|/images?uploaded_by=$player_id"
+  "a gallery's images|viewer|/galleries/$gallery"
+  "2000th page by cursor|viewer|CURSOR"
+  "page=2000 (offset)|viewer|/images?page=2000"
+  "q: a fifth of the rows|viewer|/images?q=harbour"
+  "q: rare|viewer|/images?q=lighthouse"
+)
+declare -A took
+measure() { # size: small or large
+  # The cursor of the page after row 39,980, the 2000th page of 20 (at the large size only).
+  local cursor=""
+  [ "$1" = large ] && cursor=$(curl -fsS -H "Authorization: Bearer $viewer" \
+    "$LIVE_URL/api/v1/images?per_page=100&page=400" | json '["next"]')
+  local ask label who path token
+  for ask in "${asks[@]}"; do
+    IFS='|' read -r label who path <<<"$ask"
+    if [ "$path" = CURSOR ]; then
+      [ -n "$cursor" ] || continue
+      path="/images?cursor=$cursor"
+    fi
+    token=$viewer; [ "$who" = admin ] && token=$admin
+    took[$1,$label]=$(median "$path" "$token")
+  done
+}
+seed 1 "$SMALL"
+measure small
+seed $((SMALL + 1)) "$LARGE"
+measure large
+printf 'GET /images at %s and %s images (median of 5 requests, ms; ratio large/small):\n' "$SMALL" "$LARGE"
+for ask in "${asks[@]}"; do
+  IFS='|' read -r label _ path <<<"$ask"
+  if [ "$path" = CURSOR ]; then
+    printf '  %-28s %8s %8.2f  %5.2f× the first page\n' "$label" - "${took[large,$label]}" \
+      "$(python3 -c "print(${took[large,$label]} / ${took[large,first page]})")"
+    continue
+  fi
+  printf '  %-28s %8.2f %8.2f  %5.2f×\n' "$label" "${took[small,$label]}" "${took[large,$label]}" \
+    "$(python3 -c "print(${took[large,$label]} / ${took[small,$label]})")"
 done

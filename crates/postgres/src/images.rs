@@ -89,11 +89,14 @@ macro_rules! narrow {
     }};
 }
 
-/// Matches `q`'s pattern in the title or the description.
+diesel::define_sql_function!(fn lower(text: Text) -> Text);
+
+/// Matches `q`'s pattern, lower-cased by the database, in the stored lower-cased title and
+/// description.
 macro_rules! search {
     ($query:expr, $pattern:expr) => {
         match $pattern {
-            Some(p) => $query.filter(images::title.ilike(p).or(images::description.ilike(p))),
+            Some(p) => $query.filter(images::search.like(lower(p))),
             None => $query,
         }
     };

@@ -134,6 +134,8 @@ diesel::table! {
         storage_key -> Text,
         uploaded_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// Generated: `lower(title || U+001F || description)`, what `q` matches.
+        search -> Text,
     }
 }
 

@@ -312,7 +312,15 @@ async fn a_search_stops_counting_at_the_limit() {
     let few = world.images.list(&q("harbour 1000"), Visibility::All, page, None).await.unwrap();
     // "harbour 1000", "harbour 10000" and "harbour 10001": counted exactly.
     assert_eq!((few.total, few.exact), (3, true));
+    // Any case; in the description too; never across the end of the title.
+    assert_eq!(world.images.list(&q("HARBOUR 10001"), Visibility::All, page, None).await.unwrap().total, 1);
+    let both = world.upload(world.users[1].id, ImageStatus::Approved, None, "salt").await;
+    let described =
+        ImagePatch { description: Some(Description::parse("Marsh at noon").unwrap()), ..ImagePatch::default() };
+    world.images.update(both.id, &described).await.unwrap();
+    assert_eq!(world.images.list(&q("marsh AT"), Visibility::All, page, None).await.unwrap().items[0].id, both.id);
+    assert_eq!(world.images.list(&q("saltmarsh"), Visibility::All, page, None).await.unwrap().total, 0);
     // Without `q`, the counts: exact however many.
     let all = world.images.list(&ImageFilter::default(), Visibility::All, page, None).await.unwrap();
-    assert_eq!((all.total, all.exact), (limit + 1, true));
+    assert_eq!((all.total, all.exact), (limit + 2, true));
 }
