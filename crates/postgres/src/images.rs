@@ -187,7 +187,7 @@ struct Total {
 
 async fn stored_bytes(conn: &mut AsyncPgConnection, user: Uuid) -> Result<i64, diesel::result::Error> {
     let t: Total =
-        diesel::sql_query("SELECT COALESCE(SUM(size_bytes), 0)::bigint AS total FROM images WHERE uploaded_by = $1")
+        diesel::sql_query("SELECT COALESCE(SUM(bytes), 0)::bigint AS total FROM image_counts WHERE uploaded_by = $1")
             .bind::<diesel::sql_types::Uuid, _>(user)
             .get_result(conn)
             .await?;

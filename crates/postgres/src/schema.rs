@@ -139,8 +139,8 @@ diesel::table! {
     }
 }
 
-// Kept by triggers (see the migration): how many images each uploader has in each status
-// and gallery. Not a key: a gallery may be none; the table's unique constraint has NULLS
+// Kept by triggers (see the migrations): how many images, and bytes, each uploader has in
+// each status and gallery. Not a key: a gallery may be none; the table's unique constraint has NULLS
 // NOT DISTINCT. Only read here.
 diesel::table! {
     image_counts (uploaded_by, status) {
@@ -148,6 +148,7 @@ diesel::table! {
         status -> Text,
         gallery_id -> Nullable<Uuid>,
         n -> BigInt,
+        bytes -> BigInt,
     }
 }
 

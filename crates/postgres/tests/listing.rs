@@ -69,6 +69,17 @@ impl World {
     }
 
     async fn upload(&self, by: UserId, status: ImageStatus, gallery: Option<GalleryId>, title: &str) -> Image {
+        self.upload_sized(by, status, gallery, title, 1).await
+    }
+
+    async fn upload_sized(
+        &self,
+        by: UserId,
+        status: ImageStatus,
+        gallery: Option<GalleryId>,
+        title: &str,
+        size: u64,
+    ) -> Image {
         let id = ImageId::generate();
         let new = NewImage {
             id,
@@ -80,7 +91,7 @@ impl World {
             width: 1,
             height: 1,
             format: ImageFormat::Png,
-            size_bytes: 1,
+            size_bytes: size,
             sha256: [1; 32],
             storage_key: BlobKey::original(id),
         };
@@ -113,7 +124,7 @@ async fn count(conn: &mut AsyncPgConnection, query: &str) -> i64 {
 /// One change to the images, picked at random.
 #[derive(Debug, Clone)]
 enum Op {
-    Upload { by: usize, status: usize, gallery: Option<usize> },
+    Upload { by: usize, status: usize, gallery: Option<usize>, size: u64 },
     Decide { pick: prop::sample::Index, approve: bool },
     Move { pick: prop::sample::Index, gallery: Option<usize> },
     Retitle { pick: prop::sample::Index },
@@ -124,8 +135,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0..3usize, 0..3usize, proptest::option::of(0..2usize))
-            .prop_map(|(by, status, gallery)| Op::Upload { by, status, gallery }),
+        6 => (0..3usize, 0..3usize, proptest::option::of(0..2usize), 1..5000u64)
+            .prop_map(|(by, status, gallery, size)| Op::Upload { by, status, gallery, size }),
         3 => (any::<prop::sample::Index>(), any::<bool>()).prop_map(|(pick, approve)| Op::Decide { pick, approve }),
         2 => (any::<prop::sample::Index>(), proptest::option::of(0..2usize))
             .prop_map(|(pick, gallery)| Op::Move { pick, gallery }),
@@ -141,10 +152,10 @@ impl World {
         let ids = self.all().await;
         let pick = |i: &prop::sample::Index| (!ids.is_empty()).then(|| ids[i.index(ids.len())]);
         match op {
-            Op::Upload { by, status, gallery } => {
+            Op::Upload { by, status, gallery, size } => {
                 let status = [ImageStatus::Pending, ImageStatus::Approved, ImageStatus::Rejected][*status];
                 let gallery = gallery.map(|g| self.gallery_ids[g]);
-                self.upload(self.users[*by].id, status, gallery, "t").await;
+                self.upload_sized(self.users[*by].id, status, gallery, "t", *size).await;
             }
             Op::Decide { pick: i, approve } => {
                 if let Some(id) = pick(i) {
@@ -188,16 +199,26 @@ impl World {
         let wrong = count(
             &mut conn,
             "SELECT count(*) AS n FROM (
-                (SELECT uploaded_by, status, gallery_id, count(*) AS n FROM images GROUP BY 1, 2, 3
-                 EXCEPT SELECT uploaded_by, status, gallery_id, n FROM image_counts WHERE n <> 0)
+                (SELECT uploaded_by, status, gallery_id, count(*) AS n, sum(size_bytes) FROM images GROUP BY 1, 2, 3
+                 EXCEPT SELECT uploaded_by, status, gallery_id, n, bytes FROM image_counts WHERE n <> 0)
                 UNION ALL
-                (SELECT uploaded_by, status, gallery_id, n FROM image_counts WHERE n <> 0
-                 EXCEPT SELECT uploaded_by, status, gallery_id, count(*) FROM images GROUP BY 1, 2, 3)
+                (SELECT uploaded_by, status, gallery_id, n, bytes FROM image_counts WHERE n <> 0
+                 EXCEPT SELECT uploaded_by, status, gallery_id, count(*), sum(size_bytes) FROM images GROUP BY 1, 2, 3)
             ) AS differ",
         )
         .await;
         assert_eq!(wrong, 0, "counts that differ from count(*)");
-        assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM image_counts WHERE n < 0").await, 0);
+        let negative = "SELECT count(*) AS n FROM image_counts WHERE n < 0 OR bytes < 0 OR (n = 0 AND bytes <> 0)";
+        assert_eq!(count(&mut conn, negative).await, 0);
+        // The quota check's figure: every byte an uploader stores.
+        for user in &self.users {
+            let summed = format!(
+                "SELECT COALESCE(SUM(size_bytes), 0)::bigint AS n FROM images WHERE uploaded_by = '{}'",
+                user.id
+            );
+            let stored = self.images.stored_bytes(user.id).await.unwrap();
+            assert_eq!(i64::try_from(stored).unwrap(), count(&mut conn, &summed).await);
+        }
 
         let mut visibilities = vec![Visibility::All];
         visibilities.extend(self.users.iter().map(|u| Visibility::ApprovedOrOwnedBy(u.id)));
