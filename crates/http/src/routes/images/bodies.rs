@@ -136,9 +136,18 @@ impl ListQuery {
             q: SearchText::parse_query(self.q.as_deref()).map_err(parse::bad("q"))?,
             sort: query("sort", self.sort.as_deref(), ImageSort::parse)?.unwrap_or_default(),
         };
-        let page = parse::page(self.page.as_deref(), self.per_page.as_deref())?;
-        Ok((filter, page, query("cursor", self.cursor.as_deref(), ImageCursor::parse)?))
+        let (page, cursor) = position(self.page.as_deref(), self.per_page.as_deref(), self.cursor.as_deref())?;
+        Ok((filter, page, cursor))
     }
+}
+
+/// Where an image list starts: the page `page` and `per_page` name, or after `cursor`.
+fn position(
+    page: Option<&str>,
+    per_page: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<(PageRequest, Option<ImageCursor>), DomainError> {
+    Ok((parse::page(page, per_page)?, query("cursor", cursor, ImageCursor::parse)?))
 }
 
 /// A page of a gallery's images: by number, or after a cursor.
@@ -157,8 +166,7 @@ pub struct GalleryImagesQuery {
 
 impl GalleryImagesQuery {
     pub(crate) fn parse(&self) -> Result<(PageRequest, Option<ImageCursor>), DomainError> {
-        let page = parse::page(self.page.as_deref(), self.per_page.as_deref())?;
-        Ok((page, query("cursor", self.cursor.as_deref(), ImageCursor::parse)?))
+        position(self.page.as_deref(), self.per_page.as_deref(), self.cursor.as_deref())
     }
 }
 

@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::urls::PublicUrl;
-use crate::views::PageView;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserRefView {
@@ -87,9 +86,14 @@ impl ImageView {
 
     pub(crate) fn page(seen: Seen<ImagePage>, req: &HttpRequest) -> ImagePageView {
         let Seen { item: ImagePage { page, total_exact, next }, variants } = seen;
-        let PageView { items, page, per_page, total } =
-            PageView::from(page.map(|image| Self::new(image, &variants, req)));
-        ImagePageView { items, page, per_page, total, total_exact, next: next.map(|c| c.encode()) }
+        ImagePageView {
+            items: page.items.into_iter().map(|image| Self::new(image, &variants, req)).collect(),
+            page: page.page,
+            per_page: page.per_page,
+            total: page.total,
+            total_exact,
+            next: next.map(|c| c.encode()),
+        }
     }
 }
 
