@@ -1,5 +1,7 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use gallery_postgres::{Caches, Db, PoolSettings};
 use gallery_server::app::{Services, Shared};
 use gallery_server::{Application, Settings};
 use gallery_testdb::TestDb;
@@ -8,6 +10,14 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "correct horse battery";
+
+struct WallClock;
+
+impl gallery_domain::ports::Clock for WallClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
 
 pub fn config_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config")
@@ -26,9 +36,15 @@ pub fn test_settings(database_url: &str, storage: &std::path::Path) -> Settings 
 pub struct TestApp {
     pub address: String,
     pub client: Client,
-    pub _db: TestDb,
+    pub _db: Arc<TestDb>,
     pub settings: Settings,
-    pub storage: tempfile::TempDir,
+    pub storage: Arc<tempfile::TempDir>,
+    pub caches: Caches,
+}
+
+/// A bound on waits that must end: a hang fails the test instead of stalling it.
+pub async fn bounded<F: Future>(what: &str, wait: F) -> F::Output {
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait).await.unwrap_or_else(|_| panic!("{what}: over 10 s"))
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -37,14 +53,22 @@ pub async fn spawn_app() -> TestApp {
 
 /// A running server with settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDb::create().await;
-    let storage = tempfile::tempdir().expect("storage dir");
+    let db = Arc::new(TestDb::create().await);
+    let storage = Arc::new(tempfile::tempdir().expect("storage dir"));
     let mut settings = test_settings(db.url(), storage.path());
     adjust(&mut settings);
+    serve(settings, db, storage).await
+}
+
+/// Builds and starts a server; answers once its in-memory copies are on.
+async fn serve(settings: Settings, db: Arc<TestDb>, storage: Arc<tempfile::TempDir>) -> TestApp {
     let app = Application::build(&settings).expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let caches = app.caches();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: Client::new(), _db: db, settings, storage }
+    // Every test runs with the in-memory copies on, as production does.
+    bounded("the cache listener subscribes", caches.ready()).await;
+    TestApp { address, client: Client::new(), _db: db, settings, storage, caches }
 }
 
 /// A response, read whole.
@@ -93,6 +117,18 @@ impl Reply {
 }
 
 impl TestApp {
+    /// A second server beside this one: the same settings, database and storage, as
+    /// several instances behind one address run.
+    pub async fn beside(&self) -> TestApp {
+        serve(self.settings.clone(), self._db.clone(), self.storage.clone()).await
+    }
+
+    /// Waits until this server has applied every change committed so far, by any server.
+    pub async fn settle(&self) {
+        let db = Db::new(self._db.url(), &PoolSettings::default(), Arc::new(WallClock)).expect("a pool");
+        bounded("settling", self.caches.settle(&db)).await.expect("a ping");
+    }
+
     pub fn url(&self, path: &str) -> String {
         if ["/api", "/health", "/l/", "/metrics", "/docs"].iter().any(|root| path.starts_with(root)) {
             format!("{}{path}", self.address)

@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod images;
 mod import;
+mod instances;
 mod links;
 mod location;
 mod operations;

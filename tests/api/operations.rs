@@ -227,7 +227,11 @@ async fn the_database_going_away_gives_503_and_everything_recovers_without_a_res
     let token = app.user_token("survivor", "beta_player").await;
     assert_eq!(app.get("/users/me", Some(&token)).await.status, 200);
 
+    let drops = app.caches.drops();
     relay.cut();
+    // The session is in memory; once the cache listener has noticed its connection go,
+    // nothing is answered from there.
+    crate::helpers::bounded("the cache listener notices", app.caches.dropped(drops)).await;
     app.get("/users/me", Some(&token)).await.assert_problem(503, "unavailable");
     app.upload(&token, png(32, 32), "x.png", Some("x")).await.assert_problem(503, "unavailable");
     let ready = app.get("/health/ready", None).await;
@@ -238,6 +242,7 @@ async fn the_database_going_away_gives_503_and_everything_recovers_without_a_res
 
     relay.restore();
     assert_eq!(app.get("/health/ready", None).await.status, 200);
+    crate::helpers::bounded("the cache listener is back", app.caches.ready()).await;
     assert_eq!(app.get("/users/me", Some(&token)).await.status, 200);
     let uploaded = app.upload(&token, png(32, 32), "y.png", Some("y")).await;
     assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);

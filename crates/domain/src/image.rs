@@ -266,6 +266,18 @@ pub enum Visibility {
     ApprovedOrOwnedBy(UserId),
 }
 
+impl Visibility {
+    /// Whether `image` is visible: the rule the stores' queries apply, for an image
+    /// already in hand (a cached row).
+    #[must_use]
+    pub fn allows(self, image: &Image) -> bool {
+        match self {
+            Self::All => true,
+            Self::ApprovedOrOwnedBy(viewer) => image.status == ImageStatus::Approved || image.uploaded_by.id == viewer,
+        }
+    }
+}
+
 /// A moderator's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -324,6 +336,18 @@ mod tests {
         assert_eq!(ImageFormat::sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some(ImageFormat::Webp));
         for other in [&b"RIFF\x10\0\0\0WAVEfmt "[..], b"<svg xmlns=", b"%PDF-1.7", b"hello", b"", b"\xFF\xD8"] {
             assert_eq!(ImageFormat::sniff(other), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn visibility_shows_approved_images_and_ones_own_to_everyone_and_all_to_moderators() {
+        let owner = crate::testing::user_with_role(crate::testing::builtin_role("beta_player"));
+        let other = crate::testing::user_with_role(crate::testing::builtin_role("company_user"));
+        for status in [ImageStatus::Pending, ImageStatus::Approved, ImageStatus::Rejected] {
+            let image = crate::testing::image_of(&owner, status);
+            assert!(Visibility::All.allows(&image));
+            assert!(Visibility::ApprovedOrOwnedBy(owner.id).allows(&image));
+            assert_eq!(Visibility::ApprovedOrOwnedBy(other.id).allows(&image), status == ImageStatus::Approved);
         }
     }
 

@@ -9,6 +9,7 @@ use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfi
 use gallery_domain::RepoError;
 use gallery_domain::ports::Clock;
 
+use crate::cache::{Caches, Change};
 use crate::catalog::Catalog;
 use crate::errors::repo_error;
 
@@ -33,6 +34,8 @@ impl Default for PoolSettings {
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
     pub(crate) catalog: Arc<Catalog>,
+    /// Rows kept in memory, shared by every pool of the server (see [`Db::with_caches`]).
+    pub(crate) caches: Caches,
     /// The service's one clock: every timestamp a repository writes comes from it.
     clock: Arc<dyn Clock>,
 }
@@ -67,7 +70,15 @@ impl Db {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| format!("building the database pool: {e}"))?;
-        Ok(Self { pool, catalog: Arc::default(), clock })
+        Ok(Self { pool, catalog: Arc::default(), caches: Caches::default(), clock })
+    }
+
+    /// Shares `caches` with other pools of the same server. Until their listener runs
+    /// ([`Caches::listen`]), they are bypassed: every read goes to the database.
+    #[must_use]
+    pub fn with_caches(mut self, caches: Caches) -> Self {
+        self.caches = caches;
+        self
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -79,6 +90,26 @@ impl Db {
             PoolError::Timeout(_) => RepoError::Unavailable("timed out waiting for a database connection".into()),
             other => RepoError::Unavailable(other.to_string()),
         })
+    }
+
+    /// Forgets what a write of this server just committed made wrong, at once: the
+    /// announcement of it reaches this server's listener too, but a little later.
+    pub(crate) fn changed(&self, change: Change) {
+        self.caches.apply(change);
+    }
+
+    /// Announces `payload` on the caches' channel, to every server's listener.
+    pub(crate) async fn announce(&self, payload: &str) -> Result<(), RepoError> {
+        use diesel::sql_types::Text;
+        use diesel_async::RunQueryDsl as _;
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(crate::cache::CHANNEL)
+            .bind::<Text, _>(payload)
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(repo_error)
     }
 
     /// Runs `SELECT 1`, for the readiness probe.

@@ -6,6 +6,7 @@ use gallery_domain::ports::GalleryRepo;
 use gallery_domain::{Description, Gallery, GalleryId, GalleryPatch, Name, NewGallery, PageRequest, RepoError, UserId};
 use uuid::Uuid;
 
+use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::repo_error;
 use crate::schema::galleries;
@@ -117,6 +118,8 @@ impl GalleryRepo for PgGalleryRepo {
     async fn delete(&self, id: GalleryId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         let n = diesel::delete(galleries::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
+        // Its images left it (`ON DELETE SET NULL`), and their rows with them.
+        self.db.changed(Change::Images);
         Ok(n > 0)
     }
 }

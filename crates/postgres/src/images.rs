@@ -14,6 +14,7 @@ use gallery_domain::{
 };
 use uuid::Uuid;
 
+use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
 use crate::schema::{galleries, image_approvals, image_counts, images, users};
@@ -61,9 +62,6 @@ pub(crate) fn to_image((row, username): (ImageRow, String)) -> Result<Image, Rep
     })
 }
 
-type Joined = diesel::dsl::InnerJoin<images::table, users::table>;
-type Listing<'a> = diesel::dsl::IntoBoxed<'a, Joined, diesel::pg::Pg>;
-
 /// Narrows a boxed query over `images` (alone or joined), or over `image_counts`, to what
 /// `visibility` allows and `filter` selects. A macro, because the query types differ and
 /// the rules must not.
@@ -100,11 +98,6 @@ macro_rules! search {
             None => $query,
         }
     };
-}
-
-/// The images `visibility` allows, with their uploaders' names.
-fn visible<'a>(visibility: Visibility) -> Listing<'a> {
-    narrow!(images, images::table.inner_join(users::table).into_boxed(), visibility, None::<&ImageFilter>)
 }
 
 /// `SELECT count(*) FROM (<query> LIMIT <limit>)`: counting that stops at `limit` rows.
@@ -169,8 +162,10 @@ impl PgImageRepo {
     }
 }
 
-async fn find(conn: &mut AsyncPgConnection, id: Uuid, visibility: Visibility) -> Result<Option<Image>, TxError> {
-    let row: Option<(ImageRow, String)> = visible(visibility)
+/// The image `id`, whoever may see it.
+async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Image>, TxError> {
+    let row: Option<(ImageRow, String)> = images::table
+        .inner_join(users::table)
         .filter(images::id.eq(id))
         .select((ImageRow::as_select(), users::username))
         .first(conn)
@@ -228,23 +223,28 @@ impl ImageRepo for PgImageRepo {
                     ))
                     .execute(c)
                     .await?;
-                find(c, image.id.as_uuid(), Visibility::All).await
+                find(c, image.id.as_uuid()).await
             })
             .await
             .map_err(RepoError::from)?;
         created.ok_or_else(|| RepoError::Other("created image vanished".into()))
     }
 
+    /// From memory when the row is there (see [`crate::Caches`]); the visibility rule is
+    /// applied to the row either way.
     async fn by_id(&self, id: ImageId, visibility: Visibility) -> Result<Option<Image>, RepoError> {
-        let mut conn = self.db.conn().await?;
-        let row: Option<(ImageRow, String)> = visible(visibility)
-            .filter(images::id.eq(id.as_uuid()))
-            .select((ImageRow::as_select(), users::username))
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(repo_error)?;
-        row.map(to_image).transpose()
+        let caches = &self.db.caches;
+        let image = match caches.image(id) {
+            Some(image) => image,
+            None => {
+                let ticket = caches.ticket();
+                let mut conn = self.db.conn().await?;
+                let Some(image) = find(&mut conn, id.as_uuid()).await? else { return Ok(None) };
+                caches.keep_image(ticket, &image);
+                image
+            }
+        };
+        Ok(Some(image).filter(|image| visibility.allows(image)))
     }
 
     async fn list<'a>(
@@ -317,6 +317,7 @@ impl ImageRepo for PgImageRepo {
             .await
             .map_err(repo_error)?;
         drop(conn);
+        self.db.changed(Change::Image(id));
         if n == 0 { Ok(None) } else { self.by_id(id, Visibility::All).await }
     }
 
@@ -328,6 +329,7 @@ impl ImageRepo for PgImageRepo {
             .await
             .optional()
             .map_err(repo_error)?;
+        self.db.changed(Change::Image(id));
         key.map(|k| BlobKey::parse(&k).map_err(|_| corrupt("storage key"))).transpose()
     }
 
@@ -335,6 +337,7 @@ impl ImageRepo for PgImageRepo {
         let mut conn = self.db.conn().await?;
         let keys: Vec<String> =
             diesel::delete(images::table).returning(images::storage_key).load(&mut conn).await.map_err(repo_error)?;
+        self.db.changed(Change::Images);
         keys.iter().map(|k| BlobKey::parse(k).map_err(|_| corrupt("storage key"))).collect()
     }
 
@@ -369,6 +372,7 @@ impl ImageRepo for PgImageRepo {
             .await
             .map_err(RepoError::from)?;
         drop(conn);
+        self.db.changed(Change::Image(id));
         if decided { self.by_id(id, Visibility::All).await } else { Ok(None) }
     }
 

@@ -5,6 +5,7 @@
 //! connection failures `Unavailable` (503 upstream). [`migrate`] applies the embedded
 //! migrations.
 
+mod cache;
 mod catalog;
 mod db;
 mod errors;
@@ -21,6 +22,7 @@ mod sessions;
 mod subscriptions;
 mod users;
 
+pub use cache::Caches;
 pub use db::{Db, PoolSettings};
 pub use galleries::PgGalleryRepo;
 pub use images::PgImageRepo;

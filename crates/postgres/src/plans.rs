@@ -4,6 +4,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::PlanRepo;
 use gallery_domain::{NewPlan, Plan, PlanFeatures, PlanId, RepoError};
 
+use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
 use crate::rows::PlanRow;
@@ -108,6 +109,7 @@ impl PlanRepo for PgPlanRepo {
             })
             .await
             .map_err(RepoError::from)?;
+        self.db.changed(Change::Catalog);
         Plan::try_from(row)
     }
 
@@ -130,12 +132,14 @@ impl PlanRepo for PgPlanRepo {
             })
             .await
             .map_err(RepoError::from)?;
+        self.db.changed(Change::Catalog);
         row.map(Plan::try_from).transpose()
     }
 
     async fn delete(&self, id: PlanId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         let n = diesel::delete(plans::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
+        self.db.changed(Change::Catalog);
         Ok(n > 0)
     }
 }

@@ -5,6 +5,7 @@ use gallery_domain::ports::RoleRepo;
 use gallery_domain::{NewRole, PermissionSet, RepoError, Role, RoleId, RoleName, RolePatch};
 use uuid::Uuid;
 
+use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
 use crate::rows::RoleRow;
@@ -127,12 +128,14 @@ impl RoleRepo for PgRoleRepo {
             .await
             .map_err(RepoError::from)?;
         drop(conn);
+        self.db.changed(Change::Catalog);
         if found { self.by_id(id).await } else { Ok(None) }
     }
 
     async fn delete(&self, id: RoleId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         let n = diesel::delete(roles::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;
+        self.db.changed(Change::Catalog);
         Ok(n > 0)
     }
 }

@@ -8,6 +8,7 @@ use gallery_domain::ports::{RefreshRecord, SessionRepo};
 use gallery_domain::{RepoError, SessionId, User, UserId};
 use uuid::Uuid;
 
+use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
 use crate::schema::{refresh_families, refresh_tokens, user_core};
@@ -135,26 +136,37 @@ impl SessionRepo for PgSessionRepo {
             .execute(&mut conn)
             .await
             .map_err(repo_error)?;
+        self.db.changed(Change::Session(session));
         Ok(())
     }
 
     async fn revoke_all(&self, user: UserId, except: Option<SessionId>) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
         let keep = except.map_or(Uuid::nil(), |s| s.as_uuid());
-        diesel::update(
+        let revoked: Vec<Uuid> = diesel::update(
             refresh_families::table
                 .filter(refresh_families::user_id.eq(user.as_uuid()))
                 .filter(refresh_families::id.ne(keep))
                 .filter(refresh_families::revoked_at.is_null()),
         )
         .set(refresh_families::revoked_at.eq(self.db.now()))
-        .execute(&mut conn)
+        .returning(refresh_families::id)
+        .get_results(&mut conn)
         .await
         .map_err(repo_error)?;
+        for id in revoked {
+            self.db.changed(Change::Session(SessionId::from_uuid(id)));
+        }
         Ok(())
     }
 
+    /// From memory when both the session and the user are there (see [`crate::Caches`]).
     async fn holder(&self, session: SessionId, user: UserId) -> Result<Option<User>, RepoError> {
+        let caches = &self.db.caches;
+        if let Some(held) = caches.holder(session, user) {
+            return Ok(Some(held));
+        }
+        let ticket = caches.ticket();
         let mut conn = self.db.conn().await?;
         let live_session = refresh_families::table
             .filter(refresh_families::id.eq(session.as_uuid()))
@@ -168,6 +180,10 @@ impl SessionRepo for PgSessionRepo {
             .await
             .optional()
             .map_err(repo_error)?;
-        to_user(&self.db, &mut conn, row).await
+        let held = to_user(&self.db, &mut conn, row).await?;
+        if let Some(held) = &held {
+            caches.keep_holder(ticket, session, held);
+        }
+        Ok(held)
     }
 }

@@ -8,6 +8,7 @@ use gallery_domain::{
 };
 use uuid::Uuid;
 
+use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
 use crate::schema::{plans, subscription_changes, subscriptions, users};
@@ -133,6 +134,7 @@ impl SubscriptionRepo for PgSubscriptionRepo {
             })
             .await
             .map_err(RepoError::from)?;
+        self.db.changed(Change::User(user));
         saved.ok_or_else(|| RepoError::Other("saved subscription vanished".into()))
     }
 
@@ -148,6 +150,7 @@ impl SubscriptionRepo for PgSubscriptionRepo {
             .execute(&mut conn)
             .await
             .map_err(repo_error)?;
+        self.db.changed(Change::User(user));
         if n == 0 {
             return Ok(None);
         }

@@ -10,6 +10,7 @@ use gallery_domain::{
 };
 use uuid::Uuid;
 
+use crate::cache::Change;
 use crate::catalog::Snapshot;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
@@ -270,6 +271,7 @@ impl UserRepo for PgUserRepo {
             .await
             .map_err(RepoError::from)?;
         drop(conn);
+        self.db.changed(Change::User(id));
         if found { self.by_id(id).await } else { Ok(None) }
     }
 
@@ -301,6 +303,12 @@ impl UserRepo for PgUserRepo {
         })
         .await
         .map_err(RepoError::from)
+        .inspect(|_| {
+            self.db.changed(Change::User(id));
+            if with_images {
+                self.db.changed(Change::Images);
+            }
+        })
     }
 }
 

@@ -27,7 +27,7 @@ use gallery_http::{
 };
 use gallery_imaging::{CachedThumbnails, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
-    Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
+    Caches, Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
     PgSubscriptionRepo, PgUserRepo, PoolSettings,
 };
 use gallery_storage::FsBlobStore;
@@ -75,6 +75,8 @@ pub struct Shared {
     rate_limits: RateLimits,
     upload_slots: UploadSlots,
     pools: Pools,
+    /// One per process: every worker's pool reads and fills the same copies.
+    caches: Caches,
 }
 
 impl std::fmt::Debug for Shared {
@@ -146,6 +148,7 @@ impl Shared {
                 settings.server.max_uploads_per_user,
             ),
             pools: Pools::default(),
+            caches: Caches::default(),
         })
     }
 
@@ -179,7 +182,9 @@ impl Services {
     /// # Errors
     /// A bad pool size.
     pub fn build(shared: &Shared) -> anyhow::Result<Self> {
-        let db = Db::new(&shared.url, &shared.pool, shared.clock.clone()).map_err(anyhow::Error::msg)?;
+        let db = Db::new(&shared.url, &shared.pool, shared.clock.clone())
+            .map_err(anyhow::Error::msg)?
+            .with_caches(shared.caches.clone());
         let users = Arc::new(PgUserRepo::new(db.clone()));
         let roles = Arc::new(PgRoleRepo::new(db.clone()));
         let sessions = Arc::new(PgSessionRepo::new(db.clone()));
@@ -242,11 +247,14 @@ impl Services {
     }
 }
 
-/// The HTTP server, bound and ready to run, and the sweep of files recorded for removal.
+/// The HTTP server, bound and ready to run; the sweep of files recorded for removal; and
+/// the listener that keeps the in-memory copies true.
 pub struct Application {
     port: u16,
     server: Server,
     sweeper: tokio::task::JoinHandle<()>,
+    follower: tokio::task::JoinHandle<()>,
+    caches: Caches,
 }
 
 impl std::fmt::Debug for Application {
@@ -277,6 +285,8 @@ impl Application {
             fallback.images.clone(),
             Duration::from_secs(settings.storage.sweep_interval_seconds),
         ));
+        let caches = shared.caches.clone();
+        let follower = tokio::spawn(caches.clone().listen(shared.url.clone()));
         let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
         let public_url = PublicUrl::new(settings.public_url());
         let body_idle = Duration::from_secs(settings.server.body_idle_timeout_seconds);
@@ -321,12 +331,18 @@ impl Application {
         .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);
-        Ok(Self { port, server: server.run(), sweeper })
+        Ok(Self { port, server: server.run(), sweeper, follower, caches })
     }
 
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's in-memory copies, to wait for their listener.
+    #[must_use]
+    pub fn caches(&self) -> Caches {
+        self.caches.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
@@ -336,6 +352,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.sweeper.abort();
+        self.follower.abort();
         served
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 /// The development default, refused in production.
 pub const DEFAULT_JWT_SECRET: &str = "dev-only-secret-change-me-in-production";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     #[serde(default)]
     pub environment: String,
@@ -29,13 +29,13 @@ pub struct Settings {
     pub metrics: MetricsSettings,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct MetricsSettings {
     /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
     pub token: Option<SecretString>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
@@ -57,7 +57,7 @@ pub struct ServerSettings {
     pub body_idle_timeout_seconds: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: usize,
@@ -65,7 +65,7 @@ pub struct DatabaseSettings {
     pub acquire_timeout_seconds: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct StorageSettings {
     pub root: PathBuf,
     /// How often files recorded for removal are swept; also how long an upload's file may
@@ -73,7 +73,7 @@ pub struct StorageSettings {
     pub sweep_interval_seconds: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
     pub jwt_secret: SecretString,
     pub bcrypt_cost: u32,
@@ -84,7 +84,7 @@ pub struct AuthSettings {
     pub signup_default_role: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ImageSettings {
     pub max_pixels: u64,
     /// The largest upload whatever the plan.
@@ -93,14 +93,14 @@ pub struct ImageSettings {
     pub max_concurrent_decodes: usize,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ImportSettings {
     pub allow_private_networks: bool,
     /// The whole fetch of an import (connect, headers, body); below the request timeout.
     pub timeout_seconds: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     /// `pretty` or `json`.
     pub format: String,

@@ -1,0 +1,254 @@
+//! Copies of rows kept in memory: the sessions and users every authenticated request
+//! needs, and the image rows a thumbnail or an original needs.
+//!
+//! A copy is only as good as the news of its changes. Every write that could make one
+//! wrong announces itself at commit on the channel `gallery_cache` (triggers, migration
+//! 000009, so writes by any server, the CLI or psql all count), and [`Caches::listen`]
+//! applies what every server announces. A server also forgets what it changed itself as
+//! soon as its write commits, so its next request never waits for its own news.
+//!
+//! Three rules keep a copy from outliving its row:
+//! - **No stale refill.** A read that missed takes a [`Ticket`] (the epoch, bumped by
+//!   every forgetting) before it queries; its answer is kept only if no forgetting
+//!   happened meanwhile, so a read that raced a change cannot put the old row back.
+//! - **No copies without news.** Until the listener has subscribed, and from the moment
+//!   it loses its connection or a heartbeat goes unanswered, every read goes to the
+//!   database and nothing is kept; it forgets everything when it drops and again when it
+//!   is back. A change is never missed, only slower.
+//! - **Nothing negative.** Only rows that exist are kept, so a new row needs no news.
+
+use std::collections::VecDeque;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use gallery_domain::{Image, ImageId, SessionId, User, UserId};
+use quick_cache::sync::Cache;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+mod listen;
+
+/// The channel every change is announced on.
+pub(crate) const CHANNEL: &str = "gallery_cache";
+
+/// How many of each kind of row a server keeps, at most.
+const SESSIONS: usize = 100_000;
+const USERS: usize = 50_000;
+const IMAGES: usize = 100_000;
+/// How many pings a server remembers hearing: enough for concurrent [`Caches::settle`]s.
+const PINGS_KEPT: usize = 64;
+
+/// What one announcement says changed (the payloads migration 000009 sends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Session(SessionId),
+    User(UserId),
+    /// Roles, permissions or plans: every cached user holds copies of them.
+    Catalog,
+    Image(ImageId),
+    Images,
+    Everything,
+    /// Changes nothing: [`Caches::settle`] sends it to learn that the listener has
+    /// applied everything committed before.
+    Ping(u64),
+}
+
+impl Change {
+    /// Reads a payload; one it cannot read forgets everything, which is always safe.
+    fn parse(payload: &str) -> Self {
+        let id = |raw: &str| Uuid::parse_str(raw).ok();
+        match payload.split_once(' ') {
+            Some(("s", raw)) => id(raw).map_or(Self::Everything, |u| Self::Session(SessionId::from_uuid(u))),
+            Some(("u", raw)) => id(raw).map_or(Self::Everything, |u| Self::User(UserId::from_uuid(u))),
+            Some(("i", "*")) => Self::Images,
+            Some(("i", raw)) => id(raw).map_or(Self::Everything, |u| Self::Image(ImageId::from_uuid(u))),
+            Some(("ping", n)) => n.parse().map_or(Self::Everything, Self::Ping),
+            None if payload == "c" => Self::Catalog,
+            _ => Self::Everything,
+        }
+    }
+}
+
+/// Whether the listener is subscribed, and how often it lost its subscription.
+#[derive(Debug, Clone, Copy, Default)]
+struct Listening {
+    live: bool,
+    drops: u64,
+}
+
+/// A read's claim to keep what it finds: the epoch before it queried.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket(u64);
+
+/// The copies one server keeps, shared by all its workers. Cloning shares them.
+#[derive(Clone)]
+pub struct Caches {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Whether the listener is subscribed and answering: copies are used only then.
+    live: AtomicBool,
+    /// Bumped by every forgetting; see [`Ticket`].
+    epoch: AtomicU64,
+    /// Live sessions and whose they are.
+    sessions: Cache<SessionId, UserId>,
+    users: Cache<UserId, User>,
+    images: Cache<ImageId, Image>,
+    /// The listener's state, for [`Caches::ready`] and [`Caches::dropped`].
+    state: watch::Sender<Listening>,
+    /// The last pings the listener heard, for [`Caches::settle`].
+    pings: watch::Sender<VecDeque<u64>>,
+}
+
+impl Default for Caches {
+    /// Caches that stay bypassed until [`Caches::listen`] runs.
+    fn default() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                live: AtomicBool::new(false),
+                epoch: AtomicU64::new(0),
+                sessions: Cache::new(SESSIONS),
+                users: Cache::new(USERS),
+                images: Cache::new(IMAGES),
+                state: watch::Sender::new(Listening::default()),
+                pings: watch::Sender::new(VecDeque::new()),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caches")
+            .field("live", &self.is_live())
+            .field("sessions", &self.inner.sessions.len())
+            .field("users", &self.inner.users.len())
+            .field("images", &self.inner.images.len())
+            .finish()
+    }
+}
+
+impl Caches {
+    /// Whether copies are in use: the listener is subscribed and answering.
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        self.inner.live.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the listener is subscribed and the copies are in use.
+    pub async fn ready(&self) {
+        self.until(|state| state.live).await;
+    }
+
+    /// How many times the listener has lost its subscription.
+    #[must_use]
+    pub fn drops(&self) -> u64 {
+        self.inner.state.borrow().drops
+    }
+
+    /// Waits until the listener has lost its subscription more than `drops` times.
+    pub async fn dropped(&self, drops: u64) {
+        self.until(|state| state.drops > drops).await;
+    }
+
+    async fn until(&self, reached: impl Fn(&Listening) -> bool) {
+        let mut state = self.inner.state.subscribe();
+        // The sender lives as long as `self`, so this cannot fail.
+        let _ = state.wait_for(reached).await;
+    }
+
+    /// The user behind a live session, from memory.
+    pub(crate) fn holder(&self, session: SessionId, user: UserId) -> Option<User> {
+        if !self.is_live() || self.inner.sessions.get(&session)? != user {
+            return None;
+        }
+        self.inner.users.get(&user)
+    }
+
+    pub(crate) fn image(&self, id: ImageId) -> Option<Image> {
+        if !self.is_live() {
+            return None;
+        }
+        self.inner.images.get(&id)
+    }
+
+    /// A claim to keep what a read about to query finds; `None` while copies are off.
+    pub(crate) fn ticket(&self) -> Option<Ticket> {
+        self.is_live().then(|| Ticket(self.inner.epoch.load(Ordering::SeqCst)))
+    }
+
+    pub(crate) fn keep_holder(&self, ticket: Option<Ticket>, session: SessionId, user: &User) {
+        self.keep(ticket, &self.inner.sessions, session, user.id);
+        self.keep(ticket, &self.inner.users, user.id, user.clone());
+    }
+
+    pub(crate) fn keep_image(&self, ticket: Option<Ticket>, image: &Image) {
+        self.keep(ticket, &self.inner.images, image.id, image.clone());
+    }
+
+    /// Keeps `value` unless something was forgotten since `ticket` was taken. Checking
+    /// after inserting closes the race: a forgetting either bumped the epoch before the
+    /// check (and the copy goes again here) or removes the key after the insert.
+    fn keep<K: Eq + Hash + Clone, V: Clone>(&self, ticket: Option<Ticket>, cache: &Cache<K, V>, key: K, value: V) {
+        let Some(Ticket(epoch)) = ticket else { return };
+        cache.insert(key.clone(), value);
+        if self.inner.epoch.load(Ordering::SeqCst) != epoch {
+            cache.remove(&key);
+        }
+    }
+
+    /// Forgets what `change` made wrong. The epoch moves first, so that no read that
+    /// queried before the change keeps its answer.
+    pub(crate) fn apply(&self, change: Change) {
+        let inner = &self.inner;
+        if let Change::Ping(n) = change {
+            inner.pings.send_modify(|heard| {
+                if heard.len() == PINGS_KEPT {
+                    heard.pop_front();
+                }
+                heard.push_back(n);
+            });
+            return;
+        }
+        inner.epoch.fetch_add(1, Ordering::SeqCst);
+        match change {
+            Change::Session(id) => {
+                inner.sessions.remove(&id);
+            }
+            Change::User(id) => {
+                inner.users.remove(&id);
+            }
+            Change::Catalog => inner.users.clear(),
+            Change::Image(id) => {
+                inner.images.remove(&id);
+            }
+            Change::Images => inner.images.clear(),
+            Change::Everything | Change::Ping(_) => {
+                inner.sessions.clear();
+                inner.users.clear();
+                inner.images.clear();
+            }
+        }
+    }
+
+    /// Turns the copies on (the listener is subscribed) or off (it is not), forgetting
+    /// everything either way.
+    fn set_live(&self, live: bool) {
+        if !live {
+            self.inner.live.store(false, Ordering::SeqCst);
+        }
+        self.apply(Change::Everything);
+        if live {
+            self.inner.live.store(true, Ordering::SeqCst);
+        }
+        self.inner.state.send_modify(|state| {
+            state.drops += u64::from(state.live && !live);
+            state.live = live;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,17 @@
+DROP TRIGGER images_truncated_notify ON images;
+DROP TRIGGER subscriptions_truncated_notify ON subscriptions;
+DROP TRIGGER users_truncated_notify ON users;
+DROP TRIGGER refresh_families_truncated_notify ON refresh_families;
+DROP FUNCTION notify_all_changed();
+DROP TRIGGER images_gone_notify ON images;
+DROP TRIGGER images_changed_notify ON images;
+DROP FUNCTION notify_images_changed();
+DROP TRIGGER catalog_version_notify ON catalog_version;
+DROP FUNCTION notify_catalog_changed();
+DROP TRIGGER subscriptions_changed_notify ON subscriptions;
+DROP TRIGGER users_changed_notify ON users;
+DROP FUNCTION notify_subscription_changed();
+DROP FUNCTION notify_user_changed();
+DROP TRIGGER refresh_families_gone_notify ON refresh_families;
+DROP TRIGGER refresh_families_revoked_notify ON refresh_families;
+DROP FUNCTION notify_session_changed();
