@@ -76,6 +76,10 @@ async fn metrics_count_requests_by_route_template_and_status() {
         r#"gallery_upload_bytes_total{kind="upload"}"#,
         r#"gallery_thumbnails_served_total{source="rendered"}"#,
         r#"gallery_thumbnails_served_total{source="cache"}"#,
+        "gallery_cache_live",
+        "gallery_cache_listener_drops_total",
+        r#"gallery_cache_entries{kind="sessions"}"#,
+        r#"gallery_cache_entries{kind="images"}"#,
     ] {
         assert!(text.contains(needle), "no {needle} in\n{text}");
     }

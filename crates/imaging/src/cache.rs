@@ -1,12 +1,16 @@
 //! [`CachedThumbnails`]: the [`Thumbnails`] port over a blob store and a renderer. A
 //! thumbnail is kept under a key that follows from its original's and names its format
 //! ([`BlobKey::thumbnail`]), so a kept one is served without looking at its bytes and any
-//! server finds what another made.
+//! server finds what another made. The ones served lately are also held in memory (up to
+//! [`HOT_BYTES`] in all): a thumbnail never changes under its key, so a copy needs no news,
+//! and a hot one is served without touching storage.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::TryStreamExt as _;
 use gallery_domain::ports::{BlobBody, BlobStore, ThumbnailBytes, ThumbnailRenderer, Thumbnails};
 use gallery_domain::{BlobKey, DomainError, ImageFormat, StorageError};
 use tokio::sync::Mutex;
@@ -19,11 +23,29 @@ const MADE_IN: [ImageFormat; 2] = [ImageFormat::Jpeg, ImageFormat::Png];
 /// for the one that renders it, then are served what it kept.
 type Flights = Mutex<HashMap<(BlobKey, u32), Arc<Mutex<()>>>>;
 
-/// Thumbnails kept in the blob store, made by the renderer on the first request.
+/// How many bytes of thumbnails a server holds in memory, and the largest one it holds.
+pub const HOT_BYTES: u64 = 64 << 20;
+const HOT_LARGEST: u64 = 512 << 10;
+
+/// Weighs a held thumbnail by its size.
+#[derive(Debug, Clone, Copy)]
+struct BySize;
+
+impl quick_cache::Weighter<(BlobKey, u32), (ImageFormat, Bytes)> for BySize {
+    fn weight(&self, _: &(BlobKey, u32), (_, bytes): &(ImageFormat, Bytes)) -> u64 {
+        bytes.len() as u64
+    }
+}
+
+type Hot = quick_cache::sync::Cache<(BlobKey, u32), (ImageFormat, Bytes), BySize>;
+
+/// Thumbnails kept in the blob store, made by the renderer on the first request, and the
+/// ones served lately held in memory.
 pub struct CachedThumbnails {
     blobs: Arc<dyn BlobStore>,
     renderer: Arc<dyn ThumbnailRenderer>,
     flights: Flights,
+    hot: Hot,
 }
 
 impl std::fmt::Debug for CachedThumbnails {
@@ -35,13 +57,26 @@ impl std::fmt::Debug for CachedThumbnails {
 impl CachedThumbnails {
     #[must_use]
     pub fn new(blobs: Arc<dyn BlobStore>, renderer: Arc<dyn ThumbnailRenderer>) -> Self {
-        Self { blobs, renderer, flights: Flights::default() }
+        // A thumbnail is some tens of kilobytes: the estimate sizes the cache's index.
+        let hot = Hot::with_weighter((HOT_BYTES / (32 << 10)) as usize, HOT_BYTES, BySize);
+        Self { blobs, renderer, flights: Flights::default(), hot }
     }
 
-    /// The kept thumbnail, if there is one.
+    /// The kept thumbnail, if there is one: from memory, else from storage (and then held
+    /// in memory when it is small enough).
     async fn kept(&self, original: &BlobKey, height: u32) -> Result<Option<ThumbnailBytes>, DomainError> {
+        let key = (original.clone(), height);
+        if let Some((format, bytes)) = self.hot.get(&key) {
+            return Ok(Some(whole(format, bytes, false)));
+        }
         for format in MADE_IN {
             match self.blobs.open(&original.thumbnail(height, format), None).await {
+                Ok(body) if body.len <= HOT_LARGEST => {
+                    let chunks: Vec<Bytes> = body.stream.try_collect().await?;
+                    let bytes = Bytes::from(chunks.concat());
+                    self.hot.insert(key, (format, bytes.clone()));
+                    return Ok(Some(whole(format, bytes, false)));
+                }
                 Ok(body) => return Ok(Some(ThumbnailBytes { format, body, rendered: false })),
                 Err(StorageError::NotFound) => {}
                 Err(e) => return Err(e.into()),
@@ -67,10 +102,18 @@ impl CachedThumbnails {
             .ok_or_else(|| DomainError::Internal("the renderer made something that is not an image".into()))?;
         self.blobs.put(&original.thumbnail(height, made), bytes.clone()).await?;
         tracing::info!(bytes = bytes.len(), format = made.as_str(), "thumbnail rendered");
-        let len = bytes.len() as u64;
-        let stream = Box::pin(futures_util::stream::once(async move { Ok(bytes) }));
-        Ok(ThumbnailBytes { format: made, body: BlobBody { len, stream }, rendered: true })
+        if bytes.len() as u64 <= HOT_LARGEST {
+            self.hot.insert((original.clone(), height), (made, bytes.clone()));
+        }
+        Ok(whole(made, bytes, true))
     }
+}
+
+/// A thumbnail whose bytes are in hand.
+fn whole(format: ImageFormat, bytes: Bytes, rendered: bool) -> ThumbnailBytes {
+    let len = bytes.len() as u64;
+    let stream = Box::pin(futures_util::stream::once(async move { Ok(bytes) }));
+    ThumbnailBytes { format, body: BlobBody { len, stream }, rendered }
 }
 
 #[async_trait]
@@ -168,5 +211,32 @@ mod tests {
         kept.lock().unwrap().insert(original.thumbnail(300, ImageFormat::Png).as_str().to_owned(), Bytes::new());
         let hit = thumbnails.get(&original, ImageFormat::Png, 300).await.unwrap();
         assert_eq!((hit.format, hit.rendered), (ImageFormat::Png, false));
+    }
+
+    #[tokio::test]
+    async fn a_thumbnail_served_once_is_served_from_memory_unless_it_is_large() {
+        let kept: Arc<StdMutex<HashMap<String, Bytes>>> = Arc::default();
+        let opens = Arc::new(StdMutex::new(0));
+        let thumbnails =
+            CachedThumbnails::new(Arc::new(store(kept.clone(), opens.clone())), Arc::new(MockThumbnailRenderer::new()));
+        let original = BlobKey::original(ImageId::generate());
+        let small = Bytes::from([JPEG_HEAD, &[7; 1000]].concat());
+        let large = Bytes::from(vec![9; usize::try_from(HOT_LARGEST).unwrap() + 1]);
+        kept.lock().unwrap().insert(original.thumbnail(200, ImageFormat::Jpeg).as_str().to_owned(), small.clone());
+        kept.lock().unwrap().insert(original.thumbnail(400, ImageFormat::Jpeg).as_str().to_owned(), large.clone());
+
+        for (height, bytes, opens_after) in [(200, &small, [1, 1, 1]), (400, &large, [1, 2, 3])] {
+            *opens.lock().unwrap() = 0;
+            for expected in opens_after {
+                let served = thumbnails.get(&original, ImageFormat::Jpeg, height).await.unwrap();
+                assert_eq!(
+                    (served.format, served.rendered, served.body.len),
+                    (ImageFormat::Jpeg, false, bytes.len() as u64)
+                );
+                let sent: Vec<Bytes> = served.body.stream.try_collect().await.unwrap();
+                assert_eq!(sent.concat(), bytes.as_ref());
+                assert_eq!(*opens.lock().unwrap(), expected, "{height} px");
+            }
+        }
     }
 }

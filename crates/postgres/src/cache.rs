@@ -77,6 +77,14 @@ struct Listening {
     drops: u64,
 }
 
+/// How many rows of each kind a server holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub sessions: usize,
+    pub users: usize,
+    pub images: usize,
+}
+
 /// A read's claim to keep what it finds: the epoch before it queried.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ticket(u64);
@@ -121,12 +129,7 @@ impl Default for Caches {
 
 impl std::fmt::Debug for Caches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Caches")
-            .field("live", &self.is_live())
-            .field("sessions", &self.inner.sessions.len())
-            .field("users", &self.inner.users.len())
-            .field("images", &self.inner.images.len())
-            .finish()
+        f.debug_struct("Caches").field("live", &self.is_live()).field("held", &self.held()).finish()
     }
 }
 
@@ -140,6 +143,13 @@ impl Caches {
     /// Waits until the listener is subscribed and the copies are in use.
     pub async fn ready(&self) {
         self.until(|state| state.live).await;
+    }
+
+    /// How many rows of each kind are held now.
+    #[must_use]
+    pub fn held(&self) -> Held {
+        let inner = &self.inner;
+        Held { sessions: inner.sessions.len(), users: inner.users.len(), images: inner.images.len() }
     }
 
     /// How many times the listener has lost its subscription.

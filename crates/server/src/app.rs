@@ -280,7 +280,7 @@ impl Application {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let metrics = crate::metrics::source(shared.pools.clone());
+        let metrics = crate::metrics::source(shared.pools.clone(), shared.caches.clone());
         let sweeper = tokio::spawn(sweep_every(
             fallback.images.clone(),
             Duration::from_secs(settings.storage.sweep_interval_seconds),

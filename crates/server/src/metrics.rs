@@ -1,11 +1,11 @@
 //! The Prometheus recorder behind `GET /metrics`: request counters and latency histograms
 //! (recorded by the HTTP middleware), uploads, thumbnails, rate-limit rejections, and the
-//! database pools' gauges, read at scrape time.
+//! database pools' and in-memory copies' gauges, read at scrape time.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use gallery_http::MetricsSource;
-use gallery_postgres::Db;
+use gallery_postgres::{Caches, Db};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Latency buckets, seconds: 1 ms to 30 s.
@@ -56,12 +56,25 @@ impl Pools {
     }
 }
 
+/// Whether the copies are in use, how often their listener lost its connection, and how
+/// many rows each kind holds.
+fn record_caches(caches: &Caches) {
+    metrics::gauge!("gallery_cache_live").set(if caches.is_live() { 1.0 } else { 0.0 });
+    metrics::counter!("gallery_cache_listener_drops_total").absolute(caches.drops());
+    let held = caches.held();
+    #[allow(clippy::cast_precision_loss)] // entry counts are bounded by the caches' capacity
+    for (kind, n) in [("sessions", held.sessions), ("users", held.users), ("images", held.images)] {
+        metrics::gauge!("gallery_cache_entries", "kind" => kind).set(n as f64);
+    }
+}
+
 /// What `GET /metrics` renders.
 #[must_use]
-pub fn source(pools: Pools) -> MetricsSource {
+pub fn source(pools: Pools, caches: Caches) -> MetricsSource {
     let handle = handle();
     Arc::new(move || {
         pools.record();
+        record_caches(&caches);
         handle.map_or_else(String::new, |h| {
             h.run_upkeep();
             h.render()
