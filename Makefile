@@ -48,13 +48,14 @@ client-check: ## Generate a Python client from our spec (openapi-python-client) 
 fuzz: ## Contract fuzzing with schemathesis against a live server (bounded; part of .ci/run)
 	@scripts/fuzz.sh
 
-bench: ## Benchmarks: /users/me vs pgbench -S; uploads, RSS, GET /images; listing 200k images; thumbnails vs Pillow; mixed load and a DB restart; share links and located uploads vs the pre-#11 build
+bench: ## Benchmarks: /users/me vs pgbench -S and a cached thumbnail vs nginx; uploads, RSS, GET /images; listing at 10k and 1M images; thumbnails vs Pillow; mixed load and a DB restart; share links and located uploads vs the pre-#11 build; uploads, login, lists and cached reads vs the pre-#13 build
 	@scripts/bench.sh
 	@scripts/bench-images.sh
 	@scripts/bench-listing.sh
 	@scripts/bench-thumbnails.sh
 	@scripts/bench-load.sh
 	@scripts/bench-hardening.sh
+	@scripts/bench-scale.sh
 
 clean-data: ## Stop and delete the private development cluster and images
 	@source scripts/pg.sh && dir=$$(cat .data/postgres.dir 2>/dev/null || echo .data/postgres) && pg_stop "$$dir" && rm -rf "$$dir" .data

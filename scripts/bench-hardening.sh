@@ -7,37 +7,14 @@
 #   taken out as they stream, next to uploads that stored it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/pg.sh
+. scripts/side-by-side.sh
 . scripts/bench-upload.sh
 
 DURATION=${BENCH_SECONDS:-10}
 BASE=${BENCH_BASE:-38399f4}
-pg_ensure_installed
 scripts/need.sh wrk nasm
-
-dir=$(mktemp -d /tmp/gallery-bench-hard.XXXXXX)
-chmod 755 "$dir"
-server_pid=""
-stop_server() { [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }; }
-cleanup() { stop_server; pg_stop "$dir/pg"; git worktree remove --force "$dir/base" >/dev/null 2>&1 || true; rm -rf "$dir"; }
-trap cleanup EXIT INT TERM
-
-# Both builds share target/ (and so every dependency); each binary is copied out.
-cargo build --release --quiet -p gallery-server
-cargo build --release --quiet -p gallery-imaging --example make_fixture
-cp target/release/gallery "$dir/gallery-head"
-git worktree add --quiet --detach "$dir/base" "$BASE"
-root=$PWD
-(cd "$dir/base" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet -p gallery-server)
-cp target/release/gallery "$dir/gallery-base"
-cargo build --release --quiet -p gallery-server # put HEAD's binary back in target/
-
-pgport=$(free_port)
-pg_start "$dir/pg" "$pgport" -c max_connections=200
-psql=("$(pg_bin)/psql" -qX -h 127.0.0.1 -p "$pgport" -U postgres)
-port=$(free_port)
-export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__RATE_LIMIT__ENABLED=false
-export GALLERY__SERVER__MAX_UPLOADS_PER_USER=64
+side_by_side_start "$BASE"
+dir=$SBS_DIR
 
 # A 1 MB JPEG with an EXIF segment holding GPS and an XMP packet.
 ./target/release/examples/make_fixture "$dir/plain.jpg" 800 600 1000000
@@ -57,41 +34,26 @@ PY
 multipart "$dir/located.jpg" "$dir/body"
 multipart "$dir/small.jpg" "$dir/small-body"
 
-rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
-non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
-
 run() { # label binary
-  local label=$1 binary=$2 db="g_$1"
-  "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
-  export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/$db" GALLERY__STORAGE__ROOT="$dir/images-$label"
-  { "$binary" migrate && GALLERY_ADMIN_PASSWORD=quiet-harbour-lamp-7 "$binary" create-admin --username bench; } \
-    >"$dir/setup.log" 2>&1 || { cat "$dir/setup.log" >&2; exit 1; }
-  "${psql[@]}" -d "$db" -c "INSERT INTO subscriptions (user_id, plan_id) SELECT u.id, p.id FROM users u, plans p WHERE u.username = 'bench' AND p.code = 'enterprise'"
-  GALLERY__SERVER__PORT=$port "$binary" serve 2>>"$dir/server-$label.log" &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-  local token id url
-  token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-    -d '{"username":"bench","password":"quiet-harbour-lamp-7"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  id=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images" -H "Authorization: Bearer $token" \
+  local label=$1 id url
+  sbs_serve "$label" "$2"
+  id=$(curl -fsS -X POST "http://127.0.0.1:$SBS_PORT/api/v1/images" -H "Authorization: Bearer $SBS_TOKEN" \
     -H 'Content-Type: multipart/form-data; boundary=BENCHBOUNDARY' --data-binary @"$dir/small-body" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  url=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/images/$id/links" -H "Authorization: Bearer $token" \
+  url=$(curl -fsS -X POST "http://127.0.0.1:$SBS_PORT/api/v1/images/$id/links" -H "Authorization: Bearer $SBS_TOKEN" \
     -H 'content-type: application/json' -d '{"expires_in": 3600}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
   wrk -t2 -c32 -d"${DURATION}s" "$url" >"$dir/links-$label.txt"
-  TOKEN=$token BODY_FILE="$dir/body" wrk -t2 -c8 -d"${DURATION}s" -s scripts/upload.lua \
-    "http://127.0.0.1:$port/api/v1/images" >"$dir/upload-$label.txt"
+  TOKEN=$SBS_TOKEN BODY_FILE="$dir/body" wrk -t2 -c8 -d"${DURATION}s" -s scripts/upload.lua \
+    "http://127.0.0.1:$SBS_PORT/api/v1/images" >"$dir/upload-$label.txt"
   printf '%-5s GET /l/{token} %8.0f req/s (non-2xx %s)   1 MB JPEG upload %6.1f /s (non-2xx %s)\n' "$label" \
     "$(rps "$dir/links-$label.txt")" "$(non2xx "$dir/links-$label.txt")" \
     "$(rps "$dir/upload-$label.txt")" "$(non2xx "$dir/upload-$label.txt")"
-  stop_server
+  sbs_stop
 }
 
 echo "== base $BASE vs HEAD $(git rev-parse --short HEAD), ${DURATION}s each, release builds, one PostgreSQL"
 for round in 1 2; do
   run base "$dir/gallery-base"
   run head "$dir/gallery-head"
-  "${psql[@]}" -d postgres -c "DROP DATABASE g_base" -c "DROP DATABASE g_head"
-  rm -rf "$dir"/images-*
   echo "-- round $round done"
 done

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/live.sh
+. scripts/bench-upload.sh
 
 DURATION=${BENCH_SECONDS:-15}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
@@ -52,9 +53,7 @@ PY
 echo
 echo "== a cached thumbnail next to nginx serving the same file with sendfile"
 ./target/release/examples/make_fixture "$dir/photo.jpg" 1200 900
-printf -- '--BENCHBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' >"$dir/body"
-cat "$dir/photo.jpg" >>"$dir/body"
-printf -- '\r\n--BENCHBOUNDARY--\r\n' >>"$dir/body"
+multipart "$dir/photo.jpg" "$dir/body"
 id=$(curl -fsS -X POST "$LIVE_URL/api/v1/images" -H "Authorization: Bearer $token" \
   -H 'Content-Type: multipart/form-data; boundary=BENCHBOUNDARY' --data-binary @"$dir/body" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

@@ -78,6 +78,48 @@ async fn a_truncated_jpeg_is_invalid() {
     assert!(matches!(inspect(cut, ImageFormat::Jpeg, 50_000_000).await, Err(InspectError::Invalid(_))));
 }
 
+/// A 64×48 JPEG in `colorspace` (what libjpeg writes: YCbCr for RGB input, Adobe YCCK for
+/// CMYK), `components` bytes per pixel of input.
+fn jpeg_in(input: mozjpeg::ColorSpace, components: usize) -> Vec<u8> {
+    let mut compress = mozjpeg::Compress::new(input);
+    compress.set_size(64, 48);
+    let mut started = compress.start_compress(Vec::new()).unwrap();
+    let pixels: Vec<u8> = (0..64 * 48 * components).map(|i| (i * 7 % 251) as u8).collect();
+    started.write_scanlines(&pixels).unwrap();
+    started.finish().unwrap()
+}
+
+/// What decoding `bytes` whole, to RGB, says: the verdict the upload check must match.
+fn decodes_whole(bytes: &[u8]) -> bool {
+    JpegDecoder::new_with_options(Cursor::new(bytes), jpeg_options(None)).decode().is_ok()
+}
+
+#[tokio::test]
+async fn the_jpeg_check_refuses_exactly_what_a_whole_decode_refuses() {
+    for (input, components) in
+        [(mozjpeg::ColorSpace::JCS_RGB, 3), (mozjpeg::ColorSpace::JCS_GRAYSCALE, 1), (mozjpeg::ColorSpace::JCS_CMYK, 4)]
+    {
+        let bytes = jpeg_in(input, components);
+        assert_eq!(inspect(bytes.clone(), ImageFormat::Jpeg, 50_000_000).await, Ok((64, 48)), "{input:?}");
+        let cut = bytes[..bytes.len() * 2 / 3].to_vec();
+        let refused = inspect(cut, ImageFormat::Jpeg, 50_000_000).await;
+        assert!(matches!(refused, Err(InspectError::Invalid(_))), "{input:?} truncated: {refused:?}");
+        // Damage inside the scan (the last 40 % of the file, headers untouched): a stray
+        // marker, a run of fill bytes, flipped bits.
+        let mut refusals = 0;
+        for at in (bytes.len() * 3 / 5..bytes.len() - 4).step_by(7) {
+            for damage in [&[0xFF, 0xD3][..], &[0xFF, 0xFF, 0xFF, 0xFF], &[0x5A, 0xA5, 0x3C]] {
+                let mut damaged = bytes.clone();
+                damaged[at..at + damage.len()].copy_from_slice(damage);
+                let checked = inspect(damaged.clone(), ImageFormat::Jpeg, 50_000_000).await.is_ok();
+                assert_eq!(checked, decodes_whole(&damaged), "{input:?}, {damage:?} at {at}");
+                refusals += usize::from(!checked);
+            }
+        }
+        assert!(refusals > 0, "{input:?}: some damage is refused");
+    }
+}
+
 #[tokio::test]
 async fn garbage_behind_a_valid_signature_is_invalid() {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
