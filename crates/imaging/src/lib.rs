@@ -13,12 +13,12 @@ use gallery_domain::ports::{ImageInspector, InspectError, ReadSeek};
 use image::{ImageReader, Limits};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
-use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
 mod cache;
 mod location;
+mod strict;
 mod thumbnails;
 
 pub use cache::CachedThumbnails;
@@ -63,7 +63,7 @@ fn inspect_blocking(
     }
     source.seek(SeekFrom::Start(0)).map_err(|e| InspectError::Invalid(e.to_string()))?;
     if format == ImageFormat::Jpeg {
-        check_jpeg(source, (width, height))?;
+        check_jpeg(source)?;
         return Ok((width, height));
     }
     let mut reader = ImageReader::with_format(source, codec(format));
@@ -77,19 +77,24 @@ fn inspect_blocking(
     Ok((width, height))
 }
 
-/// Proves a JPEG decodes: every entropy-coded block is read and checked (zune-jpeg in
-/// strict mode refuses a truncated or corrupt scan; the image crate's decoder would fill
-/// it with grey). Of a colour image only the luma is turned into pixels: the chroma
-/// blocks are decoded but not transformed, upsampled or converted, a quarter less work
-/// for the same verdict. Other colour models (CMYK, YCCK) are decoded whole.
-fn check_jpeg(source: BufReader<Box<dyn ReadSeek>>, size: (u32, u32)) -> Result<(), InspectError> {
-    let invalid = |e: zune_jpeg::errors::DecodeErrors| InspectError::Invalid(format!("{e:?}"));
-    let mut decoder = JpegDecoder::new_with_options(source, jpeg_options(Some(size)));
-    decoder.decode_headers().map_err(invalid)?;
-    if matches!(decoder.input_colorspace(), Some(ColorSpace::YCbCr | ColorSpace::Luma)) {
-        decoder.set_options(jpeg_options(Some(size)).jpeg_set_out_colorspace(ColorSpace::Luma));
-    }
-    decoder.decode().map(|_| ()).map_err(invalid)
+/// Proves a JPEG decodes, reading and checking every entropy-coded block, without making
+/// its full-size pixels: libjpeg-turbo decodes it DCT-scaled to 1/8 (each block's DC term),
+/// under an error manager that makes every warning fatal, so a truncated file (the reader
+/// fakes an end of image and warns) or a corrupt scan (libjpeg warns and fills with grey)
+/// is refused, as a whole decode in zune-jpeg's strict mode refuses it.
+fn check_jpeg(source: BufReader<Box<dyn ReadSeek>>) -> Result<(), InspectError> {
+    thumbnails::libjpeg(|| {
+        let mut decoder =
+            mozjpeg::Decompress::with_err(strict::errors()).from_reader(source).map_err(thumbnails::invalid)?;
+        decoder.scale(1);
+        decoder.dct_method(mozjpeg::DctMethod::IntegerFast);
+        decoder.do_fancy_upsampling(false);
+        let (mozjpeg::Format::RGB(mut started)
+        | mozjpeg::Format::Gray(mut started)
+        | mozjpeg::Format::CMYK(mut started)) = decoder.image().map_err(thumbnails::invalid)?;
+        started.read_scanlines::<u8>().map_err(thumbnails::invalid)?;
+        started.finish().map_err(thumbnails::invalid)
+    })
 }
 
 fn jpeg_options(max: Option<(u32, u32)>) -> DecoderOptions {

@@ -37,7 +37,7 @@ impl Renderer {
     }
 }
 
-fn invalid(e: impl std::fmt::Display) -> InspectError {
+pub(crate) fn invalid(e: impl std::fmt::Display) -> InspectError {
     InspectError::Invalid(e.to_string())
 }
 
@@ -91,7 +91,7 @@ fn fully_opaque(rgba: &[u8]) -> bool {
 /// Runs libjpeg work. libjpeg reports a fatal error by unwinding (`resume_unwind`, no
 /// panic hook): it is caught here and becomes `Invalid`. The release profile must keep
 /// `panic = "unwind"`.
-fn libjpeg<T>(work: impl FnOnce() -> Result<T, InspectError>) -> Result<T, InspectError> {
+pub(crate) fn libjpeg<T>(work: impl FnOnce() -> Result<T, InspectError>) -> Result<T, InspectError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
         let message =
             payload.downcast_ref::<String>().map_or_else(|| "the JPEG codec failed".to_owned(), ToString::to_string);
