@@ -97,19 +97,16 @@ fn check_jpeg(source: BufReader<Box<dyn ReadSeek>>) -> Result<(), InspectError> 
     })
 }
 
-fn jpeg_options(max: Option<(u32, u32)>) -> DecoderOptions {
-    let options = DecoderOptions::default().set_strict_mode(true);
-    match max {
-        Some((w, h)) => options.set_max_width(w as usize).set_max_height(h as usize),
-        None => options.set_max_width(1 << 16).set_max_height(1 << 16),
-    }
+/// zune-jpeg, strict, for reading a JPEG's header (any size JPEG allows).
+fn jpeg_options() -> DecoderOptions {
+    DecoderOptions::default().set_strict_mode(true).set_max_width(1 << 16).set_max_height(1 << 16)
 }
 
 /// Width and height from the header alone, reading no more of the file than needed.
 fn dimensions(source: &mut BufReader<Box<dyn ReadSeek>>, format: ImageFormat) -> Result<(u32, u32), InspectError> {
     let invalid = |e: String| InspectError::Invalid(e);
     if format == ImageFormat::Jpeg {
-        let mut decoder = JpegDecoder::new_with_options(&mut *source, jpeg_options(None));
+        let mut decoder = JpegDecoder::new_with_options(&mut *source, jpeg_options());
         decoder.decode_headers().map_err(|e| invalid(format!("{e:?}")))?;
         let (w, h) = decoder.dimensions().ok_or_else(|| invalid("no frame header".into()))?;
         return Ok((u32::try_from(w).unwrap_or(u32::MAX), u32::try_from(h).unwrap_or(u32::MAX)));

@@ -96,7 +96,7 @@ fn jpeg_in(input: mozjpeg::ColorSpace, components: usize, progressive: bool) -> 
 
 /// What decoding `bytes` whole, to RGB, in zune-jpeg's strict mode says.
 fn decodes_whole(bytes: &[u8]) -> bool {
-    JpegDecoder::new_with_options(Cursor::new(bytes), jpeg_options(None)).decode().is_ok()
+    JpegDecoder::new_with_options(Cursor::new(bytes), jpeg_options()).decode().is_ok()
 }
 
 /// The JPEGs an upload may carry: libjpeg's baseline and progressive output in each colour
