@@ -3,7 +3,7 @@
 use gallery_server::Application;
 use gallery_testdb::TestDb;
 
-use crate::helpers::{Reply, spawn_app, test_settings};
+use crate::helpers::{Reply, TestStorage, spawn_app, test_settings};
 
 #[tokio::test]
 async fn live_and_ready_with_a_database() {
@@ -20,8 +20,8 @@ async fn ready_is_503_while_the_database_is_missing_and_recovers_without_a_resta
     let cluster = TestDb::create().await;
     let name = format!("late_{}", uuid::Uuid::new_v4().simple());
     let url = cluster.url().rsplit_once('/').map(|(root, _)| format!("{root}/{name}")).unwrap();
-    let storage = tempfile::tempdir().unwrap();
-    let app = Application::build(&test_settings(&url, storage.path())).unwrap();
+    let storage = TestStorage::new().await;
+    let app = Application::build(&test_settings(&url, &storage)).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();

@@ -253,14 +253,11 @@ async fn the_database_going_away_gives_503_and_everything_recovers_without_a_res
 }
 
 #[tokio::test]
-async fn an_unwritable_storage_root_gives_503_with_nothing_half_written() {
+async fn storage_that_takes_no_file_gives_503_with_nothing_half_written() {
     let app = spawn_app().await;
     let token = app.user_token("diskless", "beta_player").await;
-    // The root replaced by a plain file: every write under it fails (as root, permission
-    // bits would not stop us, so they cannot simulate this).
-    let root = app.storage.path().to_owned();
-    std::fs::remove_dir_all(&root).unwrap();
-    std::fs::write(&root, b"not a directory").unwrap();
+    // An unwritable root, or a bucket that cannot be reached.
+    app.storage.break_it();
 
     app.upload(&token, png(32, 32), "x.png", Some("x")).await.assert_problem(503, "unavailable");
     let ready = app.get("/health/ready", None).await;
@@ -269,8 +266,8 @@ async fn an_unwritable_storage_root_gives_503_with_nothing_half_written() {
     assert_eq!(ready.body["checks"]["database"], "ok");
     assert_eq!(app.get("/images", Some(&token)).await.body["total"], 0, "no row without its file");
 
-    std::fs::remove_file(&root).unwrap();
-    std::fs::create_dir(&root).unwrap();
+    app.storage.mend();
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
     assert_eq!(app.get("/health/ready", None).await.status, 200);
     let uploaded = app.upload(&token, png(32, 32), "y.png", Some("y")).await;
     assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);

@@ -20,15 +20,11 @@ async fn a_file_storage_could_not_remove_at_delete_is_removed_by_the_next_sweep(
     assert_eq!(app.get(&format!("/images/{id}/thumbnails/200"), Some(&admin)).await.status, 200);
     assert_eq!(app.stored_files().len(), 2, "the original and a thumbnail");
 
-    // Storage refuses every removal: its root swapped for a plain file.
-    let root = app.storage.path().to_owned();
-    let aside = root.with_extension("aside");
-    std::fs::rename(&root, &aside).unwrap();
-    std::fs::write(&root, b"not a directory").unwrap();
+    // Storage refuses every removal.
+    app.storage.break_it();
     assert_eq!(app.delete(&format!("/images/{id}"), Some(&admin)).await.status, 204);
     app.get(&format!("/images/{id}"), Some(&admin)).await.assert_problem(404, "not_found");
-    std::fs::remove_file(&root).unwrap();
-    std::fs::rename(&aside, &root).unwrap();
+    app.storage.mend();
     assert_eq!(app.stored_files().len(), 2, "kept for now, and recorded");
     assert_eq!(app._db.scalar("SELECT count(*) FROM blob_removals").await, 1);
 
@@ -47,14 +43,13 @@ async fn a_file_left_by_an_upload_cut_off_before_its_row_is_swept_once_due() {
 
     // What a cut-off upload leaves: a file in place and its record, and no image row.
     let orphan = "originals/ab/cd/abcd0000-0000-4000-8000-000000000000";
-    let path = app.storage.path().join(orphan);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, png(8, 8)).unwrap();
+    app.storage.write(orphan, &png(8, 8));
+    let stored = |app: &TestApp| app.stored_files().contains(&orphan.to_owned());
     app._db
         .execute(&format!("INSERT INTO blob_removals (key, due_at) VALUES ('{orphan}', now() + interval '1 hour')"))
         .await;
     assert_eq!(sweep(&app).await, 0, "not due yet: an upload may still be recording it");
-    assert!(path.exists());
+    assert!(stored(&app));
     app._db.execute("UPDATE blob_removals SET due_at = now() - interval '1 second'").await;
     // A record that an image row claims is never swept, due or not.
     let claimed: String = kept.body["id"].as_str().unwrap().to_owned();
@@ -64,7 +59,7 @@ async fn a_file_left_by_an_upload_cut_off_before_its_row_is_swept_once_due() {
         ))
         .await;
     assert_eq!(sweep(&app).await, 1);
-    assert!(!path.exists());
+    assert!(!stored(&app));
     assert_eq!(app.stored_files().len(), 1, "the image's own file stays");
     assert_eq!(app.get(&format!("/images/{claimed}/original"), Some(&admin)).await.status, 200);
 }

@@ -51,6 +51,9 @@ pub struct ImageLimits {
 /// An uploaded file, streamed to the store's staging area, hashed, counted and sniffed,
 /// not yet visible. Dropping it removes the file.
 struct Staged {
+    /// The image's id, chosen before its first byte is stored: its file is staged under
+    /// its final key.
+    id: ImageId,
     blob: Box<dyn StagedBlob>,
     size: u64,
     sha256: [u8; 32],
@@ -258,7 +261,9 @@ impl Images {
         S: Stream<Item = Result<Bytes, DomainError>> + Unpin,
     {
         let limit = self.upload_limit(actor)?;
-        let mut sink = Sink { blob: self.blobs.stage().await?, sha: Sha256::new(), size: 0, out: Vec::new() };
+        let id = ImageId::generate();
+        let mut sink =
+            Sink { blob: self.blobs.stage(&BlobKey::original(id)).await?, sha: Sha256::new(), size: 0, out: Vec::new() };
         let mut received = 0u64;
         let mut head = Vec::with_capacity(ImageFormat::SNIFF_LEN);
         let mut scrub: Option<(ImageFormat, Box<dyn LocationScrub>)> = None;
@@ -290,7 +295,7 @@ impl Images {
             }
         };
         sink.finish(scrub.as_mut()).await?;
-        Ok(Staged { blob: sink.blob, size: sink.size, sha256: sink.sha.finalize().into(), format })
+        Ok(Staged { id, blob: sink.blob, size: sink.size, sha256: sink.sha.finalize().into(), format })
     }
 
     /// The most bytes `actor` may upload: their plan's limit under the server's.
@@ -361,12 +366,12 @@ impl Images {
                     InspectError::Invalid(why) => DomainError::InvalidImage(why),
                 },
             )?;
-        let id = ImageId::generate();
+        let id = staged.id;
         let key = BlobKey::original(id);
         // Recorded before the file is in place: if nothing records the image (a crash, a
         // lost connection), the sweep removes the file once the grace has passed.
         self.remover.removals.schedule(&key, self.clock.now() + self.limits.orphan_grace).await?;
-        staged.blob.commit(&key).await?;
+        staged.blob.commit().await?;
         let status = if actor.has(Permission::ImagesModerate) { ImageStatus::Approved } else { ImageStatus::Pending };
         let new = NewImage {
             id,

@@ -30,7 +30,8 @@ use gallery_postgres::{
     Caches, Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
     PgSubscriptionRepo, PgUserRepo, PoolSettings,
 };
-use gallery_storage::FsBlobStore;
+use gallery_domain::ports::BlobStore;
+use gallery_storage::Storage;
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
@@ -47,12 +48,12 @@ impl ReadinessProbe for DatabaseProbe {
     }
 }
 
-struct StorageProbe(Arc<FsBlobStore>);
+struct StorageProbe(Storage);
 
 #[async_trait]
 impl ReadinessProbe for StorageProbe {
     async fn check(&self) -> Result<(), String> {
-        self.0.check_writable().await.map_err(|e| format!("the storage root takes no file: {e}"))
+        self.0.check().await
     }
 }
 
@@ -61,7 +62,8 @@ impl ReadinessProbe for StorageProbe {
 #[derive(Clone)]
 pub struct Shared {
     url: String,
-    blobs: Arc<FsBlobStore>,
+    storage: Storage,
+    blobs: Arc<dyn BlobStore>,
     inspector: Arc<Inspector>,
     fetcher: Arc<HttpFetcher>,
     /// One per process: its render flights are shared by every worker.
@@ -110,8 +112,9 @@ impl Shared {
             connect_timeout: Duration::from_secs(settings.database.connect_timeout_seconds),
         };
         let url = settings.database.url.expose_secret().to_owned();
-        let blobs = FsBlobStore::open(&settings.storage.root)
-            .map_err(|e| anyhow::anyhow!("storage.root {}: {e}", settings.storage.root.display()))?;
+        let storage = Storage::open(settings.storage.backend, &settings.storage.root, &settings.storage.s3)
+            .map_err(|e| anyhow::anyhow!("storage ({:?}): {e}", settings.storage.backend))?;
+        let blobs = storage.blobs();
         let decoders = match settings.images.max_concurrent_decodes {
             0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             n => n,
@@ -121,7 +124,6 @@ impl Shared {
             max_upload_bytes: settings.images.max_upload_bytes,
             orphan_grace: chrono::Duration::seconds(i64::try_from(settings.storage.sweep_interval_seconds)?),
         };
-        let blobs = Arc::new(blobs);
         let thumbnails = Arc::new(CachedThumbnails::new(blobs.clone(), Arc::new(Renderer::new(decoders))));
         Ok(Self {
             url,
@@ -130,6 +132,7 @@ impl Shared {
             tokens: Arc::new(tokens),
             clock,
             signup_role,
+            storage,
             blobs,
             inspector: Arc::new(Inspector::new(decoders)),
             thumbnails,
@@ -255,6 +258,7 @@ pub struct Application {
     sweeper: tokio::task::JoinHandle<()>,
     follower: tokio::task::JoinHandle<()>,
     caches: Caches,
+    storage: Storage,
 }
 
 impl std::fmt::Debug for Application {
@@ -286,6 +290,7 @@ impl Application {
             Duration::from_secs(settings.storage.sweep_interval_seconds),
         ));
         let caches = shared.caches.clone();
+        let storage = shared.storage.clone();
         let follower = tokio::spawn(caches.clone().listen(shared.url.clone()));
         let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
         let public_url = PublicUrl::new(settings.public_url());
@@ -309,7 +314,7 @@ impl Application {
                 links: services.links,
                 readiness: vec![
                     ("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>),
-                    ("storage", Arc::new(StorageProbe(shared.blobs.clone()))),
+                    ("storage", Arc::new(StorageProbe(shared.storage.clone()))),
                 ],
                 rate_limits: shared.rate_limits.clone(),
                 upload_slots: shared.upload_slots.clone(),
@@ -331,7 +336,7 @@ impl Application {
         .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);
-        Ok(Self { port, server: server.run(), sweeper, follower, caches })
+        Ok(Self { port, server: server.run(), sweeper, follower, caches, storage })
     }
 
     #[must_use]
@@ -353,6 +358,8 @@ impl Application {
         let served = self.server.await;
         self.sweeper.abort();
         self.follower.abort();
+        // Uploads cut off by the shutdown abort their multipart uploads before we exit.
+        self.storage.settled().await;
         served
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use config::{Config, Environment, File};
 use gallery_http::RateLimitSettings;
+use gallery_storage::{Backend, S3Settings};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
@@ -67,7 +68,13 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct StorageSettings {
+    /// `fs` (files under `root`) or `s3` (objects in the `s3` bucket).
+    #[serde(default)]
+    pub backend: Backend,
     pub root: PathBuf,
+    /// The bucket, with `backend = "s3"`.
+    #[serde(default)]
+    pub s3: S3Settings,
     /// How often files recorded for removal are swept; also how long an upload's file may
     /// wait for its image row.
     pub sweep_interval_seconds: u64,
@@ -146,7 +153,10 @@ impl Settings {
         if let Some(url) = env.get("DATABASE_URL") {
             builder = builder.set_override("database.url", url.as_str())?;
         }
-        let settings: Self = builder.build()?.try_deserialize().context("reading the configuration")?;
+        let mut settings: Self = builder.build()?.try_deserialize().context("reading the configuration")?;
+        // What `storage.s3` leaves empty comes from the standard AWS variables.
+        settings.storage.s3.environment =
+            env.iter().filter(|(k, _)| k.starts_with("AWS_")).map(|(k, v)| (k.clone(), v.clone())).collect();
         settings.check()?;
         Ok(settings)
     }
@@ -185,6 +195,9 @@ impl Settings {
         }
         if !(1..=86_400 * 7).contains(&self.storage.sweep_interval_seconds) {
             bail!("storage.sweep_interval_seconds must be between 1 and 604800");
+        }
+        if self.storage.backend == Backend::S3 && self.storage.s3.bucket.is_empty() {
+            bail!("storage.s3.bucket is required with storage.backend = \"s3\" (set GALLERY__STORAGE__S3__BUCKET)");
         }
         if self.server.max_uploads_per_user == 0 {
             bail!("server.max_uploads_per_user must be at least 1");

@@ -9,6 +9,10 @@ use std::env;
 
 use tokio_postgres::NoTls;
 
+mod bucket;
+
+pub use bucket::{ACCESS_KEY, SECRET_KEY, TestBucket};
+
 /// The template every test database is cloned from. Nothing may stay connected to it.
 pub const TEMPLATE: &str = "gallery_tpl";
 

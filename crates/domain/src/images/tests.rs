@@ -36,7 +36,7 @@ impl StagedBlob for FakeStaged {
         Ok(Box::new(std::io::Cursor::new(self.0.written.lock().unwrap().clone())))
     }
 
-    async fn commit(self: Box<Self>, _key: &BlobKey) -> Result<(), StorageError> {
+    async fn commit(self: Box<Self>) -> Result<(), StorageError> {
         self.0.committed.store(true, Ordering::SeqCst);
         Ok(())
     }
@@ -74,7 +74,7 @@ impl World {
         let probe = Probe::default();
         let mut blobs = MockBlobStore::new();
         let p = probe.clone();
-        blobs.expect_stage().returning(move || Ok(Box::new(FakeStaged(p.clone()))));
+        blobs.expect_stage().returning(move |_| Ok(Box::new(FakeStaged(p.clone()))));
         Self {
             repo: MockImageRepo::new(),
             blobs,

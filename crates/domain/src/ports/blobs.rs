@@ -22,8 +22,9 @@ impl std::fmt::Debug for BlobBody {
     }
 }
 
-/// A file being written: nothing is visible under any key until [`StagedBlob::commit`];
-/// dropping it uncommitted removes what was written.
+/// A file being written under the key it was staged for: nothing is visible under that key
+/// until [`StagedBlob::commit`]; dropping it uncommitted removes what was written (an
+/// object store aborts its multipart upload).
 #[async_trait]
 pub trait StagedBlob: Send + Sync {
     /// # Errors
@@ -36,22 +37,23 @@ pub trait StagedBlob: Send + Sync {
     /// `Unavailable` when it cannot be read.
     fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError>;
 
-    /// Makes the bytes durable and visible under `key`.
+    /// Makes the bytes durable and visible under the key they were staged for.
     ///
     /// # Errors
     /// `Unavailable` when the store cannot.
-    async fn commit(self: Box<Self>, key: &BlobKey) -> Result<(), StorageError>;
+    async fn commit(self: Box<Self>) -> Result<(), StorageError>;
 }
 
-/// Where image bytes live (the local file system now, S3 later).
+/// Where image bytes live: the local file system, or an S3-compatible object store.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait BlobStore: Send + Sync {
-    /// Starts writing a new blob.
+    /// Starts writing a new blob that will be `key` once committed. The key is known from
+    /// the start, so that an object store can stream the bytes to it as they arrive.
     ///
     /// # Errors
     /// `Unavailable` when the store cannot take a file.
-    async fn stage(&self) -> Result<Box<dyn StagedBlob>, StorageError>;
+    async fn stage(&self, key: &BlobKey) -> Result<Box<dyn StagedBlob>, StorageError>;
 
     /// Streams `key`'s bytes, or the inclusive byte `range` of them.
     ///

@@ -1,0 +1,351 @@
+//! [`S3BlobStore`]: blobs as objects in an S3-compatible bucket (AWS S3, MinIO, Ceph RGW,
+//! R2, Garage...), through the `object_store` crate.
+//!
+//! An upload streams to the bucket as it arrives: its first [`PART_BYTES`] are held, and a
+//! larger file goes up as a multipart upload one part at a time, so a server holds at most
+//! one part of each upload in memory. The bytes are also spooled to an unnamed temporary
+//! file, for the checks that read the whole file back. Nothing is visible under the key
+//! before the commit completes the upload; an upload dropped before that is aborted, so
+//! no part stays in the bucket.
+
+use std::io::{Seek as _, SeekFrom};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use gallery_domain::ports::{BlobBody, BlobStore, ReadSeek, StagedBlob};
+use gallery_domain::{BlobKey, StorageError};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{
+    BackoffConfig, ClientOptions, GetOptions, GetRange, MultipartUpload, ObjectStore, PutPayload, RetryConfig,
+};
+use secrecy::{ExposeSecret as _, SecretString};
+use tokio::io::AsyncWriteExt as _;
+use tokio_util::task::TaskTracker;
+
+/// The size of every part of a multipart upload but the last (S3's least is 5 MiB), and
+/// the most a smaller upload holds before it is sent whole.
+pub const PART_BYTES: usize = 5 << 20;
+
+/// Objects up to this size are read into memory to be decoded; larger ones are spooled to
+/// an unnamed temporary file first.
+const READ_IN_MEMORY: u64 = 8 << 20;
+
+/// The `storage.s3` config table. Empty values fall back to the standard `AWS_*`
+/// variables ([`S3Settings::environment`]), and then to `object_store`'s defaults.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Empty for AWS; e.g. `http://127.0.0.1:9000` for a self-hosted store.
+    pub endpoint: String,
+    /// `us-east-1` when unset here and in `AWS_REGION`.
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Option<SecretString>,
+    /// `https://endpoint/bucket/key` rather than `https://bucket.endpoint/key`: what most
+    /// self-hosted stores want.
+    pub force_path_style: bool,
+    /// Prepended to every key, as `prefix/originals/...`.
+    pub prefix: String,
+    /// The process's `AWS_*` variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_SESSION_TOKEN`...), read by the caller.
+    #[serde(skip)]
+    pub environment: Vec<(String, String)>,
+}
+
+/// Blobs as objects in one bucket, under an optional key prefix.
+#[derive(Clone)]
+pub struct S3BlobStore {
+    store: Arc<dyn ObjectStore>,
+    /// Aborts of uploads dropped uncommitted, still running.
+    aborts: TaskTracker,
+}
+
+impl std::fmt::Debug for S3BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3BlobStore").field("store", &self.store.to_string()).finish_non_exhaustive()
+    }
+}
+
+fn unavailable(context: &str, e: &object_store::Error) -> StorageError {
+    tracing::error!(error = %e, "storage: {context}");
+    StorageError::Unavailable(format!("{context}: {e}"))
+}
+
+fn failed(context: &'static str) -> impl Fn(object_store::Error) -> StorageError {
+    move |e| match e {
+        object_store::Error::NotFound { .. } => StorageError::NotFound,
+        e => unavailable(context, &e),
+    }
+}
+
+/// `endpoint` with the bucket as the first label of its host, for virtual-hosted-style
+/// requests to a store that is not AWS.
+fn virtual_hosted(endpoint: &str, bucket: &str) -> Result<String, StorageError> {
+    let mut url = url::Url::parse(endpoint)
+        .map_err(|e| StorageError::Unavailable(format!("storage.s3.endpoint {endpoint:?}: {e}")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| StorageError::Unavailable(format!("storage.s3.endpoint {endpoint:?} has no host")))?;
+    let host = format!("{bucket}.{host}");
+    url.set_host(Some(&host)).map_err(|e| StorageError::Unavailable(format!("storage.s3.endpoint: {e}")))?;
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+impl S3BlobStore {
+    /// A client of the bucket `settings` name. Connects to nothing yet: a bucket that is
+    /// down shows in `/health/ready` and in 503 answers, not at startup.
+    ///
+    /// # Errors
+    /// `Unavailable` for settings no client can be built from (no bucket, a bad endpoint).
+    pub fn open(settings: &S3Settings) -> Result<Self, StorageError> {
+        if settings.bucket.is_empty() {
+            return Err(StorageError::Unavailable("storage.s3.bucket is required with the s3 backend".into()));
+        }
+        // Client options first: setting them replaces what `with_allow_http` set.
+        let mut builder = AmazonS3Builder::new().with_client_options(
+            ClientOptions::new().with_connect_timeout(Duration::from_secs(2)).with_timeout(Duration::from_secs(60)),
+        );
+        for (key, value) in &settings.environment {
+            if let Ok(config) = key.to_ascii_lowercase().parse() {
+                builder = builder.with_config(config, value);
+            }
+        }
+        let mut endpoint = settings.environment.iter().find(|(k, _)| k == "AWS_ENDPOINT_URL").map(|(_, v)| v.clone());
+        if !settings.endpoint.is_empty() {
+            endpoint = Some(settings.endpoint.clone());
+        }
+        if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
+            builder = builder.with_allow_http(endpoint.starts_with("http://")).with_endpoint(
+                if settings.force_path_style { endpoint } else { virtual_hosted(&endpoint, &settings.bucket)? },
+            );
+        }
+        if !settings.region.is_empty() {
+            builder = builder.with_region(&settings.region);
+        }
+        if !settings.access_key_id.is_empty() {
+            builder = builder.with_access_key_id(&settings.access_key_id);
+        }
+        if let Some(secret) = settings.secret_access_key.as_ref().filter(|s| !s.expose_secret().is_empty()) {
+            builder = builder.with_secret_access_key(secret.expose_secret());
+        }
+        let s3: AmazonS3 = builder
+            .with_bucket_name(&settings.bucket)
+            .with_virtual_hosted_style_request(!settings.force_path_style)
+            // A store that is down is answered 503 in seconds, not after minutes of retries.
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 2,
+                retry_timeout: Duration::from_secs(5),
+            })
+            .build()
+            .map_err(|e| StorageError::Unavailable(format!("storage.s3: {e}")))?;
+        let prefix = settings.prefix.trim_matches('/');
+        let store: Arc<dyn ObjectStore> =
+            if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, prefix)) };
+        Ok(Self { store, aborts: TaskTracker::new() })
+    }
+
+    /// Whether the bucket takes objects now (what `/health/ready` asks): stores and removes
+    /// a probe object. (A read alone cannot tell a missing bucket from a missing object.)
+    ///
+    /// # Errors
+    /// Why the bucket cannot be reached or written.
+    pub async fn check_writable(&self) -> Result<(), StorageError> {
+        let probe = Path::from(format!(".probe-{}", uuid::Uuid::new_v4().simple()));
+        self.store.put(&probe, PutPayload::from_static(b"ok")).await.map_err(|e| unavailable("writing to the bucket", &e))?;
+        self.store.delete(&probe).await.map_err(|e| unavailable("writing to the bucket", &e))
+    }
+
+    /// Waits until the aborts of uploads dropped so far have run (tests, and shutdown).
+    pub async fn settled(&self) {
+        self.aborts.close();
+        self.aborts.wait().await;
+        self.aborts.reopen();
+    }
+}
+
+fn path(key: &BlobKey) -> Path {
+    Path::from(key.as_str())
+}
+
+/// An upload on its way to the bucket.
+struct S3Staged {
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    /// What has not been sent yet: less than a part.
+    pending: BytesMut,
+    /// Started once the file outgrows one part. (The mutex only makes it `Sync`: every
+    /// use has `&mut self`.)
+    upload: Option<Mutex<Box<dyn MultipartUpload>>>,
+    /// Every byte written, for reading back.
+    spool: tokio::fs::File,
+    reread: std::fs::File,
+    aborts: TaskTracker,
+}
+
+impl S3Staged {
+    async fn send_part(&mut self) -> Result<(), StorageError> {
+        let part = PutPayload::from(self.pending.split().freeze());
+        let upload = match &mut self.upload {
+            Some(upload) => upload,
+            None => self.upload.insert(Mutex::new(
+                self.store.put_multipart(&self.path).await.map_err(failed("starting a multipart upload"))?,
+            )),
+        };
+        upload.get_mut().unwrap_or_else(PoisonError::into_inner).put_part(part).await.map_err(failed("sending a part of an upload"))
+    }
+}
+
+#[async_trait]
+impl StagedBlob for S3Staged {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
+        self.spool.write_all(chunk).await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))?;
+        self.spool.flush().await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))?;
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let room = PART_BYTES - self.pending.len();
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            if self.pending.capacity() == 0 {
+                self.pending.reserve(PART_BYTES.min(now.len().max(64 << 10)));
+            }
+            self.pending.extend_from_slice(now);
+            rest = later;
+            if self.pending.len() == PART_BYTES {
+                self.send_part().await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError> {
+        // Every write has been flushed; the clone shares the spool's offset, and nothing
+        // writes to the spool once it is read.
+        let mut file = self.reread.try_clone().map_err(|e| crate::fs::unavailable("reading an upload back", &e))?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| crate::fs::unavailable("reading an upload back", &e))?;
+        Ok(Box::new(std::io::BufReader::new(file)))
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        if self.upload.is_some() && !self.pending.is_empty() {
+            self.send_part().await?;
+        }
+        let Some(upload) = self.upload.take() else {
+            // Less than a part in all: one PUT.
+            let whole = PutPayload::from(self.pending.split().freeze());
+            return self.store.put(&self.path, whole).await.map(drop).map_err(failed("storing an upload"));
+        };
+        let mut upload = upload.into_inner().unwrap_or_else(PoisonError::into_inner);
+        match upload.complete().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.upload = Some(Mutex::new(upload)); // aborted on drop
+                Err(unavailable("completing an upload", &e))
+            }
+        }
+    }
+}
+
+impl Drop for S3Staged {
+    fn drop(&mut self) {
+        let Some(upload) = self.upload.take() else { return };
+        let mut upload = upload.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let path = self.path.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                self.aborts.spawn_on(
+                    async move {
+                        if let Err(e) = upload.abort().await {
+                            tracing::error!(error = %e, key = %path, "could not abort an unfinished multipart upload");
+                        }
+                    },
+                    &runtime,
+                );
+            }
+            Err(_) => tracing::error!(key = %path, "an unfinished multipart upload outlived the runtime"),
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    async fn stage(&self, key: &BlobKey) -> Result<Box<dyn StagedBlob>, StorageError> {
+        let spool = tokio::task::spawn_blocking(tempfile::tempfile)
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("creating an upload spool: {e}")))?
+            .map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
+        let reread = spool.try_clone().map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
+        let mut spool = tokio::fs::File::from_std(spool);
+        spool.set_max_buf_size(crate::fs::WRITE_BUFFER);
+        Ok(Box::new(S3Staged {
+            store: self.store.clone(),
+            path: path(key),
+            pending: BytesMut::new(),
+            upload: None,
+            spool,
+            reread,
+            aborts: self.aborts.clone(),
+        }))
+    }
+
+    async fn open(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<BlobBody, StorageError> {
+        let options = GetOptions { range: range.map(|(start, end)| GetRange::Bounded(start..end + 1)), ..GetOptions::default() };
+        let got = self.store.get_opts(&path(key), options).await.map_err(failed("reading an object"))?;
+        let len = got.range.end - got.range.start;
+        if range.is_some_and(|(start, end)| end - start + 1 != len) {
+            return Err(StorageError::Unavailable("range outside the object".into()));
+        }
+        let stream = got.into_stream().map_err(|e| unavailable("reading an object", &e));
+        Ok(BlobBody { len, stream: Box::pin(stream) })
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
+        match self.store.delete(&path(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(unavailable("removing an object", &e)),
+        }
+    }
+
+    /// Lists only the objects under `prefix/` (an image's few thumbnails), never the
+    /// bucket, and removes them in one batch.
+    async fn delete_under(&self, prefix: &BlobKey) -> Result<(), StorageError> {
+        let found = self.store.list(Some(&path(prefix))).map_ok(|meta| meta.location).boxed();
+        let removed: Vec<Path> = self.store.delete_stream(found).try_collect().await.or_else(|e| match e {
+            object_store::Error::NotFound { .. } => Ok(Vec::new()),
+            e => Err(unavailable("removing objects", &e)),
+        })?;
+        tracing::debug!(prefix = prefix.as_str(), removed = removed.len(), "removed objects under a prefix");
+        Ok(())
+    }
+
+    async fn put(&self, key: &BlobKey, bytes: Bytes) -> Result<(), StorageError> {
+        self.store.put(&path(key), PutPayload::from(bytes)).await.map(drop).map_err(failed("storing an object"))
+    }
+
+    async fn reader(&self, key: &BlobKey) -> Result<Box<dyn ReadSeek>, StorageError> {
+        let got = self.store.get(&path(key)).await.map_err(failed("reading an object"))?;
+        if got.meta.size <= READ_IN_MEMORY {
+            let bytes = got.bytes().await.map_err(failed("reading an object"))?;
+            return Ok(Box::new(std::io::Cursor::new(bytes)));
+        }
+        let file = tokio::task::spawn_blocking(tempfile::tempfile)
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("creating a read spool: {e}")))?
+            .map_err(|e| crate::fs::unavailable("creating a read spool", &e))?;
+        let mut spool = tokio::fs::File::from_std(file);
+        let mut stream = got.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(failed("reading an object"))?;
+            spool.write_all(&chunk).await.map_err(|e| crate::fs::unavailable("spooling an object", &e))?;
+        }
+        spool.flush().await.map_err(|e| crate::fs::unavailable("spooling an object", &e))?;
+        let mut file = spool.into_std().await;
+        file.seek(SeekFrom::Start(0)).map_err(|e| crate::fs::unavailable("spooling an object", &e))?;
+        Ok(Box::new(std::io::BufReader::new(file)))
+    }
+}
