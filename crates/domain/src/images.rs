@@ -262,8 +262,12 @@ impl Images {
     {
         let limit = self.upload_limit(actor)?;
         let id = ImageId::generate();
-        let mut sink =
-            Sink { blob: self.blobs.stage(&BlobKey::original(id)).await?, sha: Sha256::new(), size: 0, out: Vec::new() };
+        let mut sink = Sink {
+            blob: self.blobs.stage(&BlobKey::original(id)).await?,
+            sha: Sha256::new(),
+            size: 0,
+            out: Vec::new(),
+        };
         let mut received = 0u64;
         let mut head = Vec::with_capacity(ImageFormat::SNIFF_LEN);
         let mut scrub: Option<(ImageFormat, Box<dyn LocationScrub>)> = None;

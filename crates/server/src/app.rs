@@ -16,6 +16,7 @@ use gallery_domain::galleries::Galleries;
 use gallery_domain::images::{ImageLimits, ImagePorts, Images};
 use gallery_domain::links::Links;
 use gallery_domain::plans::Plans;
+use gallery_domain::ports::BlobStore;
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
 use gallery_domain::subscriptions::Subscriptions;
@@ -30,7 +31,6 @@ use gallery_postgres::{
     Caches, Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
     PgSubscriptionRepo, PgUserRepo, PoolSettings,
 };
-use gallery_domain::ports::BlobStore;
 use gallery_storage::Storage;
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;

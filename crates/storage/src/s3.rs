@@ -121,9 +121,12 @@ impl S3BlobStore {
             endpoint = Some(settings.endpoint.clone());
         }
         if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
-            builder = builder.with_allow_http(endpoint.starts_with("http://")).with_endpoint(
-                if settings.force_path_style { endpoint } else { virtual_hosted(&endpoint, &settings.bucket)? },
-            );
+            builder =
+                builder.with_allow_http(endpoint.starts_with("http://")).with_endpoint(if settings.force_path_style {
+                    endpoint
+                } else {
+                    virtual_hosted(&endpoint, &settings.bucket)?
+                });
         }
         if !settings.region.is_empty() {
             builder = builder.with_region(&settings.region);
@@ -158,7 +161,10 @@ impl S3BlobStore {
     /// Why the bucket cannot be reached or written.
     pub async fn check_writable(&self) -> Result<(), StorageError> {
         let probe = Path::from(format!(".probe-{}", uuid::Uuid::new_v4().simple()));
-        self.store.put(&probe, PutPayload::from_static(b"ok")).await.map_err(|e| unavailable("writing to the bucket", &e))?;
+        self.store
+            .put(&probe, PutPayload::from_static(b"ok"))
+            .await
+            .map_err(|e| unavailable("writing to the bucket", &e))?;
         self.store.delete(&probe).await.map_err(|e| unavailable("writing to the bucket", &e))
     }
 
@@ -198,7 +204,12 @@ impl S3Staged {
                 self.store.put_multipart(&self.path).await.map_err(failed("starting a multipart upload"))?,
             )),
         };
-        upload.get_mut().unwrap_or_else(PoisonError::into_inner).put_part(part).await.map_err(failed("sending a part of an upload"))
+        upload
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put_part(part)
+            .await
+            .map_err(failed("sending a part of an upload"))
     }
 }
 
@@ -294,7 +305,8 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn open(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<BlobBody, StorageError> {
-        let options = GetOptions { range: range.map(|(start, end)| GetRange::Bounded(start..end + 1)), ..GetOptions::default() };
+        let options =
+            GetOptions { range: range.map(|(start, end)| GetRange::Bounded(start..end + 1)), ..GetOptions::default() };
         let got = self.store.get_opts(&path(key), options).await.map_err(failed("reading an object"))?;
         let len = got.range.end - got.range.start;
         if range.is_some_and(|(start, end)| end - start + 1 != len) {
