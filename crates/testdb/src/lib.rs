@@ -55,11 +55,23 @@ impl TestDb {
     /// # Panics
     /// When the test cluster is not reachable: tests need `make test`.
     pub async fn create() -> Self {
+        Self::from_template(TEMPLATE).await
+    }
+
+    /// Creates an empty database, with no migration applied.
+    ///
+    /// # Panics
+    /// When the test cluster is not reachable: tests need `make test`.
+    pub async fn empty() -> Self {
+        Self::from_template("template0").await
+    }
+
+    async fn from_template(template: &str) -> Self {
         let admin_url = admin_url();
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let client = admin_client(&admin_url).await;
         client
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .await
             .expect("create a test database from the template");
         let url = with_database(&admin_url, &name);
