@@ -586,6 +586,17 @@ impl Images {
     /// Store failures reading the record.
     #[tracing::instrument(skip_all)]
     pub async fn sweep(&self) -> Result<usize, DomainError> {
+        // One server sweeps at a time: two would remove the same files, twice the work.
+        let Some(turn) = self.remover.removals.sweep_turn().await? else {
+            tracing::debug!("another server is sweeping");
+            return Ok(0);
+        };
+        let swept = self.sweep_due().await;
+        turn.end().await;
+        swept
+    }
+
+    async fn sweep_due(&self) -> Result<usize, DomainError> {
         let due = self.remover.removals.due(self.clock.now(), SWEEP_BATCH).await?;
         let mut removed = 0;
         for key in &due {

@@ -632,6 +632,7 @@ async fn a_file_storage_cannot_remove_stays_recorded_and_the_sweep_removes_it_la
     let forgotten = Arc::new(Mutex::new(Vec::new()));
     let mut removals = MockRemovalRepo::new();
     let k = key.clone();
+    removals.expect_sweep_turn().times(1).returning(|| Ok(Some(Box::new(NoOther))));
     removals.expect_due().times(1).returning(move |_, _| Ok(vec![k.clone()]));
     let f = forgotten.clone();
     removals.expect_done().returning(move |key| {
@@ -645,6 +646,26 @@ async fn a_file_storage_cannot_remove_stays_recorded_and_the_sweep_removes_it_la
     assert!(forgotten.lock().unwrap().is_empty(), "still recorded: the file is still there");
     assert_eq!(images.sweep().await.unwrap(), 1);
     assert_eq!(*forgotten.lock().unwrap(), vec![key]);
+}
+
+/// The sweep's turn, with nobody else waiting.
+struct NoOther;
+
+#[async_trait]
+impl crate::ports::Turn for NoOther {
+    async fn end(self: Box<Self>) {}
+}
+
+#[tokio::test]
+async fn the_sweep_waits_its_turn_while_another_server_sweeps() {
+    let mut w = World::new();
+    let mut removals = MockRemovalRepo::new();
+    removals.expect_sweep_turn().times(1).returning(|| Ok(None));
+    removals.expect_due().never();
+    w.removals = removals;
+    w.blobs.expect_delete().never();
+    let (images, _) = w.build(u64::MAX);
+    assert_eq!(images.sweep().await.unwrap(), 0);
 }
 
 /// A filter that drops every `X` byte, standing in for location taken out.

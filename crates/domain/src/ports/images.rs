@@ -151,4 +151,19 @@ pub trait RemovalRepo: Send + Sync {
     /// # Errors
     /// Store failures only.
     async fn done(&self, key: &BlobKey) -> Result<(), RepoError>;
+
+    /// The sweep's turn, when no other server is sweeping the same store: `None` while one
+    /// is. Held until ended or dropped.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn sweep_turn(&self) -> Result<Option<Box<dyn Turn>>, RepoError>;
+}
+
+/// Work only one server at a time may do, begun; over when ended (or dropped, should
+/// the server die at it).
+#[async_trait]
+pub trait Turn: Send + Sync {
+    /// Lets the next server take its turn.
+    async fn end(self: Box<Self>);
 }
