@@ -31,7 +31,7 @@ pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use limits::{RateLimitSettings, RateLimits};
 pub use middleware::{BodyIdleTimeout, RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;
-pub use routes::images::UploadSlots;
+pub use routes::images::{UploadSlots, UploadTurns};
 pub use routes::metrics::{MetricsSource, MetricsToken};
 pub use routes::openapi::ApiDoc;
 pub use routes::route_table;

@@ -1,23 +1,21 @@
 //! Rate limits on the endpoints worth hammering: sign-up, login and refresh per client
 //! address, failed logins per username *and* client address together (so a stranger's
 //! failures never lock the account out for its owner elsewhere), and share-link fetches per
-//! client address. GCRA through `governor`: a steady rate with a burst of the same size;
-//! failed logins in a fixed one-minute window. Answered with 429 `rate_limited` and
-//! `Retry-After`.
+//! client address. GCRA: a steady rate with a burst of the same size, counted through the
+//! [`RateCounter`] port (PostgreSQL), so that every server behind one address counts the
+//! same attempts. Answered with 429 `rate_limited` and `Retry-After`.
 //!
 //! The client address is the TCP peer's; behind a reverse proxy that is the proxy, so a
 //! deployment there should rate-limit at the proxy or keep this off.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use gallery_domain::DomainError;
+use gallery_domain::ports::{Allowance, RateCounter};
+use sha2::{Digest as _, Sha256};
 
 use crate::ApiError;
 
@@ -33,7 +31,7 @@ pub struct RateLimitSettings {
     pub links_per_minute: u32,
 }
 
-/// What a limit guards, for the `Retry-After` answer and the metrics.
+/// What a limit guards: its share of the counter's keys, and its metrics label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
     Auth,
@@ -51,224 +49,190 @@ impl Scope {
     }
 }
 
-/// The limiters, shared by every worker. Cloning shares them.
+/// The limits, over one worker's counter. Off when `rate_limit.enabled` is false.
 #[derive(Clone, Default)]
 pub struct RateLimits {
-    inner: Option<Arc<Limiters>>,
+    inner: Option<Limits>,
 }
 
-struct Limiters {
-    auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    login: Option<LoginFailures>,
-    links: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    checks: AtomicU64,
+#[derive(Clone)]
+struct Limits {
+    settings: RateLimitSettings,
+    counter: Arc<dyn RateCounter>,
 }
-
-/// Forget idle keys every this many checks, so the maps stay as small as the set of
-/// recently active clients.
-const CLEANUP_EVERY: u64 = 4096;
 
 impl std::fmt::Debug for RateLimits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimits").field("enabled", &self.inner.is_some()).finish()
+        f.debug_struct("RateLimits").field("settings", &self.inner.as_ref().map(|l| l.settings)).finish()
     }
 }
 
-fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
-    NonZeroU32::new(per_minute).map(|n| DefaultKeyedRateLimiter::dashmap(Quota::per_minute(n)))
+/// The client's address as a key part.
+fn client(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|p| p.ip())
+}
+
+fn refused(scope: Scope, allowance: Allowance) -> Result<(), ApiError> {
+    match allowance {
+        Allowance::Granted => Ok(()),
+        Allowance::Exhausted(wait) => {
+            metrics::counter!("gallery_rate_limited_total", "scope" => scope.label()).increment(1);
+            Err(ApiError::RateLimited(wait))
+        }
+    }
 }
 
 impl RateLimits {
     #[must_use]
-    pub fn new(settings: RateLimitSettings) -> Self {
-        if !settings.enabled {
-            return Self::default();
-        }
-        Self {
-            inner: Some(Arc::new(Limiters {
-                auth: limiter(settings.auth_per_minute),
-                login: NonZeroU32::new(settings.login_per_username_per_minute).map(LoginFailures::new),
-                links: limiter(settings.links_per_minute),
-                checks: AtomicU64::new(0),
-            })),
-        }
+    pub fn new(settings: RateLimitSettings, counter: Arc<dyn RateCounter>) -> Self {
+        Self { inner: settings.enabled.then_some(Limits { settings, counter }) }
     }
 
     /// Counts one sign-up, login or refresh attempt from the request's client.
-    pub(crate) fn auth(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        self.check(Scope::Auth, |l| l.auth.as_ref(), || req.peer_addr().map(|p| p.ip()))
+    pub(crate) async fn auth(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        self.take(Scope::Auth, |s| s.auth_per_minute, req).await
     }
 
     /// Counts one share-link fetch from the request's client.
-    pub(crate) fn link(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        self.check(Scope::Links, |l| l.links.as_ref(), || req.peer_addr().map(|p| p.ip()))
+    pub(crate) async fn link(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        self.take(Scope::Links, |s| s.links_per_minute, req).await
+    }
+
+    async fn take(
+        &self,
+        scope: Scope,
+        per_minute: impl FnOnce(&RateLimitSettings) -> u32,
+        req: &HttpRequest,
+    ) -> Result<(), ApiError> {
+        let Some(limits) = &self.inner else { return Ok(()) };
+        let (Some(n), Some(ip)) = (NonZeroU32::new(per_minute(&limits.settings)), client(req)) else { return Ok(()) };
+        let key = format!("{}:{ip}", scope.label());
+        refused(scope, limits.counter.take(&key, n).await.map_err(DomainError::from)?)
     }
 
     /// A login attempt for `username` (any case) from the request's client: refused while
     /// that pair has used up its failures for the minute. Tell the attempt how it went.
-    pub(crate) fn login(&self, req: &HttpRequest, username: &str) -> Result<LoginAttempt, ApiError> {
-        let key = req.peer_addr().map(|p| (username.to_lowercase(), p.ip()));
-        let attempt = LoginAttempt { limits: self.inner.clone(), key };
-        if let (Some(failures), Some(key)) = (attempt.failures(), &attempt.key) {
-            failures.admit(key).inspect_err(|_| {
-                metrics::counter!("gallery_rate_limited_total", "scope" => Scope::Login.label()).increment(1);
-            })?;
-        }
-        Ok(attempt)
-    }
-
-    /// One check against the scope's limiter, when limits are on and the scope has one.
-    fn check<K: std::hash::Hash + Eq + Clone>(
-        &self,
-        scope: Scope,
-        limiter: impl FnOnce(&Limiters) -> Option<&DefaultKeyedRateLimiter<K>>,
-        key: impl FnOnce() -> Option<K>,
-    ) -> Result<(), ApiError> {
-        let Some(inner) = &self.inner else { return Ok(()) };
-        let (Some(limiter), Some(key)) = (limiter(inner), key()) else { return Ok(()) };
-        inner.tick();
-        limiter.check_key(&key).map_err(|not_until| {
-            metrics::counter!("gallery_rate_limited_total", "scope" => scope.label()).increment(1);
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited(wait.max(Duration::from_secs(1)))
-        })
+    pub(crate) async fn login(&self, req: &HttpRequest, username: &str) -> Result<LoginAttempt, ApiError> {
+        let Some(limits) = &self.inner else { return Ok(LoginAttempt { counted: None }) };
+        let (Some(n), Some(ip)) = (NonZeroU32::new(limits.settings.login_per_username_per_minute), client(req)) else {
+            return Ok(LoginAttempt { counted: None });
+        };
+        // Hashed: whatever a client sends as a username, the key stays short.
+        let name = Sha256::digest(username.to_lowercase().as_bytes());
+        let key = format!("{}:{ip}:{}", Scope::Login.label(), hex(&name[..16]));
+        refused(Scope::Login, limits.counter.peek(&key, n).await.map_err(DomainError::from)?)?;
+        Ok(LoginAttempt { counted: Some((limits.counter.clone(), key, n)) })
     }
 }
 
-impl Limiters {
-    fn tick(&self) {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % CLEANUP_EVERY == CLEANUP_EVERY - 1 {
-            for limiter in [&self.auth, &self.links].into_iter().flatten() {
-                limiter.retain_recent();
-            }
-            if let Some(login) = &self.login {
-                login.retain_recent();
-            }
-        }
-    }
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One login attempt, to be told whether it failed.
-#[derive(Debug)]
 pub(crate) struct LoginAttempt {
-    limits: Option<Arc<Limiters>>,
-    key: Option<(String, IpAddr)>,
+    counted: Option<(Arc<dyn RateCounter>, String, NonZeroU32)>,
+}
+
+impl std::fmt::Debug for LoginAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAttempt").field("counted", &self.counted.is_some()).finish()
+    }
 }
 
 impl LoginAttempt {
-    fn failures(&self) -> Option<&LoginFailures> {
-        self.limits.as_deref().and_then(|l| l.login.as_ref())
-    }
-
     /// Wrong credentials: counts against the username and address.
-    pub(crate) fn failed(self) {
-        if let (Some(failures), Some(key)) = (self.failures(), self.key.clone()) {
-            failures.fail(key);
+    pub(crate) async fn failed(self) {
+        if let Some((counter, key, n)) = self.counted {
+            if let Err(e) = counter.take(&key, n).await {
+                tracing::warn!(error = %e, "could not count a failed login");
+            }
         }
     }
 
     /// The right password: the pair starts afresh.
-    pub(crate) fn succeeded(self) {
-        if let (Some(failures), Some(key)) = (self.failures(), &self.key) {
-            failures.forget(key);
-        }
-    }
-}
-
-impl std::fmt::Debug for Limiters {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Limiters").finish_non_exhaustive()
-    }
-}
-
-/// Failed logins per (username, address) in a one-minute window from the first failure.
-struct LoginFailures {
-    per_minute: u32,
-    windows: Mutex<HashMap<(String, IpAddr), (Instant, u32)>>,
-}
-
-const WINDOW: Duration = Duration::from_secs(60);
-
-impl LoginFailures {
-    fn new(per_minute: NonZeroU32) -> Self {
-        Self { per_minute: per_minute.get(), windows: Mutex::default() }
-    }
-
-    fn admit(&self, key: &(String, IpAddr)) -> Result<(), ApiError> {
-        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        match windows.get(key) {
-            Some(&(start, failures)) if failures >= self.per_minute && start.elapsed() < WINDOW => {
-                Err(ApiError::RateLimited((WINDOW - start.elapsed()).max(Duration::from_secs(1))))
+    pub(crate) async fn succeeded(self) {
+        if let Some((counter, key, _)) = self.counted {
+            if let Err(e) = counter.forget(&key).await {
+                tracing::warn!(error = %e, "could not reset a login's failures");
             }
-            _ => Ok(()),
         }
-    }
-
-    fn fail(&self, key: (String, IpAddr)) {
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        let window = windows.entry(key).or_insert((Instant::now(), 0));
-        if window.0.elapsed() >= WINDOW {
-            *window = (Instant::now(), 0);
-        }
-        window.1 += 1;
-    }
-
-    fn forget(&self, key: &(String, IpAddr)) {
-        self.windows.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
-    }
-
-    fn retain_recent(&self) {
-        self.windows.lock().unwrap_or_else(PoisonError::into_inner).retain(|_, (start, _)| start.elapsed() < WINDOW);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use gallery_domain::ports::MockRateCounter;
+
     use super::*;
 
     fn settings(enabled: bool) -> RateLimitSettings {
-        RateLimitSettings { enabled, auth_per_minute: 0, login_per_username_per_minute: 2, links_per_minute: 0 }
+        RateLimitSettings { enabled, auth_per_minute: 5, login_per_username_per_minute: 2, links_per_minute: 0 }
     }
 
-    fn failures(per_minute: u32) -> LoginFailures {
-        LoginFailures::new(NonZeroU32::new(per_minute).unwrap())
+    fn from(ip: &str) -> HttpRequest {
+        actix_web::test::TestRequest::default().peer_addr(format!("{ip}:9").parse().unwrap()).to_http_request()
     }
 
-    fn key(name: &str, ip: [u8; 4]) -> (String, IpAddr) {
-        (name.to_lowercase(), IpAddr::from(ip))
-    }
-
-    #[test]
-    fn failed_logins_lock_one_username_and_address_then_wait() {
-        let limits = failures(2);
-        let attacker = key("Alice", [10, 0, 0, 66]);
-        limits.fail(attacker.clone());
-        assert!(limits.admit(&attacker).is_ok());
-        limits.fail(attacker.clone());
-        match limits.admit(&key("ALICE", [10, 0, 0, 66])) {
-            Err(ApiError::RateLimited(wait)) => {
-                assert!(wait >= Duration::from_secs(1) && wait <= WINDOW, "{wait:?}");
-            }
+    #[tokio::test]
+    async fn a_spent_allowance_is_a_429_with_its_wait() {
+        let mut counter = MockRateCounter::new();
+        counter
+            .expect_take()
+            .withf(|key, n| key == "auth:10.0.0.66" && n.get() == 5)
+            .returning(|_, _| Ok(Allowance::Exhausted(Duration::from_secs(12))));
+        let limits = RateLimits::new(settings(true), Arc::new(counter));
+        match limits.auth(&from("10.0.0.66")).await {
+            Err(ApiError::RateLimited(wait)) => assert_eq!(wait, Duration::from_secs(12)),
             other => panic!("expected a rate limit, got {other:?}"),
         }
-        assert!(limits.admit(&key("alice", [192, 168, 1, 2])).is_ok(), "the owner elsewhere is not locked out");
-        assert!(limits.admit(&key("bob", [10, 0, 0, 66])).is_ok(), "another name has its own count");
     }
 
-    #[test]
-    fn a_success_starts_the_count_afresh() {
-        let limits = failures(2);
-        let owner = key("alice", [127, 0, 0, 1]);
-        limits.fail(owner.clone());
-        limits.forget(&owner);
-        limits.fail(owner.clone());
-        assert!(limits.admit(&owner).is_ok());
+    #[tokio::test]
+    async fn failed_logins_count_per_username_in_any_case_and_address() {
+        let keys = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut counter = MockRateCounter::new();
+        counter.expect_peek().returning(|_, _| Ok(Allowance::Granted));
+        let k = keys.clone();
+        counter.expect_take().returning(move |key, _| {
+            k.lock().unwrap().push(key.to_owned());
+            Ok(Allowance::Granted)
+        });
+        let limits = RateLimits::new(settings(true), Arc::new(counter));
+        limits.login(&from("10.0.0.66"), "Alice").await.unwrap().failed().await;
+        limits.login(&from("10.0.0.66"), "ALICE").await.unwrap().failed().await;
+        limits.login(&from("192.168.1.2"), "alice").await.unwrap().failed().await;
+        limits.login(&from("10.0.0.66"), "bob").await.unwrap().failed().await;
+        let keys = keys.lock().unwrap();
+        assert_eq!(keys[0], keys[1], "one count for a name in any case");
+        assert_ne!(keys[0], keys[2], "the owner elsewhere is not locked out");
+        assert_ne!(keys[0], keys[3], "another name has its own count");
+        assert!(keys.iter().all(|k| k.len() < 80), "{keys:?}");
     }
 
-    #[test]
-    fn disabled_limits_never_refuse() {
-        let limits = RateLimits::new(settings(false));
-        let req = actix_web::test::TestRequest::default().peer_addr("127.0.0.1:9".parse().unwrap()).to_http_request();
-        assert!((0..100).all(|_| limits.login(&req, "alice").map(LoginAttempt::failed).is_ok()));
+    #[tokio::test]
+    async fn a_locked_pair_is_refused_before_the_password_is_checked_and_a_success_resets_it() {
+        let mut counter = MockRateCounter::new();
+        counter.expect_peek().times(1).returning(|_, _| Ok(Allowance::Exhausted(Duration::from_secs(30))));
+        let limits = RateLimits::new(settings(true), Arc::new(counter));
+        assert!(matches!(limits.login(&from("10.0.0.66"), "alice").await, Err(ApiError::RateLimited(_))));
+
+        let mut counter = MockRateCounter::new();
+        counter.expect_peek().returning(|_, _| Ok(Allowance::Granted));
+        counter.expect_forget().times(1).returning(|_| Ok(()));
+        let limits = RateLimits::new(settings(true), Arc::new(counter));
+        limits.login(&from("10.0.0.66"), "alice").await.unwrap().succeeded().await;
+    }
+
+    #[tokio::test]
+    async fn disabled_limits_never_count() {
+        // A counter with no expectations: any call would fail the test.
+        let limits = RateLimits::new(settings(false), Arc::new(MockRateCounter::new()));
+        for _ in 0..100 {
+            limits.auth(&from("127.0.0.1")).await.unwrap();
+            limits.login(&from("127.0.0.1"), "alice").await.unwrap().failed().await;
+        }
     }
 }

@@ -1,23 +1,79 @@
 //! What several servers on one database share through it: the sweep's turn, rate-limit
 //! counts and upload slots. Each `Db` here is a server's own pool.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use gallery_domain::ports::{Clock, RemovalRepo as _};
-use gallery_postgres::{Db, PgRemovalRepo, PoolSettings};
+use chrono::{DateTime, TimeZone as _, Utc};
+use gallery_domain::UserId;
+use gallery_domain::ports::{Allowance, Clock, RateCounter as _, RemovalRepo as _, UploadSlotRepo as _};
+use gallery_postgres::{Db, PgRateCounter, PgRemovalRepo, PgUploadSlots, PoolSettings};
 use gallery_testdb::TestDb;
 
-struct WallClock;
+/// Every server's clock, stopped: the same instant on all of them.
+struct Stopped(DateTime<Utc>);
 
-impl Clock for WallClock {
+impl Clock for Stopped {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.0
     }
 }
 
+fn noon() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0).unwrap()
+}
+
 fn server(db: &TestDb) -> Db {
-    Db::new(db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap()
+    Db::new(db.url(), &PoolSettings::default(), Arc::new(Stopped(noon()))).unwrap()
+}
+
+#[tokio::test]
+async fn rate_limits_count_every_servers_attempts() {
+    let test_db = TestDb::create().await;
+    let (a, b) = (PgRateCounter::new(server(&test_db)), PgRateCounter::new(server(&test_db)));
+    let three = NonZeroU32::new(3).unwrap();
+    assert_eq!(a.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
+    assert_eq!(b.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
+    assert_eq!(a.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
+    // Three in one instant is the burst; the fourth, on either server, waits a third of a minute.
+    assert_eq!(b.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Exhausted(Duration::from_secs(20)));
+    assert_eq!(a.peek("auth:10.0.0.1", three).await.unwrap(), Allowance::Exhausted(Duration::from_secs(20)));
+    assert_eq!(a.take("auth:10.0.0.2", three).await.unwrap(), Allowance::Granted, "each key counts alone");
+    b.forget("auth:10.0.0.1").await.unwrap();
+    assert_eq!(a.peek("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
+    assert_eq!(a.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
+}
+
+#[tokio::test]
+async fn upload_slots_are_counted_per_user_across_servers() {
+    let test_db = TestDb::create().await;
+    let (a, b) = (PgUploadSlots::new(server(&test_db)), PgUploadSlots::new(server(&test_db)));
+    let (user, other) = (UserId::generate(), UserId::generate());
+    let until = noon() + chrono::TimeDelta::minutes(5);
+    let first = a.take(user, 2, until).await.unwrap().expect("a first slot");
+    b.take(user, 2, until).await.unwrap().expect("a second slot, on another server");
+    assert_eq!(a.take(user, 2, until).await.unwrap(), None, "two in progress on any servers");
+    assert_eq!(b.take(user, 2, until).await.unwrap(), None);
+    assert!(b.take(other, 2, until).await.unwrap().is_some(), "another user has slots of their own");
+    b.give_back(first).await.unwrap();
+    assert!(b.take(user, 2, until).await.unwrap().is_some(), "a slot given back is free on every server");
+    // A slot whose server died holding it counts until it expires.
+    let test_db2 = TestDb::create().await;
+    let c = PgUploadSlots::new(server(&test_db2));
+    c.take(user, 1, noon()).await.unwrap().expect("a slot that expires at once");
+    assert!(c.take(user, 1, until).await.unwrap().is_some(), "an expired slot is not held");
+}
+
+#[tokio::test]
+async fn concurrent_takes_never_exceed_the_slots() {
+    let test_db = TestDb::create().await;
+    let servers: Vec<PgUploadSlots> = (0..4).map(|_| PgUploadSlots::new(server(&test_db))).collect();
+    let user = UserId::generate();
+    let until = noon() + chrono::TimeDelta::minutes(5);
+    let takes = futures_util::future::join_all((0..16).map(|i| servers[i % servers.len()].take(user, 3, until))).await;
+    let taken = takes.into_iter().filter(|t| t.as_ref().unwrap().is_some()).count();
+    assert_eq!(taken, 3);
 }
 
 #[tokio::test]

@@ -23,13 +23,13 @@ use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
-    AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimits, ReadinessProbe, RequestTimeout, UploadSlots, edge,
-    problem_safety_net,
+    AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
+    UploadSlots, UploadTurns, edge, problem_safety_net,
 };
 use gallery_imaging::{CachedThumbnails, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
-    Caches, Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRemovalRepo, PgRoleRepo, PgSessionRepo,
-    PgSubscriptionRepo, PgUserRepo, PoolSettings,
+    Caches, Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRateCounter, PgRemovalRepo, PgRoleRepo,
+    PgSessionRepo, PgSubscriptionRepo, PgUploadSlots, PgUserRepo, PoolSettings,
 };
 use gallery_storage::Storage;
 use secrecy::ExposeSecret as _;
@@ -74,8 +74,11 @@ pub struct Shared {
     tokens: Arc<JwtTokens>,
     clock: Arc<dyn Clock>,
     signup_role: RoleName,
-    rate_limits: RateLimits,
-    upload_slots: UploadSlots,
+    rate_limits: RateLimitSettings,
+    upload_turns: UploadTurns,
+    uploads_per_user: u32,
+    /// How long an upload slot outlives a server that died holding it.
+    upload_lease: Duration,
     pools: Pools,
     /// One per process: every worker's pool reads and fills the same copies.
     caches: Caches,
@@ -142,14 +145,14 @@ impl Shared {
                 ..FetchSettings::default()
             })),
             limits,
-            rate_limits: RateLimits::new(settings.rate_limit),
-            upload_slots: UploadSlots::new(
-                match settings.server.max_concurrent_uploads {
-                    0 => 2 * decoders,
-                    n => n,
-                },
-                settings.server.max_uploads_per_user,
-            ),
+            rate_limits: settings.rate_limit,
+            upload_turns: UploadTurns::new(match settings.server.max_concurrent_uploads {
+                0 => 2 * decoders,
+                n => n,
+            }),
+            uploads_per_user: settings.server.max_uploads_per_user,
+            // No upload outlives its request; a minute more covers the recording after it.
+            upload_lease: Duration::from_secs(settings.server.request_timeout_seconds + 60),
             pools: Pools::default(),
             caches: Caches::default(),
         })
@@ -167,6 +170,8 @@ impl Shared {
 #[derive(Debug, Clone)]
 pub struct Services {
     pub db: Db,
+    pub rate_limits: RateLimits,
+    pub upload_slots: UploadSlots,
     pub auth: Auth,
     pub users: Users,
     pub roles: Roles,
@@ -245,6 +250,14 @@ impl Services {
                 shared.clock.clone(),
             ),
             auth,
+            rate_limits: RateLimits::new(shared.rate_limits, Arc::new(PgRateCounter::new(db.clone()))),
+            upload_slots: UploadSlots::new(
+                &shared.upload_turns,
+                shared.uploads_per_user,
+                shared.upload_lease,
+                Arc::new(PgUploadSlots::new(db.clone())),
+                shared.clock.clone(),
+            ),
             db,
         })
     }
@@ -316,8 +329,8 @@ impl Application {
                     ("database", Arc::new(DatabaseProbe(services.db)) as Arc<dyn ReadinessProbe>),
                     ("storage", Arc::new(StorageProbe(shared.storage.clone()))),
                 ],
-                rate_limits: shared.rate_limits.clone(),
-                upload_slots: shared.upload_slots.clone(),
+                rate_limits: services.rate_limits,
+                upload_slots: services.upload_slots,
                 metrics: metrics.clone(),
                 metrics_token: metrics_token.clone(),
                 public_url: public_url.clone(),

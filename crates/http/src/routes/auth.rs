@@ -80,7 +80,7 @@ pub(crate) async fn register(
     req: HttpRequest,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.auth(&req)?;
+    limits.auth(&req).await?;
     let registration = Registration::try_from(body.into_inner())?;
     let user = auth.register(registration).await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
@@ -128,18 +128,18 @@ pub(crate) async fn login(
     req: HttpRequest,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.auth(&req)?;
+    limits.auth(&req).await?;
     let (username, password) =
         (required("username", body.username.as_deref()), required("password", body.password.as_deref())).all()?;
-    let attempt = limits.login(&req, username)?;
+    let attempt = limits.login(&req, username).await?;
     let (pair, user) = match auth.login(username, password).await {
         Err(DomainError::InvalidCredentials) => {
-            attempt.failed();
+            attempt.failed().await;
             return Err(DomainError::InvalidCredentials.into());
         }
         other => other?,
     };
-    attempt.succeeded();
+    attempt.succeeded().await;
     Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::from(user)))))
 }
 
@@ -162,7 +162,7 @@ pub(crate) async fn refresh(
     req: HttpRequest,
     body: web::Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.auth(&req)?;
+    limits.auth(&req).await?;
     let token = required("refresh_token", body.refresh_token.as_deref()).all()?;
     let pair = auth.refresh(&token.into()).await?;
     Ok(HttpResponse::Ok().json(TokenView::new(pair, None)))

@@ -14,7 +14,7 @@ use gallery_domain::{Image, ImageId, Permission};
 use uuid::Uuid;
 
 pub use bodies::{DecisionBody, GalleryImagesQuery, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
-pub use upload::UploadSlots;
+pub use upload::{UploadSlots, UploadTurns};
 pub use views::{ApprovalView, ImageBytes, ImagePageView, ImageView, Purged, UserRefView};
 
 use super::Endpoint;

@@ -125,7 +125,7 @@ pub(crate) async fn open(
     req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.link(&req)?;
+    limits.link(&req).await?;
     let (mime, body) = match links.open(&token.into_inner().into()).await? {
         Shared::Original(original) => (original.image.format.mime(), original.body),
         Shared::Thumbnail(thumb) => (thumb.format.mime(), thumb.body),

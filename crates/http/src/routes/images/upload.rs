@@ -1,12 +1,12 @@
 //! Reading a multipart upload as it streams, and the per-user upload slots.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_multipart::{Field, Multipart, MultipartError};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use gallery_domain::images::{UploadField, UploadPart};
+use gallery_domain::ports::{Clock, SlotId, UploadSlotRepo};
 use gallery_domain::{DomainError, Image, UserId};
 
 use crate::ApiError;
@@ -69,61 +69,96 @@ pub(crate) fn stored(image: &Image, how: &'static str) {
     metrics::counter!("gallery_upload_bytes_total", "kind" => how).increment(image.size_bytes);
 }
 
-/// Uploads and imports in progress: at most `per_user` for one user at once (one more is
-/// refused with 429 `rate_limited`, so that one user's slow uploads never hold every slot),
-/// and at most `max` in all, the rest waiting their turn (within the request timeout).
-/// Shared by every worker of the process.
-#[derive(Debug, Clone)]
+/// Uploads and imports in progress: at most `per_user` for one user at once, counted on
+/// every server through the [`UploadSlotRepo`] port (one more is refused with 429
+/// `rate_limited`, so that one user's slow uploads never hold every slot), and at most
+/// `max` in all in this process, the rest waiting their turn (within the request timeout).
+#[derive(Clone)]
 pub struct UploadSlots {
+    /// This process's turns, shared by every worker.
     all: Arc<tokio::sync::Semaphore>,
     per_user: u32,
-    held: Arc<std::sync::Mutex<HashMap<UserId, u32>>>,
+    /// How long a slot outlives a server that died holding it.
+    lease: chrono::TimeDelta,
+    repo: Arc<dyn UploadSlotRepo>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for UploadSlots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadSlots").field("per_user", &self.per_user).finish_non_exhaustive()
+    }
 }
 
 /// How long a user told to wait for a slot is asked to wait.
 const SLOT_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
-impl UploadSlots {
+/// The process-wide part of [`UploadSlots`]: how many uploads it runs at once.
+#[derive(Debug, Clone)]
+pub struct UploadTurns(Arc<tokio::sync::Semaphore>);
+
+impl UploadTurns {
     #[must_use]
-    pub fn new(max: usize, per_user: u32) -> Self {
-        Self { all: Arc::new(tokio::sync::Semaphore::new(max.max(1))), per_user: per_user.max(1), held: Arc::default() }
+    pub fn new(max: usize) -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(max.max(1))))
+    }
+}
+
+impl UploadSlots {
+    /// `per_user` slots per user, each held for at most `lease`, over `repo`; `turns` is
+    /// shared by every worker of the process.
+    #[must_use]
+    pub fn new(
+        turns: &UploadTurns,
+        per_user: u32,
+        lease: std::time::Duration,
+        repo: Arc<dyn UploadSlotRepo>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            all: turns.0.clone(),
+            per_user: per_user.max(1),
+            lease: chrono::TimeDelta::from_std(lease).unwrap_or(chrono::TimeDelta::hours(1)),
+            repo,
+            clock,
+        }
     }
 
     /// A slot for one of `user`'s uploads, held until the guard drops.
     pub(crate) async fn acquire(&self, user: UserId) -> Result<UploadSlot, ApiError> {
-        {
-            let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let count = held.entry(user).or_default();
-            if *count >= self.per_user {
-                metrics::counter!("gallery_rate_limited_total", "scope" => "uploads").increment(1);
-                return Err(ApiError::RateLimited(SLOT_RETRY));
-            }
-            *count += 1;
-            metrics::gauge!("gallery_uploads_in_progress").increment(1.0);
-        }
-        // Counted from here: a request dropped while waiting for its turn frees it.
-        let mut slot = UploadSlot { user, held: self.held.clone(), _turn: None };
+        let until = self.clock.now() + self.lease;
+        let Some(id) = self.repo.take(user, self.per_user, until).await.map_err(DomainError::from)? else {
+            metrics::counter!("gallery_rate_limited_total", "scope" => "uploads").increment(1);
+            return Err(ApiError::RateLimited(SLOT_RETRY));
+        };
+        metrics::gauge!("gallery_uploads_in_progress").increment(1.0);
+        // Held from here: a request dropped while waiting for its turn gives it back.
+        let mut slot = UploadSlot { id, repo: self.repo.clone(), _turn: None };
         slot._turn = self.all.clone().acquire_owned().await.ok();
         Ok(slot)
     }
 }
 
-/// One upload's slot; dropping it frees it.
+/// One upload's slot; dropping it gives it back.
 pub(crate) struct UploadSlot {
-    user: UserId,
-    held: Arc<std::sync::Mutex<HashMap<UserId, u32>>>,
+    id: SlotId,
+    repo: Arc<dyn UploadSlotRepo>,
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Drop for UploadSlot {
     fn drop(&mut self) {
         metrics::gauge!("gallery_uploads_in_progress").decrement(1.0);
-        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = held.get_mut(&self.user) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                held.remove(&self.user);
+        let (repo, id) = (self.repo.clone(), self.id);
+        let give_back = async move {
+            if let Err(e) = repo.give_back(id).await {
+                // Not lost: the slot expires with its lease.
+                tracing::warn!(error = %e, "could not give an upload slot back; it is free once its lease ends");
             }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(give_back)),
+            Err(_) => tracing::warn!("an upload slot outlived the runtime; it is free once its lease ends"),
         }
     }
 }

@@ -1,0 +1,202 @@
+//! [`RateCounter`] and [`UploadSlotRepo`] on PostgreSQL: the unlogged tables `rate_limits`
+//! and `upload_slots` (migration `shared_limits`), so that every server counts the same.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use gallery_domain::ports::{Allowance, RateCounter, SlotId, UploadSlotRepo};
+use gallery_domain::{RepoError, UserId};
+
+use crate::db::Db;
+use crate::errors::{TxError, repo_error};
+
+/// Rows of keys idle long enough to be the same as none are deleted every this many takes.
+const CLEANUP_EVERY: u64 = 4096;
+
+const MINUTE: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// [`RateCounter`] on PostgreSQL: one row per key holding its GCRA arrival time.
+#[derive(Debug, Clone)]
+pub struct PgRateCounter {
+    db: Db,
+    takes: std::sync::Arc<AtomicU64>,
+}
+
+impl PgRateCounter {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db, takes: std::sync::Arc::default() }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Tat {
+    #[diesel(sql_type = Timestamptz)]
+    tat: DateTime<Utc>,
+}
+
+/// The spacing of `per_minute` attempts, in microseconds.
+fn spacing(per_minute: NonZeroU32) -> i64 {
+    60_000_000 / i64::from(per_minute.get())
+}
+
+/// Whether one more attempt fits when the key's arrival time is `tat` (none: never tried).
+fn allowance(tat: Option<DateTime<Utc>>, now: DateTime<Utc>, per_minute: NonZeroU32) -> Allowance {
+    let next = tat.map_or(now, |t| t.max(now)) + chrono::TimeDelta::microseconds(spacing(per_minute));
+    let over = next - (now + MINUTE);
+    if over <= chrono::TimeDelta::zero() {
+        Allowance::Granted
+    } else {
+        Allowance::Exhausted(over.to_std().unwrap_or_default().max(Duration::from_secs(1)))
+    }
+}
+
+impl PgRateCounter {
+    async fn tat(&self, key: &str) -> Result<Option<DateTime<Utc>>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let rows: Vec<Tat> = diesel::sql_query("SELECT tat FROM rate_limits WHERE key = $1")
+            .bind::<Text, _>(key)
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(rows.into_iter().next().map(|r| r.tat))
+    }
+}
+
+#[async_trait]
+impl RateCounter for PgRateCounter {
+    async fn take(&self, key: &str, per_minute: NonZeroU32) -> Result<Allowance, RepoError> {
+        let now = self.db.now();
+        let mut conn = self.db.conn().await?;
+        if self.takes.fetch_add(1, Ordering::Relaxed) % CLEANUP_EVERY == CLEANUP_EVERY - 1 {
+            diesel::sql_query("DELETE FROM rate_limits WHERE tat < $1")
+                .bind::<Timestamptz, _>(now)
+                .execute(&mut conn)
+                .await
+                .map_err(repo_error)?;
+        }
+        // One statement: the arrival time moves on only when the attempt fits.
+        let taken: Vec<Tat> = diesel::sql_query(
+            "INSERT INTO rate_limits AS r (key, tat) VALUES ($1, $2 + $3 * interval '1 microsecond') \
+             ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, $2) + $3 * interval '1 microsecond' \
+             WHERE greatest(r.tat, $2) + $3 * interval '1 microsecond' <= $2 + interval '1 minute' \
+             RETURNING tat",
+        )
+        .bind::<Text, _>(key)
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(spacing(per_minute))
+        .load(&mut conn)
+        .await
+        .map_err(repo_error)?;
+        drop(conn);
+        if !taken.is_empty() {
+            return Ok(Allowance::Granted);
+        }
+        Ok(match allowance(self.tat(key).await?, now, per_minute) {
+            Allowance::Granted => Allowance::Exhausted(Duration::from_secs(1)), // it moved meanwhile
+            refused => refused,
+        })
+    }
+
+    async fn peek(&self, key: &str, per_minute: NonZeroU32) -> Result<Allowance, RepoError> {
+        Ok(allowance(self.tat(key).await?, self.db.now(), per_minute))
+    }
+
+    async fn forget(&self, key: &str) -> Result<(), RepoError> {
+        let mut conn = self.db.conn().await?;
+        diesel::sql_query("DELETE FROM rate_limits WHERE key = $1")
+            .bind::<Text, _>(key)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(repo_error)
+    }
+}
+
+/// [`UploadSlotRepo`] on PostgreSQL: one row per upload in progress.
+#[derive(Debug, Clone)]
+pub struct PgUploadSlots {
+    db: Db,
+}
+
+impl PgUploadSlots {
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl UploadSlotRepo for PgUploadSlots {
+    async fn take(&self, user: UserId, per_user: u32, until: DateTime<Utc>) -> Result<Option<SlotId>, RepoError> {
+        let now = self.db.now();
+        let slot = uuid::Uuid::new_v4();
+        let mut conn = self.db.conn().await?;
+        let taken = conn
+            .transaction(async |c| {
+                // One taker per user at a time, on whichever server: the count and the
+                // insert cannot interleave with another's.
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))")
+                    .bind::<Text, _>(user.to_string())
+                    .execute(c)
+                    .await?;
+                diesel::sql_query("DELETE FROM upload_slots WHERE user_id = $1 AND expires_at <= $2")
+                    .bind::<SqlUuid, _>(user.as_uuid())
+                    .bind::<Timestamptz, _>(now)
+                    .execute(c)
+                    .await?;
+                let inserted = diesel::sql_query(
+                    "INSERT INTO upload_slots (id, user_id, expires_at) SELECT $1, $2, $3 \
+                     WHERE (SELECT count(*) FROM upload_slots WHERE user_id = $2) < $4",
+                )
+                .bind::<SqlUuid, _>(slot)
+                .bind::<SqlUuid, _>(user.as_uuid())
+                .bind::<Timestamptz, _>(until)
+                .bind::<Integer, _>(i32::try_from(per_user).unwrap_or(i32::MAX))
+                .execute(c)
+                .await?;
+                Ok::<_, TxError>(inserted == 1)
+            })
+            .await
+            .map_err(RepoError::from)?;
+        Ok(taken.then_some(SlotId(slot)))
+    }
+
+    async fn give_back(&self, slot: SlotId) -> Result<(), RepoError> {
+        let mut conn = self.db.conn().await?;
+        diesel::sql_query("DELETE FROM upload_slots WHERE id = $1")
+            .bind::<SqlUuid, _>(slot.0)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(repo_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn per_minute(n: u32) -> NonZeroU32 {
+        NonZeroU32::new(n).unwrap()
+    }
+
+    #[test]
+    fn a_fresh_key_and_a_spent_one_are_allowed_and_a_full_one_waits() {
+        let now = Utc::now();
+        assert_eq!(allowance(None, now, per_minute(3)), Allowance::Granted);
+        assert_eq!(allowance(Some(now - MINUTE), now, per_minute(3)), Allowance::Granted, "long idle");
+        // Three taken at once: arrival time 60 s ahead; the next fits 20 s from now.
+        match allowance(Some(now + MINUTE), now, per_minute(3)) {
+            Allowance::Exhausted(wait) => assert_eq!(wait, Duration::from_secs(20)),
+            Allowance::Granted => panic!("a burst of three is all three allow"),
+        }
+        assert_eq!(allowance(Some(now + chrono::TimeDelta::seconds(40)), now, per_minute(3)), Allowance::Granted);
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE upload_slots;
+DROP TABLE rate_limits;
