@@ -1,10 +1,12 @@
-//! Two servers on one database and one storage root, as several instances behind one
-//! address run: what one of them changes, the other knows as soon as the news is in
-//! (`settle`), though both answer sessions, users and image rows from memory.
+//! Two servers on one database and one store (a folder, or with `GALLERY_TEST_STORAGE=s3`
+//! a bucket), as several instances behind one address run: what one of them changes, the
+//! other knows as soon as the news is in (`settle`), though both answer sessions, users and
+//! image rows from memory; limits are counted for both together.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, png, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, bounded, png, spawn_app, spawn_app_with};
+use crate::uploads::stalled_upload;
 
 fn text(body: &Value, key: &str) -> String {
     body[key].as_str().unwrap_or_else(|| panic!("{key} in {body}")).to_owned()
@@ -125,11 +127,73 @@ async fn an_image_changed_on_one_server_is_changed_on_the_other() {
     a.settle().await;
     assert_eq!(a.get(&image, Some(&viewer)).await.body["title"], "second");
 
-    // Delete on B: gone on A, thumbnail and all.
-    assert_eq!(b.delete(&image, Some(&owner)).await.status, 204);
-    a.settle().await;
-    a.get(&image, Some(&viewer)).await.assert_problem(404, "not_found");
-    assert_eq!(a.get_with(&thumbnail, &viewer, &[]).await.0, 404);
+    // Delete on A: gone on B, thumbnail and all, and from the store.
+    assert_eq!(a.delete(&image, Some(&owner)).await.status, 204);
+    b.settle().await;
+    b.get(&image, Some(&viewer)).await.assert_problem(404, "not_found");
+    assert_eq!(b.get_with(&thumbnail, &viewer, &[]).await.0, 404);
+    assert!(a.stored_files().is_empty(), "{:?}", a.stored_files());
+}
+
+#[tokio::test]
+async fn rate_limits_are_reached_across_both_servers() {
+    let a = spawn_app_with(|s| {
+        s.rate_limit.enabled = true;
+        s.rate_limit.auth_per_minute = 4;
+        s.rate_limit.login_per_username_per_minute = 100;
+    })
+    .await;
+    let b = a.beside().await;
+    assert_eq!(a.register("mona", Some("beta_player")).await.status, 201);
+    // The registration was one attempt; three logins, on either server, are the rest.
+    assert_eq!(b.login("mona").await.status, 200);
+    assert_eq!(a.login("mona").await.status, 200);
+    assert_eq!(b.login("mona").await.status, 200);
+    for server in [&a, &b] {
+        let refused = server.login("mona").await;
+        refused.assert_problem(429, "rate_limited");
+        assert!(refused.headers.contains_key("retry-after"));
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_lock_a_username_on_both_servers() {
+    let a = spawn_app_with(|s| {
+        s.rate_limit.enabled = true;
+        s.rate_limit.auth_per_minute = 100;
+        s.rate_limit.login_per_username_per_minute = 2;
+    })
+    .await;
+    let b = a.beside().await;
+    assert_eq!(a.register("nico", Some("beta_player")).await.status, 201);
+    let wrong = json!({"username": "nico", "password": "not the password"});
+    assert_eq!(a.post("/auth/login", None, wrong.clone()).await.status, 401);
+    assert_eq!(b.post("/auth/login", None, wrong.clone()).await.status, 401);
+    // Even the right password waits now, on either server.
+    a.login("nico").await.assert_problem(429, "rate_limited");
+    b.login("nico").await.assert_problem(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn one_users_uploads_in_progress_are_bounded_across_servers() {
+    let a = spawn_app_with(|s| {
+        s.server.max_uploads_per_user = 1;
+        s.server.body_idle_timeout_seconds = 60;
+    })
+    .await;
+    let b = a.beside().await;
+    let slow = a.user_token("oskar", "beta_player").await;
+    let other = a.user_token("petra", "beta_player").await;
+    let _held = stalled_upload(&a, &slow, 600).await;
+    // Wait until A has taken the stalled upload's slot (a row every server counts).
+    bounded("the stalled upload takes its slot", async {
+        while a._db.scalar("SELECT count(*) FROM upload_slots").await == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    b.upload(&slow, png(40, 30), "b.png", None).await.assert_problem(429, "rate_limited");
+    assert_eq!(b.upload(&other, png(40, 30), "c.png", None).await.status, 201, "another user's goes through");
 }
 
 #[tokio::test]

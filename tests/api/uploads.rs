@@ -12,7 +12,7 @@ const BOUNDARY: &str = "gallery-test-boundary";
 
 /// Opens an upload of `png` whose head and first `sent` bytes of body arrive, and whose
 /// remaining bytes never do. The connection is returned open.
-async fn stalled_upload(app: &TestApp, token: &str, sent: usize) -> TcpStream {
+pub(crate) async fn stalled_upload(app: &TestApp, token: &str, sent: usize) -> TcpStream {
     let file = png(400, 300);
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.png\"\r\n\
