@@ -190,6 +190,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn servers_on_one_store_render_at_most_once_each_and_serve_what_another_made() {
+        let kept: Arc<StdMutex<HashMap<String, Bytes>>> = Arc::default();
+        let server = |renders: std::ops::RangeInclusive<usize>| {
+            let mut renderer = MockThumbnailRenderer::new();
+            renderer.expect_render().times(renders).returning(|_, _, _| Ok(Bytes::from_static(PNG_HEAD)));
+            CachedThumbnails::new(Arc::new(store(kept.clone(), Arc::default())), Arc::new(renderer))
+        };
+        let (a, b) = (server(0..=1), server(0..=1));
+        let original = BlobKey::original(ImageId::generate());
+        let requests = (0..8).map(|i| if i % 2 == 0 { &a } else { &b }.get(&original, ImageFormat::Png, 200));
+        let made = futures_util::future::join_all(requests).await;
+        let rendered = made.iter().filter(|t| t.as_ref().unwrap().rendered).count();
+        assert!((1..=2).contains(&rendered), "{rendered} renders for two servers");
+        // A third server finds it in the store.
+        let c = server(0..=0);
+        assert!(!c.get(&original, ImageFormat::Png, 200).await.unwrap().rendered);
+    }
+
+    #[tokio::test]
     async fn a_kept_thumbnail_is_typed_by_its_key_and_a_fresh_one_is_never_read_back() {
         let kept: Arc<StdMutex<HashMap<String, Bytes>>> = Arc::default();
         let opens = Arc::new(StdMutex::new(0));
