@@ -1,6 +1,8 @@
 # Gallery — the two commands a newcomer needs are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+# `make up PROFILE=several`: two replicas on MinIO behind nginx (see docker/docker-compose.yml).
+PROFILE ?= single
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
 .PHONY: help run test lint fmt migrate up down bench build release clean-data client-check fuzz
@@ -33,14 +35,14 @@ release: ## Release build of the `gallery` binary
 	@scripts/need.sh nasm
 	cargo build --release -p gallery-server
 
-up: ## Run the app and PostgreSQL 16 with docker compose (production settings)
+up: ## Run the app and PostgreSQL 16 with docker compose (production settings); PROFILE=several: two replicas, MinIO and nginx
 	@touch docker/.env
 	@grep -q '^GALLERY_JWT_SECRET=' docker/.env || { echo "GALLERY_JWT_SECRET=$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> docker/.env; echo "docker/.env: wrote a random JWT secret"; }
 	@grep -q '^GALLERY_PUBLIC_URL=' docker/.env || { echo "GALLERY_PUBLIC_URL=http://localhost:$${GALLERY_PORT:-8080}" >> docker/.env; echo "docker/.env: GALLERY_PUBLIC_URL=http://localhost:$${GALLERY_PORT:-8080} (set it to the address people use)"; }
-	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env up --build -d
+	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env --profile $(PROFILE) up --build -d
 
 down: ## Stop the docker compose stack
-	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env down
+	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env --profile single --profile several down
 
 client-check: ## Generate a Python client from our spec (openapi-python-client) and run a scenario with it
 	@scripts/client-check.sh
