@@ -20,7 +20,7 @@ async fn ready_is_503_while_the_database_is_missing_and_recovers_without_a_resta
     let cluster = TestDb::create().await;
     let name = format!("late_{}", uuid::Uuid::new_v4().simple());
     let url = cluster.url().rsplit_once('/').map(|(root, _)| format!("{root}/{name}")).unwrap();
-    let storage = TestStorage::new().await;
+    let storage = TestStorage::from_env().await;
     let app = Application::build(&test_settings(&url, &storage)).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

@@ -1,11 +1,11 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use gallery_postgres::{Caches, Db, PoolSettings};
 use gallery_server::app::{Services, Shared};
 use gallery_server::{Application, Settings};
 use gallery_storage::{Backend, S3Settings};
-use gallery_testdb::{TestBucket, TestDb};
+use gallery_testdb::{TestDb, TestStore};
 use reqwest::{Client, Method, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -27,113 +27,33 @@ pub fn config_dir() -> PathBuf {
 pub fn test_settings(database_url: &str, storage: &TestStorage) -> Settings {
     let mut settings = Settings::load_for(&config_dir(), "test").expect("test settings");
     settings.database.url = SecretString::from(database_url.to_owned());
-    storage.configure(&mut settings);
+    configure(storage, &mut settings);
     settings.server.host = "127.0.0.1".into();
     settings.server.port = 0;
     settings
 }
 
 /// Where a test server keeps images: a temporary folder, or with `GALLERY_TEST_STORAGE=s3`
-/// (the second run of `make test`) a fresh bucket in the test S3 server. Tests look at what
-/// is stored through it, whichever it is.
-pub enum TestStorage {
-    Folder(tempfile::TempDir),
-    Bucket(TestBucket),
-}
+/// (the second run of `make test`) a fresh bucket in the test S3 server.
+pub type TestStorage = TestStore;
 
-impl TestStorage {
-    pub async fn new() -> Self {
-        match std::env::var("GALLERY_TEST_STORAGE").as_deref() {
-            Ok("s3") => Self::Bucket(TestBucket::create().await),
-            Ok("fs") | Err(_) => Self::Folder(tempfile::tempdir().expect("storage dir")),
-            Ok(other) => panic!("GALLERY_TEST_STORAGE={other}: fs or s3"),
+/// Points `settings` at `store`.
+fn configure(store: &TestStore, settings: &mut Settings) {
+    match store {
+        TestStore::Folder(dir) => {
+            settings.storage.backend = Backend::Fs;
+            dir.path().clone_into(&mut settings.storage.root);
         }
-    }
-
-    fn configure(&self, settings: &mut Settings) {
-        match self {
-            Self::Folder(dir) => {
-                settings.storage.backend = Backend::Fs;
-                dir.path().clone_into(&mut settings.storage.root);
-            }
-            Self::Bucket(bucket) => {
-                settings.storage.backend = Backend::S3;
-                settings.storage.s3 = S3Settings {
-                    bucket: bucket.name.clone(),
-                    endpoint: bucket.endpoint.clone(),
-                    access_key_id: gallery_testdb::ACCESS_KEY.into(),
-                    secret_access_key: Some(gallery_testdb::SECRET_KEY.into()),
-                    force_path_style: true,
-                    ..S3Settings::default()
-                };
-            }
-        }
-    }
-
-    /// Every key stored, sorted; unfinished multipart uploads are listed too.
-    pub fn keys(&self) -> Vec<String> {
-        match self {
-            Self::Folder(dir) => {
-                fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
-                    for entry in std::fs::read_dir(dir).expect("read storage").flatten() {
-                        let path = entry.path();
-                        if path.is_dir() {
-                            walk(&path, base, out);
-                        } else {
-                            out.push(path.strip_prefix(base).unwrap().to_string_lossy().into_owned());
-                        }
-                    }
-                }
-                let mut out = Vec::new();
-                walk(dir.path(), dir.path(), &mut out);
-                out.sort();
-                out
-            }
-            Self::Bucket(bucket) => {
-                let mut out = bucket.keys();
-                out.extend((0..bucket.unfinished_uploads()).map(|i| format!("<unfinished upload {i}>")));
-                out
-            }
-        }
-    }
-
-    /// Stores `bytes` under `key` behind the server's back.
-    pub fn write(&self, key: &str, bytes: &[u8]) {
-        let path = match self {
-            Self::Folder(dir) => dir.path().join(key),
-            Self::Bucket(bucket) => bucket.path().join(key),
-        };
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-    }
-
-    /// Removes `key` behind the server's back.
-    pub fn remove(&self, key: &str) {
-        match self {
-            Self::Folder(dir) => std::fs::remove_file(dir.path().join(key)).unwrap(),
-            Self::Bucket(bucket) => std::fs::remove_file(bucket.path().join(key)).unwrap(),
-        }
-    }
-
-    /// Makes every write and removal fail, as a full disk or an outage would. (As root,
-    /// permission bits would not stop us: the folder is swapped for a plain file.)
-    pub fn break_it(&self) {
-        match self {
-            Self::Folder(dir) => {
-                std::fs::rename(dir.path(), dir.path().with_extension("aside")).unwrap();
-                std::fs::write(dir.path(), b"not a directory").unwrap();
-            }
-            Self::Bucket(bucket) => bucket.take_away(),
-        }
-    }
-
-    pub fn mend(&self) {
-        match self {
-            Self::Folder(dir) => {
-                std::fs::remove_file(dir.path()).unwrap();
-                std::fs::rename(dir.path().with_extension("aside"), dir.path()).unwrap();
-            }
-            Self::Bucket(bucket) => bucket.restore(),
+        TestStore::Bucket(bucket) => {
+            settings.storage.backend = Backend::S3;
+            settings.storage.s3 = S3Settings {
+                bucket: bucket.name.clone(),
+                endpoint: bucket.endpoint.clone(),
+                access_key_id: gallery_testdb::ACCESS_KEY.into(),
+                secret_access_key: Some(gallery_testdb::SECRET_KEY.into()),
+                force_path_style: true,
+                ..S3Settings::default()
+            };
         }
     }
 }
@@ -160,7 +80,7 @@ pub async fn spawn_app() -> TestApp {
 /// A running server with settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = Arc::new(TestDb::create().await);
-    let storage = Arc::new(TestStorage::new().await);
+    let storage = Arc::new(TestStore::from_env().await);
     let mut settings = test_settings(db.url(), &storage);
     adjust(&mut settings);
     serve(settings, db, storage).await

@@ -27,7 +27,7 @@ pub async fn migrate(url: &str) -> Result<Vec<String>, Box<dyn std::error::Error
         let applied = conn.run_pending_migrations(MIGRATIONS).map(|a| a.iter().map(ToString::to_string).collect());
         // Closing the connection would release it too; say so at once.
         diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn)?;
-        Ok(applied?)
+        applied
     })
     .await?
 }

@@ -2,105 +2,62 @@
 //! folder, and a fresh bucket in the S3-compatible server `make test` starts (`s3s-fs`).
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use futures_util::TryStreamExt as _;
 use gallery_domain::ports::BlobStore;
 use gallery_domain::{BlobKey, ImageFormat, ImageId, StorageError};
 use gallery_storage::{Backend, PART_BYTES, S3Settings, Storage};
-use gallery_testdb::TestBucket;
+use gallery_testdb::TestStore;
 
-/// A store with a way to look at what it holds from outside the adapter.
+/// A store, and the place it keeps blobs in, to look at from outside the adapter.
 struct Fixture {
     storage: Storage,
-    place: Place,
-}
-
-enum Place {
-    Folder(tempfile::TempDir),
-    Bucket(TestBucket),
-}
-
-/// The settings of a client of the test server's `bucket`.
-fn s3_settings(bucket: &TestBucket) -> S3Settings {
-    S3Settings {
-        bucket: bucket.name.clone(),
-        endpoint: bucket.endpoint.clone(),
-        access_key_id: gallery_testdb::ACCESS_KEY.into(),
-        secret_access_key: Some(gallery_testdb::SECRET_KEY.into()),
-        force_path_style: true,
-        ..S3Settings::default()
-    }
+    place: TestStore,
 }
 
 impl Fixture {
     fn fs() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let place = TestStore::folder();
+        let TestStore::Folder(dir) = &place else { unreachable!("a folder") };
         let storage = Storage::open(Backend::Fs, dir.path(), &S3Settings::default()).unwrap();
-        Self { storage, place: Place::Folder(dir) }
+        Self { storage, place }
     }
 
     async fn s3() -> Self {
-        let bucket = TestBucket::create().await;
-        let storage = Storage::open(Backend::S3, Path::new("unused"), &s3_settings(&bucket)).unwrap();
-        Self { storage, place: Place::Bucket(bucket) }
+        let place = TestStore::bucket().await;
+        let TestStore::Bucket(bucket) = &place else { unreachable!("a bucket") };
+        let settings = S3Settings {
+            bucket: bucket.name.clone(),
+            endpoint: bucket.endpoint.clone(),
+            access_key_id: gallery_testdb::ACCESS_KEY.into(),
+            secret_access_key: Some(gallery_testdb::SECRET_KEY.into()),
+            force_path_style: true,
+            ..S3Settings::default()
+        };
+        let storage = Storage::open(Backend::S3, Path::new("unused"), &settings).unwrap();
+        Self { storage, place }
     }
 
     fn store(&self) -> Arc<dyn BlobStore> {
         self.storage.blobs()
     }
 
-    /// Every key stored, sorted; files being written and unfinished uploads count too.
+    /// Every key stored, once aborted uploads are gone; files being written and unfinished
+    /// uploads count too.
     async fn held(&self) -> Vec<String> {
         self.storage.settled().await;
-        match &self.place {
-            Place::Folder(dir) => {
-                let mut out: Vec<String> = files(dir.path())
-                    .iter()
-                    .map(|p| p.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
-                    .collect();
-                out.sort();
-                out
-            }
-            Place::Bucket(bucket) => {
-                let mut out = bucket.keys();
-                out.extend((0..bucket.unfinished_uploads()).map(|i| format!("<unfinished upload {i}>")));
-                out
-            }
-        }
+        self.place.keys()
     }
 
-    /// Makes the store unable to take files, as a full disk or an outage would.
     fn break_it(&self) {
-        match &self.place {
-            Place::Folder(dir) => {
-                std::fs::remove_dir_all(dir.path()).unwrap();
-                std::fs::write(dir.path(), b"not a folder").unwrap();
-            }
-            Place::Bucket(bucket) => bucket.take_away(),
-        }
+        self.place.break_it();
     }
 
     fn mend(&self) {
-        match &self.place {
-            Place::Folder(dir) => {
-                std::fs::remove_file(dir.path()).unwrap();
-                std::fs::create_dir(dir.path()).unwrap();
-            }
-            Place::Bucket(bucket) => bucket.restore(),
-        }
+        self.place.mend();
     }
-}
-
-/// Every file below `dir`, at any depth.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { out.extend(files(&path)) } else { out.push(path) }
-    }
-    out
 }
 
 fn key() -> BlobKey {

@@ -9,7 +9,7 @@
 //! outage would ([`TestBucket::take_away`]).
 
 use std::env;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -101,19 +101,9 @@ impl TestBucket {
     /// Every object's key, sorted.
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
-        fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, base, out);
-                } else if let Ok(key) = path.strip_prefix(base) {
-                    out.push(key.to_string_lossy().into_owned());
-                }
-            }
-        }
         let mut out = Vec::new();
-        let bucket = self.root.join(&self.name);
-        walk(&bucket, &bucket, &mut out);
+        let bucket = self.path();
+        crate::store::walk(&bucket, &bucket, &mut out);
         out.sort();
         out
     }

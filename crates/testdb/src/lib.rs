@@ -10,8 +10,10 @@ use std::env;
 use tokio_postgres::NoTls;
 
 mod bucket;
+mod store;
 
 pub use bucket::{ACCESS_KEY, SECRET_KEY, TestBucket};
+pub use store::TestStore;
 
 /// The template every test database is cloned from. Nothing may stay connected to it.
 pub const TEMPLATE: &str = "gallery_tpl";
