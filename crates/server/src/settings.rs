@@ -254,6 +254,29 @@ mod tests {
     }
 
     #[test]
+    fn the_s3_backend_needs_a_bucket_and_hears_the_aws_variables() {
+        let s3 = [("GALLERY__STORAGE__BACKEND", "s3")];
+        let refused = Settings::load_with_env(&dir(), "development", env(&s3)).unwrap_err();
+        assert!(format!("{refused:#}").contains("storage.s3.bucket"), "{refused:#}");
+        let s = Settings::load_with_env(
+            &dir(),
+            "development",
+            env(&[
+                s3[0],
+                ("GALLERY__STORAGE__S3__BUCKET", "photos"),
+                ("GALLERY__STORAGE__S3__FORCE_PATH_STYLE", "true"),
+                ("AWS_REGION", "eu-west-3"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.storage.backend, gallery_storage::Backend::S3);
+        assert_eq!(s.storage.s3.bucket, "photos");
+        assert!(s.storage.s3.force_path_style);
+        assert_eq!(s.storage.s3.environment, vec![("AWS_REGION".to_owned(), "eu-west-3".to_owned())]);
+    }
+
+    #[test]
     fn layers_apply_in_order() {
         let s = Settings::load_with_env(&dir(), "development", env(&[])).unwrap();
         assert_eq!((s.server.port, s.auth.bcrypt_cost, s.environment.as_str()), (8080, 10, "development"));

@@ -17,7 +17,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use gallery_domain::ports::{BlobBody, BlobStore, ReadSeek, StagedBlob};
 use gallery_domain::{BlobKey, StorageError};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{
@@ -63,7 +63,27 @@ pub struct S3Settings {
 pub struct S3BlobStore {
     store: Arc<dyn ObjectStore>,
     /// Aborts of uploads dropped uncommitted, still running.
-    aborts: TaskTracker,
+    aborts: Aborts,
+}
+
+/// Where the aborts of dropped uploads run: on the runtime the store was opened on (the
+/// server's main one, which outlives the HTTP workers, so shutdown can wait for them).
+#[derive(Debug, Clone)]
+struct Aborts {
+    tracker: TaskTracker,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Aborts {
+    fn spawn(&self, abort: impl Future<Output = ()> + Send + 'static) -> bool {
+        match self.runtime.clone().or_else(|| tokio::runtime::Handle::try_current().ok()) {
+            Some(runtime) => {
+                self.tracker.spawn_on(abort, &runtime);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl std::fmt::Debug for S3BlobStore {
@@ -97,6 +117,43 @@ fn virtual_hosted(endpoint: &str, bucket: &str) -> Result<String, StorageError> 
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// The client `settings` describe: each setting, else its `AWS_*` variable, else
+/// `object_store`'s default.
+fn builder(settings: &S3Settings) -> Result<AmazonS3Builder, StorageError> {
+    if settings.bucket.is_empty() {
+        return Err(StorageError::Unavailable("storage.s3.bucket is required with the s3 backend".into()));
+    }
+    // Client options first: setting them replaces what `with_allow_http` set.
+    let mut builder = AmazonS3Builder::new().with_client_options(
+        ClientOptions::new().with_connect_timeout(Duration::from_secs(2)).with_timeout(Duration::from_secs(60)),
+    );
+    let mut endpoint = None;
+    for (key, value) in &settings.environment {
+        match key.to_ascii_lowercase().parse() {
+            Ok(AmazonS3ConfigKey::Endpoint) => endpoint = Some(value.clone()),
+            Ok(config) => builder = builder.with_config(config, value),
+            Err(_) => {}
+        }
+    }
+    if !settings.endpoint.is_empty() {
+        endpoint = Some(settings.endpoint.clone());
+    }
+    if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
+        let endpoint = if settings.force_path_style { endpoint } else { virtual_hosted(&endpoint, &settings.bucket)? };
+        builder = builder.with_allow_http(endpoint.starts_with("http://")).with_endpoint(endpoint);
+    }
+    if !settings.region.is_empty() {
+        builder = builder.with_region(&settings.region);
+    }
+    if !settings.access_key_id.is_empty() {
+        builder = builder.with_access_key_id(&settings.access_key_id);
+    }
+    if let Some(secret) = settings.secret_access_key.as_ref().filter(|s| !s.expose_secret().is_empty()) {
+        builder = builder.with_secret_access_key(secret.expose_secret());
+    }
+    Ok(builder.with_bucket_name(&settings.bucket).with_virtual_hosted_style_request(!settings.force_path_style))
+}
+
 impl S3BlobStore {
     /// A client of the bucket `settings` name. Connects to nothing yet: a bucket that is
     /// down shows in `/health/ready` and in 503 answers, not at startup.
@@ -104,42 +161,7 @@ impl S3BlobStore {
     /// # Errors
     /// `Unavailable` for settings no client can be built from (no bucket, a bad endpoint).
     pub fn open(settings: &S3Settings) -> Result<Self, StorageError> {
-        if settings.bucket.is_empty() {
-            return Err(StorageError::Unavailable("storage.s3.bucket is required with the s3 backend".into()));
-        }
-        // Client options first: setting them replaces what `with_allow_http` set.
-        let mut builder = AmazonS3Builder::new().with_client_options(
-            ClientOptions::new().with_connect_timeout(Duration::from_secs(2)).with_timeout(Duration::from_secs(60)),
-        );
-        for (key, value) in &settings.environment {
-            if let Ok(config) = key.to_ascii_lowercase().parse() {
-                builder = builder.with_config(config, value);
-            }
-        }
-        let mut endpoint = settings.environment.iter().find(|(k, _)| k == "AWS_ENDPOINT_URL").map(|(_, v)| v.clone());
-        if !settings.endpoint.is_empty() {
-            endpoint = Some(settings.endpoint.clone());
-        }
-        if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
-            builder =
-                builder.with_allow_http(endpoint.starts_with("http://")).with_endpoint(if settings.force_path_style {
-                    endpoint
-                } else {
-                    virtual_hosted(&endpoint, &settings.bucket)?
-                });
-        }
-        if !settings.region.is_empty() {
-            builder = builder.with_region(&settings.region);
-        }
-        if !settings.access_key_id.is_empty() {
-            builder = builder.with_access_key_id(&settings.access_key_id);
-        }
-        if let Some(secret) = settings.secret_access_key.as_ref().filter(|s| !s.expose_secret().is_empty()) {
-            builder = builder.with_secret_access_key(secret.expose_secret());
-        }
-        let s3: AmazonS3 = builder
-            .with_bucket_name(&settings.bucket)
-            .with_virtual_hosted_style_request(!settings.force_path_style)
+        let s3: AmazonS3 = builder(settings)?
             // A store that is down is answered 503 in seconds, not after minutes of retries.
             .with_retry(RetryConfig {
                 backoff: BackoffConfig::default(),
@@ -151,7 +173,8 @@ impl S3BlobStore {
         let prefix = settings.prefix.trim_matches('/');
         let store: Arc<dyn ObjectStore> =
             if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, prefix)) };
-        Ok(Self { store, aborts: TaskTracker::new() })
+        let aborts = Aborts { tracker: TaskTracker::new(), runtime: tokio::runtime::Handle::try_current().ok() };
+        Ok(Self { store, aborts })
     }
 
     /// Whether the bucket takes objects now (what `/health/ready` asks): stores and removes
@@ -170,9 +193,10 @@ impl S3BlobStore {
 
     /// Waits until the aborts of uploads dropped so far have run (tests, and shutdown).
     pub async fn settled(&self) {
-        self.aborts.close();
-        self.aborts.wait().await;
-        self.aborts.reopen();
+        let tracker = &self.aborts.tracker;
+        tracker.close();
+        tracker.wait().await;
+        tracker.reopen();
     }
 }
 
@@ -192,7 +216,7 @@ struct S3Staged {
     /// Every byte written, for reading back.
     spool: tokio::fs::File,
     reread: std::fs::File,
-    aborts: TaskTracker,
+    aborts: Aborts,
 }
 
 impl S3Staged {
@@ -267,18 +291,14 @@ impl Drop for S3Staged {
         let Some(upload) = self.upload.take() else { return };
         let mut upload = upload.into_inner().unwrap_or_else(PoisonError::into_inner);
         let path = self.path.clone();
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                self.aborts.spawn_on(
-                    async move {
-                        if let Err(e) = upload.abort().await {
-                            tracing::error!(error = %e, key = %path, "could not abort an unfinished multipart upload");
-                        }
-                    },
-                    &runtime,
-                );
+        let key = path.to_string();
+        let spawned = self.aborts.spawn(async move {
+            if let Err(e) = upload.abort().await {
+                tracing::error!(error = %e, key = %path, "could not abort an unfinished multipart upload");
             }
-            Err(_) => tracing::error!(key = %path, "an unfinished multipart upload outlived the runtime"),
+        });
+        if !spawned {
+            tracing::error!(key, "an unfinished multipart upload outlived the runtime");
         }
     }
 }
@@ -359,5 +379,74 @@ impl BlobStore for S3BlobStore {
         let mut file = spool.into_std().await;
         file.seek(SeekFrom::Start(0)).map_err(|e| crate::fs::unavailable("spooling an object", &e))?;
         Ok(Box::new(std::io::BufReader::new(file)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn value(builder: &AmazonS3Builder, key: AmazonS3ConfigKey) -> Option<String> {
+        builder.get_config_value(&key)
+    }
+
+    #[test]
+    fn unset_settings_fall_back_to_the_aws_variables_and_set_ones_win() {
+        let aws = env(&[
+            ("AWS_ACCESS_KEY_ID", "from-env"),
+            ("AWS_SECRET_ACCESS_KEY", "env-secret"),
+            ("AWS_REGION", "eu-west-3"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+        ]);
+        let fallback = S3Settings {
+            bucket: "b".into(),
+            force_path_style: true,
+            environment: aws.clone(),
+            ..S3Settings::default()
+        };
+        let b = builder(&fallback).unwrap();
+        assert_eq!(value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(), Some("from-env"));
+        assert_eq!(value(&b, AmazonS3ConfigKey::SecretAccessKey).as_deref(), Some("env-secret"));
+        assert_eq!(value(&b, AmazonS3ConfigKey::Region).as_deref(), Some("eu-west-3"));
+        assert_eq!(value(&b, AmazonS3ConfigKey::Endpoint).as_deref(), Some("http://127.0.0.1:9000"));
+
+        let set = S3Settings {
+            bucket: "b".into(),
+            endpoint: "https://s3.example.net".into(),
+            region: "auto".into(),
+            access_key_id: "from-config".into(),
+            secret_access_key: Some("config-secret".into()),
+            force_path_style: true,
+            environment: aws,
+            ..S3Settings::default()
+        };
+        let b = builder(&set).unwrap();
+        assert_eq!(value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(), Some("from-config"));
+        assert_eq!(value(&b, AmazonS3ConfigKey::SecretAccessKey).as_deref(), Some("config-secret"));
+        assert_eq!(value(&b, AmazonS3ConfigKey::Region).as_deref(), Some("auto"));
+        assert_eq!(value(&b, AmazonS3ConfigKey::Endpoint).as_deref(), Some("https://s3.example.net"));
+    }
+
+    #[test]
+    fn virtual_hosted_requests_put_the_bucket_in_the_endpoints_host() {
+        let settings = S3Settings {
+            bucket: "photos".into(),
+            endpoint: "https://objects.example.net:8443".into(),
+            ..S3Settings::default()
+        };
+        let b = builder(&settings).unwrap();
+        assert_eq!(value(&b, AmazonS3ConfigKey::Endpoint).as_deref(), Some("https://photos.objects.example.net:8443"));
+        assert_eq!(value(&b, AmazonS3ConfigKey::VirtualHostedStyleRequest).as_deref(), Some("true"));
+        let b = builder(&S3Settings { force_path_style: true, ..settings }).unwrap();
+        assert_eq!(value(&b, AmazonS3ConfigKey::Endpoint).as_deref(), Some("https://objects.example.net:8443"));
+    }
+
+    #[test]
+    fn no_bucket_is_refused() {
+        assert!(matches!(builder(&S3Settings::default()), Err(StorageError::Unavailable(_))));
     }
 }
