@@ -247,7 +247,8 @@ impl StagedBlob for S3Staged {
             let room = PART_BYTES - self.pending.len();
             let (now, later) = rest.split_at(room.min(rest.len()));
             if self.pending.capacity() == 0 {
-                self.pending.reserve(PART_BYTES.min(now.len().max(64 << 10)));
+                // One allocation per part: its pages count only once written to.
+                self.pending.reserve(PART_BYTES);
             }
             self.pending.extend_from_slice(now);
             rest = later;
