@@ -66,8 +66,8 @@ fresh() {
   "${PSQL[@]}" -d postgres -c "CREATE DATABASE $db"
   export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/$db"
   if [ "$1" = s3 ]; then
-    mkdir "$dir/s3/data/b$FRESH"
-    export GALLERY__STORAGE__BACKEND=s3 GALLERY__STORAGE__S3__BUCKET="b$FRESH" \
+    mkdir "$dir/s3/data/bench-$FRESH"
+    export GALLERY__STORAGE__BACKEND=s3 GALLERY__STORAGE__S3__BUCKET="bench-$FRESH" \
       GALLERY__STORAGE__S3__ENDPOINT="http://127.0.0.1:$s3port" GALLERY__STORAGE__S3__FORCE_PATH_STYLE=true
   else
     export GALLERY__STORAGE__BACKEND=fs GALLERY__STORAGE__ROOT="$dir/images-$FRESH"
@@ -140,8 +140,11 @@ done
 
 echo "== peak RSS after one upload (fresh server each)"
 for backend in fs s3; do
-  small=$(peak_rss "$backend" "$dir/1mb.jpg")
-  large=$(peak_rss "$backend" "$dir/50mb.jpg")
+  # Not in $(...): fresh counts the databases it makes.
+  peak_rss "$backend" "$dir/1mb.jpg" >"$dir/rss"
+  small=$(cat "$dir/rss")
+  peak_rss "$backend" "$dir/50mb.jpg" >"$dir/rss"
+  large=$(cat "$dir/rss")
   printf '%-3s 1 MB %7d kB   50 MB %7d kB   %.2fx\n' "$backend" "$small" "$large" "$(awk -v l="$large" -v s="$small" 'BEGIN {print l / s}')"
 done
 

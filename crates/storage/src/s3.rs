@@ -3,8 +3,9 @@
 //!
 //! An upload streams to the bucket as it arrives: its first [`PART_BYTES`] are held, and a
 //! larger file goes up as a multipart upload one part at a time, so a server holds at most
-//! one part of each upload in memory. The bytes are also spooled to an unnamed temporary
-//! file, for the checks that read the whole file back. Nothing is visible under the key
+//! one part of each upload in memory. A larger file is also spooled to an unnamed temporary
+//! file, for the checks that read the whole file back (a smaller one is read back from
+//! memory). Nothing is visible under the key
 //! before the commit completes the upload; an upload dropped before that is aborted, so
 //! no part stays in the bucket.
 
@@ -213,14 +214,44 @@ struct S3Staged {
     /// Started once the file outgrows one part. (The mutex only makes it `Sync`: every
     /// use has `&mut self`.)
     upload: Option<Mutex<Box<dyn MultipartUpload>>>,
-    /// Every byte written, for reading back.
-    spool: tokio::fs::File,
-    reread: std::fs::File,
+    /// Every byte written, for reading back, once there is more than a part.
+    spool: Option<Spool>,
     aborts: Aborts,
+}
+
+/// An unnamed temporary file: written through tokio, read back through a clone.
+struct Spool {
+    writer: tokio::fs::File,
+    reread: std::fs::File,
+}
+
+impl Spool {
+    async fn create() -> Result<Self, StorageError> {
+        let file = tokio::task::spawn_blocking(tempfile::tempfile)
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("creating an upload spool: {e}")))?
+            .map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
+        let reread = file.try_clone().map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
+        let mut writer = tokio::fs::File::from_std(file);
+        writer.set_max_buf_size(crate::fs::WRITE_BUFFER);
+        Ok(Self { writer, reread })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        self.writer.write_all(bytes).await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))?;
+        // Completed here, so that reading back sees it and a full disk is noticed now.
+        self.writer.flush().await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))
+    }
 }
 
 impl S3Staged {
     async fn send_part(&mut self) -> Result<(), StorageError> {
+        if self.spool.is_none() {
+            // The file outgrows memory: from here on it is read back from disk.
+            let mut spool = Spool::create().await?;
+            spool.write(&self.pending).await?;
+            self.spool = Some(spool);
+        }
         let part = PutPayload::from(self.pending.split().freeze());
         let upload = match &mut self.upload {
             Some(upload) => upload,
@@ -240,8 +271,9 @@ impl S3Staged {
 #[async_trait]
 impl StagedBlob for S3Staged {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
-        self.spool.write_all(chunk).await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))?;
-        self.spool.flush().await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))?;
+        if let Some(spool) = &mut self.spool {
+            spool.write(chunk).await?;
+        }
         let mut rest = chunk;
         while !rest.is_empty() {
             let room = PART_BYTES - self.pending.len();
@@ -260,9 +292,12 @@ impl StagedBlob for S3Staged {
     }
 
     fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError> {
+        let Some(spool) = &self.spool else {
+            return Ok(Box::new(std::io::Cursor::new(self.pending.to_vec())));
+        };
         // Every write has been flushed; the clone shares the spool's offset, and nothing
         // writes to the spool once it is read.
-        let mut file = self.reread.try_clone().map_err(|e| crate::fs::unavailable("reading an upload back", &e))?;
+        let mut file = spool.reread.try_clone().map_err(|e| crate::fs::unavailable("reading an upload back", &e))?;
         file.seek(SeekFrom::Start(0)).map_err(|e| crate::fs::unavailable("reading an upload back", &e))?;
         Ok(Box::new(std::io::BufReader::new(file)))
     }
@@ -307,20 +342,12 @@ impl Drop for S3Staged {
 #[async_trait]
 impl BlobStore for S3BlobStore {
     async fn stage(&self, key: &BlobKey) -> Result<Box<dyn StagedBlob>, StorageError> {
-        let spool = tokio::task::spawn_blocking(tempfile::tempfile)
-            .await
-            .map_err(|e| StorageError::Unavailable(format!("creating an upload spool: {e}")))?
-            .map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
-        let reread = spool.try_clone().map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
-        let mut spool = tokio::fs::File::from_std(spool);
-        spool.set_max_buf_size(crate::fs::WRITE_BUFFER);
         Ok(Box::new(S3Staged {
             store: self.store.clone(),
             path: path(key),
             pending: BytesMut::new(),
             upload: None,
-            spool,
-            reread,
+            spool: None,
             aborts: self.aborts.clone(),
         }))
     }
