@@ -100,3 +100,47 @@ async fn a_stalled_json_body_is_answered_408_too() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
 }
+
+/// A PNG of noise, stored with the least compression: `w * h * 3` bytes and a little more.
+fn noise_png(w: u32, h: u32) -> Vec<u8> {
+    use image::ImageEncoder as _;
+    let mut state = 0x2545_f491_u32;
+    let pixels: Vec<u8> = (0..w * h * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    )
+    .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
+    .expect("encode a PNG");
+    out
+}
+
+#[tokio::test]
+async fn an_upload_of_several_parts_is_stored_whole_and_served_back_exactly() {
+    // Over 5 MiB: on s3 it goes up as a multipart upload, and is checked from its spool.
+    let app = spawn_app_with(|_| {}).await;
+    let token = app.admin_token("root").await;
+    let enterprise = serde_json::json!({"plan": "enterprise"});
+    assert_eq!(app.post("/subscriptions", Some(&token), enterprise).await.status, 201);
+    let file = noise_png(1400, 1400);
+    assert!(file.len() > 5 << 20, "{} bytes", file.len());
+    let stored = app.upload(&token, file.clone(), "big.png", None).await;
+    assert_eq!(stored.status, 201, "{:?}", stored.body);
+    let id = stored.body["id"].as_str().unwrap();
+    let (status, _, body) = app.get_with(&format!("/images/{id}/original"), &token, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body == file, "the original comes back byte for byte");
+    let (status, headers, part) =
+        app.get_with(&format!("/images/{id}/original"), &token, &[("range", "bytes=5242870-5242889")]).await;
+    assert_eq!(status, 206, "{headers:?}");
+    assert!(part == file[5_242_870..5_242_890]);
+}

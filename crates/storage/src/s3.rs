@@ -271,13 +271,15 @@ impl S3Staged {
 #[async_trait]
 impl StagedBlob for S3Staged {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
-        if let Some(spool) = &mut self.spool {
-            spool.write(chunk).await?;
-        }
         let mut rest = chunk;
         while !rest.is_empty() {
             let room = PART_BYTES - self.pending.len();
             let (now, later) = rest.split_at(room.min(rest.len()));
+            // Once spooling, every byte is spooled as it comes; before, `send_part` spools
+            // all that came.
+            if let Some(spool) = &mut self.spool {
+                spool.write(now).await?;
+            }
             if self.pending.capacity() == 0 {
                 // One allocation per part: its pages count only once written to.
                 self.pending.reserve(PART_BYTES);
