@@ -9,7 +9,19 @@ use futures_util::TryStreamExt as _;
 use gallery_domain::ports::BlobStore;
 use gallery_domain::{BlobKey, ImageFormat, ImageId, StorageError};
 use gallery_storage::{Backend, PART_BYTES, S3Settings, Storage};
-use gallery_testdb::TestStore;
+use gallery_testdb::{TestBucket, TestStore};
+
+/// A client of the test server's `bucket`.
+fn s3_settings(bucket: &TestBucket) -> S3Settings {
+    S3Settings {
+        bucket: bucket.name.clone(),
+        endpoint: bucket.endpoint.clone(),
+        access_key_id: gallery_testdb::ACCESS_KEY.into(),
+        secret_access_key: Some(gallery_testdb::SECRET_KEY.into()),
+        force_path_style: true,
+        ..S3Settings::default()
+    }
+}
 
 /// A store, and the place it keeps blobs in, to look at from outside the adapter.
 struct Fixture {
@@ -28,15 +40,7 @@ impl Fixture {
     async fn s3() -> Self {
         let place = TestStore::bucket().await;
         let TestStore::Bucket(bucket) = &place else { unreachable!("a bucket") };
-        let settings = S3Settings {
-            bucket: bucket.name.clone(),
-            endpoint: bucket.endpoint.clone(),
-            access_key_id: gallery_testdb::ACCESS_KEY.into(),
-            secret_access_key: Some(gallery_testdb::SECRET_KEY.into()),
-            force_path_style: true,
-            ..S3Settings::default()
-        };
-        let storage = Storage::open(Backend::S3, Path::new("unused"), &settings).unwrap();
+        let storage = Storage::open(Backend::S3, Path::new("unused"), &s3_settings(bucket)).unwrap();
         Self { storage, place }
     }
 
@@ -257,3 +261,26 @@ contract![
     a_large_blob_is_read_back_whole_and_seekably,
     a_store_that_cannot_take_files_fails_its_check_and_writes,
 ];
+
+/// `storage.s3.prefix`: every key the store writes sits under it in the bucket.
+#[tokio::test]
+async fn an_s3_key_prefix_holds_every_object() {
+    let place = TestStore::bucket().await;
+    let TestStore::Bucket(bucket) = &place else { unreachable!("a bucket") };
+    let settings = S3Settings { prefix: "/tenants/gallery/".into(), ..s3_settings(bucket) };
+    let storage = Storage::open(Backend::S3, Path::new("unused"), &settings).unwrap();
+    let store = storage.blobs();
+    let original = key();
+    store_bytes(store.as_ref(), &original, b"original").await;
+    store.put(&original.thumbnail(200, ImageFormat::Jpeg), bytes::Bytes::from_static(b"thumb")).await.unwrap();
+    let mut expected = vec![
+        format!("tenants/gallery/{}", original.as_str()),
+        format!("tenants/gallery/{}", original.thumbnail(200, ImageFormat::Jpeg).as_str()),
+    ];
+    expected.sort();
+    assert_eq!(place.keys(), expected);
+    assert_eq!(read_all(store.as_ref(), &original, None).await, b"original");
+    store.delete_under(&original.thumbnails()).await.unwrap();
+    store.delete(&original).await.unwrap();
+    assert_eq!(place.keys(), Vec::<String>::new());
+}
