@@ -13,13 +13,17 @@ const BOUNDARY: &str = "gallery-test-boundary";
 /// Opens an upload of `png` whose head and first `sent` bytes of body arrive, and whose
 /// remaining bytes never do. The connection is returned open.
 pub(crate) async fn stalled_upload(app: &TestApp, token: &str, sent: usize) -> TcpStream {
-    let file = png(400, 300);
+    stalled_upload_of(app, token, &png(400, 300), sent).await
+}
+
+/// The same with `file` for the image.
+async fn stalled_upload_of(app: &TestApp, token: &str, file: &[u8], sent: usize) -> TcpStream {
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.png\"\r\n\
          Content-Type: image/png\r\n\r\n"
     )
     .into_bytes();
-    body.extend_from_slice(&file);
+    body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     let port = app.address.rsplit(':').next().unwrap();
     let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
@@ -143,4 +147,27 @@ async fn an_upload_of_several_parts_is_stored_whole_and_served_back_exactly() {
         app.get_with(&format!("/images/{id}/original"), &token, &[("range", "bytes=5242870-5242889")]).await;
     assert_eq!(status, 206, "{headers:?}");
     assert!(part == file[5_242_870..5_242_890]);
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_past_its_first_part_leaves_nothing_in_the_store() {
+    // Over 5 MiB sent, then silence: on s3 a multipart upload is under way, and the 408
+    // must abort it.
+    let app = spawn_app_with(|s| s.server.body_idle_timeout_seconds = 1).await;
+    let token = app.admin_token("root").await;
+    let enterprise = serde_json::json!({"plan": "enterprise"});
+    assert_eq!(app.post("/subscriptions", Some(&token), enterprise).await.status, 201);
+    let file = noise_png(1400, 1400);
+    let mut stream = stalled_upload_of(&app, &token, &file, (5 << 20) + 300_000).await;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"));
+    assert_eq!(image_count(&app).await, 0);
+    // The abort runs once the upload is dropped, just after the answer.
+    crate::helpers::bounded("the unfinished upload is aborted", async {
+        while !app.stored_files().is_empty() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
 }
