@@ -7,14 +7,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Integer, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use diesel::pg::data_types::PgInterval;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use gallery_domain::ports::{Allowance, RateCounter, SlotId, UploadSlotRepo};
 use gallery_domain::{RepoError, UserId};
 
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
+use crate::schema::rate_limits;
+
+diesel::define_sql_function!(fn greatest(a: Timestamptz, b: Timestamptz) -> Timestamptz);
 
 /// Rows of keys idle long enough to be the same as none are deleted every this many takes.
 const CLEANUP_EVERY: u64 = 4096;
@@ -33,12 +37,6 @@ impl PgRateCounter {
     pub fn new(db: Db) -> Self {
         Self { db, takes: std::sync::Arc::default() }
     }
-}
-
-#[derive(QueryableByName)]
-struct Tat {
-    #[diesel(sql_type = Timestamptz)]
-    tat: DateTime<Utc>,
 }
 
 /// The spacing of `per_minute` attempts, in microseconds.
@@ -60,12 +58,7 @@ fn allowance(tat: Option<DateTime<Utc>>, now: DateTime<Utc>, per_minute: NonZero
 impl PgRateCounter {
     async fn tat(&self, key: &str) -> Result<Option<DateTime<Utc>>, RepoError> {
         let mut conn = self.db.conn().await?;
-        let rows: Vec<Tat> = diesel::sql_query("SELECT tat FROM rate_limits WHERE key = $1")
-            .bind::<Text, _>(key)
-            .load(&mut conn)
-            .await
-            .map_err(repo_error)?;
-        Ok(rows.into_iter().next().map(|r| r.tat))
+        rate_limits::table.find(key).select(rate_limits::tat).first(&mut conn).await.optional().map_err(repo_error)
     }
 }
 
@@ -75,25 +68,28 @@ impl RateCounter for PgRateCounter {
         let now = self.db.now();
         let mut conn = self.db.conn().await?;
         if self.takes.fetch_add(1, Ordering::Relaxed) % CLEANUP_EVERY == CLEANUP_EVERY - 1 {
-            diesel::sql_query("DELETE FROM rate_limits WHERE tat < $1")
-                .bind::<Timestamptz, _>(now)
+            diesel::delete(rate_limits::table.filter(rate_limits::tat.lt(now)))
                 .execute(&mut conn)
                 .await
                 .map_err(repo_error)?;
         }
-        // One statement: the arrival time moves on only when the attempt fits.
-        let taken: Vec<Tat> = diesel::sql_query(
-            "INSERT INTO rate_limits AS r (key, tat) VALUES ($1, $2 + $3 * interval '1 microsecond') \
-             ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, $2) + $3 * interval '1 microsecond' \
-             WHERE greatest(r.tat, $2) + $3 * interval '1 microsecond' <= $2 + interval '1 minute' \
-             RETURNING tat",
-        )
-        .bind::<Text, _>(key)
-        .bind::<Timestamptz, _>(now)
-        .bind::<BigInt, _>(spacing(per_minute))
-        .load(&mut conn)
-        .await
-        .map_err(repo_error)?;
+        // One statement (built by Diesel, so prepared once per connection): the arrival
+        // time moves on only when the attempt fits.
+        let step = PgInterval::from_microseconds(spacing(per_minute));
+        let next = greatest(rate_limits::tat, now) + step;
+        let upsert = diesel::insert_into(rate_limits::table)
+            .values((
+                rate_limits::key.eq(key),
+                rate_limits::tat.eq(now + chrono::TimeDelta::microseconds(spacing(per_minute))),
+            ))
+            .on_conflict(rate_limits::key)
+            .do_update()
+            .set(rate_limits::tat.eq(next.clone()));
+        let taken: Vec<DateTime<Utc>> = diesel::query_dsl::methods::FilterDsl::filter(upsert, next.le(now + MINUTE))
+            .returning(rate_limits::tat)
+            .get_results(&mut conn)
+            .await
+            .map_err(repo_error)?;
         drop(conn);
         if !taken.is_empty() {
             return Ok(Allowance::Granted);
@@ -110,12 +106,7 @@ impl RateCounter for PgRateCounter {
 
     async fn forget(&self, key: &str) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
-        diesel::sql_query("DELETE FROM rate_limits WHERE key = $1")
-            .bind::<Text, _>(key)
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(repo_error)
+        diesel::delete(rate_limits::table.find(key)).execute(&mut conn).await.map(drop).map_err(repo_error)
     }
 }
 
