@@ -84,7 +84,7 @@ impl RateCounter for PgRateCounter {
             ))
             .on_conflict(rate_limits::key)
             .do_update()
-            .set(rate_limits::tat.eq(next.clone()));
+            .set(rate_limits::tat.eq(next));
         let taken: Vec<DateTime<Utc>> = diesel::query_dsl::methods::FilterDsl::filter(upsert, next.le(now + MINUTE))
             .returning(rate_limits::tat)
             .get_results(&mut conn)
