@@ -25,17 +25,57 @@ const CLEANUP_EVERY: u64 = 4096;
 
 const MINUTE: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
+/// Keys this counter saw refused, and until when, at most this many.
+const DENIALS_HELD: usize = 10_000;
+
 /// [`RateCounter`] on PostgreSQL: one row per key holding its GCRA arrival time.
-#[derive(Debug, Clone)]
+///
+/// A key found exhausted is refused from memory until its wait is over: other servers'
+/// attempts can only move its arrival time later, so the wait can only be longer, never
+/// shorter, and a client hammering a limit costs the database nothing more.
+#[derive(Clone)]
 pub struct PgRateCounter {
     db: Db,
     takes: std::sync::Arc<AtomicU64>,
+    denied: std::sync::Arc<quick_cache::sync::Cache<String, DateTime<Utc>>>,
+}
+
+impl std::fmt::Debug for PgRateCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgRateCounter").field("denied", &self.denied.len()).finish_non_exhaustive()
+    }
 }
 
 impl PgRateCounter {
     #[must_use]
     pub fn new(db: Db) -> Self {
-        Self { db, takes: std::sync::Arc::default() }
+        Self {
+            db,
+            takes: std::sync::Arc::default(),
+            denied: std::sync::Arc::new(quick_cache::sync::Cache::new(DENIALS_HELD)),
+        }
+    }
+
+    /// The refusal held for `key` at `now`, if any.
+    fn held_denial(&self, key: &str, now: DateTime<Utc>) -> Option<Allowance> {
+        let until = self.denied.get(key)?;
+        match (until - now).to_std() {
+            Ok(left) if !left.is_zero() => Some(Allowance::Exhausted(left.max(Duration::from_secs(1)))),
+            _ => {
+                self.denied.remove(key);
+                None
+            }
+        }
+    }
+
+    /// Notes a refusal, to be repeated from memory until its wait is over.
+    fn hold(&self, key: &str, now: DateTime<Utc>, allowance: Allowance) -> Allowance {
+        if let Allowance::Exhausted(wait) = allowance {
+            if let Ok(wait) = chrono::TimeDelta::from_std(wait) {
+                self.denied.insert(key.to_owned(), now + wait);
+            }
+        }
+        allowance
     }
 }
 
@@ -66,6 +106,9 @@ impl PgRateCounter {
 impl RateCounter for PgRateCounter {
     async fn take(&self, key: &str, per_minute: NonZeroU32) -> Result<Allowance, RepoError> {
         let now = self.db.now();
+        if let Some(refused) = self.held_denial(key, now) {
+            return Ok(refused);
+        }
         let mut conn = self.db.conn().await?;
         if self.takes.fetch_add(1, Ordering::Relaxed) % CLEANUP_EVERY == CLEANUP_EVERY - 1 {
             diesel::delete(rate_limits::table.filter(rate_limits::tat.lt(now)))
@@ -94,17 +137,23 @@ impl RateCounter for PgRateCounter {
         if !taken.is_empty() {
             return Ok(Allowance::Granted);
         }
-        Ok(match allowance(self.tat(key).await?, now, per_minute) {
+        let refused = match allowance(self.tat(key).await?, now, per_minute) {
             Allowance::Granted => Allowance::Exhausted(Duration::from_secs(1)), // it moved meanwhile
             refused => refused,
-        })
+        };
+        Ok(self.hold(key, now, refused))
     }
 
     async fn peek(&self, key: &str, per_minute: NonZeroU32) -> Result<Allowance, RepoError> {
-        Ok(allowance(self.tat(key).await?, self.db.now(), per_minute))
+        let now = self.db.now();
+        if let Some(refused) = self.held_denial(key, now) {
+            return Ok(refused);
+        }
+        Ok(self.hold(key, now, allowance(self.tat(key).await?, now, per_minute)))
     }
 
     async fn forget(&self, key: &str) -> Result<(), RepoError> {
+        self.denied.remove(key);
         let mut conn = self.db.conn().await?;
         diesel::delete(rate_limits::table.find(key)).execute(&mut conn).await.map(drop).map_err(repo_error)
     }

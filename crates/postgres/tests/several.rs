@@ -40,9 +40,11 @@ async fn rate_limits_count_every_servers_attempts() {
     assert_eq!(b.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Exhausted(Duration::from_secs(20)));
     assert_eq!(a.peek("auth:10.0.0.1", three).await.unwrap(), Allowance::Exhausted(Duration::from_secs(20)));
     assert_eq!(a.take("auth:10.0.0.2", three).await.unwrap(), Allowance::Granted, "each key counts alone");
+    // Forgetting starts the key afresh (a login that succeeds; it cannot while any server
+    // refuses it, so no other server still holds a refusal then).
     b.forget("auth:10.0.0.1").await.unwrap();
-    assert_eq!(a.peek("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
-    assert_eq!(a.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
+    assert_eq!(b.peek("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
+    assert_eq!(b.take("auth:10.0.0.1", three).await.unwrap(), Allowance::Granted);
 }
 
 #[tokio::test]
@@ -86,4 +88,31 @@ async fn one_server_sweeps_at_a_time() {
     turn.end().await;
     let turn = b.sweep_turn().await.unwrap().expect("b's turn once a is done");
     turn.end().await;
+}
+
+/// A clock a test moves on.
+struct Settable(std::sync::Mutex<DateTime<Utc>>);
+
+impl Clock for Settable {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_refused_key_is_refused_from_memory_until_its_wait_is_over() {
+    let test_db = TestDb::create().await;
+    let clock = Arc::new(Settable(std::sync::Mutex::new(noon())));
+    let a = PgRateCounter::new(Db::new(test_db.url(), &PoolSettings::default(), clock.clone()).unwrap());
+    let one = NonZeroU32::new(1).unwrap();
+    assert_eq!(a.take("links:10.0.0.9", one).await.unwrap(), Allowance::Granted);
+    assert_eq!(a.take("links:10.0.0.9", one).await.unwrap(), Allowance::Exhausted(Duration::from_secs(60)));
+    // The row gone behind its back: a refusal it holds does not ask the database.
+    test_db.execute("DELETE FROM rate_limits").await;
+    *clock.0.lock().unwrap() = noon() + chrono::TimeDelta::seconds(15);
+    assert_eq!(a.take("links:10.0.0.9", one).await.unwrap(), Allowance::Exhausted(Duration::from_secs(45)));
+    assert_eq!(a.peek("links:10.0.0.9", one).await.unwrap(), Allowance::Exhausted(Duration::from_secs(45)));
+    // Once the wait is over, the database decides again.
+    *clock.0.lock().unwrap() = noon() + chrono::TimeDelta::seconds(61);
+    assert_eq!(a.take("links:10.0.0.9", one).await.unwrap(), Allowance::Granted);
 }
