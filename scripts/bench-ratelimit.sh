@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What counting rate limits in PostgreSQL costs (part of `make bench`): GET /l/{token} of a
 # 640x480 PNG's original, wrk -c32 from one address (so every request updates the same
-# `rate_limits` row), with rate limits off and on (a quota too large to reach),
-# alternated over BENCH_ROUNDS rounds (2 default).
+# `rate_limits` row), with rate limits off, on (a quota too large to reach) and spent
+# (60 a minute: nearly every answer a 429, refused from memory), alternated over
+# BENCH_ROUNDS rounds (2 default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/live.sh
@@ -23,18 +24,21 @@ url=$(curl -fsS -X POST "$LIVE_URL/api/v1/images/$id/links" -H "Authorization: B
 link="$LIVE_URL/${url#*://*/}"
 echo "== GET /l/{token}, ${DURATION}s each, HEAD $(git rev-parse --short HEAD)"
 for round in $(seq 1 "$ROUNDS"); do
-  for mode in off on; do
+  for mode in off on spent; do
     kill "$LIVE_PID"
     wait "$LIVE_PID" 2>/dev/null || true
     if [ "$mode" = on ]; then
       export GALLERY__RATE_LIMIT__ENABLED=true GALLERY__RATE_LIMIT__LINKS_PER_MINUTE=4000000000
+    elif [ "$mode" = spent ]; then
+      export GALLERY__RATE_LIMIT__ENABLED=true GALLERY__RATE_LIMIT__LINKS_PER_MINUTE=60
+      live_psql -c "TRUNCATE rate_limits"
     else
       export GALLERY__RATE_LIMIT__ENABLED=false
     fi
     live_serve
-    curl -fsS -o /dev/null "$link"
+    curl -sS -o /dev/null "$link"
     printf 'round %s, rate limits %-3s ' "$round" "$mode"
     wrk -t2 -c32 -d"${DURATION}s" "$link" |
-      awk '/Requests\/sec/ {printf "%9.0f req/s", $2} /Non-2xx/ {printf "  non-2xx %s", $NF} END {print ""}'
+      awk '/Requests\/sec/ {rps = $2} /Non-2xx/ {bad = $NF} END {printf "%9.0f req/s  non-2xx %s\n", rps, bad + 0}'
   done
 done
