@@ -219,7 +219,9 @@ struct S3Staged {
     aborts: Aborts,
 }
 
-/// An unnamed temporary file: written through tokio, read back through a clone.
+/// An unnamed temporary file (gone with its last handle, even after a crash): written
+/// through tokio, read back through a clone. Holds an upload larger than a part, or an
+/// object too large to decode from memory.
 struct Spool {
     writer: tokio::fs::File,
     reread: std::fs::File,
@@ -229,18 +231,26 @@ impl Spool {
     async fn create() -> Result<Self, StorageError> {
         let file = tokio::task::spawn_blocking(tempfile::tempfile)
             .await
-            .map_err(|e| StorageError::Unavailable(format!("creating an upload spool: {e}")))?
-            .map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
-        let reread = file.try_clone().map_err(|e| crate::fs::unavailable("creating an upload spool", &e))?;
+            .map_err(|e| StorageError::Unavailable(format!("creating a spool: {e}")))?
+            .map_err(|e| crate::fs::unavailable("creating a spool", &e))?;
+        let reread = file.try_clone().map_err(|e| crate::fs::unavailable("creating a spool", &e))?;
         let mut writer = tokio::fs::File::from_std(file);
         writer.set_max_buf_size(crate::fs::WRITE_BUFFER);
         Ok(Self { writer, reread })
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        self.writer.write_all(bytes).await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))?;
+        self.writer.write_all(bytes).await.map_err(|e| crate::fs::unavailable("writing a spool", &e))?;
         // Completed here, so that reading back sees it and a full disk is noticed now.
-        self.writer.flush().await.map_err(|e| crate::fs::unavailable("spooling an upload", &e))
+        self.writer.flush().await.map_err(|e| crate::fs::unavailable("writing a spool", &e))
+    }
+
+    /// Everything written, from its start. The clone shares the spool's offset: nothing
+    /// may write to the spool once it is read.
+    fn read_back(&self) -> Result<Box<dyn ReadSeek>, StorageError> {
+        let mut file = self.reread.try_clone().map_err(|e| crate::fs::unavailable("reading a spool back", &e))?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| crate::fs::unavailable("reading a spool back", &e))?;
+        Ok(Box::new(std::io::BufReader::new(file)))
     }
 }
 
@@ -294,14 +304,10 @@ impl StagedBlob for S3Staged {
     }
 
     fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError> {
-        let Some(spool) = &self.spool else {
-            return Ok(Box::new(std::io::Cursor::new(self.pending.to_vec())));
-        };
-        // Every write has been flushed; the clone shares the spool's offset, and nothing
-        // writes to the spool once it is read.
-        let mut file = spool.reread.try_clone().map_err(|e| crate::fs::unavailable("reading an upload back", &e))?;
-        file.seek(SeekFrom::Start(0)).map_err(|e| crate::fs::unavailable("reading an upload back", &e))?;
-        Ok(Box::new(std::io::BufReader::new(file)))
+        match &self.spool {
+            Some(spool) => spool.read_back(),
+            None => Ok(Box::new(std::io::Cursor::new(self.pending.to_vec()))),
+        }
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
@@ -395,20 +401,12 @@ impl BlobStore for S3BlobStore {
             let bytes = got.bytes().await.map_err(failed("reading an object"))?;
             return Ok(Box::new(std::io::Cursor::new(bytes)));
         }
-        let file = tokio::task::spawn_blocking(tempfile::tempfile)
-            .await
-            .map_err(|e| StorageError::Unavailable(format!("creating a read spool: {e}")))?
-            .map_err(|e| crate::fs::unavailable("creating a read spool", &e))?;
-        let mut spool = tokio::fs::File::from_std(file);
+        let mut spool = Spool::create().await?;
         let mut stream = got.into_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(failed("reading an object"))?;
-            spool.write_all(&chunk).await.map_err(|e| crate::fs::unavailable("spooling an object", &e))?;
+            spool.write(&chunk.map_err(failed("reading an object"))?).await?;
         }
-        spool.flush().await.map_err(|e| crate::fs::unavailable("spooling an object", &e))?;
-        let mut file = spool.into_std().await;
-        file.seek(SeekFrom::Start(0)).map_err(|e| crate::fs::unavailable("spooling an object", &e))?;
-        Ok(Box::new(std::io::BufReader::new(file)))
+        spool.read_back()
     }
 }
 
