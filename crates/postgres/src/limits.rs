@@ -118,13 +118,10 @@ impl RateCounter for PgRateCounter {
         }
         // One statement (built by Diesel, so prepared once per connection): the arrival
         // time moves on only when the attempt fits.
-        let step = PgInterval::from_microseconds(spacing(per_minute));
-        let next = greatest(rate_limits::tat, now) + step;
+        let step = spacing(per_minute);
+        let next = greatest(rate_limits::tat, now) + PgInterval::from_microseconds(step);
         let upsert = diesel::insert_into(rate_limits::table)
-            .values((
-                rate_limits::key.eq(key),
-                rate_limits::tat.eq(now + chrono::TimeDelta::microseconds(spacing(per_minute))),
-            ))
+            .values((rate_limits::key.eq(key), rate_limits::tat.eq(now + chrono::TimeDelta::microseconds(step))))
             .on_conflict(rate_limits::key)
             .do_update()
             .set(rate_limits::tat.eq(next));

@@ -16,7 +16,6 @@ use gallery_domain::galleries::Galleries;
 use gallery_domain::images::{ImageLimits, ImagePorts, Images};
 use gallery_domain::links::Links;
 use gallery_domain::plans::Plans;
-use gallery_domain::ports::BlobStore;
 use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
 use gallery_domain::subscriptions::Subscriptions;
@@ -63,7 +62,6 @@ impl ReadinessProbe for StorageProbe {
 pub struct Shared {
     url: String,
     storage: Storage,
-    blobs: Arc<dyn BlobStore>,
     inspector: Arc<Inspector>,
     fetcher: Arc<HttpFetcher>,
     /// One per process: its render flights are shared by every worker.
@@ -117,7 +115,6 @@ impl Shared {
         let url = settings.database.url.expose_secret().to_owned();
         let storage = Storage::open(settings.storage.backend, &settings.storage.root, &settings.storage.s3)
             .map_err(|e| anyhow::anyhow!("storage ({:?}): {e}", settings.storage.backend))?;
-        let blobs = storage.blobs();
         let decoders = match settings.images.max_concurrent_decodes {
             0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             n => n,
@@ -127,7 +124,7 @@ impl Shared {
             max_upload_bytes: settings.images.max_upload_bytes,
             orphan_grace: chrono::Duration::seconds(i64::try_from(settings.storage.sweep_interval_seconds)?),
         };
-        let thumbnails = Arc::new(CachedThumbnails::new(blobs.clone(), Arc::new(Renderer::new(decoders))));
+        let thumbnails = Arc::new(CachedThumbnails::new(storage.blobs(), Arc::new(Renderer::new(decoders))));
         Ok(Self {
             url,
             pool,
@@ -136,7 +133,6 @@ impl Shared {
             clock,
             signup_role,
             storage,
-            blobs,
             inspector: Arc::new(Inspector::new(decoders)),
             thumbnails,
             fetcher: Arc::new(HttpFetcher::new(FetchSettings {
@@ -213,7 +209,7 @@ impl Services {
             Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone(), shared.clock.clone());
         let ports = ImagePorts {
             images: image_repo,
-            blobs: shared.blobs.clone(),
+            blobs: shared.storage.blobs(),
             inspector: shared.inspector.clone(),
             thumbnails: shared.thumbnails.clone(),
             fetcher: shared.fetcher.clone(),
@@ -234,7 +230,7 @@ impl Services {
                 users.clone(),
                 roles.clone(),
                 hasher,
-                shared.blobs.clone(),
+                shared.storage.blobs(),
                 removals,
                 shared.clock.clone(),
             ),
