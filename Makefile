@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PROFILE ?= single
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: help run test lint fmt migrate up down bench build release clean-data client-check fuzz
+.PHONY: help run test lint web-fmt screenshots fmt migrate up down bench build release clean-data client-check fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,10 +16,18 @@ run: ## Run the server (a private PostgreSQL under .data/ when DATABASE_URL is u
 test: ## Run every test against a throwaway PostgreSQL
 	@scripts/test.sh
 
-lint: ## cargo fmt --check and clippy -D warnings
+lint: ## cargo fmt --check, clippy -D warnings, and the web app's type checks (tsc --checkJs) and formatting
 	@scripts/need.sh nasm
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	@scripts/web-lint.sh
+
+web-fmt: ## Format the web app's JavaScript and CSS (Prettier)
+	@scripts/web-tools.sh
+	crates/web/node_modules/.bin/prettier --write --log-level warn crates/web/app
+
+screenshots: ## Run the browser tests and refresh the README's screenshots (docs/screenshots)
+	@SCREENSHOTS=docs/screenshots scripts/browser-test.sh
 
 fmt: ## Format the code
 	cargo fmt --all

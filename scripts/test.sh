@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every test, against a throwaway PostgreSQL and a throwaway S3 server
 # (s3s-fs) started here and removed after. The end-to-end suite runs twice: with images on
-# the file system, then in a bucket.
+# the file system, then in a bucket. Last, the web app in a real browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -43,3 +43,5 @@ run_tests() {
 run_tests --workspace "$@"
 echo "the end-to-end suite again, with storage.backend = s3" >&2
 GALLERY_TEST_STORAGE=s3 run_tests -p gallery-e2e "$@"
+echo "the web app in a real browser (scripts/browser-test.sh)" >&2
+scripts/browser-test.sh

@@ -19,3 +19,4 @@ mod subscriptions;
 mod thumbnails;
 mod tokens;
 mod uploads;
+mod web;

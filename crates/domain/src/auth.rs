@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::ports::{AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo};
 use crate::{
     Account, Actor, DomainError, Email, NewUser, Password, PasswordHash, Policy, RoleName, Token, User, UserPatch,
@@ -22,6 +24,8 @@ pub struct Registration {
 pub struct TokenPair {
     pub access: AccessToken,
     pub refresh_token: Token,
+    /// When the refresh token stops working unless it is used first.
+    pub refresh_expires_at: DateTime<Utc>,
 }
 
 /// Changes a user makes to their own account, parsed.
@@ -109,7 +113,7 @@ impl Auth {
         let expires_at = self.clock.now() + self.tokens.refresh_ttl();
         let session = self.sessions.start(user.id, &refresh_hash, expires_at).await?;
         let access = self.tokens.issue_access(user.id, session)?;
-        Ok((TokenPair { access, refresh_token }, self.account(user)))
+        Ok((TokenPair { access, refresh_token, refresh_expires_at: expires_at }, self.account(user)))
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
@@ -140,13 +144,14 @@ impl Auth {
             return Err(DomainError::AccountDisabled);
         }
         let (refresh_token, new) = self.tokens.new_refresh();
-        if !self.sessions.rotate(record.session, &old, &new, now + self.tokens.refresh_ttl()).await? {
+        let refresh_expires_at = now + self.tokens.refresh_ttl();
+        if !self.sessions.rotate(record.session, &old, &new, refresh_expires_at).await? {
             // Another request rotated this token first: the same token was presented twice.
             self.sessions.revoke(record.session).await?;
             return Err(DomainError::InvalidToken);
         }
         let access = self.tokens.issue_access(user.id, record.session)?;
-        Ok(TokenPair { access, refresh_token })
+        Ok(TokenPair { access, refresh_token, refresh_expires_at })
     }
 
     /// Ends the caller's session (its access and refresh tokens) and, if given, the

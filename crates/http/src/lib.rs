@@ -109,6 +109,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 routes::api_endpoints().into_iter().fold(web::scope(API_PREFIX), |scope, e| scope.service(e.build())),
             )
             .service(routes::openapi::swagger_ui())
+            .configure(routes::app::configure)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
     }
 }

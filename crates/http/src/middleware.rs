@@ -6,7 +6,8 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::Method;
 use actix_web::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TRANSFER_ENCODING,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue,
+    TRANSFER_ENCODING,
 };
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpMessage as _};
@@ -104,6 +105,10 @@ pub async fn edge(
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
     for (name, value) in crate::headers::security_headers(docs) {
+        // The web app's page sets its own policy (`routes::app`).
+        if name == CONTENT_SECURITY_POLICY && headers.contains_key(&name) {
+            continue;
+        }
         headers.insert(name, value);
     }
     let json = headers.get(CONTENT_TYPE).is_some_and(|t| {

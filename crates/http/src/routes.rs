@@ -1,3 +1,4 @@
+pub mod app;
 pub mod auth;
 pub mod galleries;
 pub mod health;
@@ -7,6 +8,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod plans;
 pub mod roles;
+mod session;
 pub mod subscriptions;
 pub mod users;
 

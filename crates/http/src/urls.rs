@@ -20,6 +20,11 @@ impl PublicUrl {
         Self(configured.map(|u| u.trim_end_matches('/').to_owned()).filter(|u| !u.is_empty()))
     }
 
+    /// Whether the configured public address is https (cookies are then `Secure`).
+    pub(crate) fn is_https(&self) -> bool {
+        self.0.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
     fn base(&self, req: &HttpRequest) -> String {
         if let Some(url) = &self.0 {
             return url.clone();

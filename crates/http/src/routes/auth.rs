@@ -1,6 +1,6 @@
 //! `/auth/*` and `/users/me`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web};
 use gallery_domain::auth::{Auth, OwnChanges, Registration, TokenPair};
 use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed, required, unless};
 use gallery_domain::{DomainError, Email, Password, RoleName, Token, Username};
@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Endpoint;
+use super::session;
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::limits::RateLimits;
@@ -92,32 +93,54 @@ pub struct LoginBody {
     username: Option<String>,
     #[schema(value_type = String, example = "correct horse battery")]
     password: Option<String>,
+    /// For browsers: `true` sets the refresh token as the `HttpOnly` cookie
+    /// `gallery_refresh` (see `/auth/refresh`) and leaves it out of the body, where page
+    /// scripts could read it.
+    #[serde(default)]
+    refresh_cookie: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
     access_token: String,
-    refresh_token: String,
+    /// Absent when the refresh token was set as the `gallery_refresh` cookie instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
     token_type: &'static str,
     expires_in: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<UserView>,
 }
 
-impl TokenView {
-    fn new(pair: TokenPair, user: Option<UserView>) -> Self {
-        Self {
-            access_token: pair.access.token.into(),
-            refresh_token: pair.refresh_token.into(),
-            token_type: "Bearer",
-            expires_in: pair.access.expires_in,
-            user,
+/// Where a new refresh token goes: the body (API clients) or the cookie (browsers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carrier {
+    Body,
+    Cookie,
+}
+
+/// Tokens as `carrier` hands them out.
+fn tokens(req: &HttpRequest, pair: TokenPair, user: Option<UserView>, carrier: Carrier) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    let refresh_token = match carrier {
+        Carrier::Body => Some(pair.refresh_token.into()),
+        Carrier::Cookie => {
+            res.cookie(session::cookie(req, pair.refresh_token.into(), pair.refresh_expires_at));
+            None
         }
-    }
+    };
+    res.json(TokenView {
+        access_token: pair.access.token.into(),
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: pair.access.expires_in,
+        user,
+    })
 }
 
 #[utoipa::path(post, operation_id = "login", path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, description = "Tokens and the user", body = TokenView),
+    responses((status = 200, description = "Tokens and the user. With `refresh_cookie: true`, the refresh token is the cookie `gallery_refresh` instead of a body field", body = TokenView,
+            headers(("set-cookie" = String, description = "With `refresh_cookie: true`: `gallery_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age=<refresh TTL>`, and `Secure` when `server.public_url` is https"))),
         (status = 401, description = "Unknown user or wrong password (`invalid_credentials`)"),
         (status = 403, description = "The account is disabled (`account_disabled`)"),
         (status = 422, description = "A field is missing (`validation_failed`)"),
@@ -140,21 +163,25 @@ pub(crate) async fn login(
         other => other?,
     };
     attempt.succeeded().await;
-    Ok(HttpResponse::Ok().json(TokenView::new(pair, Some(UserView::from(user)))))
+    let carrier = if body.refresh_cookie { Carrier::Cookie } else { Carrier::Body };
+    Ok(tokens(&req, pair, Some(UserView::from(user)), carrier))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshBody {
-    /// The refresh token of the last pair; it is spent by this call.
-    #[schema(value_type = String)]
+    /// The refresh token of the last pair; it is spent by this call. Browsers leave it out
+    /// and send the `gallery_refresh` cookie instead; the new one then comes back as that
+    /// cookie too.
     refresh_token: Option<String>,
 }
 
 #[utoipa::path(post, operation_id = "refresh_tokens", path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
-    responses((status = 200, description = "A new token pair; the presented refresh token is spent", body = TokenView),
-        (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family"),
+    params(("gallery_refresh" = Option<String>, Cookie, description = "The refresh token, for a body without `refresh_token` (set by a login with `refresh_cookie: true`; `HttpOnly`, `SameSite=Strict`, `Path=/api/v1/auth`)")),
+    responses((status = 200, description = "A new token pair; the presented refresh token is spent. From the cookie, the new refresh token replaces it (`Set-Cookie`) and is not in the body", body = TokenView,
+            headers(("set-cookie" = String, description = "From the cookie: the next `gallery_refresh`, with the same attributes as at login"))),
+        (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family. A refused cookie is removed"),
         (status = 403, description = "The account is disabled (`account_disabled`)"),
-        (status = 422, description = "`refresh_token` is missing (`validation_failed`)"),
+        (status = 422, description = "Neither `refresh_token` nor the cookie was sent (`validation_failed`)"),
         (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn refresh(
     auth: web::Data<Auth>,
@@ -163,9 +190,14 @@ pub(crate) async fn refresh(
     body: web::Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     limits.auth(&req).await?;
-    let token = required("refresh_token", body.refresh_token.as_deref()).all()?;
-    let pair = auth.refresh(&token.into()).await?;
-    Ok(HttpResponse::Ok().json(TokenView::new(pair, None)))
+    let in_body = body.into_inner().refresh_token;
+    let carrier = if in_body.is_some() { Carrier::Body } else { Carrier::Cookie };
+    let token = required("refresh_token", in_body.or_else(|| session::presented(&req))).all()?;
+    match auth.refresh(&token.into()).await {
+        Ok(pair) => Ok(tokens(&req, pair, None, carrier)),
+        Err(e) if carrier == Carrier::Cookie => Ok(session::forget(ApiError::from(e).error_response())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -175,16 +207,20 @@ pub struct LogoutBody {
 
 #[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>, description = "Optionally another refresh token of the caller to revoke"),
     security(("bearer" = [])),
+    params(("gallery_refresh" = Option<String>, Cookie, description = "A browser's refresh cookie: its session ends too, and the cookie is removed")),
     responses((status = 204, description = "The session's access and refresh tokens stop working at once"),
         (status = 403, description = "The account is disabled (`account_disabled`)")))]
 pub(crate) async fn logout(
     auth: web::Data<Auth>,
     Caller(actor): Caller,
+    req: HttpRequest,
     body: Option<web::Json<LogoutBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.map(web::Json::into_inner).unwrap_or_default();
-    auth.logout(&actor, body.refresh_token.map(Token::from).as_ref()).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let cookie = session::presented(&req);
+    auth.logout(&actor, body.refresh_token.or_else(|| cookie.clone()).map(Token::from).as_ref()).await?;
+    let done = HttpResponse::NoContent().finish();
+    Ok(if cookie.is_some() { session::forget(done) } else { done })
 }
 
 #[utoipa::path(get, operation_id = "get_me", path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),

@@ -1,0 +1,45 @@
+//! The browser's refresh token: an `HttpOnly`, `SameSite=Strict` cookie that only the auth
+//! paths see, so page scripts (and whatever an XSS runs) can never read it, and other sites
+//! can never send it. `Secure` whenever the public address is https.
+
+use actix_web::cookie::time::{Duration, OffsetDateTime};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+
+use crate::{API_PREFIX, PublicUrl};
+
+/// The cookie's name.
+pub(crate) const COOKIE: &str = "gallery_refresh";
+
+/// The refresh token the request's cookie presents, if any.
+pub(crate) fn presented(req: &HttpRequest) -> Option<String> {
+    req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The cookie holding `token` until `expires_at`.
+pub(crate) fn cookie(req: &HttpRequest, token: String, expires_at: DateTime<Utc>) -> Cookie<'static> {
+    let mut cookie = base(req, token);
+    let left = (expires_at - Utc::now()).num_seconds().max(0);
+    cookie.set_max_age(Duration::seconds(left));
+    cookie
+}
+
+/// `res` with the cookie removed (it names an expired date and no value).
+pub(crate) fn forget(mut res: HttpResponse) -> HttpResponse {
+    let mut gone = Cookie::build(COOKIE, "").path(path()).http_only(true).same_site(SameSite::Strict).finish();
+    gone.set_max_age(Duration::ZERO);
+    gone.set_expires(OffsetDateTime::UNIX_EPOCH);
+    // Only a header value the cookie crate wrote can fail here, and it writes ASCII.
+    let _ = res.add_cookie(&gone);
+    res
+}
+
+fn base(req: &HttpRequest, token: String) -> Cookie<'static> {
+    let secure = req.app_data::<web::Data<PublicUrl>>().is_some_and(|u| u.is_https()) || req.app_config().secure();
+    Cookie::build(COOKIE, token).path(path()).http_only(true).same_site(SameSite::Strict).secure(secure).finish()
+}
+
+fn path() -> String {
+    format!("{API_PREFIX}/auth")
+}

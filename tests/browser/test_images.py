@@ -1,0 +1,157 @@
+"""The image flows: upload with progress and refusals, approval, the grid and its
+thumbnails, the image page, share links, and a plan change that changes the thumbnails."""
+
+import re
+import uuid
+import urllib.error
+import urllib.request
+
+from conftest import BASE, PHONE, Api, accessible, png, shoot, sign_in
+
+
+def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_user, tmp_path):
+    name = make_user("beta_player", prefix="up")
+    files = []
+    for i, (w, h) in enumerate([(640, 480), (300, 500), (800, 200)]):
+        f = tmp_path / f"photo-{i}.png"
+        f.write_bytes(png(w, h, (30 * i, 120, 200), noise=i == 0))  # photo-0: ~900 KB
+        files.append(str(f))
+    text = tmp_path / "notes.png"
+    text.write_text("not an image at all")
+    big = tmp_path / "huge.png"
+    big.write_bytes(png(16, 16) + b"\0" * (5 * 1024 * 1024 + 1))  # over the basic plan's 5 MiB
+    page = new_page()
+    sign_in(page, name)
+    page.get_by_role("link", name="Upload", exact=True).click()
+    page.get_by_role("heading", name="Upload").wait_for()
+    accessible(page, "upload")
+    # A slow uplink (1 MB/s), so that the bars have somewhere to be on their way; each
+    # value a bar shows is recorded.
+    page.context.new_cdp_session(page).send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1024 * 1024},
+    )
+    page.evaluate(
+        """() => { window.seen = {}; setInterval(() => document.querySelectorAll('progress').forEach(
+            (p) => (window.seen[p.getAttribute('aria-label')] ??= new Set()).add(p.value)), 10); }"""
+    )
+    page.locator("input[type=file]").set_input_files(files + [str(text), str(big)])
+    items = page.get_by_role("list", name="Uploads").get_by_role("listitem")
+    for i in range(3):
+        items.nth(i).get_by_role("link", name="Uploaded, awaiting approval").wait_for()
+        assert items.nth(i).locator("progress").evaluate("p => p.value") == 1
+    assert items.nth(3).get_by_role("alert").inner_text() == "Refused: send a JPEG, PNG, GIF or WebP image"
+    assert re.search(r"Refused: .*(too large|exceeds|limit)", items.nth(4).get_by_role("alert").inner_text())
+    seen = page.evaluate("Object.fromEntries(Object.entries(window.seen).map(([k, v]) => [k, [...v]]))")
+    assert len([v for v in seen["Upload of photo-0.png"] if 0 < v < 1]) >= 2, seen
+    shoot(page, "upload")
+
+
+def test_moderation_by_keyboard_then_the_grid_shows_what_each_may_see(new_page, make_user, admin):
+    owner = make_user("beta_player", prefix="own")
+    mine = Api.login(owner)
+    tag = uuid.uuid4().hex[:6]
+    keep = mine.upload(png(400, 300, (200, 60, 60)), f"Keep me {tag}")
+    drop = mine.upload(png(300, 400, (60, 200, 60)), f"Reject me {tag}")
+    page = new_page()
+    sign_in(page, "admin", __import__("conftest").ADMIN_PASSWORD)
+    page.get_by_role("link", name="Moderation").click()
+    queue = page.get_by_role("list", name="Pending images")
+    queue.get_by_role("button", name=re.compile(f"Keep me {tag}")).click()
+    accessible(page, "moderation")
+    shoot(page, "moderation")
+    page.locator("body").press("a")  # approve the selected one
+    page.get_by_text(f"Keep me {tag} approved").wait_for()
+    queue.get_by_role("button", name=re.compile(f"Reject me {tag}")).click()
+    page.get_by_label("Reason (needed to reject)").fill("blurry")
+    page.get_by_label("Reason (needed to reject)").press("Enter")
+    page.get_by_text(f"Reject me {tag} rejected").wait_for()
+    history = admin.call("GET", f"/images/{drop['id']}/approvals")
+    assert [(d["decision"], d["reason"]) for d in history] == [("rejected", "blurry")]
+    assert admin.call("GET", f"/images/{keep['id']}")["status"] == "approved"
+
+    viewer = make_user("company_user", prefix="see")
+    page = new_page()
+    sign_in(page, viewer)
+    grid = page.get_by_role("list", name="Images")
+    grid.get_by_role("link", name=re.compile(f"Keep me {tag}")).wait_for()
+    assert grid.get_by_role("link", name=re.compile(f"Reject me {tag}")).count() == 0
+    page = new_page()
+    sign_in(page, owner)
+    page.get_by_role("list", name="Images").get_by_role("link", name=re.compile(f"Reject me {tag}")).wait_for()
+
+
+def test_image_page_edit_download_and_a_share_link_opened_elsewhere(new_page, make_user, admin, browser):
+    owner = make_user("beta_player", plan="enterprise", prefix="ent")
+    title = f"Harbour {uuid.uuid4().hex[:6]}"
+    image = Api.login(owner).upload(png(500, 400, (10, 10, 160)), title)
+    admin.call("POST", f"/images/{image['id']}/approval", {"decision": "approved"})
+    page = new_page()
+    sign_in(page, owner)
+    page.get_by_role("searchbox", name="Search").fill(title)
+    page.get_by_role("searchbox", name="Search").press("Enter")
+    page.get_by_text("1 image", exact=True).wait_for()
+    assert f"q={title.replace(' ', '+')}" in page.url
+    page.get_by_role("list", name="Images").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).wait_for()
+    shown = page.locator("figure img")
+    shown.evaluate("img => img.decode()")
+    assert shown.evaluate("img => img.naturalWidth") > 0
+    accessible(page, "image")
+    shoot(page, "image")
+
+    page.get_by_label("Title").fill(f"{title} at dusk")
+    page.get_by_label("Description").fill("Boats, low light.")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name=f"{title} at dusk").wait_for()
+    assert admin.call("GET", f"/images/{image['id']}")["description"] == "Boats, low light."
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download original").click()
+    assert download.value.suggested_filename == f"{title} at dusk.png"
+    assert open(download.value.path(), "rb").read()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    page.get_by_label("Expires after").select_option(label="1 hour")
+    page.get_by_role("button", name="Create link").click()
+    url = page.get_by_label("Share link", exact=True).input_value()
+    assert url.startswith(BASE + "/l/")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    assert page.evaluate("navigator.clipboard.readText()") == url
+
+    stranger = browser.new_context()  # no cookies, no token
+    opened = stranger.new_page().goto(url)
+    assert opened.status == 200 and opened.headers["content-type"] == "image/png"
+    stranger.close()
+
+    page.get_by_role("list").filter(has_text="until").get_by_role("button", name="Revoke").first.click()
+    page.get_by_text("No live links.").wait_for()
+    try:
+        urllib.request.urlopen(url)
+        raise AssertionError("a revoked link still works")
+    except urllib.error.HTTPError as e:
+        assert e.code == 410
+
+
+def test_a_plan_change_changes_which_thumbnails_appear(new_page, make_user, admin):
+    name = make_user("subscriber", prefix="plan")
+    owner = Api.login(make_user("beta_player"))
+    title = f"Plans differ {uuid.uuid4().hex[:6]}"
+    image = owner.upload(png(900, 600, (90, 90, 90)), title)
+    admin.call("POST", f"/images/{image['id']}/approval", {"decision": "approved"})
+    page = new_page(viewport=PHONE, device_scale_factor=3)
+    sign_in(page, name)
+    tile = page.get_by_role("link", name=re.compile(title)).locator("img")
+    assert re.findall(r"/thumbnails/(\d+)", tile.get_attribute("srcset")) == ["200"]
+    page.goto("/account")
+    page.get_by_role("heading", name="Plan", exact=True).wait_for()
+    accessible(page, "account")
+    shoot(page, "account")
+    page.get_by_role("button", name="Choose Growth").click()
+    page.get_by_text("Subscription: growth, active").wait_for()
+    page.get_by_role("link", name="Images").click()
+    tile = page.get_by_role("link", name=re.compile(title)).locator("img")
+    assert re.findall(r"/thumbnails/(\d+)", tile.get_attribute("srcset")) == ["200", "400"]
+    # On a 3× phone screen the browser takes the larger one, through the worker's token.
+    tile.evaluate("img => img.decode()")
+    assert "/thumbnails/400" in tile.evaluate("img => img.currentSrc")
