@@ -158,6 +158,12 @@ def sign_in(page: Page, username, password=PASSWORD):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for()
+    settled(page)
+
+
+def settled(page: Page):
+    """Waits until the page shown has loaded what it shows (`main` is no longer busy)."""
+    page.locator("main:not([aria-busy])").wait_for()
 
 
 def accessible(page: Page, name):

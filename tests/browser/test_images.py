@@ -155,3 +155,39 @@ def test_a_plan_change_changes_which_thumbnails_appear(new_page, make_user, admi
     # On a 3× phone screen the browser takes the larger one, through the worker's token.
     tile.evaluate("img => img.decode()")
     assert "/thumbnails/400" in tile.evaluate("img => img.currentSrc")
+
+
+def test_upload_by_keyboard_alone(new_page, make_user, tmp_path):
+    photo = tmp_path / "keyed.png"
+    photo.write_bytes(png(320, 240, (120, 40, 160)))
+    page = new_page()
+    sign_in(page, make_user("beta_player"))
+    page.goto("/upload")
+    page.get_by_role("heading", name="Upload").wait_for()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type === 'file'"):
+            break
+    # The focused picker shows where focus is (the drop zone's outline) and opens on Space.
+    assert page.locator(".drop").evaluate("z => getComputedStyle(z).outlineStyle") == "solid"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(photo))
+    page.get_by_role("link", name="Uploaded, awaiting approval").wait_for()
+
+
+def test_a_403_after_a_role_change_is_shown_not_swallowed(new_page, make_user, admin):
+    name = make_user("beta_player", prefix="demoted")
+    image = Api.login(name).upload(png(300, 200), "Soon not mine to edit")
+    page = new_page()
+    sign_in(page, name)
+    page.goto(f"/images/{image['id']}")
+    page.get_by_role("heading", name="Soon not mine to edit").wait_for()
+    user = admin.call("GET", f"/users?q={name}")["items"][0]
+    admin.call("PATCH", f"/users/{user['id']}", {"role": "company_user"})
+    page.get_by_label("Title").fill("Changed anyway")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("alert").inner_text() == "Your role does not allow this"
+    assert admin.call("GET", f"/images/{image['id']}")["title"] == "Soon not mine to edit"
+    # The page learns the new role: uploading is no longer offered.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Upload", exact=True).wait_for(state="detached")

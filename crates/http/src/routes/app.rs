@@ -13,8 +13,9 @@ use gallery_web::Asset;
 use crate::ApiError;
 use crate::send::{holds, unchanged};
 
-/// Paths the app answers itself (its router reads `location.pathname`): each one serves
-/// the page, so a reload or a shared address opens the right screen.
+/// Paths the app answers itself (its router, `ROUTES` in `js/main.js`, reads
+/// `location.pathname`): each one serves the page, so a reload or a shared address opens
+/// the right screen. A test keeps the two lists equal.
 pub(crate) const APP_PATHS: &[&str] = &[
     "/",
     "/login",
@@ -26,9 +27,7 @@ pub(crate) const APP_PATHS: &[&str] = &[
     "/moderation",
     "/account",
     "/admin",
-    "/admin/users",
-    "/admin/roles",
-    "/admin/plans",
+    "/admin/{section}",
 ];
 
 /// The pages' Content-Security-Policy: scripts, styles and images from this origin only
@@ -106,4 +105,30 @@ fn takes_gzip(req: &HttpRequest) -> bool {
         .ok()
         .and_then(|accepts| accepts.negotiate([Encoding::gzip(), Encoding::identity()].iter()))
         .is_some_and(|chosen| chosen == Encoding::gzip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::APP_PATHS;
+
+    #[test]
+    fn the_server_serves_the_page_at_every_path_the_app_routes() {
+        let main = std::str::from_utf8(gallery_web::asset("js/main.js").expect("embedded").body).expect("UTF-8");
+        let mut routed: Vec<String> = main
+            .split("path: \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|path| {
+                path.split('/')
+                    .map(|part| part.strip_prefix(':').map_or_else(|| part.to_owned(), |name| format!("{{{name}}}")))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .collect();
+        routed.sort();
+        let mut served: Vec<String> = APP_PATHS.iter().map(|p| (*p).to_owned()).collect();
+        served.sort();
+        assert!(routed.len() > 5, "{routed:?}");
+        assert_eq!(routed, served);
+    }
 }

@@ -65,6 +65,25 @@ function forget() {
   session.token = null;
   session.user = null;
   clearTimeout(session.timer);
+  hint(false);
+}
+
+/**
+ * Whether this browser may hold a session cookie: set at sign-in, cleared at sign-out, so a
+ * visitor who never signed in is not sent to `/auth/refresh` on every load. It says nothing
+ * secret; the cookie itself stays out of reach.
+ * @param {boolean} [on] sets the hint; absent, reads it
+ */
+function hint(on) {
+  const key = "gallery.signed-in";
+  try {
+    if (on === undefined) return localStorage.getItem(key) === "1";
+    if (on) localStorage.setItem(key, "1");
+    else localStorage.removeItem(key);
+  } catch {
+    return true; // storage refused: ask the server
+  }
+  return on;
 }
 
 /**
@@ -82,6 +101,10 @@ async function renew() {
  * @returns {Promise<User | null>}
  */
 export async function resume() {
+  if (!hint()) {
+    changed();
+    return null;
+  }
   try {
     adopt(await renew());
     session.user = await send("GET", "/users/me");
@@ -106,6 +129,7 @@ export async function reloadUser() {
 export async function signIn(username, password) {
   const tokens = await send("POST", "/auth/login", { username, password, refresh_cookie: true });
   adopt(tokens);
+  hint(true);
   session.user = tokens.user ?? null;
   changed();
 }
@@ -134,6 +158,9 @@ export async function call(method, path, body) {
       await resume();
       return send(method, path, body);
     }
+    // The role changed under the page: learn what it may still do, so that what it may
+    // not is no longer offered.
+    if (error instanceof Problem && error.code === "forbidden") void reloadUser().catch(() => undefined);
     throw error;
   }
 }

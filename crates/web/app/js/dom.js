@@ -100,6 +100,29 @@ export async function submitting(form, action) {
 }
 
 /**
+ * A button that runs `action` when pressed: disabled meanwhile, and a failure is shown
+ * right after it (and replaced by the next attempt's).
+ * @param {string} label
+ * @param {Props} props more properties (`class`, ...)
+ * @param {() => Promise<void>} action
+ */
+export function button(label, props, action) {
+  const el = h("button", { type: "button", ...props }, label);
+  el.onclick = async () => {
+    if (el.nextElementSibling?.classList.contains("alert")) el.nextElementSibling.remove();
+    el.disabled = true;
+    try {
+      await action();
+    } catch (error) {
+      el.after(alertBox(error));
+    } finally {
+      el.disabled = false;
+    }
+  };
+  return el;
+}
+
+/**
  * A labelled input.
  * @param {string} label
  * @param {Props} props (`name` is required)

@@ -1,6 +1,7 @@
 // @ts-check
 /** How an image is shown: a thumbnail `srcset` from the heights the caller's plan gives. */
 
+import { call } from "./api.js";
 import { h } from "./dom.js";
 
 /**
@@ -65,7 +66,6 @@ export function badge(status) {
  * @returns {Promise<{plans: Plan[], mine: Plan | undefined}>}
  */
 export async function plans(code) {
-  const { call } = await import("./api.js");
   /** @type {Plan[]} */
   const all = await call("GET", "/plans");
   return { plans: all, mine: all.find((p) => p.code === code) };

@@ -60,6 +60,8 @@ async function show() {
     return;
   }
   header();
+  // Busy while the page loads its data: assistive technology waits, and so can tests.
+  main.setAttribute("aria-busy", "true");
   try {
     const page = await route.load();
     if (turn !== showing) return;
@@ -68,7 +70,10 @@ async function show() {
   } catch (error) {
     if (turn === showing) fill(main, h("h1", { tabIndex: -1 }, "Something went wrong"), alertBox(error));
   }
-  if (turn === showing) main.querySelector("h1")?.focus();
+  if (turn !== showing) return;
+  main.removeAttribute("aria-busy");
+  // Focus moves to the new page's heading, unless the user already went somewhere in it.
+  if (!main.contains(document.activeElement) || document.activeElement === main) main.querySelector("h1")?.focus();
 }
 
 /** The header: what the user may use, and who they are. */

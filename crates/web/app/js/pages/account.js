@@ -2,7 +2,7 @@
 /** The caller's account: email, password, and plan (choose or cancel). */
 
 import { call, currentUser, reloadUser } from "../api.js";
-import { announce, bytes, duration, fill, field, h, heading, submitting, when } from "../dom.js";
+import { announce, button, bytes, duration, fill, field, h, heading, submitting, when } from "../dom.js";
 import { plans } from "../images.js";
 
 /** @type {import("../router.js").Page["render"]} */
@@ -84,18 +84,11 @@ async function subscription(section) {
       : `no subscription: the ${user.plan} plan applies`;
   const cancel =
     current && current.status === "active" && !current.cancel_at_period_end
-      ? h(
-          "button",
-          {
-            type: "button",
-            onclick: async () => {
-              await call("DELETE", "/subscriptions/me");
-              announce("Subscription canceled at the end of the period");
-              await redraw();
-            },
-          },
-          "Cancel subscription",
-        )
+      ? button("Cancel subscription", {}, async () => {
+          await call("DELETE", "/subscriptions/me");
+          announce("Subscription canceled at the end of the period");
+          await redraw();
+        })
       : null;
   fill(
     section,
@@ -136,28 +129,11 @@ async function subscription(section) {
             ),
           ),
           plan.code !== user.plan &&
-            h(
-              "button",
-              {
-                type: "button",
-                class: "primary",
-                onclick: async (/** @type {Event} */ event) => {
-                  const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
-                  button.disabled = true;
-                  try {
-                    await call("POST", "/subscriptions", { plan: plan.code });
-                    announce(`You are now on the ${plan.name} plan`);
-                    await redraw();
-                  } catch (error) {
-                    button.disabled = false;
-                    button.after(
-                      h("p", { class: "alert", role: "alert" }, String(error instanceof Error ? error.message : error)),
-                    );
-                  }
-                },
-              },
-              `Choose ${plan.name}`,
-            ),
+            button(`Choose ${plan.name}`, { class: "primary" }, async () => {
+              await call("POST", "/subscriptions", { plan: plan.code });
+              announce(`You are now on the ${plan.name} plan`);
+              await redraw();
+            }),
         ),
       ),
     ),

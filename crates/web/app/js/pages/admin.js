@@ -2,7 +2,7 @@
 /** Administration: users (role, active, plan), roles (permissions) and plans (features). */
 
 import { call, can, currentUser, withQuery } from "../api.js";
-import { alertBox, announce, choice, field, fill, h, heading, submitting } from "../dom.js";
+import { alertBox, announce, field, fill, h, heading, submitting } from "../dom.js";
 import { go } from "../router.js";
 
 /** @typedef {{id: string, name: string, description: string, permissions: string[], system: boolean, signup_allowed: boolean}} Role */

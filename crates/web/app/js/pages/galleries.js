@@ -2,7 +2,7 @@
 /** Galleries: browse them, and (with `galleries:manage`) create, rename and delete them. */
 
 import { call, can } from "../api.js";
-import { alertBox, announce, fill, field, h, heading, submitting } from "../dom.js";
+import { announce, button, fill, field, h, heading, submitting } from "../dom.js";
 
 /** @typedef {{id: string, name: string, description: string, created_at: string}} Gallery */
 
@@ -63,24 +63,12 @@ function card(gallery, manage, refresh) {
     field("Name", { name: "name", value: gallery.name, required: true, maxLength: 200 }),
     field("Description", { name: "description", value: gallery.description, maxLength: 2000 }),
     h("button", { type: "submit" }, "Save"),
-    h(
-      "button",
-      {
-        type: "button",
-        class: "danger",
-        onclick: async () => {
-          if (!confirm(`Delete the gallery “${gallery.name}”? Its images are kept.`)) return;
-          try {
-            await call("DELETE", `/galleries/${gallery.id}`);
-            announce("Gallery deleted");
-            await refresh();
-          } catch (error) {
-            item.append(alertBox(error));
-          }
-        },
-      },
-      "Delete",
-    ),
+    button("Delete", { class: "danger" }, async () => {
+      if (!confirm(`Delete the gallery “${gallery.name}”? Its images are kept.`)) return;
+      await call("DELETE", `/galleries/${gallery.id}`);
+      announce("Gallery deleted");
+      await refresh();
+    }),
   );
   form.onsubmit = (event) => {
     event.preventDefault();

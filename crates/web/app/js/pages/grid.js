@@ -9,7 +9,7 @@ import { go } from "../router.js";
 /** The grid's row height in CSS pixels, as app.css sets it (`--row`): wide screens, then phones. */
 const ROW = 200;
 const PHONE_ROW = 120;
-const PER_PAGE = 60;
+const PER_PAGE = 100;
 
 /** @type {import("../router.js").Page["render"]} */
 export async function render(main, params, query) {

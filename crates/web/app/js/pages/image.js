@@ -2,20 +2,7 @@
 /** One image: the picture, its details, editing, download, moderation and share links. */
 
 import { blob, call, can, currentUser } from "../api.js";
-import {
-  alertBox,
-  announce,
-  bytes,
-  choice,
-  duration,
-  explain,
-  field,
-  fill,
-  h,
-  heading,
-  submitting,
-  when,
-} from "../dom.js";
+import { announce, button, bytes, choice, duration, field, fill, h, heading, submitting, when } from "../dom.js";
 import { badge, picture, plans } from "../images.js";
 import { go } from "../router.js";
 
@@ -57,7 +44,11 @@ export async function render(main, params) {
 
   if (image.links.original) {
     aside.append(
-      h("p", null, h("button", { type: "button", onclick: () => void download(image) }, "Download original")),
+      h(
+        "p",
+        null,
+        button("Download original", {}, () => download(image)),
+      ),
     );
   }
   if (can("images:update"))
@@ -76,7 +67,7 @@ export async function render(main, params) {
         "section",
         { class: "danger", "aria-labelledby": "delete-title" },
         h("h2", { id: "delete-title" }, "Delete"),
-        h("button", { type: "button", class: "danger", onclick: () => void remove(image, aside) }, "Delete this image"),
+        button("Delete this image", { class: "danger" }, () => remove(image)),
       ),
     );
   }
@@ -84,19 +75,15 @@ export async function render(main, params) {
 
 /** @param {import("../images.js").Image} image */
 async function download(image) {
-  try {
-    const url = URL.createObjectURL(await blob(/** @type {string} */ (image.links.original)));
-    const a = h("a", {
-      href: url,
-      download: `${image.title || image.id}.${image.format === "jpeg" ? "jpg" : image.format}`,
-    });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  } catch (error) {
-    announce(explain(error));
-  }
+  const url = URL.createObjectURL(await blob(/** @type {string} */ (image.links.original)));
+  const a = h("a", {
+    href: url,
+    download: `${image.title || image.id}.${image.format === "jpeg" ? "jpg" : image.format}`,
+  });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**
@@ -259,23 +246,11 @@ async function sharing(image, code) {
               "li",
               null,
               `${link.variant}, until ${when(link.expires_at)} `,
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "link",
-                  onclick: async () => {
-                    try {
-                      await call("DELETE", `/links/${link.id}`);
-                      announce("Link revoked");
-                      await listLinks();
-                    } catch (error) {
-                      live.append(alertBox(error));
-                    }
-                  },
-                },
-                "Revoke",
-              ),
+              button("Revoke", { class: "link" }, async () => {
+                await call("DELETE", `/links/${link.id}`);
+                announce("Link revoked");
+                await listLinks();
+              }),
             ),
           )
         : h("li", { class: "muted" }, "No live links."),
@@ -286,17 +261,10 @@ async function sharing(image, code) {
   return section;
 }
 
-/**
- * @param {import("../images.js").Image} image
- * @param {HTMLElement} aside
- */
-async function remove(image, aside) {
+/** @param {import("../images.js").Image} image */
+async function remove(image) {
   if (!confirm(`Delete “${image.title || "this image"}”? This cannot be undone.`)) return;
-  try {
-    await call("DELETE", `/images/${image.id}`);
-    announce("Image deleted");
-    go("/");
-  } catch (error) {
-    aside.append(alertBox(error));
-  }
+  await call("DELETE", `/images/${image.id}`);
+  announce("Image deleted");
+  go("/");
 }
