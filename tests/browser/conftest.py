@@ -179,6 +179,36 @@ def accessible(page: Page, name):
     assert not bad, f"{name}: {bad}"
 
 
+CONTROLS = """() => [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])')]
+    .filter((e) => !e.matches(':disabled') && e.checkVisibility({visibilityProperty: true}) && !e.closest('details:not([open]) > :not(summary)'))"""
+
+FOCUSED = """() => {
+    const e = document.activeElement;
+    const ring = (el) => el && getComputedStyle(el).outlineStyle !== 'none' && parseFloat(getComputedStyle(el).outlineWidth) >= 2;
+    return {id: e === document.body ? null : (e.dataset.seen ??= String(Math.random())), ring: ring(e) || ring(e.closest('.drop'))};
+}"""
+
+
+def keyboard_reachable(page: Page, name):
+    """Tab, from the top of the page, reaches every control on it, each showing where focus
+    is (a focus ring of 2 px or more, its own or its drop zone's)."""
+    controls = page.evaluate(f"() => ({CONTROLS})().length")
+    page.evaluate(f"() => ({CONTROLS})()[0].focus()")
+    seen, unringed = set(), []
+    for step in range(controls + 5):
+        if step:
+            page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused["id"] is None or focused["id"] in seen:
+            break
+        seen.add(focused["id"])
+        if not focused["ring"]:
+            unringed.append(page.evaluate("document.activeElement.outerHTML.slice(0, 120)"))
+    assert len(seen) >= controls, f"{name}: Tab reached {len(seen)} of {controls} controls"
+    assert not unringed, f"{name}: focus not shown on {unringed}"
+
+
 def shoot(page: Page, name):
     """A screenshot for the README (docs/screenshots when SCREENSHOTS points there)."""
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import uuid
 import urllib.error
 import urllib.request
 
-from conftest import BASE, PHONE, Api, accessible, png, shoot, sign_in
+from conftest import BASE, PASSWORD, PHONE, Api, accessible, png, shoot, sign_in
 
 
 def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_user, tmp_path):
@@ -191,3 +191,26 @@ def test_a_403_after_a_role_change_is_shown_not_swallowed(new_page, make_user, a
     assert admin.call("GET", f"/images/{image['id']}")["title"] == "Soon not mine to edit"
     # The page learns the new role: uploading is no longer offered.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Upload", exact=True).wait_for(state="detached")
+
+
+def test_account_email_password_and_cancelling_a_plan(new_page, make_user):
+    name = make_user("subscriber", plan="growth", prefix="acct")
+    page = new_page()
+    sign_in(page, name)
+    page.get_by_role("link", name=name).click()
+    page.get_by_role("heading", name="Account").wait_for()
+    page.get_by_role("textbox", name="Email").fill(f"{name}@example.com")
+    page.get_by_role("button", name="Save email").click()
+    page.get_by_text("Email saved").wait_for()
+    page.get_by_label("Current password").fill("not-my-password")
+    page.get_by_label("New password").fill("another-long-passphrase-9")
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_role("form", name="Password").get_by_role("alert").wait_for()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_text("Password changed").wait_for()
+    page.get_by_text("Subscription: growth, active").wait_for()
+    page.get_by_role("button", name="Cancel subscription").click()
+    page.get_by_text("Subscription: growth, canceled").wait_for()
+    me = Api.login(name, "another-long-passphrase-9").call("GET", "/users/me")
+    assert me["email"] == f"{name}@example.com"

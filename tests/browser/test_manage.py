@@ -4,7 +4,7 @@ and screenshots)."""
 import re
 import uuid
 
-from conftest import ADMIN, ADMIN_PASSWORD, DESKTOP, PHONE, Api, accessible, png, shoot, sign_in
+from conftest import ADMIN, ADMIN_PASSWORD, DESKTOP, PHONE, Api, accessible, keyboard_reachable, png, shoot, sign_in
 
 
 # Waits for the images on screen to be loaded and decoded. A function evaluated through the
@@ -144,3 +144,5 @@ def test_every_page_at_desktop_and_phone_size(new_page, make_user, admin):
             page.evaluate(IMAGES_IN_VIEW)
             accessible(page, f"{name} at {viewport['width']}px")
             shoot(page, name)
+            if viewport is DESKTOP:
+                keyboard_reachable(page, name)
