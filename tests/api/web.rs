@@ -148,7 +148,8 @@ async fn a_browser_login_keeps_the_refresh_token_in_an_http_only_cookie() {
     let app = spawn_app().await;
     assert_eq!(app.register("carol", None).await.status, 201);
     let (access, cookie, attributes) = cookie_login(&app, "carol").await;
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/v1/auth", "Max-Age="] {
+    let lifetime = format!("Max-Age={}", app.settings.auth.refresh_ttl_seconds);
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/v1/auth", &lifetime] {
         assert!(attributes.contains(attribute), "{attribute} in {attributes}");
     }
     assert!(!attributes.contains("Secure"), "plain http without an https public URL: {attributes}");

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use crate::ports::{AccessToken, Clock, PasswordHasher, RoleRepo, SessionRepo, TokenService, UserRepo};
 use crate::{
     Account, Actor, DomainError, Email, NewUser, Password, PasswordHash, Policy, RoleName, Token, User, UserPatch,
@@ -24,8 +22,8 @@ pub struct Registration {
 pub struct TokenPair {
     pub access: AccessToken,
     pub refresh_token: Token,
-    /// When the refresh token stops working unless it is used first.
-    pub refresh_expires_at: DateTime<Utc>,
+    /// Seconds until the refresh token stops working, unless it is used first.
+    pub refresh_expires_in: u64,
 }
 
 /// Changes a user makes to their own account, parsed.
@@ -113,7 +111,8 @@ impl Auth {
         let expires_at = self.clock.now() + self.tokens.refresh_ttl();
         let session = self.sessions.start(user.id, &refresh_hash, expires_at).await?;
         let access = self.tokens.issue_access(user.id, session)?;
-        Ok((TokenPair { access, refresh_token, refresh_expires_at: expires_at }, self.account(user)))
+        let refresh_expires_in = self.refresh_expires_in();
+        Ok((TokenPair { access, refresh_token, refresh_expires_in }, self.account(user)))
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
@@ -144,14 +143,13 @@ impl Auth {
             return Err(DomainError::AccountDisabled);
         }
         let (refresh_token, new) = self.tokens.new_refresh();
-        let refresh_expires_at = now + self.tokens.refresh_ttl();
-        if !self.sessions.rotate(record.session, &old, &new, refresh_expires_at).await? {
+        if !self.sessions.rotate(record.session, &old, &new, now + self.tokens.refresh_ttl()).await? {
             // Another request rotated this token first: the same token was presented twice.
             self.sessions.revoke(record.session).await?;
             return Err(DomainError::InvalidToken);
         }
         let access = self.tokens.issue_access(user.id, record.session)?;
-        Ok(TokenPair { access, refresh_token, refresh_expires_at })
+        Ok(TokenPair { access, refresh_token, refresh_expires_in: self.refresh_expires_in() })
     }
 
     /// Ends the caller's session (its access and refresh tokens) and, if given, the
@@ -183,6 +181,11 @@ impl Auth {
             return Err(DomainError::AccountDisabled);
         }
         Ok(Actor { user, session: claims.session })
+    }
+
+    /// A new refresh token's lifetime, in seconds: each use starts it afresh.
+    fn refresh_expires_in(&self) -> u64 {
+        u64::try_from(self.tokens.refresh_ttl().num_seconds()).unwrap_or(0)
     }
 
     /// Whether `given` is the password behind `stored`. It always costs one hash check: an

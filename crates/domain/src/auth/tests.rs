@@ -171,6 +171,7 @@ async fn login_opens_a_session_and_issues_both_tokens() {
         .returning(|_, _| Ok(AccessToken { token: "jwt".into(), expires_in: 900 }));
     let (pair, who) = m.build().login("someone", "right-pass").await.unwrap();
     assert_eq!((pair.access.token.as_str(), pair.refresh_token.as_str(), who.user.id), ("jwt", "refresh-1", id));
+    assert_eq!(pair.refresh_expires_in, 30 * 86_400, "a browser keeps the cookie as long as the session lasts");
 }
 
 fn record(is_current: bool, is_revoked: bool) -> RefreshRecord {
@@ -237,7 +238,7 @@ async fn a_current_refresh_token_rotates() {
         .with(eq(user_id), eq(session))
         .returning(|_, _| Ok(AccessToken { token: "jwt2".into(), expires_in: 900 }));
     let pair = m.build().refresh(&"old".into()).await.unwrap();
-    assert_eq!(pair.refresh_token.as_str(), "new");
+    assert_eq!((pair.refresh_token.as_str(), pair.refresh_expires_in), ("new", 30 * 86_400));
 }
 
 #[tokio::test]

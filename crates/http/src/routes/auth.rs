@@ -125,7 +125,7 @@ fn tokens(req: &HttpRequest, pair: TokenPair, user: Option<UserView>, carrier: C
     let refresh_token = match carrier {
         Carrier::Body => Some(pair.refresh_token.into()),
         Carrier::Cookie => {
-            res.cookie(session::cookie(req, pair.refresh_token.into(), pair.refresh_expires_at));
+            res.cookie(session::cookie(req, pair.refresh_token.into(), pair.refresh_expires_in));
             None
         }
     };
@@ -179,7 +179,7 @@ pub struct RefreshBody {
     params(("gallery_refresh" = Option<String>, Cookie, description = "The refresh token, for a body without `refresh_token` (set by a login with `refresh_cookie: true`; `HttpOnly`, `SameSite=Strict`, `Path=/api/v1/auth`)")),
     responses((status = 200, description = "A new token pair; the presented refresh token is spent. From the cookie, the new refresh token replaces it (`Set-Cookie`) and is not in the body", body = TokenView,
             headers(("set-cookie" = String, description = "From the cookie: the next `gallery_refresh`, with the same attributes as at login"))),
-        (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family. A refused cookie is removed"),
+        (status = 401, description = "Unknown, spent, revoked or expired refresh token (`invalid_token`); a spent one revokes its family. A refused cookie is removed (`Set-Cookie` with `Max-Age=0`)"),
         (status = 403, description = "The account is disabled (`account_disabled`)"),
         (status = 422, description = "Neither `refresh_token` nor the cookie was sent (`validation_failed`)"),
         (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`")))]
@@ -195,7 +195,10 @@ pub(crate) async fn refresh(
     let token = required("refresh_token", in_body.or_else(|| session::presented(&req))).all()?;
     match auth.refresh(&token.into()).await {
         Ok(pair) => Ok(tokens(&req, pair, None, carrier)),
-        Err(e) if carrier == Carrier::Cookie => Ok(session::forget(ApiError::from(e).error_response())),
+        // A cookie that will never work again is removed; an outage keeps it.
+        Err(DomainError::InvalidToken) if carrier == Carrier::Cookie => {
+            Ok(session::forget(ApiError::from(DomainError::InvalidToken).error_response()))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -5,7 +5,6 @@
 use actix_web::cookie::time::{Duration, OffsetDateTime};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 
 use crate::{API_PREFIX, PublicUrl};
 
@@ -17,11 +16,10 @@ pub(crate) fn presented(req: &HttpRequest) -> Option<String> {
     req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// The cookie holding `token` until `expires_at`.
-pub(crate) fn cookie(req: &HttpRequest, token: String, expires_at: DateTime<Utc>) -> Cookie<'static> {
+/// The cookie holding `token` for `seconds`.
+pub(crate) fn cookie(req: &HttpRequest, token: String, seconds: u64) -> Cookie<'static> {
     let mut cookie = base(req, token);
-    let left = (expires_at - Utc::now()).num_seconds().max(0);
-    cookie.set_max_age(Duration::seconds(left));
+    cookie.set_max_age(Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX)));
     cookie
 }
 
