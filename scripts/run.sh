@@ -28,7 +28,7 @@ host=${GALLERY__SERVER__HOST:-127.0.0.1}
 port=${GALLERY__SERVER__PORT:-8080}
 cat >&2 <<MSG
 
-  Gallery is starting on http://$host:$port   (API under /api/v1, health at /health/ready)
+  Gallery is starting on http://$host:$port   (the web app; API under /api/v1, docs at /docs)
   Create an admin in another terminal:
     GALLERY_ADMIN_PASSWORD='choose-a-password' DATABASE_URL=$DATABASE_URL ./target/debug/gallery create-admin --username admin
 
