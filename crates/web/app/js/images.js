@@ -2,7 +2,7 @@
 /** How an image is shown: a thumbnail `srcset` from the heights the caller's plan gives. */
 
 import { call } from "./api.js";
-import { h } from "./dom.js";
+import { fill, h, when } from "./dom.js";
 
 /**
  * @typedef {{id: string, title: string, description: string, status: string,
@@ -69,4 +69,28 @@ export async function plans(code) {
   /** @type {Plan[]} */
   const all = await call("GET", "/plans");
   return { plans: all, mine: all.find((p) => p.code === code) };
+}
+
+/**
+ * Fills `list` with the image's decisions so far, oldest first (`GET /images/{id}/approvals`).
+ * @param {HTMLElement} list
+ * @param {string} id
+ */
+export async function showDecisions(list, id) {
+  /** @type {{decision: string, reason: string | null, decided_by: {username: string} | null, decided_at: string}[]} */
+  const decisions = await call("GET", `/images/${id}/approvals`);
+  fill(
+    list,
+    decisions.length
+      ? decisions.map((d) =>
+          h(
+            "li",
+            null,
+            badge(d.decision),
+            ` by ${d.decided_by?.username ?? "a removed user"}, ${when(d.decided_at)}`,
+            d.reason && ` — ${d.reason}`,
+          ),
+        )
+      : h("li", { class: "muted" }, "No decision yet."),
+  );
 }

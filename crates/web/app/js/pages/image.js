@@ -3,7 +3,7 @@
 
 import { blob, call, can, currentUser } from "../api.js";
 import { announce, button, bytes, choice, duration, field, fill, h, heading, submitting, when } from "../dom.js";
-import { badge, picture, plans } from "../images.js";
+import { badge, picture, plans, showDecisions } from "../images.js";
 import { go } from "../router.js";
 
 /** Expiry choices offered for a share link, clipped to the plan's bounds. */
@@ -118,25 +118,8 @@ function editor(image, saved) {
  * @param {() => void} changed
  */
 async function moderation(image, changed) {
-  const history = h("ol", { class: "history" });
-  const refresh = async () => {
-    /** @type {{decision: string, reason: string | null, decided_by: {username: string} | null, decided_at: string}[]} */
-    const decisions = await call("GET", `/images/${image.id}/approvals`);
-    fill(
-      history,
-      decisions.length
-        ? decisions.map((d) =>
-            h(
-              "li",
-              null,
-              badge(d.decision),
-              ` by ${d.decided_by?.username ?? "a removed user"}, ${when(d.decided_at)}`,
-              d.reason && ` — ${d.reason}`,
-            ),
-          )
-        : h("li", null, "No decision yet."),
-    );
-  };
+  const decisions = h("ol", { class: "history" });
+  const refresh = () => showDecisions(decisions, image.id);
   const form = h(
     "form",
     { class: "card", "aria-labelledby": "moderate-title" },
@@ -149,7 +132,7 @@ async function moderation(image, changed) {
       h("button", { type: "submit", value: "rejected" }, "Reject"),
     ),
     h("h3", null, "History"),
-    history,
+    decisions,
   );
   form.onsubmit = (event) => {
     event.preventDefault();

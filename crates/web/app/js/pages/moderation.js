@@ -3,13 +3,16 @@
 
 import { call, withQuery } from "../api.js";
 import { alertBox, announce, field, fill, h, heading, when } from "../dom.js";
-import { badge, picture } from "../images.js";
+import { badge, picture, showDecisions } from "../images.js";
 
 /** @type {import("../router.js").Page["render"]} */
 export async function render(main) {
-  /** @type {import("../images.js").Image[]} */
-  let queue = (await call("GET", withQuery("/images", { status: "pending", sort: "uploaded_at", per_page: 100 })))
-    .items;
+  /** The oldest pending images (decided ones leave the set, so the first page is always next). */
+  const pending = async () =>
+    /** @type {import("../images.js").Image[]} */ (
+      (await call("GET", withQuery("/images", { status: "pending", sort: "uploaded_at", per_page: 100 }))).items
+    );
+  let queue = await pending();
   let at = 0;
   const list = h("ol", { class: "queue", "aria-label": "Pending images" });
   const panel = h("section", { class: "card decide", "aria-live": "polite", "aria-label": "Selected image" });
@@ -33,7 +36,7 @@ export async function render(main) {
 
   const reason = field("Reason (needed to reject)", { name: "reason", maxLength: 500 });
   const reasonInput = /** @type {HTMLInputElement} */ (reason.querySelector("input"));
-  const history = h("ol", { class: "history" });
+  const decisions = h("ol", { class: "history" });
 
   const show = async () => {
     fill(
@@ -79,24 +82,9 @@ export async function render(main) {
         h("button", { type: "button", onclick: () => void decide("rejected") }, "Reject (r)"),
       ),
       h("h3", null, "Decision history"),
-      history,
+      decisions,
     );
-    /** @type {{decision: string, reason: string | null, decided_by: {username: string} | null, decided_at: string}[]} */
-    const decisions = await call("GET", `/images/${image.id}/approvals`);
-    fill(
-      history,
-      decisions.length
-        ? decisions.map((d) =>
-            h(
-              "li",
-              null,
-              badge(d.decision),
-              ` by ${d.decided_by?.username ?? "a removed user"}, ${when(d.decided_at)}`,
-              d.reason && ` — ${d.reason}`,
-            ),
-          )
-        : h("li", { class: "muted" }, "No decision yet."),
-    );
+    await showDecisions(decisions, image.id);
   };
 
   /** @param {"approved" | "rejected"} decision */
@@ -113,7 +101,8 @@ export async function render(main) {
       await call("POST", `/images/${image.id}/approval`, why ? { decision, reason: why } : { decision });
       announce(`${image.title || "Image"} ${decision}`);
       queue = queue.filter((i) => i !== image);
-      at = Math.min(at, queue.length - 1);
+      if (!queue.length) queue = await pending();
+      at = Math.max(0, Math.min(at, queue.length - 1));
       reasonInput.value = "";
       await show();
     } catch (error) {
