@@ -20,6 +20,8 @@ def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_use
     text.write_text("not an image at all")
     big = tmp_path / "huge.png"
     big.write_bytes(png(16, 16) + b"\0" * (5 * 1024 * 1024 + 1))  # over the basic plan's 5 MiB
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(png(64, 64)[:60])  # a PNG's start, cut off
     page = new_page()
     sign_in(page, name)
     page.get_by_role("link", name="Upload", exact=True).click()
@@ -35,13 +37,14 @@ def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_use
         """() => { window.seen = {}; setInterval(() => document.querySelectorAll('progress').forEach(
             (p) => (window.seen[p.getAttribute('aria-label')] ??= new Set()).add(p.value)), 10); }"""
     )
-    page.locator("input[type=file]").set_input_files(files + [str(text), str(big)])
+    page.locator("input[type=file]").set_input_files(files + [str(text), str(big), str(broken)])
     items = page.get_by_role("list", name="Uploads").get_by_role("listitem")
     for i in range(3):
         items.nth(i).get_by_role("link", name="Uploaded, awaiting approval").wait_for()
         assert items.nth(i).locator("progress").evaluate("p => p.value") == 1
     assert items.nth(3).get_by_role("alert").inner_text() == "Refused: send a JPEG, PNG, GIF or WebP image"
     assert re.search(r"Refused: .*(too large|exceeds|limit)", items.nth(4).get_by_role("alert").inner_text())
+    assert items.nth(5).get_by_role("alert").inner_text() == "Refused: the file does not decode as an image"
     seen = page.evaluate("Object.fromEntries(Object.entries(window.seen).map(([k, v]) => [k, [...v]]))")
     assert len([v for v in seen["Upload of photo-0.png"] if 0 < v < 1]) >= 2, seen
     shoot(page, "upload")
@@ -214,3 +217,17 @@ def test_account_email_password_and_cancelling_a_plan(new_page, make_user):
     page.get_by_text("Subscription: growth, canceled").wait_for()
     me = Api.login(name, "another-long-passphrase-9").call("GET", "/users/me")
     assert me["email"] == f"{name}@example.com"
+
+
+def test_an_upload_past_the_storage_quota_is_refused_with_the_reason(new_page, make_user, admin, tmp_path):
+    code = f"tiny{uuid.uuid4().hex[:6]}"
+    admin.call("POST", "/plans", {"code": code, "name": "Tiny", "features": {"storage_quota_bytes": 1000}})
+    name = make_user("beta_player", plan=code)
+    photo = tmp_path / "noise.png"
+    photo.write_bytes(png(40, 40, noise=True))  # about 5 KB
+    page = new_page()
+    sign_in(page, name)
+    page.goto("/upload")
+    page.locator("input[type=file]").set_input_files(str(photo))
+    alert = page.get_by_role("list", name="Uploads").get_by_role("alert")
+    assert alert.inner_text() == "Refused: your plan's storage quota is used up"
