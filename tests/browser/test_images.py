@@ -6,7 +6,7 @@ import uuid
 import urllib.error
 import urllib.request
 
-from conftest import BASE, PASSWORD, PHONE, Api, accessible, png, shoot, sign_in
+from conftest import BASE, PASSWORD, PHONE, Api, accessible, png, settled, shoot, sign_in
 
 
 def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_user, tmp_path):
@@ -26,6 +26,7 @@ def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_use
     sign_in(page, name)
     page.get_by_role("link", name="Upload", exact=True).click()
     page.get_by_role("heading", name="Upload").wait_for()
+    settled(page)
     accessible(page, "upload")
     # A slow uplink (1 MB/s), so that the bars have somewhere to be on their way; each
     # value a bar shows is recorded.
@@ -59,6 +60,7 @@ def test_moderation_by_keyboard_then_the_grid_shows_what_each_may_see(new_page, 
     page = new_page()
     sign_in(page, "admin", __import__("conftest").ADMIN_PASSWORD)
     page.get_by_role("link", name="Moderation").click()
+    settled(page)
     queue = page.get_by_role("list", name="Pending images")
     queue.get_by_role("button", name=re.compile(f"Keep me {tag}")).click()
     accessible(page, "moderation")
@@ -147,7 +149,7 @@ def test_a_plan_change_changes_which_thumbnails_appear(new_page, make_user, admi
     tile = page.get_by_role("link", name=re.compile(title)).locator("img")
     assert re.findall(r"/thumbnails/(\d+)", tile.get_attribute("srcset")) == ["200"]
     page.goto("/account")
-    page.get_by_role("heading", name="Plan", exact=True).wait_for()
+    settled(page)
     accessible(page, "account")
     shoot(page, "account")
     page.get_by_role("button", name="Choose Growth").click()
@@ -165,8 +167,12 @@ def test_upload_by_keyboard_alone(new_page, make_user, tmp_path):
     photo.write_bytes(png(320, 240, (120, 40, 160)))
     page = new_page()
     sign_in(page, make_user("beta_player"))
+    # Playwright turns on file-chooser interception when the first listener is added; added
+    # here, it is on before the key press (inside `expect_file_chooser` it could be late).
+    page.on("filechooser", lambda _: None)
     page.goto("/upload")
     page.get_by_role("heading", name="Upload").wait_for()
+    settled(page)
     for _ in range(30):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.type === 'file'"):
@@ -185,7 +191,7 @@ def test_a_403_after_a_role_change_is_shown_not_swallowed(new_page, make_user, a
     page = new_page()
     sign_in(page, name)
     page.goto(f"/images/{image['id']}")
-    page.get_by_role("heading", name="Soon not mine to edit").wait_for()
+    settled(page)
     user = admin.call("GET", f"/users?q={name}")["items"][0]
     admin.call("PATCH", f"/users/{user['id']}", {"role": "company_user"})
     page.get_by_label("Title").fill("Changed anyway")
@@ -201,7 +207,7 @@ def test_account_email_password_and_cancelling_a_plan(new_page, make_user):
     page = new_page()
     sign_in(page, name)
     page.get_by_role("link", name=name).click()
-    page.get_by_role("heading", name="Account").wait_for()
+    settled(page)
     page.get_by_role("textbox", name="Email").fill(f"{name}@example.com")
     page.get_by_role("button", name="Save email").click()
     page.get_by_text("Email saved").wait_for()

@@ -4,7 +4,7 @@ and screenshots)."""
 import re
 import uuid
 
-from conftest import ADMIN, ADMIN_PASSWORD, DESKTOP, PHONE, Api, accessible, keyboard_reachable, png, shoot, sign_in
+from conftest import ADMIN, ADMIN_PASSWORD, DESKTOP, PHONE, Api, accessible, keyboard_reachable, png, settled, shoot, sign_in
 
 
 # Waits for the images on screen to be loaded and decoded. A function evaluated through the
@@ -21,6 +21,7 @@ def test_galleries_are_made_renamed_and_browsed(new_page, make_user):
     page = new_page()
     sign_in(page, name)
     page.get_by_role("link", name="Galleries").click()
+    settled(page)
     gallery = f"Trips {uuid.uuid4().hex[:6]}"
     form = page.get_by_role("form", name="New gallery")
     form.get_by_label("Name").fill(gallery)
@@ -50,6 +51,7 @@ def test_admin_changes_a_users_role_activity_and_plan(new_page, make_user, admin
     sign_in(page, ADMIN, ADMIN_PASSWORD)
     page.get_by_role("link", name="Admin", exact=True).click()
     page.get_by_role("heading", name="Admin: Users").wait_for()
+    settled(page)
     page.get_by_role("searchbox", name="Find").fill(name)
     page.get_by_role("button", name="Find", exact=True).click()
     page.get_by_role("row", name=re.compile(name)).wait_for()
@@ -68,6 +70,7 @@ def test_admin_edits_role_permissions_and_plan_features(new_page, admin):
     page = new_page()
     sign_in(page, ADMIN, ADMIN_PASSWORD)
     page.goto("/admin/roles")
+    settled(page)
     role = f"editor_{uuid.uuid4().hex[:6]}"
     form = page.get_by_role("form", name="New role")
     form.get_by_label("Name").fill(role)
@@ -83,6 +86,7 @@ def test_admin_edits_role_permissions_and_plan_features(new_page, admin):
     assert page.get_by_role("form", name=re.compile("^admin")).get_by_role("checkbox").first.is_disabled()
 
     page.goto("/admin/plans")
+    settled(page)
     code = f"pro{uuid.uuid4().hex[:6]}"
     form = page.get_by_role("form", name="New plan")
     form.get_by_label("Code").fill(code)

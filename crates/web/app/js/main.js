@@ -52,6 +52,7 @@ async function show() {
   const found = match(location.pathname);
   if (!found) {
     fill(main, h("h1", { tabIndex: -1 }, "Not found"), h("p", null, h("a", { href: "/" }, "Back to the gallery")));
+    main.removeAttribute("aria-busy");
     return;
   }
   const [route, params] = found;

@@ -36,9 +36,10 @@ export async function render(main) {
 
   const reason = field("Reason (needed to reject)", { name: "reason", maxLength: 500 });
   const reasonInput = /** @type {HTMLInputElement} */ (reason.querySelector("input"));
-  const decisions = h("ol", { class: "history" });
 
   const show = async () => {
+    // A list of its own each time: a slow answer for an image no longer shown lands nowhere.
+    const decisions = h("ol", { class: "history" });
     fill(
       list,
       queue.map((image, i) =>
