@@ -6,7 +6,7 @@ import uuid
 import urllib.error
 import urllib.request
 
-from conftest import BASE, PASSWORD, PHONE, Api, accessible, png, settled, shoot, sign_in
+from conftest import BASE, PASSWORD, PHONE, Api, accessible, png, settled, sign_in
 
 
 def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_user, tmp_path):
@@ -48,7 +48,6 @@ def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_use
     assert items.nth(5).get_by_role("alert").inner_text() == "Refused: the file does not decode as an image"
     seen = page.evaluate("Object.fromEntries(Object.entries(window.seen).map(([k, v]) => [k, [...v]]))")
     assert len([v for v in seen["Upload of photo-0.png"] if 0 < v < 1]) >= 2, seen
-    shoot(page, "upload")
 
 
 def test_moderation_by_keyboard_then_the_grid_shows_what_each_may_see(new_page, make_user, admin):
@@ -64,7 +63,6 @@ def test_moderation_by_keyboard_then_the_grid_shows_what_each_may_see(new_page, 
     queue = page.get_by_role("list", name="Pending images")
     queue.get_by_role("button", name=re.compile(f"Keep me {tag}")).click()
     accessible(page, "moderation")
-    shoot(page, "moderation")
     page.locator("body").press("a")  # approve the selected one
     page.get_by_text(f"Keep me {tag} approved").wait_for()
     queue.get_by_role("button", name=re.compile(f"Reject me {tag}")).click()
@@ -103,7 +101,6 @@ def test_image_page_edit_download_and_a_share_link_opened_elsewhere(new_page, ma
     shown.evaluate("img => img.decode()")
     assert shown.evaluate("img => img.naturalWidth") > 0
     accessible(page, "image")
-    shoot(page, "image")
 
     page.get_by_label("Title").fill(f"{title} at dusk")
     page.get_by_label("Description").fill("Boats, low light.")
@@ -151,7 +148,6 @@ def test_a_plan_change_changes_which_thumbnails_appear(new_page, make_user, admi
     page.goto("/account")
     settled(page)
     accessible(page, "account")
-    shoot(page, "account")
     page.get_by_role("button", name="Choose Growth").click()
     page.get_by_text("Subscription: growth, active").wait_for()
     page.get_by_role("link", name="Images").click()

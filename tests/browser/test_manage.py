@@ -125,7 +125,7 @@ def test_the_grid_works_by_keyboard_alone(new_page, make_user, admin):
     page.get_by_role("heading", name=title).wait_for()
 
 
-def test_every_page_at_desktop_and_phone_size(new_page, make_user, admin):
+def test_every_page_at_desktop_and_phone_size(new_page, make_user, admin, tmp_path):
     """axe-core on every page, and the README's screenshots."""
     owner = Api.login(make_user("beta_player"))
     ids = []
@@ -145,6 +145,14 @@ def test_every_page_at_desktop_and_phone_size(new_page, make_user, admin):
             page.goto(path)
             page.get_by_role("heading", name=heading, exact=True).wait_for()
             page.wait_for_load_state("networkidle")
+            if name == "upload":  # shown at work: one file taken, one refused with the reason
+                good, bad = tmp_path / "harbour.png", tmp_path / "notes.png"
+                good.write_bytes(png(480, 320, (30, 110, 170)))
+                bad.write_text("not an image")
+                page.locator("input[type=file]").set_input_files([str(good), str(bad)])
+                uploads = page.get_by_role("list", name="Uploads")
+                uploads.get_by_role("alert").wait_for()
+                uploads.get_by_role("link", name=re.compile("^Uploaded")).wait_for()
             page.evaluate(IMAGES_IN_VIEW)
             accessible(page, f"{name} at {viewport['width']}px")
             shoot(page, name)
