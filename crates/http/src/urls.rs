@@ -20,11 +20,6 @@ impl PublicUrl {
         Self(configured.map(|u| u.trim_end_matches('/').to_owned()).filter(|u| !u.is_empty()))
     }
 
-    /// Whether the configured public address is https (cookies are then `Secure`).
-    pub(crate) fn is_https(&self) -> bool {
-        self.0.as_deref().is_some_and(|u| u.starts_with("https://"))
-    }
-
     fn base(&self, req: &HttpRequest) -> String {
         if let Some(url) = &self.0 {
             return url.clone();
@@ -38,6 +33,11 @@ impl PublicUrl {
             .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
             .map_or_else(|| config.host().to_owned(), str::to_owned);
         format!("{scheme}://{host}")
+    }
+
+    /// Whether the address answers point to is https (cookies are then `Secure`).
+    pub(crate) fn is_https(req: &HttpRequest) -> bool {
+        Self::of(req).base(req).starts_with("https://")
     }
 
     /// `path` (from `/`) under the API prefix, as an absolute URL.

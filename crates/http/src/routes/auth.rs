@@ -197,7 +197,7 @@ pub(crate) async fn refresh(
         Ok(pair) => Ok(tokens(&req, pair, None, carrier)),
         // A cookie that will never work again is removed; an outage keeps it.
         Err(DomainError::InvalidToken) if carrier == Carrier::Cookie => {
-            Ok(session::forget(ApiError::from(DomainError::InvalidToken).error_response()))
+            Ok(session::forget(&req, ApiError::from(DomainError::InvalidToken).error_response()))
         }
         Err(e) => Err(e.into()),
     }
@@ -223,7 +223,7 @@ pub(crate) async fn logout(
     let cookie = session::presented(&req);
     auth.logout(&actor, body.refresh_token.or_else(|| cookie.clone()).map(Token::from).as_ref()).await?;
     let done = HttpResponse::NoContent().finish();
-    Ok(if cookie.is_some() { session::forget(done) } else { done })
+    Ok(if cookie.is_some() { session::forget(&req, done) } else { done })
 }
 
 #[utoipa::path(get, operation_id = "get_me", path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),

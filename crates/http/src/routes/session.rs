@@ -2,9 +2,9 @@
 //! paths see, so page scripts (and whatever an XSS runs) can never read it, and other sites
 //! can never send it. `Secure` whenever the public address is https.
 
-use actix_web::cookie::time::{Duration, OffsetDateTime};
+use actix_web::cookie::time::Duration;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 
 use crate::{API_PREFIX, PublicUrl};
 
@@ -23,21 +23,21 @@ pub(crate) fn cookie(req: &HttpRequest, token: String, seconds: u64) -> Cookie<'
     cookie
 }
 
-/// `res` with the cookie removed (it names an expired date and no value).
-pub(crate) fn forget(mut res: HttpResponse) -> HttpResponse {
-    let mut gone = Cookie::build(COOKIE, "").path(path()).http_only(true).same_site(SameSite::Strict).finish();
-    gone.set_max_age(Duration::ZERO);
-    gone.set_expires(OffsetDateTime::UNIX_EPOCH);
+/// `res` with the cookie removed (no value, expired), under the attributes it was set with.
+pub(crate) fn forget(req: &HttpRequest, mut res: HttpResponse) -> HttpResponse {
+    let mut gone = base(req, String::new());
+    gone.make_removal();
     // Only a header value the cookie crate wrote can fail here, and it writes ASCII.
     let _ = res.add_cookie(&gone);
     res
 }
 
 fn base(req: &HttpRequest, token: String) -> Cookie<'static> {
-    let secure = req.app_data::<web::Data<PublicUrl>>().is_some_and(|u| u.is_https()) || req.app_config().secure();
-    Cookie::build(COOKIE, token).path(path()).http_only(true).same_site(SameSite::Strict).secure(secure).finish()
-}
-
-fn path() -> String {
-    format!("{API_PREFIX}/auth")
+    let secure = PublicUrl::is_https(req);
+    Cookie::build(COOKIE, token)
+        .path(format!("{API_PREFIX}/auth"))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .finish()
 }
