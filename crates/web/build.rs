@@ -43,14 +43,16 @@ fn main() {
         let mut gz = GzEncoder::new(Vec::new(), Compression::best());
         gz.write_all(&body).expect("gzip in memory");
         let gz = gz.finish().expect("gzip in memory");
+        let tag = &hex(&Sha256::digest(&body))[..32];
+        let etag = format!("\"{tag}\"");
         let gzip = if gz.len() < body.len() {
             let packed = out.join(format!("asset-{n}.gz"));
             fs::write(&packed, &gz).expect("writing OUT_DIR");
-            format!("Some(include_bytes!({:?}))", packed.display().to_string())
+            let etag = format!("\"{tag}-gzip\"");
+            format!("Some(Gzipped {{ body: include_bytes!({:?}), etag: {etag:?} }})", packed.display().to_string())
         } else {
             "None".to_owned()
         };
-        let etag = format!("\"{}\"", &hex(&Sha256::digest(&body))[..32]);
         writeln!(
             table,
             "    Asset {{ path: {path:?}, content_type: {:?}, body: include_bytes!({:?}), gzip: {gzip}, etag: {etag:?} }},",

@@ -68,24 +68,20 @@ async fn asset(req: HttpRequest, path: web::Path<(String, String)>) -> Result<Ht
 
 /// `file` as the client takes it (gzip when it may), or 304 when it holds that form.
 fn send(req: &HttpRequest, file: &'static Asset, caching: &'static str) -> HttpResponse {
-    let gzip = file.gzip.filter(|_| takes_gzip(req));
-    let etag = match gzip {
-        Some(_) => format!("{}-gzip\"", file.etag.trim_end_matches('"')),
-        None => file.etag.to_owned(),
-    };
-    let mut res = if holds(req, &etag) {
-        let mut res = unchanged(etag, caching);
+    let gzip = file.gzip.as_ref().filter(|_| takes_gzip(req));
+    let etag = gzip.map_or(file.etag, |g| g.etag);
+    if holds(req, etag) {
+        let mut res = unchanged(etag.to_owned(), caching);
         res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         return with_csp(file, res);
-    } else {
-        HttpResponse::Ok()
-    };
+    }
+    let mut res = HttpResponse::Ok();
     res.content_type(file.content_type)
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, caching))
         .insert_header((header::VARY, "Accept-Encoding"));
     let res = match gzip {
-        Some(body) => res.insert_header((header::CONTENT_ENCODING, "gzip")).body(body),
+        Some(packed) => res.insert_header((header::CONTENT_ENCODING, "gzip")).body(packed.body),
         None => res.body(file.body),
     };
     with_csp(file, res)
