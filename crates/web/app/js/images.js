@@ -72,6 +72,16 @@ export async function plans(code) {
 }
 
 /**
+ * The galleries as choices for a select: id and name (the first 100, by name).
+ * @returns {Promise<[string, string][]>}
+ */
+export async function galleryChoices() {
+  /** @type {{id: string, name: string}[]} */
+  const galleries = (await call("GET", "/galleries?per_page=100")).items;
+  return galleries.map((g) => [g.id, g.name]);
+}
+
+/**
  * Fills `list` with the image's decisions so far, oldest first (`GET /images/{id}/approvals`).
  * @param {HTMLElement} list
  * @param {string} id

@@ -1,9 +1,9 @@
 // @ts-check
 /** The image grid: the caller's visible images, filtered, sorted, and read by cursor as the user scrolls. */
 
-import { call, can, withQuery } from "../api.js";
+import { Problem, call, can, withQuery } from "../api.js";
 import { alertBox, choice, field, fill, h, heading } from "../dom.js";
-import { badge, picture } from "../images.js";
+import { badge, galleryChoices, picture } from "../images.js";
 import { go } from "../router.js";
 
 /** The grid's row height in CSS pixels, as app.css sets it (`--row`): wide screens, then phones. */
@@ -13,13 +13,19 @@ const PER_PAGE = 100;
 
 /** @type {import("../router.js").Page["render"]} */
 export async function render(main, params, query) {
-  const galleries = /** @type {{id: string, name: string}[]} */ ((await call("GET", "/galleries?per_page=100")).items);
   const fixed = params.id;
-  const gallery = fixed ? galleries.find((g) => g.id === fixed) : undefined;
+  /** @type {{name: string} | null} A gallery's own page shows its images only. */
+  const gallery = fixed
+    ? await call("GET", `/galleries/${encodeURIComponent(fixed)}?per_page=1`).catch((error) => {
+        if (error instanceof Problem && (error.status === 404 || error.status === 400)) return null;
+        throw error;
+      })
+    : null;
   if (fixed && !gallery) {
     main.append(heading("Gallery not found"), h("p", null, h("a", { href: "/galleries" }, "All galleries")));
     return;
   }
+  const galleries = fixed ? [] : await galleryChoices();
   const filters = {
     status: query.get("status") ?? "",
     gallery_id: fixed ?? query.get("gallery_id") ?? "",
@@ -36,11 +42,7 @@ export async function render(main, params, query) {
       ["pending", "Pending"],
       ["rejected", "Rejected"],
     ]),
-    !fixed &&
-      choice("Gallery", { name: "gallery_id", value: filters.gallery_id }, [
-        ["", "All"],
-        ...galleries.map((g) => /** @type {[string, string]} */ ([g.id, g.name])),
-      ]),
+    !fixed && choice("Gallery", { name: "gallery_id", value: filters.gallery_id }, [["", "All"], ...galleries]),
     choice("Sort", { name: "sort", value: filters.sort }, [
       ["-uploaded_at", "Newest first"],
       ["uploaded_at", "Oldest first"],

@@ -1,15 +1,16 @@
 // @ts-check
 /** Upload many images at once: drop them or pick them, and watch each one go. */
 
-import { Problem, call, upload } from "../api.js";
+import { Problem, upload } from "../api.js";
 import { bytes, choice, explain, field, h, heading } from "../dom.js";
+import { galleryChoices } from "../images.js";
 
 /** The server lets one user upload this many at once (`server.max_uploads_per_user` defaults to 2). */
 const AT_ONCE = 2;
 
 /** @type {import("../router.js").Page["render"]} */
 export async function render(main) {
-  const galleries = /** @type {{id: string, name: string}[]} */ ((await call("GET", "/galleries?per_page=100")).items);
+  const galleries = await galleryChoices();
   const input = h("input", {
     type: "file",
     id: "files",
@@ -29,10 +30,7 @@ export async function render(main) {
   const options = h(
     "div",
     { class: "row" },
-    choice("Gallery", { name: "gallery_id" }, [
-      ["", "None"],
-      ...galleries.map((g) => /** @type {[string, string]} */ ([g.id, g.name])),
-    ]),
+    choice("Gallery", { name: "gallery_id" }, [["", "None"], ...galleries]),
     field("Description for all (optional)", { name: "description", maxLength: 2000 }),
   );
   const list = h("ul", { class: "uploads", "aria-label": "Uploads" });
