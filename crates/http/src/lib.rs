@@ -33,8 +33,7 @@ pub use middleware::{BodyIdleTimeout, RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;
 pub use routes::images::{UploadSlots, UploadTurns};
 pub use routes::metrics::{MetricsSource, MetricsToken};
-pub use routes::openapi::ApiDoc;
-pub use routes::route_table;
+pub use routes::openapi::document as openapi;
 pub use urls::PublicUrl;
 
 /// Where the API is served from; everything else (`/health`, `/metrics`, `/docs`, `/l`) is
@@ -100,14 +99,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(error::json_config())
             .app_data(error::query_config())
             .app_data(error::path_config())
-            .configure(|cfg| {
-                for endpoint in routes::root_endpoints() {
-                    cfg.service(endpoint.build());
-                }
-            })
-            .service(
-                routes::api_endpoints().into_iter().fold(web::scope(API_PREFIX), |scope, e| scope.service(e.build())),
-            )
+            .configure(routes::register)
             .service(routes::openapi::swagger_ui())
             .configure(routes::app::configure)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));

@@ -112,8 +112,7 @@ async fn create_admin(settings: &Settings, username: &str) -> anyhow::Result<()>
 /// Needs no configuration or database: the document is made from the code.
 fn print_openapi() -> ExitCode {
     use std::io::Write as _;
-    use utoipa::OpenApi as _;
-    let Ok(json) = gallery_http::ApiDoc::openapi().to_pretty_json() else {
+    let Ok(json) = gallery_http::openapi().to_pretty_json() else {
         eprintln!("gallery: could not serialise the OpenAPI document");
         return ExitCode::FAILURE;
     };

@@ -7,7 +7,7 @@ use gallery_domain::{DomainError, Email, Password, RoleName, Token, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::Endpoint;
+use super::{Route, route};
 use super::session;
 use crate::ApiError;
 use crate::extract::Caller;
@@ -15,14 +15,8 @@ use crate::limits::RateLimits;
 use crate::parse::double_option;
 use crate::views::UserView;
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/auth/register").post(register),
-        Endpoint::new("/auth/login").post(login),
-        Endpoint::new("/auth/refresh").post(refresh),
-        Endpoint::new("/auth/logout").post(logout),
-        Endpoint::new("/users/me").get(me).patch(update_me),
-    ]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(register), route!(login), route!(refresh), route!(logout), route!(me), route!(update_me)]
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,27 +3,19 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::galleries::Galleries;
-use gallery_domain::{Description, DomainError, Gallery, GalleryId, GalleryPatch, Name, NewGallery, Permission};
+use gallery_domain::{Description, DomainError, Gallery, GalleryId, GalleryPatch, Name, NewGallery};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Endpoint;
+use super::{Route, route};
 use super::images::{GalleryImagesQuery, ImagePageView, ImageView};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/galleries")
-            .get_needs(Permission::ImagesRead, list)
-            .post_needs(Permission::GalleriesManage, create),
-        Endpoint::new("/galleries/{id}")
-            .get_needs(Permission::ImagesRead, get)
-            .patch_needs(Permission::GalleriesManage, update)
-            .delete_needs(Permission::GalleriesManage, delete),
-    ]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(list, ImagesRead), route!(create, GalleriesManage), route!(get, ImagesRead), route!(update, GalleriesManage), route!(delete, GalleriesManage)]
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::Endpoint;
+use super::{Route, route};
 
 /// One backing service `/health/ready` checks.
 #[async_trait]
@@ -16,8 +16,8 @@ pub trait ReadinessProbe: Send + Sync {
     async fn check(&self) -> Result<(), String>;
 }
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![Endpoint::new("/health/live").get(live), Endpoint::new("/health/ready").get(ready)]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(live), route!(ready)]
 }
 
 #[utoipa::path(get, operation_id = "health_live", path = "/health/live", tag = "operations",

@@ -10,35 +10,20 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::images::{Conditional, ImageImport, Images, Review};
-use gallery_domain::{Image, ImageId, Permission};
+use gallery_domain::{Image, ImageId};
 use uuid::Uuid;
 
 pub use bodies::{DecisionBody, GalleryImagesQuery, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
 pub use upload::{UploadSlots, UploadTurns};
 pub use views::{ApprovalView, ImageBytes, ImagePageView, ImageView, Purged, UserRefView};
 
-use super::Endpoint;
+use super::{Route, route};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::send;
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/images")
-            .get_needs(Permission::ImagesRead, list)
-            .post_needs(Permission::ImagesUpload, upload)
-            .delete_needs(Permission::ImagesPurge, purge),
-        Endpoint::new("/images/import").post_needs(Permission::ImagesUpload, import),
-        Endpoint::new("/images/{id}")
-            .get_needs(Permission::ImagesRead, get)
-            .patch_needs(Permission::ImagesUpdate, update)
-            .put_needs(Permission::ImagesUpdate, replace)
-            .delete_needs(Permission::ImagesDelete, delete),
-        Endpoint::new("/images/{id}/original").get(original),
-        Endpoint::new("/images/{id}/thumbnails/{height}").get(thumbnail),
-        Endpoint::new("/images/{id}/approval").post_needs(Permission::ImagesModerate, decide),
-        Endpoint::new("/images/{id}/approvals").get(approvals),
-    ]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(list, ImagesRead), route!(upload, ImagesUpload), route!(purge, ImagesPurge), route!(import, ImagesUpload), route!(get, ImagesRead), route!(update, ImagesUpdate), route!(replace, ImagesUpdate), route!(delete, ImagesDelete), route!(original), route!(thumbnail), route!(decide, ImagesModerate), route!(approvals)]
 }
 
 /// A multipart upload: the `file` part is streamed through the use-case as it arrives;

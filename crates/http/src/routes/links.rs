@@ -4,28 +4,20 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::fields::{Fields as _, field, parsed};
 use gallery_domain::links::{Links, Shared};
-use gallery_domain::{ImageId, LinkId, Permission, ShareLink, Variant};
+use gallery_domain::{ImageId, LinkId, ShareLink, Variant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Endpoint;
+use super::{Route, route};
 use super::images::ImageBytes;
 use crate::extract::Caller;
 use crate::limits::RateLimits;
 use crate::urls::PublicUrl;
 use crate::{ApiError, send};
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/images/{id}/links").get(list).post_needs(Permission::LinksCreate, create),
-        Endpoint::new("/links/{id}").delete(revoke),
-    ]
-}
-
-/// Served at the root, outside `/api/v1`.
-pub(crate) fn root_endpoints() -> Vec<Endpoint> {
-    vec![Endpoint::new("/l/{token}").get(open)]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(list), route!(create, LinksCreate), route!(revoke), route!(open)]
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

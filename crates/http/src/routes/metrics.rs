@@ -7,15 +7,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::DomainError;
 use subtle::ConstantTimeEq as _;
 
-use super::Endpoint;
+use super::{Route, route};
 use crate::ApiError;
 
 /// Renders the current metrics in the Prometheus text format (the server owns the
 /// recorder; this crate only records through the `metrics` facade).
 pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![Endpoint::new("/metrics").get(metrics)]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(metrics)]
 }
 
 /// The bearer token `GET /metrics` needs when `metrics.token` is set.

@@ -4,25 +4,19 @@ use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed, unless};
 use gallery_domain::plans::{Plans, check_features, price_cents};
 use gallery_domain::{
-    BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, NewPlan, Permission, Plan, PlanCode,
+    BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, NewPlan, Plan, PlanCode,
     PlanFeatures, PlanId, PlanPatch,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Endpoint;
+use super::{Route, route};
 use crate::ApiError;
 use crate::extract::{Caller, MaybeCaller};
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/plans").get(list).post_needs(Permission::PlansManage, create),
-        Endpoint::new("/plans/{id}")
-            .get(get)
-            .patch_needs(Permission::PlansManage, update)
-            .delete_needs(Permission::PlansManage, delete),
-    ]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(list), route!(create, PlansManage), route!(get), route!(update, PlansManage), route!(delete, PlansManage)]
 }
 
 /// What a plan grants.

@@ -9,20 +9,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Endpoint;
+use super::{Route, route};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PermissionView, RoleView};
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/permissions").get(permissions),
-        Endpoint::new("/roles").get(list).post_needs(Permission::RolesManage, create),
-        Endpoint::new("/roles/{id}")
-            .get(get)
-            .patch_needs(Permission::RolesManage, update)
-            .delete_needs(Permission::RolesManage, delete),
-    ]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(permissions), route!(list), route!(create, RolesManage), route!(get), route!(update, RolesManage), route!(delete, RolesManage)]
 }
 
 #[utoipa::path(get, operation_id = "list_permissions", path = "/api/v1/permissions", tag = "roles", security(("bearer" = [])),

@@ -3,23 +3,19 @@
 use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, required};
 use gallery_domain::subscriptions::Subscriptions;
-use gallery_domain::{CurrentSubscription, Permission, UserId};
+use gallery_domain::{CurrentSubscription, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Endpoint;
+use super::{Route, route};
 use super::images::UserRefView;
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/subscriptions").get_needs(Permission::SubscriptionsManage, list).post(subscribe),
-        Endpoint::new("/subscriptions/me").get(mine).delete(cancel),
-        Endpoint::new("/users/{id}/subscription").put_needs(Permission::SubscriptionsManage, assign),
-    ]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(list, SubscriptionsManage), route!(subscribe), route!(mine), route!(cancel), route!(assign, SubscriptionsManage)]
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,27 +4,21 @@ use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::users::{AccountChanges, AccountRequest, Users};
 use gallery_domain::{
-    DomainError, Email, PageRequest, Password, Permission, RoleName, SearchText, UserFilter, UserId, Username,
+    DomainError, Email, PageRequest, Password, RoleName, SearchText, UserFilter, UserId, Username,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::Endpoint;
+use super::{Route, route};
 use super::auth::email_change;
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::parse::{self, double_option, query};
 use crate::views::{PageView, UserView};
 
-pub(crate) fn endpoints() -> Vec<Endpoint> {
-    vec![
-        Endpoint::new("/users").get_needs(Permission::UsersManage, list).post_needs(Permission::UsersManage, create),
-        Endpoint::new("/users/{id}")
-            .get_needs(Permission::UsersManage, get)
-            .patch_needs(Permission::UsersManage, update)
-            .delete_needs(Permission::UsersManage, delete),
-    ]
+pub(crate) fn routes() -> Vec<Route> {
+    vec![route!(list, UsersManage), route!(create, UsersManage), route!(get, UsersManage), route!(update, UsersManage), route!(delete, UsersManage)]
 }
 
 /// Filters and page of the user listing.
