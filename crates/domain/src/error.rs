@@ -118,6 +118,9 @@ pub enum DomainError {
     NotApproved,
     #[error("the link has expired or was revoked")]
     LinkExpired,
+    /// Too many at once; the next try may succeed after this long.
+    #[error("too many at once; retry after {0:?}")]
+    RateLimited(std::time::Duration),
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("internal: {0}")]

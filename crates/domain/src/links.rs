@@ -185,8 +185,15 @@ mod tests {
             removals: Arc::new(crate::ports::MockRemovalRepo::new()),
             location: Arc::new(crate::testing::KeepEverything),
             tasks: Arc::new(crate::testing::Spawned),
+            slots: Arc::new(crate::testing::free_slots()),
         };
-        let limits = ImageLimits { max_pixels: 1, max_upload_bytes: 1, orphan_grace: Duration::minutes(5) };
+        let limits = ImageLimits {
+            max_pixels: 1,
+            max_upload_bytes: 1,
+            orphan_grace: Duration::minutes(5),
+            uploads_per_user: 1,
+            upload_lease: Duration::minutes(3),
+        };
         let images = Images::new(ports, limits);
         let mut tokens = MockTokenService::new();
         tokens.expect_new_refresh().returning(|| ("secret".into(), TokenHash([9; 32])));

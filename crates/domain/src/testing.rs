@@ -148,3 +148,11 @@ impl crate::ports::Tasks for Held {
         self.0.lock().unwrap().push(task);
     }
 }
+
+/// Upload slots that are always free: taken and given back without a count.
+pub fn free_slots() -> crate::ports::MockUploadSlotRepo {
+    let mut slots = crate::ports::MockUploadSlotRepo::new();
+    slots.expect_take().returning(|_, _, _| Ok(Some(crate::ports::SlotId(uuid::Uuid::new_v4()))));
+    slots.expect_give_back().returning(|_| Ok(()));
+    slots
+}

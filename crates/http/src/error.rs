@@ -188,6 +188,12 @@ impl ApiError {
                 D::InUse(d) => {
                     p(StatusCode::CONFLICT, ErrorCode::InUse, "In use", Some(&format!("{d} is still in use")))
                 }
+                D::RateLimited(wait) => p(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::RateLimited,
+                    "Too many requests",
+                    Some(&format!("too many attempts; retry in {} s", retry_after(*wait))),
+                ),
                 D::LinkExpired => p(
                     StatusCode::GONE,
                     ErrorCode::LinkExpired,
@@ -292,7 +298,7 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed(allow) = self {
             res.insert_header((ALLOW, allow.as_str()));
         }
-        if let Self::RateLimited(wait) = self {
+        if let Self::RateLimited(wait) | Self::Domain(DomainError::RateLimited(wait)) = self {
             res.insert_header((RETRY_AFTER, retry_after(*wait)));
         }
         if let Self::BodyStalled(_) = self {

@@ -156,7 +156,9 @@ impl RateCounter for PgRateCounter {
     }
 }
 
-/// [`UploadSlotRepo`] on PostgreSQL: one row per upload in progress.
+/// [`UploadSlotRepo`] on PostgreSQL: one row per upload in progress. It counts them for
+/// `/metrics` too: `gallery_uploads_in_progress`, and refusals in
+/// `gallery_rate_limited_total{scope="uploads"}`.
 #[derive(Debug, Clone)]
 pub struct PgUploadSlots {
     db: Db,
@@ -202,10 +204,17 @@ impl UploadSlotRepo for PgUploadSlots {
             })
             .await
             .map_err(RepoError::from)?;
+        if taken {
+            metrics::gauge!("gallery_uploads_in_progress").increment(1.0);
+        } else {
+            metrics::counter!("gallery_rate_limited_total", "scope" => "uploads").increment(1);
+        }
         Ok(taken.then_some(SlotId(slot)))
     }
 
     async fn give_back(&self, slot: SlotId) -> Result<(), RepoError> {
+        // The upload has ended, whether or not its row goes now (else it expires).
+        metrics::gauge!("gallery_uploads_in_progress").decrement(1.0);
         let mut conn = self.db.conn().await?;
         diesel::sql_query("DELETE FROM upload_slots WHERE id = $1")
             .bind::<SqlUuid, _>(slot.0)

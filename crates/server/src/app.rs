@@ -23,7 +23,7 @@ use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
     AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
-    UploadSlots, UploadTurns, edge, problem_safety_net,
+    UploadTurns, edge, problem_safety_net,
 };
 use gallery_imaging::{CachedThumbnails, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
@@ -74,9 +74,6 @@ pub struct Shared {
     signup_role: RoleName,
     rate_limits: RateLimitSettings,
     upload_turns: UploadTurns,
-    uploads_per_user: u32,
-    /// How long an upload slot outlives a server that died holding it.
-    upload_lease: Duration,
     pools: Pools,
     /// One per process: every worker's pool reads and fills the same copies.
     caches: Caches,
@@ -123,6 +120,9 @@ impl Shared {
             max_pixels: settings.images.max_pixels,
             max_upload_bytes: settings.images.max_upload_bytes,
             orphan_grace: chrono::Duration::seconds(i64::try_from(settings.storage.sweep_interval_seconds)?),
+            uploads_per_user: settings.server.max_uploads_per_user,
+            // No upload outlives its request; a minute more covers the recording after it.
+            upload_lease: chrono::Duration::seconds(i64::try_from(settings.server.request_timeout_seconds + 60)?),
         };
         let thumbnails = Arc::new(CachedThumbnails::new(storage.blobs(), Arc::new(Renderer::new(decoders))));
         Ok(Self {
@@ -146,9 +146,6 @@ impl Shared {
                 0 => 2 * decoders,
                 n => n,
             }),
-            uploads_per_user: settings.server.max_uploads_per_user,
-            // No upload outlives its request; a minute more covers the recording after it.
-            upload_lease: Duration::from_secs(settings.server.request_timeout_seconds + 60),
             pools: Pools::default(),
             caches: Caches::default(),
         })
@@ -167,7 +164,6 @@ impl Shared {
 pub struct Services {
     pub db: Db,
     pub rate_limits: RateLimits,
-    pub upload_slots: UploadSlots,
     pub auth: Auth,
     pub users: Users,
     pub roles: Roles,
@@ -217,6 +213,7 @@ impl Services {
             removals: removals.clone(),
             location: Arc::new(LocationStripper),
             tasks: Arc::new(TokioTasks),
+            slots: Arc::new(PgUploadSlots::new(db.clone())),
         };
         let images = Images::new(ports, shared.limits);
         let links = Links::new(
@@ -247,13 +244,6 @@ impl Services {
             ),
             auth,
             rate_limits: RateLimits::new(shared.rate_limits, Arc::new(PgRateCounter::new(db.clone()))),
-            upload_slots: UploadSlots::new(
-                &shared.upload_turns,
-                shared.uploads_per_user,
-                shared.upload_lease,
-                Arc::new(PgUploadSlots::new(db.clone())),
-                shared.clock.clone(),
-            ),
             db,
         })
     }
@@ -326,7 +316,7 @@ impl Application {
                     ("storage", Arc::new(StorageProbe(shared.storage.clone()))),
                 ],
                 rate_limits: services.rate_limits,
-                upload_slots: services.upload_slots,
+                upload_turns: shared.upload_turns.clone(),
                 metrics: metrics.clone(),
                 metrics_token: metrics_token.clone(),
                 public_url: public_url.clone(),

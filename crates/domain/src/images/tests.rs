@@ -6,13 +6,16 @@ use bytes::Bytes;
 use chrono::{TimeZone, Utc};
 use futures_util::{FutureExt as _, Stream, stream};
 
+use super::upload::UploadTexts;
 use super::*;
+use crate::ports::{BlobBody, InspectError};
+use crate::{BlobKey, ByteRange, Decision, Description, ImageFormat, ImageStatus, NewImage, Reason, Title};
 use crate::ports::Listed;
 use crate::ports::{
     FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo, MockThumbnails,
-    MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
+    MockUploadSlotRepo, MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
 };
-use crate::testing::{Held, Spawned, actor_with_role, builtin_role, plan};
+use crate::testing::{Held, Spawned, actor_with_role, builtin_role, free_slots, plan};
 use crate::{Actor, After, ImageSort, RepoError, StorageError, UserRef, Visibility, WebUrl};
 
 /// An in-memory staged file that records whether it was committed or dropped.
@@ -58,6 +61,7 @@ struct World {
     thumbnails: MockThumbnails,
     removals: MockRemovalRepo,
     tasks: Arc<dyn Tasks>,
+    slots: MockUploadSlotRepo,
     probe: Probe,
 }
 
@@ -83,6 +87,7 @@ impl World {
             thumbnails: MockThumbnails::new(),
             removals: permissive_removals(),
             tasks: Arc::new(Spawned),
+            slots: free_slots(),
             probe,
         }
     }
@@ -100,11 +105,14 @@ impl World {
             removals: Arc::new(self.removals),
             location: Arc::new(crate::testing::KeepEverything),
             tasks: self.tasks,
+            slots: Arc::new(self.slots),
         };
         let limits = ImageLimits {
             max_pixels: 50_000_000,
             max_upload_bytes: max_upload,
             orphan_grace: chrono::Duration::minutes(5),
+            uploads_per_user: 2,
+            upload_lease: chrono::Duration::minutes(3),
         };
         let images = Images::new(ports, limits);
         (images, self.probe)
@@ -236,6 +244,19 @@ async fn an_upload_form_is_refused_with_every_bad_field_at_once_and_keeps_nothin
     };
     assert_eq!(errors[0].message, "send one file per upload");
     assert!(probe.dropped.load(Ordering::SeqCst) && !probe.committed.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn an_upload_past_the_users_slots_is_refused_before_its_form_is_read() {
+    let mut w = World::new();
+    w.slots = MockUploadSlotRepo::new();
+    w.slots.expect_take().withf(|_, per_user, _| *per_user == 2).times(1).returning(|_, _, _| Ok(None));
+    w.blobs = MockBlobStore::new();
+    w.blobs.expect_stage().never();
+    let (images, _) = w.build(u64::MAX);
+    let unread = stream::poll_fn::<Result<UploadPart<Body>, DomainError>, _>(|_| panic!("the form was read"));
+    let refused = images.upload(&player(), unread).await.err();
+    assert!(matches!(refused, Some(DomainError::RateLimited(_))), "{refused:?}");
 }
 
 #[tokio::test]
@@ -438,10 +459,10 @@ async fn originals_follow_the_plan() {
     assert!(matches!(whole, Conditional::Fresh(Original { range: None, .. })));
     let held = images.original(&growth, id, None, |_| true).await.unwrap();
     assert!(matches!(held, Conditional::Unchanged(_)));
-    let first = ByteRange::parse("bytes=0-9");
+    let first = Some(ByteRange::From { start: 0, end: Some(9) });
     let part = images.original(&growth, id, first, |_| false).await.unwrap();
     assert!(matches!(part, Conditional::Fresh(Original { range: Some((0, 0)), .. })));
-    let past = images.original(&growth, id, ByteRange::parse("bytes=1-"), |_| false).await;
+    let past = images.original(&growth, id, Some(ByteRange::From { start: 1, end: None }), |_| false).await;
     assert!(matches!(past, Err(DomainError::RangeNotSatisfiable(1))));
 }
 

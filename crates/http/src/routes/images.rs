@@ -14,7 +14,7 @@ use gallery_domain::{Image, ImageId};
 use uuid::Uuid;
 
 pub use bodies::{DecisionBody, GalleryImagesQuery, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
-pub use upload::{UploadSlots, UploadTurns};
+pub use upload::UploadTurns;
 pub use views::{ApprovalView, ImageBytes, ImagePageView, ImageView, Purged, UserRefView};
 
 use super::{Route, route};
@@ -42,10 +42,10 @@ pub(crate) async fn upload(
     images: web::Data<Images>,
     Caller(actor): Caller,
     req: HttpRequest,
-    slots: web::Data<UploadSlots>,
+    turns: web::Data<UploadTurns>,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let _slot = slots.acquire(actor.id()).await?;
+    let _turn = turns.wait().await;
     let seen = images.upload(&actor, upload::parts(form)).await?;
     upload::stored(&seen.item, "upload");
     Ok(HttpResponse::Created().json(ImageView::one(seen, &req)))
@@ -64,10 +64,10 @@ pub(crate) async fn import(
     images: web::Data<Images>,
     Caller(actor): Caller,
     req: HttpRequest,
-    slots: web::Data<UploadSlots>,
+    turns: web::Data<UploadTurns>,
     body: web::Json<ImportBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let _slot = slots.acquire(actor.id()).await?;
+    let _turn = turns.wait().await;
     let import = ImageImport::try_from(body.into_inner())?;
     // In the request's own task: when the request ends (timeout, client gone) the import
     // stops with it and creates nothing, then or later.

@@ -1,31 +1,55 @@
 //! What clients send to `/images`, and the domain commands and filters it parses into.
 
 use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed};
-use gallery_domain::images::{ImageImport, Review, UploadMeta};
+use gallery_domain::images::{ImageImport, Review, UploadField, UploadMeta};
 use gallery_domain::{
     Decision, Description, DomainError, GalleryId, ImageCursor, ImageFilter, ImagePatch, ImageSort, ImageStatus,
     PageRequest, Reason, SearchText, Title, UserId, WebUrl,
 };
 use serde::Deserialize;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::RefOr;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::parse::{self, double_option, query};
 
-/// The multipart form of an upload.
-// For the spec only: the handler reads the parts as they stream (see `super::upload`).
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a type for the spec only: the form is read as it streams")]
-pub struct UploadForm {
-    /// The image: JPEG, PNG, GIF or WebP, told by its bytes.
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
-    /// At most 200 characters.
-    title: Option<String>,
-    /// At most 2000 characters.
-    description: Option<String>,
-    gallery_id: Option<Uuid>,
+/// The multipart form of an upload, for the spec only: the handler reads the parts as they
+/// stream (see `super::upload`). Its part names are the domain's ([`UploadField`]).
+#[derive(Debug)]
+pub struct UploadForm;
+
+impl utoipa::PartialSchema for UploadForm {
+    fn schema() -> RefOr<Schema> {
+        let text = |field: UploadField| {
+            let nullable_string = SchemaType::from_iter([Type::String, Type::Null]);
+            match field {
+                UploadField::Title => {
+                    ObjectBuilder::new().schema_type(nullable_string).description(Some("At most 200 characters."))
+                }
+                UploadField::Description => {
+                    ObjectBuilder::new().schema_type(nullable_string).description(Some("At most 2000 characters."))
+                }
+                UploadField::GalleryId => ObjectBuilder::new()
+                    .schema_type(nullable_string)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+            }
+        };
+        let file = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The image: JPEG, PNG, GIF or WebP, told by its bytes."));
+        UploadField::ALL
+            .into_iter()
+            .fold(ObjectBuilder::new().property(UploadField::FILE, file), |form, field| {
+                form.property(field.name(), text(field))
+            })
+            .required(UploadField::FILE)
+            .description(Some("The multipart form of an upload."))
+            .into()
+    }
 }
+
+impl ToSchema for UploadForm {}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ImportBody {
