@@ -17,8 +17,8 @@ use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
 mod cache;
+mod jpeg;
 mod location;
-mod strict;
 mod thumbnails;
 
 pub use cache::CachedThumbnails;
@@ -36,6 +36,10 @@ impl Inspector {
     pub fn new(max_concurrent: usize) -> Self {
         Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))) }
     }
+}
+
+pub(crate) fn invalid(e: impl std::fmt::Display) -> InspectError {
+    InspectError::Invalid(e.to_string())
 }
 
 pub(crate) const fn codec(format: ImageFormat) -> image::ImageFormat {
@@ -63,7 +67,7 @@ fn inspect_blocking(
     }
     source.seek(SeekFrom::Start(0)).map_err(|e| InspectError::Invalid(e.to_string()))?;
     if format == ImageFormat::Jpeg {
-        check_jpeg(source)?;
+        jpeg::check(source)?;
         return Ok((width, height));
     }
     let mut reader = ImageReader::with_format(source, codec(format));
@@ -75,26 +79,6 @@ fn inspect_blocking(
     reader.limits(limits);
     reader.decode().map_err(|e| InspectError::Invalid(e.to_string()))?;
     Ok((width, height))
-}
-
-/// Proves a JPEG decodes, reading and checking every entropy-coded block, without making
-/// its full-size pixels: libjpeg-turbo decodes it DCT-scaled to 1/8 (each block's DC term),
-/// under an error manager that makes every warning fatal, so a truncated file (the reader
-/// fakes an end of image and warns) or a corrupt scan (libjpeg warns and fills with grey)
-/// is refused, as a whole decode in zune-jpeg's strict mode refuses it.
-fn check_jpeg(source: BufReader<Box<dyn ReadSeek>>) -> Result<(), InspectError> {
-    thumbnails::libjpeg(|| {
-        let mut decoder =
-            mozjpeg::Decompress::with_err(strict::errors()).from_reader(source).map_err(thumbnails::invalid)?;
-        decoder.scale(1);
-        decoder.dct_method(mozjpeg::DctMethod::IntegerFast);
-        decoder.do_fancy_upsampling(false);
-        let (mozjpeg::Format::RGB(mut started)
-        | mozjpeg::Format::Gray(mut started)
-        | mozjpeg::Format::CMYK(mut started)) = decoder.image().map_err(thumbnails::invalid)?;
-        started.read_scanlines::<u8>().map_err(thumbnails::invalid)?;
-        started.finish().map_err(thumbnails::invalid)
-    })
 }
 
 /// zune-jpeg, strict, for reading a JPEG's header (any size JPEG allows).

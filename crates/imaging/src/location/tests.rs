@@ -1,3 +1,7 @@
+use super::exif::{EXIF_ID, GPS_IFD_TAG, XMP_TAG, scrub_exif};
+use super::jpeg::XMP_IDS;
+use super::png::crc32;
+use super::webp::VP8X_XMP;
 use super::*;
 
 /// A little-endian TIFF: IFD0 holds Make (`Canon`, out of line), Orientation 6, an XMP

@@ -106,16 +106,6 @@ fn large_jpegs_decode_at_reduced_size_with_the_same_result_shape() {
 }
 
 #[test]
-fn the_dct_scale_is_the_smallest_that_covers_the_thumbnail() {
-    assert_eq!(scale_numerator((4000, 3000), (267, 200)), 1); // 500×375
-    assert_eq!(scale_numerator((4000, 3000), (533, 400)), 2); // 1000×750
-    assert_eq!(scale_numerator((1000, 700), (400, 280)), 4); // 500×350
-    assert_eq!(scale_numerator((300, 200), (300, 200)), 8); // no reduction possible
-    assert_eq!(scale_numerator((9, 9), (2, 2)), 1); // libjpeg rounds up: 9·1/8 → 2
-    assert_eq!(scale_numerator((9, 9), (3, 3)), 2); // 9·2/8 → 3
-}
-
-#[test]
 fn a_corrupt_jpeg_is_invalid_not_a_crash() {
     // A valid header followed by garbage where the scan should be: libjpeg's fatal error
     // (it unwinds) comes back as `Invalid`.

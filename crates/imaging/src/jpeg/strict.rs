@@ -4,7 +4,7 @@
 //! image) and about corrupt entropy-coded data (it fills the rest with grey), and the
 //! `mozjpeg` crate silences its warnings; an upload must refuse both. Every field is set
 //! here, in safe code: the handlers unwind (as the crate's own fatal-error handler does,
-//! caught by `thumbnails::libjpeg`) and never read libjpeg's state, so the message
+//! caught by `super::guarded`) and never read libjpeg's state, so the message
 //! tables stay empty.
 
 use std::os::raw::c_int;
