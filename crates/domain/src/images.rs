@@ -15,8 +15,8 @@ use crate::ports::{
     UploadSlotRepo, UrlFetcher,
 };
 use crate::{
-    Actor, DomainError, GalleryId, Image, ImageCursor, ImageFilter, ImageId, ImagePage, ImagePatch, Page,
-    PageRequest, Permission, Policy, Seen,
+    Actor, DomainError, GalleryId, Image, ImageCursor, ImageFilter, ImageId, ImagePage, ImagePatch, Page, PageRequest,
+    Permission, Policy, Seen,
 };
 use admission::Admission;
 pub use moderation::Review;

@@ -12,7 +12,9 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use gallery_domain::ImageFormat;
 use gallery_domain::ports::{InspectError, ReadSeek, ThumbnailRenderer};
 use image::codecs::png::PngEncoder;
-use image::{DynamicImage, GenericImageView as _, ImageDecoder as _, ImageEncoder as _, ImageReader, RgbImage, RgbaImage};
+use image::{
+    DynamicImage, GenericImageView as _, ImageDecoder as _, ImageEncoder as _, ImageReader, RgbImage, RgbaImage,
+};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 

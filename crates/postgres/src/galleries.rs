@@ -4,36 +4,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gallery_domain::ports::GalleryRepo;
 use gallery_domain::{Description, Gallery, GalleryId, GalleryPatch, Name, NewGallery, PageRequest, RepoError, UserId};
-use uuid::Uuid;
 
 use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::repo_error;
+use crate::rows::GalleryRow;
 use crate::schema::galleries;
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = galleries, check_for_backend(diesel::pg::Pg))]
-struct GalleryRow {
-    id: Uuid,
-    name: String,
-    description: String,
-    created_by: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<GalleryRow> for Gallery {
-    fn from(row: GalleryRow) -> Self {
-        Self {
-            id: GalleryId::from_uuid(row.id),
-            name: row.name,
-            description: row.description,
-            created_by: row.created_by.map(UserId::from_uuid),
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
 
 /// [`GalleryRepo`] on PostgreSQL.
 #[derive(Debug, Clone)]

@@ -8,59 +8,16 @@ use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::{ImageRepo, Listed};
 use gallery_domain::{
-    After, Approval, BlobKey, Conflict, Decision, Description, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
-    ImagePatch, ImageSort, ImageStatus, NewImage, PageRequest, Reason, RepoError, Title, UserId, UserRef, Username,
-    Visibility,
+    After, Approval, BlobKey, Conflict, Decision, Description, GalleryId, Image, ImageFilter, ImageId, ImagePatch,
+    ImageSort, ImageStatus, NewImage, PageRequest, Reason, RepoError, Title, UserId, UserRef, Username, Visibility,
 };
 use uuid::Uuid;
 
 use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
+use crate::rows::{ImageRow, corrupt, to_image};
 use crate::schema::{galleries, image_approvals, image_counts, images, users};
-
-/// A row of `images`.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = images, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct ImageRow {
-    id: Uuid,
-    title: String,
-    description: String,
-    status: String,
-    uploaded_by: Uuid,
-    gallery_id: Option<Uuid>,
-    width: i32,
-    height: i32,
-    format: String,
-    size_bytes: i64,
-    sha256: Vec<u8>,
-    storage_key: String,
-    uploaded_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-fn corrupt(what: &str) -> RepoError {
-    RepoError::Other(format!("stored image has an invalid {what}"))
-}
-
-pub(crate) fn to_image((row, username): (ImageRow, String)) -> Result<Image, RepoError> {
-    Ok(Image {
-        id: ImageId::from_uuid(row.id),
-        title: row.title,
-        description: row.description,
-        status: ImageStatus::parse(&row.status).map_err(|_| corrupt("status"))?,
-        uploaded_by: UserRef { id: UserId::from_uuid(row.uploaded_by), username: Username::from_trusted(username) },
-        gallery_id: row.gallery_id.map(GalleryId::from_uuid),
-        width: u32::try_from(row.width).map_err(|_| corrupt("width"))?,
-        height: u32::try_from(row.height).map_err(|_| corrupt("height"))?,
-        format: ImageFormat::from_stored(&row.format).ok_or_else(|| corrupt("format"))?,
-        size_bytes: u64::try_from(row.size_bytes).map_err(|_| corrupt("size"))?,
-        sha256: row.sha256.try_into().map_err(|_| corrupt("hash"))?,
-        storage_key: BlobKey::parse(&row.storage_key).map_err(|_| corrupt("storage key"))?,
-        uploaded_at: row.uploaded_at,
-        updated_at: row.updated_at,
-    })
-}
 
 /// Narrows a boxed query over `images` (alone or joined), or over `image_counts`, to what
 /// `visibility` allows and `filter` selects. A macro, because the query types differ and

@@ -3,42 +3,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gallery_domain::ports::LinkRepo;
-use gallery_domain::{ImageId, LinkId, LinkTarget, NewLink, RepoError, ShareLink, TokenHash, UserId, Variant};
-use uuid::Uuid;
+use gallery_domain::{ImageId, LinkId, LinkTarget, NewLink, RepoError, ShareLink, TokenHash, UserId};
 
 use crate::db::Db;
 use crate::errors::repo_error;
-use crate::images::{ImageRow, to_image};
+use crate::rows::{ImageRow, LinkRow, UserRow, to_image, to_user};
 use crate::schema::{images, share_links, user_core, users};
-use crate::users::{UserRow, to_user};
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = share_links, check_for_backend(diesel::pg::Pg))]
-struct LinkRow {
-    id: Uuid,
-    image_id: Uuid,
-    created_by: Uuid,
-    variant: String,
-    expires_at: DateTime<Utc>,
-    revoked_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<LinkRow> for ShareLink {
-    type Error = RepoError;
-
-    fn try_from(row: LinkRow) -> Result<Self, RepoError> {
-        Ok(Self {
-            id: LinkId::from_uuid(row.id),
-            image: ImageId::from_uuid(row.image_id),
-            created_by: UserId::from_uuid(row.created_by),
-            variant: Variant::parse(&row.variant).map_err(RepoError::Other)?,
-            expires_at: row.expires_at,
-            revoked_at: row.revoked_at,
-            created_at: row.created_at,
-        })
-    }
-}
 
 /// [`LinkRepo`] on PostgreSQL.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Bytea, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::Bytea;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use gallery_domain::TokenHash;
 use gallery_domain::ports::{RefreshRecord, SessionRepo};
@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::cache::Change;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
+use crate::rows::{RecordRow, UserRow, to_user};
 use crate::schema::{refresh_families, refresh_tokens, user_core};
-use crate::users::{UserRow, to_user};
 
 /// [`SessionRepo`] on PostgreSQL: one `refresh_families` row per login, and every refresh
 /// token it ever issued in `refresh_tokens`, by hash.
@@ -26,20 +26,6 @@ impl PgSessionRepo {
     pub fn new(db: Db) -> Self {
         Self { db }
     }
-}
-
-#[derive(Debug, QueryableByName)]
-struct RecordRow {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    user_id: Uuid,
-    #[diesel(sql_type = Bool)]
-    is_current: bool,
-    #[diesel(sql_type = Bool)]
-    is_revoked: bool,
-    #[diesel(sql_type = Timestamptz)]
-    expires_at: DateTime<Utc>,
 }
 
 #[async_trait]

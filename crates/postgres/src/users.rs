@@ -5,75 +5,16 @@ use diesel::sql_types::{Array, Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use gallery_domain::ports::UserRepo;
 use gallery_domain::{
-    BlobKey, Conflict, Email, NewUser, PageRequest, PasswordHash, PermissionSet, RepoError, SubscriptionStatus,
-    SubscriptionTerm, User, UserFilter, UserId, UserPatch, Username,
+    BlobKey, Conflict, Email, NewUser, PageRequest, PasswordHash, PermissionSet, RepoError, User, UserFilter, UserId,
+    UserPatch, Username,
 };
 use uuid::Uuid;
 
 use crate::cache::Change;
-use crate::catalog::Snapshot;
 use crate::db::Db;
 use crate::errors::{TxError, repo_error};
+use crate::rows::{UserRow, to_user, to_users};
 use crate::schema::{images, roles, user_core, users};
-
-/// A row of the `user_core` view: a user, their role id and subscription, and the
-/// catalog version to resolve the role and plans against.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = user_core, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct UserRow {
-    id: Uuid,
-    username: String,
-    email: Option<String>,
-    is_active: bool,
-    created_at: DateTime<Utc>,
-    role_id: Uuid,
-    sub_plan_id: Option<Uuid>,
-    sub_status: Option<String>,
-    sub_period_end: Option<DateTime<Utc>>,
-    catalog_version: i64,
-}
-
-impl UserRow {
-    fn into_user(self, catalog: &Snapshot) -> Result<User, RepoError> {
-        let subscription = match (self.sub_plan_id, self.sub_status.as_deref()) {
-            (Some(plan), Some(status)) => Some(SubscriptionTerm {
-                plan: catalog.plan(plan)?.clone(),
-                status: if status == "canceled" { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active },
-                current_period_end: self.sub_period_end,
-            }),
-            _ => None,
-        };
-        Ok(User {
-            id: UserId::from_uuid(self.id),
-            username: Username::from_trusted(self.username),
-            email: self.email.map(Email::from_trusted),
-            role: catalog.role(self.role_id)?.clone(),
-            is_active: self.is_active,
-            created_at: self.created_at,
-            subscription,
-            default_plan: catalog.default_plan()?.clone(),
-        })
-    }
-}
-
-/// Turns rows into users against a catalog at least as new as any of them.
-pub(crate) async fn to_users(
-    db: &Db,
-    conn: &mut AsyncPgConnection,
-    rows: Vec<UserRow>,
-) -> Result<Vec<User>, RepoError> {
-    let Some(version) = rows.iter().map(|r| r.catalog_version).max() else { return Ok(Vec::new()) };
-    let catalog = db.catalog.at_least(conn, version).await?;
-    rows.into_iter().map(|r| r.into_user(&catalog)).collect()
-}
-
-pub(crate) async fn to_user(
-    db: &Db,
-    conn: &mut AsyncPgConnection,
-    row: Option<UserRow>,
-) -> Result<Option<User>, RepoError> {
-    Ok(to_users(db, conn, row.into_iter().collect()).await?.pop())
-}
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 

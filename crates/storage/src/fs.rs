@@ -10,11 +10,10 @@ use gallery_domain::ports::{BlobBody, BlobStore, ReadSeek, StagedBlob};
 use gallery_domain::{BlobKey, StorageError};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use crate::{WRITE_BUFFER, io_unavailable};
+
 /// Temporary files start with this; nothing else in the root does.
 const TMP_PREFIX: &str = ".tmp-";
-
-/// Bytes handed to the blocking pool per write.
-pub(crate) const WRITE_BUFFER: usize = 128 * 1024;
 
 /// Bytes per read of a file being sent; files (or ranges) this small are read in one go.
 const READ_CHUNK: usize = 64 * 1024;
@@ -30,21 +29,21 @@ fn open_file(path: &Path, range: Option<(u64, u64)>) -> Result<Opened, StorageEr
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Err(StorageError::NotFound),
-        Err(e) => return Err(unavailable("opening a file", &e)),
+        Err(e) => return Err(io_unavailable("opening a file", &e)),
     };
-    let size = file.metadata().map_err(|e| unavailable("reading a file's size", &e))?.len();
+    let size = file.metadata().map_err(|e| io_unavailable("reading a file's size", &e))?.len();
     let (start, len) = match range {
         Some((start, end)) if start <= end && end < size => (start, end - start + 1),
         Some(_) => return Err(StorageError::Unavailable("range outside the file".into())),
         None => (0, size),
     };
     if start > 0 {
-        file.seek(SeekFrom::Start(start)).map_err(|e| unavailable("seeking in a file", &e))?;
+        file.seek(SeekFrom::Start(start)).map_err(|e| io_unavailable("seeking in a file", &e))?;
     }
     match usize::try_from(len) {
         Ok(small) if small <= READ_CHUNK => {
             let mut bytes = vec![0; small];
-            file.read_exact(&mut bytes).map_err(|e| unavailable("reading a file", &e))?;
+            file.read_exact(&mut bytes).map_err(|e| io_unavailable("reading a file", &e))?;
             Ok(Opened::Read(bytes.into()))
         }
         _ => Ok(Opened::File(file, len)),
@@ -57,12 +56,6 @@ pub struct FsBlobStore {
     root: PathBuf,
 }
 
-pub(crate) fn unavailable(context: &str, e: &std::io::Error) -> StorageError {
-    // The cause (with paths) is for the logs; the domain hears only "unavailable".
-    tracing::error!(error = %e, "storage: {context}");
-    StorageError::Unavailable(format!("{context}: {}", e.kind()))
-}
-
 impl FsBlobStore {
     /// Opens (creating it if needed) the store at `root`, and removes temporary files a
     /// crash may have left: they were never visible under any key.
@@ -71,9 +64,9 @@ impl FsBlobStore {
     /// `Unavailable` when the root cannot be created or read.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
         let root = root.into();
-        std::fs::create_dir_all(&root).map_err(|e| unavailable("creating the storage root", &e))?;
-        for entry in std::fs::read_dir(&root).map_err(|e| unavailable("reading the storage root", &e))? {
-            let entry = entry.map_err(|e| unavailable("reading the storage root", &e))?;
+        std::fs::create_dir_all(&root).map_err(|e| io_unavailable("creating the storage root", &e))?;
+        for entry in std::fs::read_dir(&root).map_err(|e| io_unavailable("reading the storage root", &e))? {
+            let entry = entry.map_err(|e| io_unavailable("reading the storage root", &e))?;
             if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
                 tracing::warn!(file = ?entry.file_name(), "removing an unfinished upload left by a crash");
                 let _ = std::fs::remove_file(entry.path());
@@ -113,24 +106,24 @@ struct FsStaged {
 #[async_trait]
 impl StagedBlob for FsStaged {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
-        self.file.write_all(chunk).await.map_err(|e| unavailable("writing an upload", &e))?;
+        self.file.write_all(chunk).await.map_err(|e| io_unavailable("writing an upload", &e))?;
         // tokio's File completes writes in the background: wait, so that reading back and
         // running out of disk are both seen here.
-        self.file.flush().await.map_err(|e| unavailable("writing an upload", &e))
+        self.file.flush().await.map_err(|e| io_unavailable("writing an upload", &e))
     }
 
     fn reader(&self) -> Result<Box<dyn ReadSeek>, StorageError> {
-        let file = std::fs::File::open(&self.temp).map_err(|e| unavailable("reading an upload back", &e))?;
+        let file = std::fs::File::open(&self.temp).map_err(|e| io_unavailable("reading an upload back", &e))?;
         Ok(Box::new(std::io::BufReader::new(file)))
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
-        self.file.sync_all().await.map_err(|e| unavailable("syncing an upload", &e))?;
+        self.file.sync_all().await.map_err(|e| io_unavailable("syncing an upload", &e))?;
         let parent = self.target.parent().unwrap_or(&self.root).to_owned();
-        tokio::fs::create_dir_all(&parent).await.map_err(|e| unavailable("creating a shard folder", &e))?;
+        tokio::fs::create_dir_all(&parent).await.map_err(|e| io_unavailable("creating a shard folder", &e))?;
         tokio::fs::rename(&self.temp, &self.target)
             .await
-            .map_err(|e| unavailable("moving an upload into place", &e))?;
+            .map_err(|e| io_unavailable("moving an upload into place", &e))?;
         self.committed = true;
         sync_dir(&parent).await
     }
@@ -154,7 +147,7 @@ async fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     tokio::task::spawn_blocking(move || std::fs::File::open(&dir).and_then(|d| d.sync_all()))
         .await
         .map_err(|e| StorageError::Unavailable(format!("syncing a folder: {e}")))?
-        .map_err(|e| unavailable("syncing a folder", &e))
+        .map_err(|e| io_unavailable("syncing a folder", &e))
 }
 
 #[async_trait]
@@ -167,7 +160,7 @@ impl BlobStore for FsBlobStore {
             .create_new(true)
             .open(&temp)
             .await
-            .map_err(|e| unavailable("creating an upload file", &e))?;
+            .map_err(|e| io_unavailable("creating an upload file", &e))?;
         // tokio's default 2 MiB write buffer per open file is memory every concurrent
         // upload holds; chunks arrive in tens of KiB anyway.
         file.set_max_buf_size(WRITE_BUFFER);
@@ -187,7 +180,7 @@ impl BlobStore for FsBlobStore {
             Opened::File(file, len) => {
                 let stream =
                     tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file).take(len), READ_CHUNK)
-                        .map_err(|e| unavailable("reading a file", &e));
+                        .map_err(|e| io_unavailable("reading a file", &e));
                 BlobBody { len, stream: Box::pin(stream) }
             }
         })
@@ -197,7 +190,7 @@ impl BlobStore for FsBlobStore {
         match tokio::fs::remove_file(self.path(key)?).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(unavailable("removing a file", &e)),
+            Err(e) => Err(io_unavailable("removing a file", &e)),
         }
     }
 
@@ -205,7 +198,7 @@ impl BlobStore for FsBlobStore {
         match tokio::fs::remove_dir_all(self.path(prefix)?).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(unavailable("removing a folder", &e)),
+            Err(e) => Err(io_unavailable("removing a folder", &e)),
         }
     }
 
@@ -219,7 +212,7 @@ impl BlobStore for FsBlobStore {
         match std::fs::File::open(self.path(key)?) {
             Ok(file) => Ok(Box::new(file)),
             Err(e) if e.kind() == ErrorKind::NotFound => Err(StorageError::NotFound),
-            Err(e) => Err(unavailable("opening a file", &e)),
+            Err(e) => Err(io_unavailable("opening a file", &e)),
         }
     }
 }

@@ -10,9 +10,20 @@ use gallery_domain::ports::BlobStore;
 
 mod fs;
 mod s3;
+mod spool;
 
 pub use fs::FsBlobStore;
 pub use s3::{PART_BYTES, S3BlobStore, S3Settings};
+
+/// Bytes handed to the blocking pool per write to a file (a stored file or a spool).
+pub(crate) const WRITE_BUFFER: usize = 128 * 1024;
+
+/// A file-system failure, as the domain hears it: the cause (with paths) is for the logs;
+/// the domain hears only "unavailable".
+pub(crate) fn io_unavailable(context: &str, e: &std::io::Error) -> StorageError {
+    tracing::error!(error = %e, "storage: {context}");
+    StorageError::Unavailable(format!("{context}: {}", e.kind()))
+}
 
 /// `storage.backend`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]

@@ -8,15 +8,15 @@ use futures_util::{FutureExt as _, Stream, stream};
 
 use super::upload::UploadTexts;
 use super::*;
-use crate::ports::{BlobBody, InspectError};
-use crate::{BlobKey, ByteRange, Decision, Description, ImageFormat, ImageStatus, NewImage, Reason, Title};
 use crate::ports::Listed;
+use crate::ports::{BlobBody, InspectError};
 use crate::ports::{
     FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo, MockThumbnails,
     MockUploadSlotRepo, MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
 };
 use crate::testing::{Held, Spawned, actor_with_role, builtin_role, free_slots, plan};
 use crate::{Actor, After, ImageSort, RepoError, StorageError, UserRef, Visibility, WebUrl};
+use crate::{BlobKey, ByteRange, Decision, Description, ImageFormat, ImageStatus, NewImage, Reason, Title};
 
 /// An in-memory staged file that records whether it was committed or dropped.
 #[derive(Default, Clone)]

@@ -268,7 +268,12 @@ impl Images {
     /// # Errors
     /// `QuotaExceeded`; `ImageTooLarge`; `InvalidImage`; `Validation` on `gallery_id`.
     #[tracing::instrument(skip_all, fields(user_id = %actor.id(), size = staged.size))]
-    pub(super) async fn record(&self, actor: &Actor, staged: Staged, meta: UploadMeta) -> Result<Seen<Image>, DomainError> {
+    pub(super) async fn record(
+        &self,
+        actor: &Actor,
+        staged: Staged,
+        meta: UploadMeta,
+    ) -> Result<Seen<Image>, DomainError> {
         Policy::require(actor, Permission::ImagesUpload)?;
         let quota = actor.user.plan(self.clock.now()).features.storage_quota_bytes;
         if let Some(gallery) = meta.gallery_id {

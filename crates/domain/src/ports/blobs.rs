@@ -26,7 +26,7 @@ impl std::fmt::Debug for BlobBody {
 /// until [`StagedBlob::commit`]; dropping it uncommitted removes what was written (an
 /// object store aborts its multipart upload).
 #[async_trait]
-pub trait StagedBlob: Send + Sync {
+pub trait StagedBlob: Send {
     /// # Errors
     /// `Unavailable` when the store cannot take the bytes (disk full, unwritable root).
     async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError>;

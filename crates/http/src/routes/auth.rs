@@ -7,8 +7,8 @@ use gallery_domain::{DomainError, Email, Password, RoleName, Token, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Route, route};
 use super::session;
+use super::{Route, route};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::limits::RateLimits;

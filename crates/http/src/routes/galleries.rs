@@ -8,14 +8,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Route, route};
 use super::images::{GalleryImagesQuery, ImagePageView, ImageView};
+use super::{Route, route};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
 
 pub(crate) fn routes() -> Vec<Route> {
-    vec![route!(list, ImagesRead), route!(create, GalleriesManage), route!(get, ImagesRead), route!(update, GalleriesManage), route!(delete, GalleriesManage)]
+    vec![
+        route!(list, ImagesRead),
+        route!(create, GalleriesManage),
+        route!(get, ImagesRead),
+        route!(update, GalleriesManage),
+        route!(delete, GalleriesManage),
+    ]
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -23,7 +23,20 @@ use crate::extract::Caller;
 use crate::send;
 
 pub(crate) fn routes() -> Vec<Route> {
-    vec![route!(list, ImagesRead), route!(upload, ImagesUpload), route!(purge, ImagesPurge), route!(import, ImagesUpload), route!(get, ImagesRead), route!(update, ImagesUpdate), route!(replace, ImagesUpdate), route!(delete, ImagesDelete), route!(original), route!(thumbnail), route!(decide, ImagesModerate), route!(approvals)]
+    vec![
+        route!(list, ImagesRead),
+        route!(upload, ImagesUpload),
+        route!(purge, ImagesPurge),
+        route!(import, ImagesUpload),
+        route!(get, ImagesRead),
+        route!(update, ImagesUpdate),
+        route!(replace, ImagesUpdate),
+        route!(delete, ImagesDelete),
+        route!(original),
+        route!(thumbnail),
+        route!(decide, ImagesModerate),
+        route!(approvals),
+    ]
 }
 
 /// A multipart upload: the `file` part is streamed through the use-case as it arrives;

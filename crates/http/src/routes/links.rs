@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Route, route};
 use super::images::ImageBytes;
+use super::{Route, route};
 use crate::extract::Caller;
 use crate::limits::RateLimits;
 use crate::urls::PublicUrl;

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed, unless};
 use gallery_domain::plans::{Plans, check_features, price_cents};
 use gallery_domain::{
-    BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, NewPlan, Plan, PlanCode,
-    PlanFeatures, PlanId, PlanPatch,
+    BillingPeriod, Currency, Description, DomainError, FeaturesPatch, Name, NewPlan, Plan, PlanCode, PlanFeatures,
+    PlanId, PlanPatch,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,7 +16,13 @@ use crate::ApiError;
 use crate::extract::{Caller, MaybeCaller};
 
 pub(crate) fn routes() -> Vec<Route> {
-    vec![route!(list), route!(create, PlansManage), route!(get), route!(update, PlansManage), route!(delete, PlansManage)]
+    vec![
+        route!(list),
+        route!(create, PlansManage),
+        route!(get),
+        route!(update, PlansManage),
+        route!(delete, PlansManage),
+    ]
 }
 
 /// What a plan grants.

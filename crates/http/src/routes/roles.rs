@@ -15,7 +15,14 @@ use crate::extract::Caller;
 use crate::views::{PermissionView, RoleView};
 
 pub(crate) fn routes() -> Vec<Route> {
-    vec![route!(permissions), route!(list), route!(create, RolesManage), route!(get), route!(update, RolesManage), route!(delete, RolesManage)]
+    vec![
+        route!(permissions),
+        route!(list),
+        route!(create, RolesManage),
+        route!(get),
+        route!(update, RolesManage),
+        route!(delete, RolesManage),
+    ]
 }
 
 #[utoipa::path(get, operation_id = "list_permissions", path = "/api/v1/permissions", tag = "roles", security(("bearer" = [])),

@@ -8,14 +8,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Route, route};
 use super::images::UserRefView;
+use super::{Route, route};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::views::{PageParams, PageView};
 
 pub(crate) fn routes() -> Vec<Route> {
-    vec![route!(list, SubscriptionsManage), route!(subscribe), route!(mine), route!(cancel), route!(assign, SubscriptionsManage)]
+    vec![
+        route!(list, SubscriptionsManage),
+        route!(subscribe),
+        route!(mine),
+        route!(cancel),
+        route!(assign, SubscriptionsManage),
+    ]
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -3,22 +3,26 @@
 use actix_web::{HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::users::{AccountChanges, AccountRequest, Users};
-use gallery_domain::{
-    DomainError, Email, PageRequest, Password, RoleName, SearchText, UserFilter, UserId, Username,
-};
+use gallery_domain::{DomainError, Email, PageRequest, Password, RoleName, SearchText, UserFilter, UserId, Username};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Route, route};
 use super::auth::email_change;
+use super::{Route, route};
 use crate::ApiError;
 use crate::extract::Caller;
 use crate::parse::{self, double_option, query};
 use crate::views::{PageView, UserView};
 
 pub(crate) fn routes() -> Vec<Route> {
-    vec![route!(list, UsersManage), route!(create, UsersManage), route!(get, UsersManage), route!(update, UsersManage), route!(delete, UsersManage)]
+    vec![
+        route!(list, UsersManage),
+        route!(create, UsersManage),
+        route!(get, UsersManage),
+        route!(update, UsersManage),
+        route!(delete, UsersManage),
+    ]
 }
 
 /// Filters and page of the user listing.

@@ -7,8 +7,8 @@ use gallery_domain::{
     PageRequest, Reason, SearchText, Title, UserId, WebUrl,
 };
 use serde::Deserialize;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::parse::{self, double_option, query};
