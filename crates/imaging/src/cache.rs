@@ -11,8 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::TryStreamExt as _;
-use gallery_domain::ports::{BlobBody, BlobStore, ThumbnailBytes, ThumbnailRenderer, Thumbnails};
-use gallery_domain::{BlobKey, DomainError, ImageFormat, StorageError};
+use gallery_domain::ports::{BlobBody, BlobStore, ThumbnailBytes, ThumbnailError, ThumbnailRenderer, Thumbnails};
+use gallery_domain::{BlobKey, ImageFormat, StorageError};
 use tokio::sync::Mutex;
 
 /// The formats a thumbnail is made in, the likelier first: JPEG for opaque images, PNG
@@ -64,7 +64,7 @@ impl CachedThumbnails {
 
     /// The kept thumbnail, if there is one: from memory, else from storage (and then held
     /// in memory when it is small enough).
-    async fn kept(&self, original: &BlobKey, height: u32) -> Result<Option<ThumbnailBytes>, DomainError> {
+    async fn kept(&self, original: &BlobKey, height: u32) -> Result<Option<ThumbnailBytes>, ThumbnailError> {
         let key = (original.clone(), height);
         if let Some((format, bytes)) = self.hot.get(&key) {
             return Ok(Some(whole(format, bytes, false)));
@@ -91,15 +91,15 @@ impl CachedThumbnails {
         original: &BlobKey,
         format: ImageFormat,
         height: u32,
-    ) -> Result<ThumbnailBytes, DomainError> {
+    ) -> Result<ThumbnailBytes, ThumbnailError> {
         let source = self.blobs.reader(original).await?;
         let bytes = self
             .renderer
             .render(source, format, height)
             .await
-            .map_err(|e| DomainError::Internal(format!("rendering a thumbnail: {e}")))?;
+            .map_err(|e| ThumbnailError::Render(format!("rendering a thumbnail: {e}")))?;
         let made = ImageFormat::sniff(&bytes)
-            .ok_or_else(|| DomainError::Internal("the renderer made something that is not an image".into()))?;
+            .ok_or_else(|| ThumbnailError::Render("the renderer made something that is not an image".into()))?;
         self.blobs.put(&original.thumbnail(height, made), bytes.clone()).await?;
         tracing::info!(bytes = bytes.len(), format = made.as_str(), "thumbnail rendered");
         if bytes.len() as u64 <= HOT_LARGEST {
@@ -118,7 +118,12 @@ fn whole(format: ImageFormat, bytes: Bytes, rendered: bool) -> ThumbnailBytes {
 
 #[async_trait]
 impl Thumbnails for CachedThumbnails {
-    async fn get(&self, original: &BlobKey, format: ImageFormat, height: u32) -> Result<ThumbnailBytes, DomainError> {
+    async fn get(
+        &self,
+        original: &BlobKey,
+        format: ImageFormat,
+        height: u32,
+    ) -> Result<ThumbnailBytes, ThumbnailError> {
         if let Some(kept) = self.kept(original, height).await? {
             return Ok(kept);
         }

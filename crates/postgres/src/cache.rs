@@ -141,6 +141,7 @@ impl Caches {
     }
 
     /// Waits until the listener is subscribed and the copies are in use.
+    #[cfg(feature = "testing")]
     pub async fn ready(&self) {
         self.until(|state| state.live).await;
     }
@@ -159,10 +160,12 @@ impl Caches {
     }
 
     /// Waits until the listener has lost its subscription more than `drops` times.
+    #[cfg(feature = "testing")]
     pub async fn dropped(&self, drops: u64) {
         self.until(|state| state.drops > drops).await;
     }
 
+    #[cfg(feature = "testing")]
     async fn until(&self, reached: impl Fn(&Listening) -> bool) {
         let mut state = self.inner.state.subscribe();
         // The sender lives as long as `self`, so this cannot fail.

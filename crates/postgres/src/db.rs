@@ -99,6 +99,7 @@ impl Db {
     }
 
     /// Announces `payload` on the caches' channel, to every server's listener.
+    #[cfg(feature = "testing")]
     pub(crate) async fn announce(&self, payload: &str) -> Result<(), RepoError> {
         use diesel::sql_types::Text;
         use diesel_async::RunQueryDsl as _;

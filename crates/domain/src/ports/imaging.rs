@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::ports::{BlobBody, ReadSeek};
-use crate::{BlobKey, DomainError, ImageFormat};
+use crate::{BlobKey, DomainError, ImageFormat, StorageError};
 
 /// Makes thumbnails: `height` pixels high (never more than the original), aspect kept,
 /// EXIF orientation applied; JPEG for opaque images, PNG where there is alpha.
@@ -46,9 +46,31 @@ pub trait Thumbnails: Send + Sync {
     /// the kept one, or one made now and kept.
     ///
     /// # Errors
-    /// `Unavailable` when the store fails; `Internal` when the original is missing or does
+    /// `Storage` when the store fails, or the original is missing; `Render` when it does
     /// not decode.
-    async fn get(&self, original: &BlobKey, format: ImageFormat, height: u32) -> Result<ThumbnailBytes, DomainError>;
+    async fn get(&self, original: &BlobKey, format: ImageFormat, height: u32)
+    -> Result<ThumbnailBytes, ThumbnailError>;
+}
+
+/// Why a thumbnail could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ThumbnailError {
+    /// Reading the original, or keeping or reading the thumbnail, failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The original does not decode, or what was made is not an image.
+    #[error("{0}")]
+    Render(String),
+}
+
+impl From<ThumbnailError> for DomainError {
+    fn from(err: ThumbnailError) -> Self {
+        match err {
+            ThumbnailError::Storage(e) => e.into(),
+            // The image was checked when it was recorded: a render that fails now is ours.
+            ThumbnailError::Render(why) => Self::Internal(why),
+        }
+    }
 }
 
 /// Why an image was refused on inspection.

@@ -4,10 +4,8 @@ use std::time::Duration;
 
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
 use futures_util::StreamExt as _;
-use gallery_domain::RepoError;
 
 use super::{CHANNEL, Caches, Change};
-use crate::db::Db;
 
 /// How often the listener asks its connection for an answer. A query's answer comes after
 /// every notification committed before it, so an answer proves nothing was lost; none
@@ -81,7 +79,8 @@ impl Caches {
     ///
     /// # Errors
     /// When the ping cannot be sent.
-    pub async fn settle(&self, via: &Db) -> Result<(), RepoError> {
+    #[cfg(feature = "testing")]
+    pub async fn settle(&self, via: &crate::db::Db) -> Result<(), gallery_domain::RepoError> {
         let n = uuid::Uuid::new_v4().as_u64_pair().0;
         let mut pings = self.inner.pings.subscribe();
         via.announce(&format!("ping {n}")).await?;
