@@ -4,6 +4,9 @@
 //! server finds what another made. The ones served lately are also held in memory (up to
 //! [`HOT_BYTES`] in all): a thumbnail never changes under its key, so a copy needs no news,
 //! and a hot one is served without touching storage.
+//!
+//! Every in-memory cache, and what keeps each true: `docs/architecture.md`, "Caches, on one
+//! page".
 
 use std::collections::HashMap;
 use std::sync::Arc;

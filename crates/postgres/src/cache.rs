@@ -16,6 +16,9 @@
 //!   database and nothing is kept; it forgets everything when it drops and again when it
 //!   is back. A change is never missed, only slower.
 //! - **Nothing negative.** Only rows that exist are kept, so a new row needs no news.
+//!
+//! Every in-memory cache, and what keeps each true: `docs/architecture.md`, "Caches, on one
+//! page".
 
 use std::collections::VecDeque;
 use std::hash::Hash;

@@ -5,6 +5,9 @@
 //! the writer's transaction), and every user read returns that version from the same
 //! statement. A reader holding a newer version than the cache reloads before it answers,
 //! so no request ever sees a role or plan older than what it read the user with.
+//!
+//! Every in-memory cache, and what keeps each true: `docs/architecture.md`, "Caches, on one
+//! page".
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -32,7 +32,8 @@ const DENIALS_HELD: usize = 10_000;
 ///
 /// A key found exhausted is refused from memory until its wait is over: other servers'
 /// attempts can only move its arrival time later, so the wait can only be longer, never
-/// shorter, and a client hammering a limit costs the database nothing more.
+/// shorter, and a client hammering a limit costs the database nothing more. (Every
+/// in-memory cache: `docs/architecture.md`, "Caches, on one page".)
 #[derive(Clone)]
 pub struct PgRateCounter {
     db: Db,
