@@ -171,3 +171,18 @@ async fn an_upload_cut_off_past_its_first_part_leaves_nothing_in_the_store() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn clients_learn_the_upload_slots_and_page_sizes_without_signing_in() {
+    let app = spawn_app_with(|s| s.server.max_uploads_per_user = 3).await;
+    let limits = app.get("/limits", None).await;
+    assert_eq!(limits.status, 200, "{:?}", limits.body);
+    assert_eq!(
+        limits.body,
+        serde_json::json!({"max_uploads_per_user": 3, "default_per_page": 20, "max_per_page": 100})
+    );
+    // A list past the size it names is refused: the web app pages by what it was told.
+    let token = app.user_token("pager", "beta_player").await;
+    app.get("/images?per_page=101", Some(&token)).await.assert_problem(400, "bad_request");
+    assert_eq!(app.get("/images?per_page=100", Some(&token)).await.status, 200);
+}

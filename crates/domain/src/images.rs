@@ -58,6 +58,15 @@ pub struct ImageLimits {
     pub upload_lease: chrono::Duration,
 }
 
+/// What a client may do at once, for one that paces itself (the web app): the uploads one
+/// user may have in progress, and the page sizes lists take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    pub max_uploads_per_user: u32,
+    pub default_per_page: u32,
+    pub max_per_page: u32,
+}
+
 /// The adapters the image use-cases drive.
 #[derive(Clone)]
 pub struct ImagePorts {
@@ -103,6 +112,16 @@ impl std::fmt::Debug for Images {
 }
 
 impl Images {
+    /// What a client may do at once; needs no caller (it is the same for everyone).
+    #[must_use]
+    pub fn client_limits(&self) -> ClientLimits {
+        ClientLimits {
+            max_uploads_per_user: self.limits.uploads_per_user.max(1),
+            default_per_page: PageRequest::DEFAULT_PER_PAGE,
+            max_per_page: PageRequest::MAX_PER_PAGE,
+        }
+    }
+
     #[must_use]
     pub fn new(ports: ImagePorts, limits: ImageLimits) -> Self {
         let ImagePorts { images, blobs, inspector, thumbnails, fetcher, clock, removals, location, tasks, slots } =

@@ -749,3 +749,13 @@ async fn a_list_hands_out_the_cursor_of_its_next_page_and_goes_on_from_it() {
     let refused = images.list(&owner, other, PageRequest::default(), Some(next)).await;
     assert!(matches!(refused, Err(DomainError::BadRequest(_))));
 }
+
+#[test]
+fn clients_are_told_the_upload_slots_and_page_sizes() {
+    let (images, _) = World::new().build(u64::MAX);
+    let limits = images.client_limits();
+    assert_eq!(
+        (limits.max_uploads_per_user, limits.default_per_page, limits.max_per_page),
+        (2, PageRequest::DEFAULT_PER_PAGE, PageRequest::MAX_PER_PAGE)
+    );
+}

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 pub use bodies::{DecisionBody, GalleryImagesQuery, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
 pub use upload::UploadTurns;
-pub use views::{ApprovalView, ImageBytes, ImagePageView, ImageView, Purged, UserRefView};
+pub use views::{ApprovalView, ClientLimitsView, ImageBytes, ImagePageView, ImageView, Purged, UserRefView};
 
 use super::{Route, route};
 use crate::ApiError;
@@ -36,6 +36,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route!(thumbnail),
         route!(decide, ImagesModerate),
         route!(approvals),
+        route!(limits),
     ]
 }
 
@@ -272,4 +273,15 @@ pub(crate) async fn approvals(
 ) -> Result<HttpResponse, ApiError> {
     let history = images.approvals(&actor, ImageId::from_uuid(*id)).await?;
     Ok(HttpResponse::Ok().json(history.into_iter().map(ApprovalView::from).collect::<Vec<_>>()))
+}
+
+/// What a client may do at once.
+///
+/// So that a client can pace itself: the uploads and imports one user may have in progress
+/// (`server.max_uploads_per_user`; one more is 429) and the page sizes lists take. Open to
+/// everyone; the same for every caller.
+#[utoipa::path(get, operation_id = "get_limits", path = "/api/v1/limits", tag = "operations",
+    responses((status = 200, description = "This server's limits for clients", body = ClientLimitsView)))]
+pub(crate) async fn limits(images: web::Data<Images>) -> HttpResponse {
+    HttpResponse::Ok().json(ClientLimitsView::from(images.client_limits()))
 }

@@ -115,7 +115,8 @@ impl Modify for CommonResponses {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
         for (path, item) in &mut doc.paths.paths {
-            let touches_store = !["/health/live", "/metrics", "/docs", "/api/v1/openapi.json"].contains(&path.as_str());
+            let touches_store = !["/health/live", "/metrics", "/docs", "/api/v1/openapi.json", "/api/v1/limits"]
+                .contains(&path.as_str());
             for op in
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
             {

@@ -12,6 +12,7 @@ export const API = "/api/v1";
  *   permissions: string[], plan: string, is_active: boolean, created_at: string}} User
  * @typedef {{access_token: string, expires_in: number, user?: User}} Tokens
  * @typedef {{field: string, message: string}} FieldProblem
+ * @typedef {{max_uploads_per_user: number, default_per_page: number, max_per_page: number}} Limits
  */
 
 /** A refused call: the API's problem+json answer (RFC 9457). */
@@ -163,6 +164,22 @@ export async function call(method, path, body) {
     if (error instanceof Problem && error.code === "forbidden") void reloadUser().catch(() => undefined);
     throw error;
   }
+}
+
+/** @type {Promise<Limits> | null} */
+let asked = null;
+
+/**
+ * What this server lets a client do at once (`GET /limits`), asked once per page load;
+ * a failed ask is asked again next time.
+ * @returns {Promise<Limits>}
+ */
+export function limits() {
+  asked ??= send("GET", "/limits").catch((/** @type {unknown} */ error) => {
+    asked = null;
+    throw error;
+  });
+  return asked;
 }
 
 /**

@@ -1,7 +1,7 @@
 // @ts-check
 /** How an image is shown: a thumbnail `srcset` from the heights the caller's plan gives. */
 
-import { call } from "./api.js";
+import { call, limits, withQuery } from "./api.js";
 import { fill, h, when } from "./dom.js";
 
 /**
@@ -72,12 +72,13 @@ export async function plans(code) {
 }
 
 /**
- * The galleries as choices for a select: id and name (the first 100, by name).
+ * The galleries as choices for a select: id and name (the first page, as large as the
+ * server lists at once).
  * @returns {Promise<[string, string][]>}
  */
 export async function galleryChoices() {
   /** @type {{id: string, name: string}[]} */
-  const galleries = (await call("GET", "/galleries?per_page=100")).items;
+  const galleries = (await call("GET", withQuery("/galleries", { per_page: (await limits()).max_per_page }))).items;
   return galleries.map((g) => [g.id, g.name]);
 }
 

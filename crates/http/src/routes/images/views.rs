@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::HttpRequest;
+use gallery_domain::images::ClientLimits;
 use gallery_domain::{Approval, Image, ImagePage, Seen, UserRef, Variants};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -141,3 +142,24 @@ pub struct Purged {
 #[schema(value_type = String, format = Binary)]
 #[expect(dead_code, reason = "a type for the spec only: image bytes are streamed, never held")]
 pub struct ImageBytes(Vec<u8>);
+
+/// `GET /limits`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientLimitsView {
+    /// Uploads and imports one user may have in progress at once; one more is 429.
+    #[schema(example = 2)]
+    max_uploads_per_user: u32,
+    /// `per_page` when a list is not told.
+    #[schema(example = 20)]
+    default_per_page: u32,
+    /// The largest `per_page` a list takes.
+    #[schema(example = 100)]
+    max_per_page: u32,
+}
+
+impl From<ClientLimits> for ClientLimitsView {
+    fn from(limits: ClientLimits) -> Self {
+        let ClientLimits { max_uploads_per_user, default_per_page, max_per_page } = limits;
+        Self { max_uploads_per_user, default_per_page, max_per_page }
+    }
+}

@@ -59,7 +59,8 @@ async function users(body) {
   let page = 1;
   const load = async () => {
     const q = String(new FormData(search).get("q") ?? "");
-    const result = await call("GET", withQuery("/users", { q, page, per_page: 20 }));
+    // The server's default page size, as each answer says (`per_page`).
+    const result = await call("GET", withQuery("/users", { q, page }));
     fill(
       table,
       h("caption", { class: "visually-hidden" }, "Users"),
@@ -92,12 +93,12 @@ async function users(body) {
         },
         "Previous",
       ),
-      h("span", { class: "muted" }, `Page ${page} of ${Math.max(1, Math.ceil(result.total / 20))}`),
+      h("span", { class: "muted" }, `Page ${page} of ${Math.max(1, Math.ceil(result.total / result.per_page))}`),
       h(
         "button",
         {
           type: "button",
-          disabled: page * 20 >= result.total,
+          disabled: page * result.per_page >= result.total,
           onclick: () => {
             page += 1;
             void load();

@@ -1,7 +1,7 @@
 // @ts-check
 /** Galleries: browse them, and (with `galleries:manage`) create, rename and delete them. */
 
-import { call, can } from "../api.js";
+import { call, can, limits, withQuery } from "../api.js";
 import { announce, button, fill, field, h, heading, submitting } from "../dom.js";
 
 /** @typedef {{id: string, name: string, description: string, created_at: string}} Gallery */
@@ -12,7 +12,7 @@ export async function render(main) {
   const manage = can("galleries:manage");
   const refresh = async () => {
     /** @type {Gallery[]} */
-    const galleries = (await call("GET", "/galleries?per_page=100")).items;
+    const galleries = (await call("GET", withQuery("/galleries", { per_page: (await limits()).max_per_page }))).items;
     fill(
       list,
       galleries.length

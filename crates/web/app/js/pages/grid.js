@@ -1,7 +1,7 @@
 // @ts-check
 /** The image grid: the caller's visible images, filtered, sorted, and read by cursor as the user scrolls. */
 
-import { Problem, call, can, withQuery } from "../api.js";
+import { Problem, call, can, limits, withQuery } from "../api.js";
 import { alertBox, choice, field, fill, h, heading } from "../dom.js";
 import { badge, galleryChoices, picture } from "../images.js";
 import { go } from "../router.js";
@@ -9,7 +9,6 @@ import { go } from "../router.js";
 /** The grid's row height in CSS pixels, as app.css sets it (`--row`): wide screens, then phones. */
 const ROW = 200;
 const PHONE_ROW = 120;
-const PER_PAGE = 100;
 
 /** @type {import("../router.js").Page["render"]} */
 export async function render(main, params, query) {
@@ -88,7 +87,9 @@ export async function render(main, params, query) {
     loading = true;
     more.disabled = true;
     try {
-      const page = await call("GET", withQuery("/images", { ...filters, per_page: PER_PAGE, cursor }));
+      // As many per call as the server lists at once.
+      const { max_per_page } = await limits();
+      const page = await call("GET", withQuery("/images", { ...filters, per_page: max_per_page, cursor }));
       if (!cursor)
         fill(
           count,

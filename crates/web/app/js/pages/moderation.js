@@ -1,7 +1,7 @@
 // @ts-check
 /** The moderation queue: pending images, oldest first, decided by button or keyboard. */
 
-import { call, withQuery } from "../api.js";
+import { call, limits, withQuery } from "../api.js";
 import { alertBox, announce, field, fill, h, heading, when } from "../dom.js";
 import { badge, picture, showDecisions } from "../images.js";
 
@@ -10,7 +10,12 @@ export async function render(main) {
   /** The oldest pending images (decided ones leave the set, so the first page is always next). */
   const pending = async () =>
     /** @type {import("../images.js").Image[]} */ (
-      (await call("GET", withQuery("/images", { status: "pending", sort: "uploaded_at", per_page: 100 }))).items
+      (
+        await call(
+          "GET",
+          withQuery("/images", { status: "pending", sort: "uploaded_at", per_page: (await limits()).max_per_page }),
+        )
+      ).items
     );
   let queue = await pending();
   let at = 0;

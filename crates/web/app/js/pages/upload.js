@@ -1,16 +1,14 @@
 // @ts-check
 /** Upload many images at once: drop them or pick them, and watch each one go. */
 
-import { Problem, upload } from "../api.js";
+import { Problem, limits, upload } from "../api.js";
 import { bytes, choice, explain, field, h, heading } from "../dom.js";
 import { galleryChoices } from "../images.js";
 
-/** The server lets one user upload this many at once (`server.max_uploads_per_user` defaults to 2). */
-const AT_ONCE = 2;
-
 /** @type {import("../router.js").Page["render"]} */
 export async function render(main) {
-  const galleries = await galleryChoices();
+  // As many at once as the server lets one user run (`server.max_uploads_per_user`).
+  const [galleries, { max_uploads_per_user: atOnce }] = await Promise.all([galleryChoices(), limits()]);
   const input = h("input", {
     type: "file",
     id: "files",
@@ -40,7 +38,7 @@ export async function render(main) {
   const queue = [];
   let running = 0;
   const pump = () => {
-    while (running < AT_ONCE && queue.length) {
+    while (running < atOnce && queue.length) {
       const job = /** @type {() => Promise<void>} */ (queue.shift());
       running += 1;
       void job().finally(() => {
