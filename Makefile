@@ -58,7 +58,7 @@ client-check: ## Generate a Python client from our spec (openapi-python-client) 
 fuzz: ## Contract fuzzing with schemathesis against a live server (bounded; part of .ci/run)
 	@scripts/fuzz.sh
 
-bench: ## Benchmarks: /users/me vs pgbench -S and a cached thumbnail vs nginx; uploads, RSS, GET /images; listing at 10k and 1M images; thumbnails vs Pillow; mixed load and a DB restart; share links and located uploads vs the pre-#11 build; uploads, login, lists and cached reads vs the pre-#13 build; s3 vs fs, upload RSS, revocation across two servers, rate limits in PostgreSQL; the web app's bytes and time to 100 thumbnails in chromium
+bench: ## Benchmarks: /users/me vs pgbench -S and a cached thumbnail vs nginx; uploads, RSS, GET /images; listing at 10k and 1M images; thumbnails vs Pillow; mixed load and a DB restart; share links and located uploads vs the pre-#11 build; uploads, login, lists and cached reads vs the pre-#13 build; s3 vs fs, upload RSS, revocation across two servers, rate limits in PostgreSQL; the web app's bytes and time to 100 thumbnails in chromium; /users/me, cached thumbnails and uploads vs the pre-#23 build
 	@scripts/bench.sh
 	@scripts/bench-images.sh
 	@scripts/bench-listing.sh
@@ -69,6 +69,7 @@ bench: ## Benchmarks: /users/me vs pgbench -S and a cached thumbnail vs nginx; u
 	@scripts/bench-storage.sh
 	@scripts/bench-ratelimit.sh
 	@scripts/bench-web.sh
+	@scripts/bench-house.sh
 
 clean-data: ## Stop and delete the private development cluster and images
 	@source scripts/pg.sh && dir=$$(cat .data/postgres.dir 2>/dev/null || echo .data/postgres) && pg_stop "$$dir" && rm -rf "$$dir" .data
