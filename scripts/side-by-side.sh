@@ -14,14 +14,18 @@ side_by_side_start() {
   chmod 755 "$SBS_DIR"
   SBS_PID=""
   trap 'sbs_cleanup' EXIT INT TERM
-  # Both builds share target/ (and so every dependency); each binary is copied out.
+  # Both builds share target/ (and so every dependency); each binary is copied out. The
+  # workspace's own crates are cleaned before each build: cargo names a path package's
+  # outputs alike from either checkout and would take one checkout's for the other's.
+  sbs_clean_own
   cargo build --release --quiet -p gallery-server
   cargo build --release --quiet -p gallery-imaging --example make_fixture
   cp target/release/gallery "$SBS_DIR/gallery-head"
   git worktree add --quiet --detach "$SBS_DIR/base" "$base"
+  sbs_clean_own
   (cd "$SBS_DIR/base" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet -p gallery-server)
   cp target/release/gallery "$SBS_DIR/gallery-base"
-  cargo build --release --quiet -p gallery-server # put HEAD's binary back in target/
+  sbs_clean_own # so that HEAD's next release build makes its own crates again
   local pgport
   pgport=$(free_port)
   pg_start "$SBS_DIR/pg" "$pgport" -c max_connections=200
@@ -30,6 +34,14 @@ side_by_side_start() {
   SBS_PORT=$(free_port)
   export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__RATE_LIMIT__ENABLED=false
   export GALLERY__SERVER__MAX_UPLOADS_PER_USER=64
+}
+
+# Removes the release outputs of the workspace's own crates (dependencies stay).
+sbs_clean_own() {
+  local members
+  members=$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json,sys; print(" ".join("-p " + p["name"] for p in json.load(sys.stdin)["packages"]))')
+  # shellcheck disable=SC2086
+  cargo clean --release --quiet $members
 }
 
 sbs_serve() { # label binary
