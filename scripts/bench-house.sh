@@ -2,7 +2,7 @@
 # Issue #23's side-by-side figures (part of `make bench`): a tidying that must not cost
 # speed. HEAD next to a base revision built from git (BENCH_BASE, default a7c15d0, the last
 # commit before #23), served one after the other on one PostgreSQL, alternated over
-# BENCH_ROUNDS rounds (3 default), wrk -c32 for reads and -c8 for uploads:
+# BENCH_ROUNDS rounds (4 default), wrk -c32 for reads and -c8 for uploads:
 # - GET /api/v1/users/me: the authenticated hot path (routes now built from one list);
 # - a cached 200 px thumbnail;
 # - POST /images of a 1 MB photo-like JPEG: the per-user slot now taken in the use-case.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 . scripts/bench-upload.sh
 
 DURATION=${BENCH_SECONDS:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-4}
 BASE=${BENCH_BASE:-a7c15d0}
 scripts/need.sh wrk nasm
 python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
@@ -49,9 +49,15 @@ run() { # label binary
 }
 
 echo "== base $BASE vs HEAD $(git rev-parse --short HEAD), ${DURATION}s each, release builds, one PostgreSQL"
+# Each round swaps who goes first, so that neither always meets the cluster the other left.
 for round in $(seq 1 "$ROUNDS"); do
-  run base "$dir/gallery-base"
-  run head "$dir/gallery-head"
+  if ((round % 2)); then
+    run base "$dir/gallery-base"
+    run head "$dir/gallery-head"
+  else
+    run head "$dir/gallery-head"
+    run base "$dir/gallery-base"
+  fi
 done
 python3 - "$dir/figures" <<'PY'
 import statistics, sys

@@ -325,3 +325,37 @@ async fn a_list_is_read_to_its_end_by_cursor_and_a_cursor_fits_only_its_list() {
         .await
         .assert_problem(400, "bad_request");
 }
+
+/// `bytes` with `insert` put in just before the first `0xFF m` marker.
+fn spliced_before(bytes: &[u8], m: u8, insert: &[u8]) -> Vec<u8> {
+    let at = bytes.windows(2).position(|w| w == [0xFF, m]).unwrap();
+    [&bytes[..at], insert, &bytes[at..]].concat()
+}
+
+#[tokio::test]
+async fn what_browsers_show_is_taken_and_gets_its_thumbnail() {
+    let app = spawn_app().await;
+    let token = player(&app).await;
+    let jpeg = encoded(image::ImageFormat::Jpeg, 256, 128);
+    // Stray bytes between header segments, and an APP14 cut after its name.
+    let stray = spliced_before(&jpeg, 0xDB, &[0x00, 0x12, 0x34]);
+    let cut_app14 = [&jpeg[..2], &[0xFF, 0xEE, 0x00, 0x07][..], b"Adobe", &jpeg[2..]].concat();
+    // A 1×1 GIF with no colour table at all (browsers use one of their own).
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3B";
+    for (name, bytes, size) in
+        [("stray.jpg", stray, (256, 128)), ("app14.jpg", cut_app14, (256, 128)), ("bare.gif", gif.to_vec(), (1, 1))]
+    {
+        let uploaded = app.upload(&token, bytes, name, None).await;
+        assert_eq!(uploaded.status, 201, "{name}: {:?}", uploaded.body);
+        assert_eq!(
+            (uploaded.body["width"].as_u64(), uploaded.body["height"].as_u64()),
+            (Some(size.0), Some(size.1)),
+            "{name}"
+        );
+        let id = uploaded.body["id"].as_str().unwrap();
+        let (status, headers, thumbnail) = app.get_with(&format!("/images/{id}/thumbnails/200"), &token, &[]).await;
+        assert_eq!(status, 200, "{name}");
+        assert!(headers["content-type"].to_str().unwrap().starts_with("image/"), "{name}");
+        assert!(image::load_from_memory(&thumbnail).is_ok(), "{name}: the thumbnail decodes");
+    }
+}

@@ -27,9 +27,10 @@ pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T, InspectError>) -> Resu
 
 /// Proves a JPEG decodes, reading and checking every entropy-coded block, without making
 /// its full-size pixels: libjpeg-turbo decodes it DCT-scaled to 1/8 (each block's DC term),
-/// under an error manager that makes every warning fatal ([`strict`]), so a truncated file
-/// (the reader fakes an end of image and warns) or a corrupt scan (libjpeg warns and fills
-/// with grey) is refused, as a whole decode in zune-jpeg's strict mode refuses it.
+/// under an error manager that makes every warning about the scans fatal ([`strict`]), so
+/// a truncated file (the reader fakes an end of image and warns) or a corrupt scan
+/// (libjpeg warns and fills with grey) is refused, as a whole decode in zune-jpeg's strict
+/// mode refuses it; stray bytes or odd segments in the header are not.
 pub(crate) fn check(source: impl BufRead) -> Result<(), InspectError> {
     guarded(|| {
         let mut decoder = mozjpeg::Decompress::with_err(strict::errors()).from_reader(source).map_err(invalid)?;
@@ -41,6 +42,15 @@ pub(crate) fn check(source: impl BufRead) -> Result<(), InspectError> {
         | mozjpeg::Format::CMYK(mut started)) = decoder.image().map_err(invalid)?;
         started.read_scanlines::<u8>().map_err(invalid)?;
         started.finish().map_err(invalid)
+    })
+}
+
+/// Width and height from the header alone, as libjpeg reads it (what browsers read): stray
+/// bytes between segments and odd `APPn` segments are no reason to refuse ([`strict`]).
+pub(crate) fn dimensions(source: &mut BufReader<Box<dyn ReadSeek>>) -> Result<(u32, u32), InspectError> {
+    guarded(|| {
+        let decoder = mozjpeg::Decompress::with_err(strict::errors()).from_reader(&mut *source).map_err(invalid)?;
+        Ok((dimension(decoder.width())?, dimension(decoder.height())?))
     })
 }
 

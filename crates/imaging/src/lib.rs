@@ -13,10 +13,9 @@ use gallery_domain::ports::{ImageInspector, InspectError, ReadSeek};
 use image::{ImageReader, Limits};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
-use zune_core::options::DecoderOptions;
-use zune_jpeg::JpegDecoder;
 
 mod cache;
+mod gif;
 mod jpeg;
 mod location;
 mod thumbnails;
@@ -58,6 +57,9 @@ fn inspect_blocking(
     max_pixels: u64,
 ) -> Result<(u32, u32), InspectError> {
     let mut source = BufReader::new(source);
+    if format == ImageFormat::Gif {
+        source = gif::readable(source)?;
+    }
     let (width, height) = dimensions(&mut source, format)?;
     if width == 0 || height == 0 {
         return Err(InspectError::Invalid("the image has no pixels".into()));
@@ -81,21 +83,12 @@ fn inspect_blocking(
     Ok((width, height))
 }
 
-/// zune-jpeg, strict, for reading a JPEG's header (any size JPEG allows).
-fn jpeg_options() -> DecoderOptions {
-    DecoderOptions::default().set_strict_mode(true).set_max_width(1 << 16).set_max_height(1 << 16)
-}
-
 /// Width and height from the header alone, reading no more of the file than needed.
 fn dimensions(source: &mut BufReader<Box<dyn ReadSeek>>, format: ImageFormat) -> Result<(u32, u32), InspectError> {
-    let invalid = |e: String| InspectError::Invalid(e);
     if format == ImageFormat::Jpeg {
-        let mut decoder = JpegDecoder::new_with_options(&mut *source, jpeg_options());
-        decoder.decode_headers().map_err(|e| invalid(format!("{e:?}")))?;
-        let (w, h) = decoder.dimensions().ok_or_else(|| invalid("no frame header".into()))?;
-        return Ok((u32::try_from(w).unwrap_or(u32::MAX), u32::try_from(h).unwrap_or(u32::MAX)));
+        return jpeg::dimensions(source);
     }
-    ImageReader::with_format(source, codec(format)).into_dimensions().map_err(|e| invalid(e.to_string()))
+    ImageReader::with_format(source, codec(format)).into_dimensions().map_err(invalid)
 }
 
 #[async_trait]

@@ -2,8 +2,7 @@
 //! sub-IFD of EXIF is zeroed in place (the rest of EXIF, orientation included, stays) and
 //! every XMP packet goes.
 //!
-//! Each container has its module ([`jpeg`], [`png`], [`webp`]); GIF carries no EXIF and
-//! passes untouched.
+//! Each container has its module (`jpeg`, `png`, `webp`, `gif`).
 //!
 //! Only metadata segments are held in memory, each at most [`HOLD_MAX`] bytes; a bigger
 //! EXIF or XMP block is dropped whole. An EXIF block that does not parse is dropped whole
@@ -14,6 +13,7 @@
 //! understand.
 
 mod exif;
+mod gif;
 mod jpeg;
 mod machine;
 mod png;
@@ -22,14 +22,14 @@ mod webp;
 use gallery_domain::ImageFormat;
 use gallery_domain::ports::{LocationFilter, LocationScrub};
 
-use machine::{Machine, Passthrough};
+use machine::Machine;
 
 /// The largest metadata block held to be scrubbed; a bigger one is dropped.
 pub const HOLD_MAX: usize = 1 << 20;
 
 /// The [`LocationFilter`] for JPEG, PNG, WebP and GIF: each container's own reading
-/// (`jpeg`, `png`, `webp`) driven by one streaming `Machine`, EXIF scrubbed by `exif`
-/// wherever it sits.
+/// (`jpeg`, `png`, `webp`, `gif`) driven by one streaming `Machine`, EXIF scrubbed by
+/// `exif` wherever it sits.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LocationStripper;
 
@@ -39,7 +39,7 @@ impl LocationFilter for LocationStripper {
             ImageFormat::Jpeg => Box::new(Machine::new(jpeg::Jpeg::Start, 2)),
             ImageFormat::Png => Box::new(Machine::new(png::Png::Signature, 8)),
             ImageFormat::Webp => Box::new(Machine::new(webp::Webp::Header, 12)),
-            ImageFormat::Gif => Box::new(Machine::new(Passthrough, 0)),
+            ImageFormat::Gif => Box::new(Machine::new(gif::Gif::Header, gif::HEADER)),
         }
     }
 }

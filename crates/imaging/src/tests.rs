@@ -94,9 +94,14 @@ fn jpeg_in(input: mozjpeg::ColorSpace, components: usize, progressive: bool) -> 
     started.finish().unwrap()
 }
 
+/// zune-jpeg, strict: the reference the libjpeg check is held to.
+fn jpeg_options() -> zune_core::options::DecoderOptions {
+    zune_core::options::DecoderOptions::default().set_strict_mode(true).set_max_width(1 << 16).set_max_height(1 << 16)
+}
+
 /// What decoding `bytes` whole, to RGB, in zune-jpeg's strict mode says.
 fn decodes_whole(bytes: &[u8]) -> bool {
-    JpegDecoder::new_with_options(Cursor::new(bytes), jpeg_options()).decode().is_ok()
+    zune_jpeg::JpegDecoder::new_with_options(Cursor::new(bytes), jpeg_options()).decode().is_ok()
 }
 
 /// The JPEGs an upload may carry: libjpeg's baseline and progressive output in each colour
@@ -151,3 +156,5 @@ async fn the_pixel_limit_is_inclusive() {
     assert_eq!(inspect(bytes.clone(), ImageFormat::Png, 100).await, Ok((10, 10)));
     assert!(matches!(inspect(bytes, ImageFormat::Png, 99).await, Err(InspectError::TooLarge { .. })));
 }
+
+mod corpus;

@@ -53,6 +53,9 @@ pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u
         Some(decoded) => decoded,
         None => {
             source.seek(SeekFrom::Start(0)).map_err(invalid)?;
+            if format == ImageFormat::Gif {
+                source = crate::gif::readable(source)?;
+            }
             let mut decoder = ImageReader::with_format(source, codec(format)).into_decoder().map_err(invalid)?;
             let orientation = decoder.orientation().map_err(invalid)?;
             (DynamicImage::from_decoder(decoder).map_err(invalid)?, orientation)

@@ -1,5 +1,6 @@
 //! JPEG: `APP1` `Exif` segments are scrubbed; `APP1` XMP segments (standard and extended)
-//! are dropped. Everything from the first scan on passes untouched.
+//! and `APP13` segments (Photoshop resources, where IPTC-IIM records live: city, sublocation,
+//! country) are dropped. Everything from the first scan on passes untouched.
 
 use super::exif::{EXIF_ID, scrub_exif};
 use super::machine::{Format, Step, keep};
@@ -10,6 +11,9 @@ pub(super) enum Jpeg {
     Length(u8),
     Segment(u8, [u8; 2]),
 }
+
+/// Photoshop's image resources, IPTC-IIM among them.
+const APP13: u8 = 0xED;
 
 pub(super) const XMP_IDS: [&[u8]; 2] = [b"http://ns.adobe.com/xap/1.0/\0", b"http://ns.adobe.com/xmp/extension/\0"];
 
@@ -59,6 +63,11 @@ impl Format for Jpeg {
                 if marker == 0xE1 {
                     *self = Self::Segment(marker, len);
                     return if body == 0 { self.decide(held, out) } else { Step::Hold(body) };
+                }
+                if marker == APP13 {
+                    // Dropped whole: its marker and length were never written.
+                    *self = Self::Marker;
+                    return Step::Skip(body as u64);
                 }
                 out.extend_from_slice(&[0xFF, marker, len[0], len[1]]);
                 *self = Self::Marker;

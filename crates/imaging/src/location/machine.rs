@@ -102,15 +102,3 @@ pub(super) fn chunk_head(held: &mut Vec<u8>) -> [u8; 8] {
     held.clear();
     head
 }
-
-pub(super) struct Passthrough;
-
-impl Format for Passthrough {
-    fn decide(&mut self, _: &mut Vec<u8>, _: &mut Vec<u8>) -> Step {
-        Step::Rest
-    }
-
-    fn resume(&mut self) -> Step {
-        Step::Rest
-    }
-}

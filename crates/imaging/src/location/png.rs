@@ -1,5 +1,5 @@
 //! PNG: `eXIf` chunks are scrubbed (their CRC computed again); `iTXt`/`tEXt`/`zTXt` chunks
-//! holding XMP or a raw EXIF/XMP profile are dropped.
+//! holding XMP or a raw EXIF, XMP, IPTC or Photoshop profile are dropped.
 
 use super::HOLD_MAX;
 use super::exif::{EXIF_ID, scrub_exif};
@@ -11,9 +11,16 @@ pub(super) enum Png {
     Chunk([u8; 8]),
 }
 
-/// Text chunk keywords that carry XMP or a raw EXIF/XMP profile (ImageMagick's).
-const PNG_METADATA_KEYWORDS: [&[u8]; 4] =
-    [b"XML:com.adobe.xmp", b"Raw profile type xmp", b"Raw profile type exif", b"Raw profile type APP1"];
+/// Text chunk keywords that carry XMP, or a raw EXIF, XMP, IPTC or Photoshop profile
+/// (ImageMagick's and exiftool's).
+const PNG_METADATA_KEYWORDS: [&[u8]; 6] = [
+    b"XML:com.adobe.xmp",
+    b"Raw profile type xmp",
+    b"Raw profile type exif",
+    b"Raw profile type APP1",
+    b"Raw profile type iptc",
+    b"Raw profile type 8bim",
+];
 
 impl Format for Png {
     fn decide(&mut self, held: &mut Vec<u8>, out: &mut Vec<u8>) -> Step {

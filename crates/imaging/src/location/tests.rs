@@ -233,7 +233,10 @@ fn damaged_files_never_panic_and_never_grow() {
         seed ^= seed << 17;
         seed
     };
-    for (format, file) in [(ImageFormat::Jpeg, &jpeg), (ImageFormat::Png, &png), (ImageFormat::Webp, &png)] {
+    let gif = encoded(image::ImageFormat::Gif);
+    for (format, file) in
+        [(ImageFormat::Jpeg, &jpeg), (ImageFormat::Png, &png), (ImageFormat::Webp, &png), (ImageFormat::Gif, &gif)]
+    {
         for _ in 0..300 {
             let mut damaged = file.clone();
             for _ in 0..1 + next() % 8 {
@@ -245,4 +248,37 @@ fn damaged_files_never_panic_and_never_grow() {
             assert!(out.len() <= cut, "{format:?}");
         }
     }
+}
+
+/// A GIF's extension: introducer, label, then `data` as sub-blocks and their terminator.
+fn gif_extension(label: u8, first: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x21, label, u8::try_from(first.len()).unwrap()];
+    out.extend_from_slice(first);
+    for block in data.chunks(255) {
+        out.push(u8::try_from(block.len()).unwrap());
+        out.extend_from_slice(block);
+    }
+    out.push(0);
+    out
+}
+
+#[test]
+fn a_gifs_xmp_extension_goes_and_every_other_block_stays_byte_for_byte() {
+    let gif = encoded(image::ImageFormat::Gif);
+    // After the screen descriptor and its global table: where the first block starts.
+    let table = if gif[10] & 0x80 == 0 { 0 } else { 3 << ((gif[10] & 7) + 1) };
+    let at = 13 + table;
+    let looping = gif_extension(0xFF, b"NETSCAPE2.0", &[1, 0, 0]);
+    let comment = gif_extension(0xFE, b"a comment", b"");
+    let xmp = gif_extension(
+        0xFF,
+        b"XMP DataXMP",
+        &[b"<x:xmpmeta>GPSLatitude 48.85 Paris</x:xmpmeta>".as_slice(), &[0u8; 300]].concat(),
+    );
+    let file = [&gif[..at], &looping, &xmp, &comment, &gif[at..]].concat();
+    let expected = [&gif[..at], &looping, &comment, &gif[at..]].concat();
+    for chunk in [1, 2, 5, 64, file.len()] {
+        assert_eq!(scrub(ImageFormat::Gif, &file, chunk), expected, "fed {chunk} bytes at a time");
+    }
+    assert!(image::load_from_memory(&expected).is_ok());
 }

@@ -1,0 +1,92 @@
+//! Location as a real metadata tool writes it: exiftool (Debian's
+//! `libimage-exiftool-perl`; `make test` installs it) puts GPS, XMP and IPTC places into a
+//! file of each format; the file streams through [`LocationStripper`] in small odd chunks,
+//! and exiftool then finds no place in it, while the rest of EXIF and every pixel stay.
+
+use std::path::Path;
+use std::process::Command;
+
+use gallery_domain::ImageFormat;
+use gallery_domain::ports::LocationFilter as _;
+use gallery_imaging::LocationStripper;
+use image::{DynamicImage, RgbImage};
+use serde_json::{Map, Value};
+
+fn exiftool(args: &[&str], file: &Path) -> String {
+    let out = Command::new("exiftool")
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("exiftool is missing: `make test` installs it (apt-get install libimage-exiftool-perl)");
+    assert!(out.status.success(), "exiftool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every tag exiftool reads from `bytes`, by group and name.
+fn tags(bytes: &[u8], ext: &str) -> Map<String, Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("read.{ext}"));
+    std::fs::write(&file, bytes).unwrap();
+    let json: Value = serde_json::from_str(&exiftool(&["-j", "-G1", "-a", "-n"], &file)).unwrap();
+    json[0].as_object().unwrap().clone()
+}
+
+/// A 48×32 image in `format`, with `writes` applied by exiftool.
+fn located(format: image::ImageFormat, ext: &str, writes: &[&str]) -> Vec<u8> {
+    let img = DynamicImage::ImageRgb8(RgbImage::from_fn(48, 32, |x, y| image::Rgb([x as u8 * 5, y as u8 * 7, 90])));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("photo.{ext}"));
+    img.save_with_format(&file, format).unwrap();
+    let mut args = vec!["-q", "-overwrite_original"];
+    args.extend_from_slice(writes);
+    exiftool(&args, &file);
+    std::fs::read(&file).unwrap()
+}
+
+/// `bytes` through the stripper, fed in chunks of 7 bytes.
+fn stripped(bytes: &[u8], format: ImageFormat) -> Vec<u8> {
+    let mut scrub = LocationStripper.begin(format);
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(7) {
+        scrub.feed(chunk, &mut out);
+    }
+    scrub.finish(&mut out);
+    out
+}
+
+/// The tags that say where: any GPS tag, and any place name.
+fn places(tags: &Map<String, Value>) -> Vec<String> {
+    let place = ["GPS", "City", "Sub-location", "Location", "Country", "State", "Province"];
+    tags.keys().filter(|k| place.iter().any(|p| k.contains(p))).cloned().collect()
+}
+
+const GPS: [&str; 4] = ["-GPSLatitude=48.8566", "-GPSLatitudeRef=N", "-GPSLongitude=2.3522", "-GPSLongitudeRef=E"];
+const XMP: [&str; 2] = ["-XMP-photoshop:City=Paris", "-XMP-iptcCore:Location=Montmartre"];
+const IPTC: [&str; 3] =
+    ["-IPTC:City=Paris", "-IPTC:Sub-location=Montmartre", "-IPTC:Country-PrimaryLocationName=France"];
+
+fn check(name: &str, format: image::ImageFormat, ext: &str, ours: ImageFormat, writes: &[&str], keeps: &[&str]) {
+    let before = located(format, ext, writes);
+    let written = tags(&before, ext);
+    assert!(!places(&written).is_empty(), "{name}: exiftool wrote a place: {written:?}");
+    let after = stripped(&before, ours);
+    let left = tags(&after, ext);
+    assert_eq!(places(&left), Vec::<String>::new(), "{name}: no place is left");
+    for tag in keeps {
+        assert!(left.contains_key(*tag), "{name}: {tag} stays: {left:?}");
+    }
+    let (a, b) = (image::load_from_memory(&before).unwrap(), image::load_from_memory(&after).unwrap());
+    assert_eq!(a.to_rgba8().as_raw(), b.to_rgba8().as_raw(), "{name}: every pixel stays");
+}
+
+#[test]
+fn exiftools_places_are_gone_from_every_format_and_the_rest_stays() {
+    let all: Vec<&str> = GPS.iter().chain(&XMP).chain(&IPTC).copied().chain(["-IFD0:Make=TestCam"]).collect();
+    check("JPEG", image::ImageFormat::Jpeg, "jpg", ImageFormat::Jpeg, &all, &["IFD0:Make"]);
+    check("PNG", image::ImageFormat::Png, "png", ImageFormat::Png, &all, &[]);
+    let exif_xmp: Vec<&str> = GPS.iter().chain(&XMP).copied().chain(["-IFD0:Make=TestCam"]).collect();
+    check("WebP", image::ImageFormat::WebP, "webp", ImageFormat::Webp, &exif_xmp, &["IFD0:Make"]);
+    // exiftool writes only XMP into a GIF (an application extension).
+    let xmp_gps = ["-XMP-exif:GPSLatitude=48.8566", "-XMP-exif:GPSLongitude=2.3522", XMP[0], XMP[1]];
+    check("GIF", image::ImageFormat::Gif, "gif", ImageFormat::Gif, &xmp_gps, &[]);
+}
