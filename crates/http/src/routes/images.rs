@@ -59,8 +59,7 @@ pub(crate) async fn upload(
     turns: web::Data<UploadTurns>,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let _turn = turns.wait().await;
-    let seen = images.upload(&actor, upload::parts(form)).await?;
+    let seen = images.upload(&actor, turns.then(upload::parts(form))).await?;
     upload::stored(&seen.item, "upload");
     Ok(HttpResponse::Created().json(ImageView::one(seen, &req)))
 }

@@ -82,4 +82,19 @@ impl UploadTurns {
     pub(crate) async fn wait(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.0.clone().acquire_owned().await.ok()
     }
+
+    /// `form`, read only once a turn is free, and holding it until the form is dropped: the
+    /// use-case takes the user's slot first (a database round trip, not a turn's work),
+    /// then waits for its turn as it starts reading.
+    pub(crate) fn then<S: Stream>(&self, form: S) -> impl Stream<Item = S::Item> {
+        let turns = self.clone();
+        futures_util::stream::once(async move {
+            let turn = turns.wait().await;
+            form.map(move |part| {
+                let _held = &turn;
+                part
+            })
+        })
+        .flatten()
+    }
 }
