@@ -359,3 +359,47 @@ async fn what_browsers_show_is_taken_and_gets_its_thumbnail() {
         assert!(image::load_from_memory(&thumbnail).is_ok(), "{name}: the thumbnail decodes");
     }
 }
+
+/// `bytes` with `writes` applied by exiftool (`make test` installs it).
+fn with_exiftool(bytes: &[u8], ext: &str, writes: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("photo.{ext}"));
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("exiftool")
+        .args(["-q", "-overwrite_original"])
+        .args(writes)
+        .arg(&file)
+        .output()
+        .expect("exiftool is missing: `make test` installs it (apt-get install libimage-exiftool-perl)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read(&file).unwrap()
+}
+
+#[tokio::test]
+async fn an_image_says_when_and_with_what_it_was_taken() {
+    let app = spawn_app().await;
+    let token = player(&app).await;
+    let photo = with_exiftool(
+        &encoded(image::ImageFormat::Jpeg, 64, 48),
+        "jpg",
+        &[
+            "-EXIF:DateTimeOriginal=2024:05:01 12:30:15",
+            "-EXIF:OffsetTimeOriginal=+02:00",
+            "-EXIF:Make=Canon",
+            "-EXIF:Model=Canon EOS R5",
+            "-GPSLatitude=48.8566",
+            "-GPSLatitudeRef=N",
+        ],
+    );
+    let uploaded = app.upload(&token, photo, "shot.jpg", None).await;
+    assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);
+    assert_eq!(uploaded.body["taken_at"], "2024-05-01T10:30:15Z");
+    assert_eq!(uploaded.body["camera"], json!({"make": "Canon", "model": "Canon EOS R5"}));
+    let id = uploaded.body["id"].as_str().unwrap();
+    let read = app.get(&format!("/images/{id}"), Some(&token)).await;
+    assert_eq!((&read.body["taken_at"], &read.body["camera"]), (&uploaded.body["taken_at"], &uploaded.body["camera"]));
+    // A file without EXIF: both are null, and present.
+    let plain = app.upload(&token, png(8, 8), "plain.png", None).await;
+    assert_eq!((&plain.body["taken_at"], &plain.body["camera"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+    assert!(plain.body.as_object().unwrap().contains_key("taken_at"));
+}

@@ -160,6 +160,41 @@ pub struct Image {
     pub storage_key: BlobKey,
     pub uploaded_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the photo was taken, and with what, as its EXIF says.
+    pub shot: Shot,
+}
+
+/// When a photo was taken and with what camera, from its EXIF (nothing when it has none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shot {
+    /// `DateTimeOriginal` at its `OffsetTimeOriginal`, or read as UTC when no offset is
+    /// recorded.
+    pub taken_at: Option<DateTime<Utc>>,
+    pub camera: Option<Camera>,
+}
+
+/// The camera EXIF names: `Make` and `Model`, either of which may be missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Camera {
+    pub make: Option<String>,
+    pub model: Option<String>,
+}
+
+impl Camera {
+    /// The longest make or model kept, in characters; EXIF puts no bound on them.
+    pub const MAX_CHARS: usize = 100;
+
+    /// A camera from EXIF's `Make` and `Model`: each trimmed (EXIF pads with spaces and
+    /// NULs), cut to [`Camera::MAX_CHARS`], empty ones dropped; `None` when neither is left.
+    #[must_use]
+    pub fn from_exif(make: Option<&str>, model: Option<&str>) -> Option<Self> {
+        let clean = |s: Option<&str>| {
+            let s = s?.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+            (!s.is_empty()).then(|| s.chars().filter(|c| !c.is_control()).take(Self::MAX_CHARS).collect::<String>())
+        };
+        let (make, model) = (clean(make), clean(model));
+        (make.is_some() || model.is_some()).then_some(Self { make, model })
+    }
 }
 
 impl Image {
@@ -185,6 +220,7 @@ pub struct NewImage {
     pub size_bytes: u64,
     pub sha256: [u8; 32],
     pub storage_key: BlobKey,
+    pub shot: Shot,
 }
 
 /// Changes to an image; `gallery_id: Some(None)` takes it out of its gallery.
@@ -364,5 +400,22 @@ mod tests {
         for bad in ["../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "A/B", "a/./b", "a\\b", "a/b\0", ""] {
             assert!(BlobKey::parse(bad).is_err(), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod shot_tests {
+    use super::Camera;
+
+    #[test]
+    fn a_camera_is_trimmed_cut_and_none_when_empty() {
+        let canon = Camera::from_exif(Some("Canon\0\0 "), Some("  EOS R5 ")).unwrap();
+        assert_eq!((canon.make.as_deref(), canon.model.as_deref()), (Some("Canon"), Some("EOS R5")));
+        let model_only = Camera::from_exif(Some(" \0"), Some("Pixel 8")).unwrap();
+        assert_eq!((model_only.make, model_only.model.as_deref()), (None, Some("Pixel 8")));
+        assert_eq!(Camera::from_exif(Some(""), None), None);
+        let long = "x".repeat(500);
+        assert_eq!(Camera::from_exif(Some(&long), None).unwrap().make.unwrap().len(), Camera::MAX_CHARS);
+        assert_eq!(Camera::from_exif(Some("a\u{7}b"), None).unwrap().make.as_deref(), Some("ab"));
     }
 }

@@ -40,8 +40,8 @@ pub use error::{Conflict, DomainError, FieldError, Referenced, RepoError, Storag
 pub use gallery::{Gallery, GalleryPatch, NewGallery};
 pub use ids::{GalleryId, ImageId, LinkId, PlanId, RoleId, SessionId, UserId};
 pub use image::{
-    Approval, BlobKey, Decision, Image, ImageFilter, ImageFormat, ImagePatch, ImageSort, ImageStatus, NewImage, Seen,
-    UserRef, Variants, Visibility,
+    Approval, BlobKey, Camera, Decision, Image, ImageFilter, ImageFormat, ImagePatch, ImageSort, ImageStatus, NewImage,
+    Seen, Shot, UserRef, Variants, Visibility,
 };
 pub use link::{LinkTarget, NewLink, ShareLink, Variant};
 pub use listing::{After, ImageCursor, ImagePage};

@@ -165,6 +165,7 @@ mod tests {
             storage_key: BlobKey::original(id),
             uploaded_at: now(),
             updated_at: now(),
+            shot: Default::default(),
         }
     }
 

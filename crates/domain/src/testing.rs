@@ -99,6 +99,7 @@ pub fn image_of(owner: &User, status: crate::ImageStatus) -> crate::Image {
         storage_key: crate::BlobKey::original(id),
         uploaded_at: at,
         updated_at: at,
+        shot: Default::default(),
     }
 }
 

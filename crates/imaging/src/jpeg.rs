@@ -46,11 +46,16 @@ pub(crate) fn check(source: impl BufRead) -> Result<(), InspectError> {
 }
 
 /// Width and height from the header alone, as libjpeg reads it (what browsers read): stray
-/// bytes between segments and odd `APPn` segments are no reason to refuse ([`strict`]).
-pub(crate) fn dimensions(source: &mut BufReader<Box<dyn ReadSeek>>) -> Result<(u32, u32), InspectError> {
+/// bytes between segments and odd `APPn` segments are no reason to refuse ([`strict`]);
+/// and the EXIF block, if an `APP1` holds one (without its `Exif\0\0`).
+pub(crate) fn header(source: &mut BufReader<Box<dyn ReadSeek>>) -> Result<(u32, u32, Option<Vec<u8>>), InspectError> {
     guarded(|| {
-        let decoder = mozjpeg::Decompress::with_err(strict::errors()).from_reader(&mut *source).map_err(invalid)?;
-        Ok((dimension(decoder.width())?, dimension(decoder.height())?))
+        let decoder = mozjpeg::Decompress::with_err(strict::errors())
+            .with_markers(&[mozjpeg::Marker::APP(1)])
+            .from_reader(&mut *source)
+            .map_err(invalid)?;
+        let exif = decoder.markers().find_map(|m| m.data.strip_prefix(b"Exif\0\0").map(<[u8]>::to_vec));
+        Ok((dimension(decoder.width())?, dimension(decoder.height())?, exif))
     })
 }
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use gallery_domain::ImageFormat;
-use gallery_domain::ports::{ImageInspector, InspectError, ReadSeek};
-use image::{ImageReader, Limits};
+use gallery_domain::ports::{ImageInspector, InspectError, Inspected, ReadSeek};
+use image::{DynamicImage, ImageDecoder as _, ImageReader, Limits};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
@@ -18,6 +18,7 @@ mod cache;
 mod gif;
 mod jpeg;
 mod location;
+mod shot;
 mod thumbnails;
 
 pub use cache::CachedThumbnails;
@@ -50,17 +51,17 @@ pub(crate) const fn codec(format: ImageFormat) -> image::ImageFormat {
     }
 }
 
-/// Header first, then a bounded decode.
+/// Header first, then a bounded decode; EXIF's record of the shot on the way.
 fn inspect_blocking(
     source: Box<dyn ReadSeek>,
     format: ImageFormat,
     max_pixels: u64,
-) -> Result<(u32, u32), InspectError> {
+) -> Result<Inspected, InspectError> {
     let mut source = BufReader::new(source);
     if format == ImageFormat::Gif {
         source = gif::readable(source)?;
     }
-    let (width, height) = dimensions(&mut source, format)?;
+    let (width, height, exif) = header(&mut source, format)?;
     if width == 0 || height == 0 {
         return Err(InspectError::Invalid("the image has no pixels".into()));
     }
@@ -68,27 +69,36 @@ fn inspect_blocking(
         return Err(InspectError::TooLarge { width, height, max_pixels });
     }
     source.seek(SeekFrom::Start(0)).map_err(|e| InspectError::Invalid(e.to_string()))?;
-    if format == ImageFormat::Jpeg {
+    let exif = if format == ImageFormat::Jpeg {
         jpeg::check(source)?;
-        return Ok((width, height));
-    }
-    let mut reader = ImageReader::with_format(source, codec(format));
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(width);
-    limits.max_image_height = Some(height);
-    // RGBA at 16 bits per channel is the most a decoder may need per pixel.
-    limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (1 << 20));
-    reader.limits(limits);
-    reader.decode().map_err(|e| InspectError::Invalid(e.to_string()))?;
-    Ok((width, height))
+        exif
+    } else {
+        let mut reader = ImageReader::with_format(source, codec(format));
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(width);
+        limits.max_image_height = Some(height);
+        // RGBA at 16 bits per channel is the most a decoder may need per pixel.
+        limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (1 << 20));
+        reader.limits(limits);
+        let mut decoder = reader.into_decoder().map_err(invalid)?;
+        let exif = decoder.exif_metadata().ok().flatten();
+        DynamicImage::from_decoder(decoder).map_err(invalid)?;
+        exif
+    };
+    Ok(Inspected { width, height, shot: exif.as_deref().map(shot::from_exif).unwrap_or_default() })
 }
 
-/// Width and height from the header alone, reading no more of the file than needed.
-fn dimensions(source: &mut BufReader<Box<dyn ReadSeek>>, format: ImageFormat) -> Result<(u32, u32), InspectError> {
+/// Width and height from the header alone, reading no more of the file than needed, and a
+/// JPEG's EXIF (the others' is read with their pixels).
+fn header(
+    source: &mut BufReader<Box<dyn ReadSeek>>,
+    format: ImageFormat,
+) -> Result<(u32, u32, Option<Vec<u8>>), InspectError> {
     if format == ImageFormat::Jpeg {
-        return jpeg::dimensions(source);
+        return jpeg::header(source);
     }
-    ImageReader::with_format(source, codec(format)).into_dimensions().map_err(invalid)
+    let (width, height) = ImageReader::with_format(source, codec(format)).into_dimensions().map_err(invalid)?;
+    Ok((width, height, None))
 }
 
 #[async_trait]
@@ -98,7 +108,7 @@ impl ImageInspector for Inspector {
         source: Box<dyn ReadSeek>,
         format: ImageFormat,
         max_pixels: u64,
-    ) -> Result<(u32, u32), InspectError> {
+    ) -> Result<Inspected, InspectError> {
         let _permit = self.permits.acquire().await.map_err(|e| InspectError::Invalid(e.to_string()))?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(|| inspect_blocking(source, format, max_pixels)))

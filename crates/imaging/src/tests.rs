@@ -11,7 +11,7 @@ fn encode(img: &DynamicImage, format: image::ImageFormat) -> Vec<u8> {
 }
 
 async fn inspect(bytes: Vec<u8>, format: ImageFormat, max_pixels: u64) -> Result<(u32, u32), InspectError> {
-    Inspector::new(2).inspect(Box::new(Cursor::new(bytes)), format, max_pixels).await
+    Inspector::new(2).inspect(Box::new(Cursor::new(bytes)), format, max_pixels).await.map(|i| (i.width, i.height))
 }
 
 fn gradient(w: u32, h: u32) -> DynamicImage {

@@ -177,6 +177,9 @@ impl ImageRepo for PgImageRepo {
                         images::size_bytes.eq(size),
                         images::sha256.eq(&image.sha256[..]),
                         images::storage_key.eq(image.storage_key.as_str()),
+                        images::taken_at.eq(image.shot.taken_at),
+                        images::camera_make.eq(image.shot.camera.as_ref().and_then(|c| c.make.as_deref())),
+                        images::camera_model.eq(image.shot.camera.as_ref().and_then(|c| c.model.as_deref())),
                     ))
                     .execute(c)
                     .await?;

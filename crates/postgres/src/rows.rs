@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
 use diesel_async::AsyncPgConnection;
 use gallery_domain::{
-    BillingPeriod, BlobKey, Currency, Email, Gallery, GalleryId, Image, ImageFormat, ImageId, ImageStatus, LinkId,
-    PermissionSet, Plan, PlanCode, PlanFeatures, PlanId, RepoError, Role, RoleId, RoleName, ShareLink,
+    BillingPeriod, BlobKey, Camera, Currency, Email, Gallery, GalleryId, Image, ImageFormat, ImageId, ImageStatus,
+    LinkId, PermissionSet, Plan, PlanCode, PlanFeatures, PlanId, RepoError, Role, RoleId, RoleName, ShareLink, Shot,
     SubscriptionStatus, SubscriptionTerm, User, UserId, UserRef, Username, Variant,
 };
 use uuid::Uuid;
@@ -168,6 +168,9 @@ pub(crate) struct ImageRow {
     storage_key: String,
     uploaded_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    taken_at: Option<DateTime<Utc>>,
+    camera_make: Option<String>,
+    camera_model: Option<String>,
 }
 
 pub(crate) fn corrupt(what: &str) -> RepoError {
@@ -190,6 +193,10 @@ pub(crate) fn to_image((row, username): (ImageRow, String)) -> Result<Image, Rep
         storage_key: BlobKey::parse(&row.storage_key).map_err(|_| corrupt("storage key"))?,
         uploaded_at: row.uploaded_at,
         updated_at: row.updated_at,
+        shot: Shot {
+            taken_at: row.taken_at,
+            camera: Camera::from_exif(row.camera_make.as_deref(), row.camera_model.as_deref()),
+        },
     })
 }
 

@@ -136,6 +136,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         /// Generated: `lower(title || U+001F || description)`, what `q` matches.
         search -> Text,
+        taken_at -> Nullable<Timestamptz>,
+        camera_make -> Nullable<Text>,
+        camera_model -> Nullable<Text>,
     }
 }
 

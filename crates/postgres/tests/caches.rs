@@ -125,6 +125,7 @@ async fn uploaded(server: &Server, owner: &User, status: ImageStatus) -> ImageId
         size_bytes: 10,
         sha256: [1; 32],
         storage_key: BlobKey::original(id),
+        shot: Default::default(),
     };
     server.images.create(&image, 1 << 20).await.unwrap();
     id

@@ -181,6 +181,7 @@ async fn links_are_found_by_token_listed_while_live_and_revoked_by_the_clock() {
         size_bytes: 10,
         sha256: [1; 32],
         storage_key: BlobKey::original(id),
+        shot: Default::default(),
     };
     r.images.create(&image, 1 << 20).await.unwrap();
     let link = |hash: u8, expires_at| NewLink {

@@ -94,6 +94,7 @@ impl World {
             size_bytes: size,
             sha256: [1; 32],
             storage_key: BlobKey::original(id),
+            shot: Default::default(),
         };
         self.images.create(&new, u64::MAX).await.unwrap()
     }

@@ -310,6 +310,7 @@ fn new_image(
         size_bytes: size,
         sha256: [7; 32],
         storage_key: gallery_domain::BlobKey::original(id),
+        shot: Default::default(),
     }
 }
 
@@ -351,4 +352,26 @@ async fn images_respect_quota_visibility_and_ownership() {
     let keys = r.users.delete(owner.id, true).await.unwrap().unwrap();
     assert_eq!(keys, vec![pending.storage_key]);
     assert!(images.by_id(pending.id, Visibility::All).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn when_and_with_what_a_photo_was_taken_round_trips() {
+    use gallery_domain::ports::ImageRepo as _;
+    use gallery_domain::{Camera, ImageStatus, Shot, Visibility};
+    let r = repos().await;
+    let images = gallery_postgres::PgImageRepo::new(
+        Db::new(r._db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap(),
+    );
+    let owner = r.users.create(&new_user("shooter", "beta_player")).await.unwrap();
+    let shot = Shot {
+        taken_at: Some(chrono::DateTime::parse_from_rfc3339("2024-05-01T10:30:15Z").unwrap().to_utc()),
+        camera: Camera::from_exif(None, Some("Pixel 8")),
+    };
+    let new = gallery_domain::NewImage { shot: shot.clone(), ..new_image(owner.id, 10, ImageStatus::Approved) };
+    let created = images.create(&new, 1 << 20).await.unwrap();
+    assert_eq!(created.shot, shot);
+    let read = images.by_id(created.id, Visibility::All).await.unwrap().unwrap();
+    assert_eq!(read.shot, shot);
+    let bare = images.create(&new_image(owner.id, 10, ImageStatus::Approved), 1 << 20).await.unwrap();
+    assert_eq!(bare.shot, Shot::default());
 }

@@ -9,7 +9,7 @@ use futures_util::{FutureExt as _, Stream, stream};
 use super::upload::UploadTexts;
 use super::*;
 use crate::ports::Listed;
-use crate::ports::{BlobBody, InspectError};
+use crate::ports::{BlobBody, InspectError, Inspected};
 use crate::ports::{
     FetchError, Fetched, MockBlobStore, MockClock, MockImageInspector, MockImageRepo, MockRemovalRepo, MockThumbnails,
     MockUploadSlotRepo, MockUrlFetcher, ReadSeek, StagedBlob, ThumbnailBytes,
@@ -143,6 +143,7 @@ fn stored(new: &NewImage, who: &Actor) -> Image {
         storage_key: new.storage_key.clone(),
         uploaded_at: Utc::now(),
         updated_at: Utc::now(),
+        shot: new.shot.clone(),
     }
 }
 
@@ -197,7 +198,7 @@ async fn a_valid_upload_is_committed_then_recorded_pending() {
     let actor = player();
     let who = actor.clone();
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
-    w.inspector.expect_inspect().returning(|_, _, _| Ok((640, 480)));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok(Inspected::sized(640, 480)));
     w.repo
         .expect_create()
         .withf(|new, quota| {
@@ -271,7 +272,7 @@ async fn an_upload_whose_bytes_are_in_is_recorded_even_when_nobody_waits_any_mor
     let held = Arc::new(Held::default());
     w.tasks = held.clone();
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
-    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok(Inspected::sized(1, 1)));
     let actor = player();
     let who = actor.clone();
     w.repo.expect_create().times(1).returning(move |new, _| Ok(stored(new, &who)));
@@ -289,7 +290,7 @@ async fn a_moderators_upload_is_approved_at_once() {
     let actor = actor_with_role(builtin_role("admin"));
     let who = actor.clone();
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
-    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok(Inspected::sized(1, 1)));
     w.repo
         .expect_create()
         .withf(|new, _| new.status == ImageStatus::Approved)
@@ -340,7 +341,7 @@ async fn inspection_failures_map_to_their_errors_and_leave_no_file() {
 async fn a_failed_row_write_removes_the_committed_file() {
     let mut w = World::new();
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
-    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok(Inspected::sized(1, 1)));
     w.repo.expect_create().returning(|_, _| Err(RepoError::Unavailable("down".into())));
     let removed = Arc::new(Mutex::new(Vec::new()));
     let r = removed.clone();
@@ -379,6 +380,7 @@ async fn the_uploader_sees_their_own_pending_image_and_others_do_not() {
                 storage_key: BlobKey::parse("originals/aa/bb/x").unwrap(),
                 uploaded_at: Utc::now(),
                 updated_at: Utc::now(),
+                shot: Default::default(),
             }),
             _ => None,
         })
@@ -442,6 +444,7 @@ async fn originals_follow_the_plan() {
             size_bytes: 1,
             sha256: [0; 32],
             storage_key: BlobKey::original(id),
+            shot: Default::default(),
         };
         Ok(Some(stored(&new, &who)))
     });
@@ -491,7 +494,7 @@ async fn an_import_goes_through_the_upload_pipeline() {
         .withf(|url, limit| url.as_url().as_str() == "https://example.com/a.png" && *limit == 5 << 20)
         .returning(|_, _| Ok(Fetched { stream: Box::pin(stream::iter(vec![Ok(Bytes::from_static(PNG_HEAD))])) }));
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
-    w.inspector.expect_inspect().returning(|_, _, _| Ok((2, 2)));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok(Inspected::sized(2, 2)));
     w.repo.expect_create().returning(move |new, _| Ok(stored(new, &who)));
     let (images, probe) = w.build(u64::MAX);
     let import = ImageImport { url: WebUrl::parse("https://example.com/a.png").unwrap(), meta: UploadMeta::default() };
@@ -536,6 +539,7 @@ fn approved_image(owner: &Actor) -> Image {
         size_bytes: 1,
         sha256: [0; 32],
         storage_key: BlobKey::original(id),
+        shot: Default::default(),
     };
     stored(&new, owner)
 }
@@ -610,7 +614,7 @@ fn thumbnail_keys_follow_from_the_original() {
 async fn an_uploads_file_is_recorded_for_removal_before_it_is_put_in_place() {
     let mut w = World::new();
     w.repo.expect_stored_bytes().returning(|_| Ok(0));
-    w.inspector.expect_inspect().returning(|_, _, _| Ok((1, 1)));
+    w.inspector.expect_inspect().returning(|_, _, _| Ok(Inspected::sized(1, 1)));
     let who = player();
     let owner = who.clone();
     w.repo.expect_create().returning(move |new, _| Ok(stored(new, &owner)));
@@ -758,4 +762,21 @@ fn clients_are_told_the_upload_slots_and_page_sizes() {
         (limits.max_uploads_per_user, limits.default_per_page, limits.max_per_page),
         (2, PageRequest::DEFAULT_PER_PAGE, PageRequest::MAX_PER_PAGE)
     );
+}
+
+#[tokio::test]
+async fn an_upload_records_when_and_with_what_it_was_taken() {
+    let mut w = World::new();
+    let actor = player();
+    let who = actor.clone();
+    let taken = Utc.with_ymd_and_hms(2024, 5, 1, 10, 30, 0).unwrap();
+    let shot = crate::Shot { taken_at: Some(taken), camera: crate::Camera::from_exif(Some("Canon"), Some("EOS R5")) };
+    let found = shot.clone();
+    w.repo.expect_stored_bytes().returning(|_| Ok(0));
+    w.inspector.expect_inspect().returning(move |_, _, _| Ok(Inspected { width: 4, height: 3, shot: found.clone() }));
+    let expected = shot.clone();
+    w.repo.expect_create().withf(move |new, _| new.shot == expected).returning(move |new, _| Ok(stored(new, &who)));
+    let (images, _) = w.build(u64::MAX);
+    let Seen { item: image, .. } = images.upload(&actor, form(vec![file()])).await.unwrap();
+    assert_eq!(image.shot, shot);
 }

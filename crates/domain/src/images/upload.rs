@@ -9,7 +9,7 @@ use tracing::Instrument as _;
 
 use super::Images;
 use crate::fields::{Fields as _, optional, required};
-use crate::ports::{FetchError, InspectError, LocationScrub, StagedBlob};
+use crate::ports::{FetchError, InspectError, Inspected, LocationScrub, StagedBlob};
 use crate::{
     Actor, BlobKey, Description, DomainError, GalleryId, Image, ImageFormat, ImageId, ImageStatus, NewImage,
     Permission, Policy, Seen, Title, WebUrl,
@@ -282,7 +282,7 @@ impl Images {
         if self.images.stored_bytes(actor.id()).await?.saturating_add(staged.size) > quota {
             return Err(DomainError::QuotaExceeded);
         }
-        let (width, height) =
+        let Inspected { width, height, shot } =
             self.inspector.inspect(staged.blob.reader()?, staged.format, self.limits.max_pixels).await.map_err(
                 |e| match e {
                     InspectError::TooLarge { .. } => DomainError::ImageTooLarge(e.to_string()),
@@ -309,6 +309,7 @@ impl Images {
             size_bytes: staged.size,
             sha256: staged.sha256,
             storage_key: key.clone(),
+            shot,
         };
         match self.images.create(&new, quota).await {
             Ok(image) => Ok(Seen::by(actor, self.clock.now(), image)),

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::ports::{BlobBody, ReadSeek};
-use crate::{BlobKey, DomainError, ImageFormat, StorageError};
+use crate::{BlobKey, DomainError, ImageFormat, Shot, StorageError};
 
 /// Makes thumbnails: `height` pixels high (never more than the original), aspect kept,
 /// EXIF orientation applied; JPEG for opaque images, PNG where there is alpha.
@@ -88,7 +88,8 @@ pub enum InspectError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ImageInspector: Send + Sync {
-    /// The image's width and height, once it is known to decode.
+    /// The image's width and height, once it is known to decode, and when and with what it
+    /// was taken.
     ///
     /// # Errors
     /// `TooLarge` past `max_pixels`; `Invalid` when it does not decode.
@@ -97,7 +98,23 @@ pub trait ImageInspector: Send + Sync {
         source: Box<dyn ReadSeek>,
         format: ImageFormat,
         max_pixels: u64,
-    ) -> Result<(u32, u32), InspectError>;
+    ) -> Result<Inspected, InspectError>;
+}
+
+/// What inspecting an image found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    pub width: u32,
+    pub height: u32,
+    pub shot: Shot,
+}
+
+impl Inspected {
+    /// An image of this size, with nothing known of its shot.
+    #[must_use]
+    pub fn sized(width: u32, height: u32) -> Self {
+        Self { width, height, shot: Shot::default() }
+    }
 }
 
 /// Takes location out of an image's bytes as they stream, without touching its pixels:

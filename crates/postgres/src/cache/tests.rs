@@ -57,6 +57,7 @@ fn image(owner: &User) -> Image {
         storage_key: BlobKey::original(id),
         uploaded_at: at,
         updated_at: at,
+        shot: Default::default(),
     }
 }
 

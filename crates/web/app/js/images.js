@@ -8,7 +8,8 @@ import { fill, h, when } from "./dom.js";
  * @typedef {{id: string, title: string, description: string, status: string,
  *   uploaded_by: {id: string, username: string}, gallery_id: string | null, width: number,
  *   height: number, format: string, size_bytes: number, sha256: string, uploaded_at: string,
- *   updated_at: string, links: {original: string | null, thumbnails: Record<string, string>}}} Image
+ *   updated_at: string, taken_at: string | null, camera: {make: string | null, model: string | null} | null,
+ *   links: {original: string | null, thumbnails: Record<string, string>}}} Image
  */
 
 /**

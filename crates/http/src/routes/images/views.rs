@@ -48,7 +48,21 @@ pub struct ImageView {
     pub sha256: String,
     pub uploaded_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// When the photo was taken (EXIF `DateTimeOriginal` at its `OffsetTimeOriginal`, else
+    /// read as UTC), or null.
+    pub taken_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The camera EXIF names, or null.
+    pub camera: Option<CameraView>,
     pub links: ImageLinks,
+}
+
+/// EXIF's `Make` and `Model`; either may be null.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CameraView {
+    #[schema(example = "Canon")]
+    pub make: Option<String>,
+    #[schema(example = "Canon EOS R5")]
+    pub model: Option<String>,
 }
 
 impl ImageView {
@@ -77,6 +91,8 @@ impl ImageView {
             size_bytes: image.size_bytes,
             uploaded_at: image.uploaded_at,
             updated_at: image.updated_at,
+            taken_at: image.shot.taken_at,
+            camera: image.shot.camera.map(|c| CameraView { make: c.make, model: c.model }),
             links,
         }
     }

@@ -23,6 +23,8 @@ export async function render(main, params) {
       h("dd", null, badge(image.status)),
       h("dt", null, "Uploaded by"),
       h("dd", null, image.uploaded_by.username),
+      image.taken_at && [h("dt", null, "Taken"), h("dd", null, when(image.taken_at))],
+      image.camera && [h("dt", null, "Camera"), h("dd", null, cameraName(image.camera))],
       h("dt", null, "Uploaded"),
       h("dd", null, when(image.uploaded_at)),
       h("dt", null, "Size"),
@@ -250,4 +252,13 @@ async function remove(image) {
   await call("DELETE", `/images/${image.id}`);
   announce("Image deleted");
   go("/");
+}
+
+/**
+ * A camera as people say it: the model alone when it already names the make ("Canon EOS R5").
+ * @param {{make: string | null, model: string | null}} camera
+ */
+function cameraName({ make, model }) {
+  if (make && model?.toLowerCase().startsWith(make.toLowerCase())) return model;
+  return [make, model].filter(Boolean).join(" ");
 }

@@ -1,14 +1,18 @@
-//! Location as a real metadata tool writes it: exiftool (Debian's
-//! `libimage-exiftool-perl`; `make test` installs it) puts GPS, XMP and IPTC places into a
-//! file of each format; the file streams through [`LocationStripper`] in small odd chunks,
-//! and exiftool then finds no place in it, while the rest of EXIF and every pixel stay.
+//! Metadata as a real tool writes it: exiftool (Debian's `libimage-exiftool-perl`; `make
+//! test` installs it).
+//! - Location: exiftool puts GPS, XMP and IPTC places into a file of each format; the file
+//!   streams through [`LocationStripper`] in small odd chunks, and exiftool then finds no
+//!   place in it, while the rest of EXIF and every pixel stay.
+//! - The shot: the [`Inspector`] reads when and with what a photo was taken from the EXIF
+//!   exiftool wrote.
 
 use std::path::Path;
 use std::process::Command;
 
 use gallery_domain::ImageFormat;
+use gallery_domain::ports::ImageInspector as _;
 use gallery_domain::ports::LocationFilter as _;
-use gallery_imaging::LocationStripper;
+use gallery_imaging::{Inspector, LocationStripper};
 use image::{DynamicImage, RgbImage};
 use serde_json::{Map, Value};
 
@@ -89,4 +93,37 @@ fn exiftools_places_are_gone_from_every_format_and_the_rest_stays() {
     // exiftool writes only XMP into a GIF (an application extension).
     let xmp_gps = ["-XMP-exif:GPSLatitude=48.8566", "-XMP-exif:GPSLongitude=2.3522", XMP[0], XMP[1]];
     check("GIF", image::ImageFormat::Gif, "gif", ImageFormat::Gif, &xmp_gps, &[]);
+}
+
+#[tokio::test]
+async fn the_shot_is_read_from_the_exif_exiftool_writes() {
+    let shot = [
+        "-EXIF:DateTimeOriginal=2024:05:01 12:30:15",
+        "-EXIF:OffsetTimeOriginal=+02:00",
+        "-EXIF:Make=Canon",
+        "-EXIF:Model=Canon EOS R5",
+    ];
+    let taken = chrono::DateTime::parse_from_rfc3339("2024-05-01T10:30:15Z").unwrap().to_utc();
+    for (format, ext, ours) in [
+        (image::ImageFormat::Jpeg, "jpg", ImageFormat::Jpeg),
+        (image::ImageFormat::Png, "png", ImageFormat::Png),
+        (image::ImageFormat::WebP, "webp", ImageFormat::Webp),
+    ] {
+        let bytes = located(format, ext, &shot);
+        let found = Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bytes)), ours, 1 << 20).await.unwrap();
+        assert_eq!((found.width, found.height), (48, 32), "{ext}");
+        assert_eq!(found.shot.taken_at, Some(taken), "{ext}");
+        let camera = found.shot.camera.unwrap_or_else(|| panic!("{ext}: a camera"));
+        assert_eq!((camera.make.as_deref(), camera.model.as_deref()), (Some("Canon"), Some("Canon EOS R5")), "{ext}");
+    }
+    // Without an offset, the time is read as UTC; without EXIF, nothing is known.
+    let bytes = located(image::ImageFormat::Jpeg, "jpg", &["-EXIF:DateTimeOriginal=2024:05:01 12:30:15"]);
+    let found =
+        Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bytes)), ImageFormat::Jpeg, 1 << 20).await.unwrap();
+    assert_eq!(found.shot.taken_at, Some(taken + chrono::TimeDelta::hours(2)));
+    assert_eq!(found.shot.camera, None);
+    let bare = located(image::ImageFormat::Png, "png", &["-all="]);
+    let found =
+        Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bare)), ImageFormat::Png, 1 << 20).await.unwrap();
+    assert_eq!(found.shot, gallery_domain::Shot::default());
 }
