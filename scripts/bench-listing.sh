@@ -2,7 +2,7 @@
 # Listing images at scale (part of `make bench`): the same listings at 10,000 images and at
 # BENCH_IMAGES (1,000,000 default), on one server in one run, put straight into the table;
 # the median time of 5 requests each, and the ratio of the large to the small. Targets
-# (issue #13): the first page, sort=title, status=pending as a moderator, uploaded_by and a
+# (issue #13): the first page, sort=title (and sort=taken_at either way, #24), status=pending as a moderator, uploaded_by and a
 # gallery's images ≤ 1.5×; the 2000th page by cursor ≤ 1.5× the first; a `q` matching a
 # fifth of the rows ≤ 3×; a rare `q` ≤ 1.5×.
 set -euo pipefail
@@ -29,20 +29,22 @@ gallery=$(curl -fsS -X POST "$LIVE_URL/api/v1/galleries" -H "Authorization: Bear
 
 # Rows from..to: one in ten pending; one in five by the player, the rest by the admin; one
 # in seven in the gallery; titles and descriptions carry words to search for: `harbour` in
-# a fifth of the titles, `lighthouse` in one description per 100,000 rows. The newest rows
+# a fifth of the titles, `lighthouse` in one description per 100,000 rows; two in three
+# say when they were taken, spread over ten years, the third says nothing. The newest rows
 # are the first ones, so growing the table puts the new rows behind every page measured.
 # VACUUM, as autovacuum would after so many inserts: it also moves the trigram indexes'
 # pending entries into the index proper (until then every search reads them all).
 seed() {
   "$(pg_bin)/psql" -q -h 127.0.0.1 -p "$LIVE_PGPORT" -U postgres -d gallery \
-    -c "INSERT INTO images (title, description, status, uploaded_by, gallery_id, width, height, format, size_bytes, sha256, storage_key, uploaded_at)
+    -c "INSERT INTO images (title, description, status, uploaded_by, gallery_id, width, height, format, size_bytes, sha256, storage_key, uploaded_at, taken_at)
         SELECT (ARRAY['sunset', 'harbour', 'forest', 'portrait', 'city'])[1 + g % 5] || ' ' || g,
                'shot ' || g || ' of ' || (ARRAY['spring', 'summer', 'autumn', 'winter'])[1 + g % 4]
                  || CASE WHEN g % 100000 = 7 THEN ' by the lighthouse' ELSE '' END,
                CASE WHEN g % 10 = 0 THEN 'pending' ELSE 'approved' END,
                CASE WHEN g % 5 = 3 THEN '$player_id'::uuid ELSE (SELECT id FROM users WHERE username = '$LIVE_ADMIN') END,
                CASE WHEN g % 7 = 0 THEN '$gallery'::uuid END,
-               100, 100, 'png', 1000, sha256(g::text::bytea), 'bench/' || g, now() - (g || ' seconds')::interval
+               100, 100, 'png', 1000, sha256(g::text::bytea), 'bench/' || g, now() - (g || ' seconds')::interval,
+               CASE WHEN g % 3 <> 0 THEN timestamptz '2020-01-01' + ((g * 7919) % 5000000 || ' minutes')::interval END
         FROM generate_series($1, $2) g" \
     -c "VACUUM ANALYZE images"
 }
@@ -54,6 +56,8 @@ median() { # path token → median milliseconds of 5 requests
 asks=(
   "first page|viewer|/images"
   "sort=title|viewer|/images?sort=title"
+  "sort=-taken_at|viewer|/images?sort=-taken_at"
+  "sort=taken_at|viewer|/images?sort=taken_at"
   "status=pending, moderator|admin|/images?status=pending"
   "uploaded_by|viewer|/images?uploaded_by=$player_id"
   "a gallery's images|viewer|/galleries/$gallery"

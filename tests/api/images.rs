@@ -402,4 +402,13 @@ async fn an_image_says_when_and_with_what_it_was_taken() {
     let plain = app.upload(&token, png(8, 8), "plain.png", None).await;
     assert_eq!((&plain.body["taken_at"], &plain.body["camera"]), (&serde_json::Value::Null, &serde_json::Value::Null));
     assert!(plain.body.as_object().unwrap().contains_key("taken_at"));
+    // Sorted by when they were taken, either way: the one that does not say comes last.
+    for sort in ["taken_at", "-taken_at"] {
+        let listed = app.get(&format!("/images?sort={sort}&per_page=1"), Some(&token)).await;
+        assert_eq!(listed.body["items"][0]["id"], id, "{sort}");
+        let next = listed.body["next"].as_str().unwrap();
+        let rest = app.get(&format!("/images?sort={sort}&per_page=1&cursor={next}"), Some(&token)).await;
+        assert_eq!(rest.body["items"][0]["id"], plain.body["id"], "{sort}");
+        assert_eq!(rest.body["next"], serde_json::Value::Null, "{sort}");
+    }
 }

@@ -246,9 +246,17 @@ pub enum ImageSort {
     OldestFirst,
     Title,
     TitleDescending,
+    /// By when the photo was taken, earliest first; images with no `taken_at` last.
+    TakenFirst,
+    /// By when the photo was taken, latest first; images with no `taken_at` last.
+    TakenLast,
 }
 
 impl ImageSort {
+    /// Every sort, for tests that walk them all.
+    pub const ALL: [Self; 6] =
+        [Self::NewestFirst, Self::OldestFirst, Self::Title, Self::TitleDescending, Self::TakenFirst, Self::TakenLast];
+
     /// # Errors
     /// A message naming the accepted values.
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -257,8 +265,16 @@ impl ImageSort {
             "uploaded_at" => Ok(Self::OldestFirst),
             "title" => Ok(Self::Title),
             "-title" => Ok(Self::TitleDescending),
-            _ => Err("sort must be one of uploaded_at, -uploaded_at, title, -title".into()),
+            "taken_at" => Ok(Self::TakenFirst),
+            "-taken_at" => Ok(Self::TakenLast),
+            _ => Err("sort must be one of uploaded_at, -uploaded_at, title, -title, taken_at, -taken_at".into()),
         }
+    }
+
+    /// Whether the list runs from the largest key down.
+    #[must_use]
+    pub const fn is_descending(self) -> bool {
+        matches!(self, Self::NewestFirst | Self::TitleDescending | Self::TakenLast)
     }
 }
 

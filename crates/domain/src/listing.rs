@@ -22,8 +22,19 @@ pub struct ImagePage {
 /// Where a list goes on: just after an image, by the key of the list's sort.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum After {
-    Uploaded { at: DateTime<Utc>, id: ImageId },
-    Titled { title: String, id: ImageId },
+    Uploaded {
+        at: DateTime<Utc>,
+        id: ImageId,
+    },
+    Titled {
+        title: String,
+        id: ImageId,
+    },
+    /// `at: None`: among the images with no `taken_at`, which come last either way.
+    Taken {
+        at: Option<DateTime<Utc>>,
+        id: ImageId,
+    },
 }
 
 impl After {
@@ -31,6 +42,7 @@ impl After {
         match sort {
             ImageSort::NewestFirst | ImageSort::OldestFirst => Self::Uploaded { at: image.uploaded_at, id: image.id },
             ImageSort::Title | ImageSort::TitleDescending => Self::Titled { title: image.title.clone(), id: image.id },
+            ImageSort::TakenFirst | ImageSort::TakenLast => Self::Taken { at: image.shot.taken_at, id: image.id },
         }
     }
 }
@@ -46,6 +58,7 @@ pub struct ImageCursor {
 const VERSION: u8 = 1;
 const UPLOADED: u8 = 0;
 const TITLED: u8 = 1;
+const TAKEN: u8 = 2;
 
 impl ImageCursor {
     /// The cursor for the page after `last`, in the list `filter` makes.
@@ -70,6 +83,13 @@ impl ImageCursor {
                 After::Uploaded { at: DateTime::from_timestamp_micros(micros).ok_or_else(malformed)?, id }
             }
             TITLED => After::Titled { title: String::from_utf8(rest.to_vec()).map_err(|_| malformed())?, id },
+            TAKEN => match rest {
+                [] => After::Taken { at: None, id },
+                micros => {
+                    let micros = i64::from_be_bytes(*<&[u8; 8]>::try_from(micros).map_err(|_| malformed())?);
+                    After::Taken { at: Some(DateTime::from_timestamp_micros(micros).ok_or_else(malformed)?), id }
+                }
+            },
             _ => return Err(malformed()),
         };
         Ok(Self { listing: *listing, after })
@@ -102,6 +122,13 @@ impl ImageCursor {
                 bytes.push(TITLED);
                 bytes.extend_from_slice(id.as_uuid().as_bytes());
                 bytes.extend_from_slice(title.as_bytes());
+            }
+            After::Taken { at, id } => {
+                bytes.push(TAKEN);
+                bytes.extend_from_slice(id.as_uuid().as_bytes());
+                if let Some(at) = at {
+                    bytes.extend_from_slice(&at.timestamp_micros().to_be_bytes());
+                }
             }
         }
         URL_SAFE_NO_PAD.encode(bytes)
@@ -141,13 +168,17 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_for_every_sort() {
-        let last = image("Harbour at dusk ⛵");
-        for sort in [ImageSort::NewestFirst, ImageSort::OldestFirst, ImageSort::Title, ImageSort::TitleDescending] {
-            let filter = ImageFilter { sort, uploaded_by: Some(UserId::generate()), ..ImageFilter::default() };
-            let cursor = ImageCursor::after(&last, &filter);
-            let back = ImageCursor::parse(&cursor.encode()).unwrap();
-            assert_eq!(back, cursor);
-            assert_eq!(back.resume(&filter).unwrap(), &After::of(&last, sort));
+        let untaken = image("Harbour at dusk ⛵");
+        let mut taken = untaken.clone();
+        taken.shot.taken_at = Some(Utc.with_ymd_and_hms(2019, 8, 7, 6, 5, 4).unwrap());
+        for last in [untaken, taken] {
+            for sort in ImageSort::ALL {
+                let filter = ImageFilter { sort, uploaded_by: Some(UserId::generate()), ..ImageFilter::default() };
+                let cursor = ImageCursor::after(&last, &filter);
+                let back = ImageCursor::parse(&cursor.encode()).unwrap();
+                assert_eq!(back, cursor);
+                assert_eq!(back.resume(&filter).unwrap(), &After::of(&last, sort));
+            }
         }
     }
 

@@ -131,6 +131,18 @@ async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Image>, T
     row.map(to_image).transpose().map_err(TxError::Rule)
 }
 
+/// What a `taken_at` sort orders by: `taken_at`, with images that have none standing in as
+/// the last key of the list's direction (`infinity` going up, `-infinity` going down), so
+/// that they come last either way and the keyset comparison needs no `OR`. Migration
+/// 000011 indexes both expressions, with `id`.
+fn taken_key(sort: ImageSort) -> String {
+    format!("COALESCE(images.taken_at, {})", taken_stand_in(sort))
+}
+
+fn taken_stand_in(sort: ImageSort) -> &'static str {
+    if sort.is_descending() { "'-infinity'::timestamptz" } else { "'infinity'::timestamptz" }
+}
+
 #[derive(QueryableByName)]
 struct Total {
     #[diesel(sql_type = BigInt)]
@@ -220,10 +232,8 @@ impl ImageRepo for PgImageRepo {
         let query = narrow!(images, images::table.inner_join(users::table).into_boxed(), visibility, Some(filter));
         let mut query = search!(query, pattern.as_deref()).select((ImageRow::as_select(), users::username));
         // Keyset: just past the cursor's key, in the sort's direction, through its index.
-        let past = match filter.sort {
-            ImageSort::NewestFirst | ImageSort::TitleDescending => "<",
-            ImageSort::OldestFirst | ImageSort::Title => ">",
-        };
+        let past = if filter.sort.is_descending() { "<" } else { ">" };
+        let taken = taken_key(filter.sort);
         query = match after {
             None => query.offset(page.offset()),
             Some(After::Uploaded { at, id }) => query.filter(
@@ -240,12 +250,27 @@ impl ImageRepo for PgImageRepo {
                     .bind::<SqlUuid, _>(id.as_uuid())
                     .sql(")"),
             ),
+            Some(After::Taken { at: Some(at), id }) => query.filter(
+                sql::<Bool>(&format!("({taken}, images.id) {past} ("))
+                    .bind::<Timestamptz, _>(*at)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(id.as_uuid())
+                    .sql(")"),
+            ),
+            // Among the images with no `taken_at`: the key is the stand-in infinity.
+            Some(After::Taken { at: None, id }) => query.filter(
+                sql::<Bool>(&format!("({taken}, images.id) {past} ({}, ", taken_stand_in(filter.sort)))
+                    .bind::<SqlUuid, _>(id.as_uuid())
+                    .sql(")"),
+            ),
         };
         let query = match filter.sort {
             ImageSort::NewestFirst => query.order((images::uploaded_at.desc(), images::id.desc())),
             ImageSort::OldestFirst => query.order((images::uploaded_at.asc(), images::id.asc())),
             ImageSort::Title => query.order((images::title.asc(), images::id.asc())),
             ImageSort::TitleDescending => query.order((images::title.desc(), images::id.desc())),
+            ImageSort::TakenFirst => query.order(sql::<Bool>(&format!("{taken} ASC, images.id ASC"))),
+            ImageSort::TakenLast => query.order(sql::<Bool>(&format!("{taken} DESC, images.id DESC"))),
         };
         // One more than the page: whether it exists says whether another page follows.
         let rows: Vec<(ImageRow, String)> = query.limit(page.limit() + 1).load(&mut conn).await.map_err(repo_error)?;

@@ -277,9 +277,17 @@ async fn keyset_pages_walk_every_sort_without_a_gap_or_a_repeat() {
         .execute(&mut conn)
         .await
         .unwrap();
+    // Some photos say when they were taken, two by two at the same instant; the rest do not.
+    diesel::sql_query(
+        "UPDATE images SET taken_at = timestamptz '2020-01-01' + (substr(title, 7)::int % 4) * interval '1 day' \
+         WHERE substr(title, 7)::int % 3 <> 0",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     let per_page = PageRequest::parse(Some(1), Some(5)).unwrap();
     let everything = PageRequest::parse(Some(1), Some(100)).unwrap();
-    for sort in [ImageSort::NewestFirst, ImageSort::OldestFirst, ImageSort::Title, ImageSort::TitleDescending] {
+    for sort in ImageSort::ALL {
         for visibility in [Visibility::All, Visibility::ApprovedOrOwnedBy(ana)] {
             let filter = ImageFilter { sort, ..ImageFilter::default() };
             let whole = world.images.list(&filter, visibility, everything, None).await.unwrap();
@@ -301,10 +309,25 @@ async fn keyset_pages_walk_every_sort_without_a_gap_or_a_repeat() {
                     ImageSort::Title | ImageSort::TitleDescending => {
                         After::Titled { title: last.title.clone(), id: last.id }
                     }
+                    ImageSort::TakenFirst | ImageSort::TakenLast => {
+                        After::Taken { at: last.shot.taken_at, id: last.id }
+                    }
                 });
             }
             let expected: Vec<_> = whole.items.iter().map(|i| i.id).collect();
             assert_eq!(walked, expected, "{sort:?} {visibility:?}");
+            if matches!(sort, ImageSort::TakenFirst | ImageSort::TakenLast) {
+                let taken: Vec<_> = whole.items.iter().map(|i| i.shot.taken_at).collect();
+                let dated = taken.iter().take_while(|t| t.is_some()).count();
+                assert!(dated > 0 && dated < taken.len(), "{sort:?}: some dated, some not");
+                assert!(taken[dated..].iter().all(Option::is_none), "{sort:?}: the undated come last");
+                let mut sorted = taken[..dated].to_vec();
+                sorted.sort();
+                if sort == ImageSort::TakenLast {
+                    sorted.reverse();
+                }
+                assert_eq!(taken[..dated], sorted[..], "{sort:?}");
+            }
             // Page by number agrees with the keyset walk.
             let second = PageRequest::parse(Some(2), Some(5)).unwrap();
             let numbered = world.images.list(&filter, visibility, second, None).await.unwrap();

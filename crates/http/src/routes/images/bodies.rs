@@ -140,7 +140,8 @@ pub struct ListQuery {
     gallery_id: Option<String>,
     /// Matches title or description, ignoring case.
     q: Option<String>,
-    /// `uploaded_at`, `-uploaded_at` (default), `title` or `-title`.
+    /// `uploaded_at`, `-uploaded_at` (default), `title`, `-title`, `taken_at` or `-taken_at`
+    /// (images with no `taken_at` last either way).
     sort: Option<String>,
     #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,

@@ -47,6 +47,8 @@ export async function render(main, params, query) {
       ["uploaded_at", "Oldest first"],
       ["title", "Title A–Z"],
       ["-title", "Title Z–A"],
+      ["-taken_at", "Taken, newest first"],
+      ["taken_at", "Taken, oldest first"],
     ]),
     h("button", { type: "submit" }, "Apply"),
   );
