@@ -15,17 +15,10 @@ DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-4}
 BASE=${BENCH_BASE:-a7c15d0}
 scripts/need.sh wrk nasm
-python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
 side_by_side_start "$BASE"
 dir=$SBS_DIR
 
-python3 - "$dir/photo.jpg" <<'PY'
-import sys
-sys.path.insert(0, "scripts")
-from thumbnail_fixtures import photo
-photo(1600, 1200).save(sys.argv[1], "JPEG", quality=90)
-PY
-multipart "$dir/photo.jpg" "$dir/body"
+sbs_photo 1600 1200 90
 
 run() { # label binary
   local label=$1 api="http://127.0.0.1:$SBS_PORT/api/v1" id

@@ -16,17 +16,10 @@ DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
 BASE=${BENCH_BASE:-ac7c574}
 scripts/need.sh wrk nasm
-python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
 side_by_side_start "$BASE"
 dir=$SBS_DIR
 
-python3 - "$dir/photo.jpg" <<'PY'
-import sys
-sys.path.insert(0, "scripts")
-from thumbnail_fixtures import photo
-photo(2000, 1500).save(sys.argv[1], "JPEG", quality=85)
-PY
-multipart "$dir/photo.jpg" "$dir/body"
+sbs_photo 2000 1500 85
 cat >"$dir/login.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"username":"bench","password":"quiet-harbour-lamp-7"}'

@@ -4,7 +4,8 @@
 # serves), SBS_PSQL (an array: psql on the cluster); binaries land in SBS_DIR/gallery-base
 # and SBS_DIR/gallery-head. `sbs_serve LABEL BINARY` gives the build a fresh database and
 # storage root, an admin `bench` on the enterprise plan, serves it and sets SBS_TOKEN;
-# `sbs_stop` stops it. Everything is removed when the calling script exits.
+# `sbs_stop` stops it; `sbs_photo W H QUALITY` makes a photo and its upload body (needs
+# scripts/bench-upload.sh). Everything is removed when the calling script exits.
 . scripts/pg.sh
 
 side_by_side_start() {
@@ -34,6 +35,20 @@ side_by_side_start() {
   SBS_PORT=$(free_port)
   export GALLERY_ENV=development GALLERY__LOG__FILTER=warn GALLERY__RATE_LIMIT__ENABLED=false
   export GALLERY__SERVER__MAX_UPLOADS_PER_USER=64
+}
+
+# A photo-like JPEG (scripts/thumbnail_fixtures.py's scene), W×H at QUALITY, in
+# SBS_DIR/photo.jpg, and the multipart body of its upload in SBS_DIR/body.
+sbs_photo() { # width height quality
+  python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
+  python3 - "$SBS_DIR/photo.jpg" "$@" <<'PY'
+import sys
+sys.path.insert(0, "scripts")
+from thumbnail_fixtures import photo
+path, w, h, quality = sys.argv[1], *map(int, sys.argv[2:])
+photo(w, h).save(path, "JPEG", quality=quality)
+PY
+  multipart "$SBS_DIR/photo.jpg" "$SBS_DIR/body"
 }
 
 # Removes the release outputs of the workspace's own crates (dependencies stay).
