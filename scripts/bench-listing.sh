@@ -44,7 +44,7 @@ seed() {
                CASE WHEN g % 5 = 3 THEN '$player_id'::uuid ELSE (SELECT id FROM users WHERE username = '$LIVE_ADMIN') END,
                CASE WHEN g % 7 = 0 THEN '$gallery'::uuid END,
                100, 100, 'png', 1000, sha256(g::text::bytea), 'bench/' || g, now() - (g || ' seconds')::interval,
-               CASE WHEN g % 3 <> 0 THEN timestamptz '2020-01-01' + ((g * 7919) % 5000000 || ' minutes')::interval END
+               CASE WHEN g % 3 <> 0 THEN timestamptz '2020-01-01' + ((g::bigint * 7919) % 5000000 || ' minutes')::interval END
         FROM generate_series($1, $2) g" \
     -c "VACUUM ANALYZE images"
 }
