@@ -74,6 +74,8 @@ async fn an_uploads_location_is_never_stored_or_served_and_its_orientation_stays
     assert_eq!(made.body["sha256"], sha);
     let decoded = image::load_from_memory(&original).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (64, 32));
+    // Stored 64×32, shown a quarter turned: the image says what is shown.
+    assert_eq!((made.body["width"].as_u64(), made.body["height"].as_u64()), (Some(32), Some(64)));
 
     // A share link serves the same scrubbed bytes.
     let link = app.post(&format!("/images/{id}/links"), Some(&admin), json!({"expires_in": 600})).await;

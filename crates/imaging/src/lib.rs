@@ -51,7 +51,8 @@ pub(crate) const fn codec(format: ImageFormat) -> image::ImageFormat {
     }
 }
 
-/// Header first, then a bounded decode; EXIF's record of the shot on the way.
+/// Header first, then a bounded decode; EXIF's record of the shot on the way, and the size
+/// as the picture is shown.
 fn inspect_blocking(
     source: Box<dyn ReadSeek>,
     format: ImageFormat,
@@ -85,7 +86,11 @@ fn inspect_blocking(
         DynamicImage::from_decoder(decoder).map_err(invalid)?;
         exif
     };
-    Ok(Inspected { width, height, shot: exif.as_deref().map(shot::from_exif).unwrap_or_default() })
+    let (shot, turned) = exif.as_deref().map(shot::from_exif).unwrap_or_default();
+    // As the picture is shown: an EXIF orientation that turns it a quarter trades width
+    // and height (thumbnails apply it; so does every browser).
+    let (width, height) = if turned { (height, width) } else { (width, height) };
+    Ok(Inspected { width, height, shot })
 }
 
 /// Width and height from the header alone, reading no more of the file than needed, and a

@@ -1,21 +1,29 @@
 //! When a photo was taken and with what camera, from its EXIF: `DateTimeOriginal` with
-//! `OffsetTimeOriginal` (read as UTC without one), `Make` and `Model`. kamadak-exif reads
+//! `OffsetTimeOriginal` (read as UTC without one), `Make` and `Model`; and whether its
+//! `Orientation` turns it a quarter. kamadak-exif reads
 //! the TIFF structure; a block it cannot read, or a date that is no date, tells nothing.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone as _, Utc};
 use exif::{Field, In, Tag, Value};
 use gallery_domain::{Camera, Shot};
 
-/// What `exif` (a TIFF structure, with or without its `Exif\0\0`) says of the shot.
-pub(crate) fn from_exif(exif: &[u8]) -> Shot {
+/// What `exif` (a TIFF structure, with or without its `Exif\0\0`) says of the shot, and
+/// whether it says the picture is shown turned a quarter (`Orientation` 5 to 8: width and
+/// height trade places).
+pub(crate) fn from_exif(exif: &[u8]) -> (Shot, bool) {
     let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
-    let Ok(read) = exif::Reader::new().read_raw(tiff.to_vec()) else { return Shot::default() };
+    let Ok(read) = exif::Reader::new().read_raw(tiff.to_vec()) else { return (Shot::default(), false) };
+    let turned = read
+        .get_field(Tag::Orientation, In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .is_some_and(|o| (5..=8).contains(&o));
     let ascii = |tag| read.get_field(tag, In::PRIMARY).and_then(first_ascii);
     let text = |tag| ascii(tag).map(|bytes| String::from_utf8_lossy(bytes).into_owned());
-    Shot {
+    let shot = Shot {
         taken_at: ascii(Tag::DateTimeOriginal).and_then(|at| taken_at(at, ascii(Tag::OffsetTimeOriginal))),
         camera: Camera::from_exif(text(Tag::Make).as_deref(), text(Tag::Model).as_deref()),
-    }
+    };
+    (shot, turned)
 }
 
 fn first_ascii(field: &Field) -> Option<&[u8]> {

@@ -127,3 +127,20 @@ async fn the_shot_is_read_from_the_exif_exiftool_writes() {
         Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bare)), ImageFormat::Png, 1 << 20).await.unwrap();
     assert_eq!(found.shot, gallery_domain::Shot::default());
 }
+
+#[tokio::test]
+async fn width_and_height_are_as_the_picture_is_shown() {
+    for (format, ext, ours) in [
+        (image::ImageFormat::Jpeg, "jpg", ImageFormat::Jpeg),
+        (image::ImageFormat::Png, "png", ImageFormat::Png),
+        (image::ImageFormat::WebP, "webp", ImageFormat::Webp),
+    ] {
+        // 48×32 stored; Orientation 6 (a quarter clockwise) and 8 show it 32×48, 3 (a half
+        // turn) keeps 48×32.
+        for (orientation, shown) in [("6", (32, 48)), ("8", (32, 48)), ("3", (48, 32)), ("1", (48, 32))] {
+            let bytes = located(format, ext, &[&format!("-Orientation#={orientation}")]);
+            let found = Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bytes)), ours, 1 << 20).await.unwrap();
+            assert_eq!((found.width, found.height), shown, "{ext}, orientation {orientation}");
+        }
+    }
+}
