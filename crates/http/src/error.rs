@@ -188,12 +188,7 @@ impl ApiError {
                 D::InUse(d) => {
                     p(StatusCode::CONFLICT, ErrorCode::InUse, "In use", Some(&format!("{d} is still in use")))
                 }
-                D::RateLimited(wait) => p(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    ErrorCode::RateLimited,
-                    "Too many requests",
-                    Some(&format!("too many attempts; retry in {} s", retry_after(*wait))),
-                ),
+                D::RateLimited(wait) => too_many(*wait),
                 D::LinkExpired => p(
                     StatusCode::GONE,
                     ErrorCode::LinkExpired,
@@ -243,12 +238,7 @@ impl ApiError {
                 "Unsupported media type",
                 Some(d),
             ),
-            Self::RateLimited(wait) => p(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::RateLimited,
-                "Too many requests",
-                Some(&format!("too many attempts; retry in {} s", retry_after(*wait))),
-            ),
+            Self::RateLimited(wait) => too_many(*wait),
             Self::BodyStalled(_) => p(
                 StatusCode::REQUEST_TIMEOUT,
                 ErrorCode::RequestTimeout,
@@ -266,6 +256,12 @@ impl ApiError {
 }
 
 /// Whole seconds to wait, rounded up, at least one.
+/// A 429, whether a rate limit (here) or a rule of the domain (upload slots) refused.
+fn too_many(wait: std::time::Duration) -> Problem {
+    let detail = format!("too many attempts; retry in {} s", retry_after(wait));
+    Problem::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, "Too many requests", Some(detail))
+}
+
 fn retry_after(wait: std::time::Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
