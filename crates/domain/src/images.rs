@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::ports::{
     BlobStore, Clock, ImageInspector, ImageRepo, Listed, LocationFilter, RemovalRepo, Tasks, Thumbnails,
-    UploadSlotRepo, UrlFetcher,
+    UploadSlotRepo, UploadTurns, UrlFetcher,
 };
 use crate::{
     Actor, DomainError, GalleryId, Image, ImageCursor, ImageFilter, ImageId, ImagePage, ImagePatch, Page, PageRequest,
@@ -81,6 +81,8 @@ pub struct ImagePorts {
     pub tasks: Arc<dyn Tasks>,
     /// Uploads in progress per user, on every server.
     pub slots: Arc<dyn UploadSlotRepo>,
+    /// This process's turns to run an upload or import.
+    pub turns: Arc<dyn UploadTurns>,
 }
 
 impl std::fmt::Debug for ImagePorts {
@@ -124,11 +126,22 @@ impl Images {
 
     #[must_use]
     pub fn new(ports: ImagePorts, limits: ImageLimits) -> Self {
-        let ImagePorts { images, blobs, inspector, thumbnails, fetcher, clock, removals, location, tasks, slots } =
-            ports;
+        let ImagePorts {
+            images,
+            blobs,
+            inspector,
+            thumbnails,
+            fetcher,
+            clock,
+            removals,
+            location,
+            tasks,
+            slots,
+            turns,
+        } = ports;
         let remover = FileRemover::new(blobs.clone(), removals);
         let admission =
-            Admission::new(slots, clock.clone(), tasks.clone(), limits.uploads_per_user, limits.upload_lease);
+            Admission::new(slots, turns, clock.clone(), tasks.clone(), limits.uploads_per_user, limits.upload_lease);
         Self { images, blobs, inspector, clock, fetcher, thumbnails, limits, remover, location, tasks, admission }
     }
 

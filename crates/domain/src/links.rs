@@ -187,6 +187,7 @@ mod tests {
             location: Arc::new(crate::testing::KeepEverything),
             tasks: Arc::new(crate::testing::Spawned),
             slots: Arc::new(crate::testing::free_slots()),
+            turns: Arc::new(crate::testing::FreeTurns),
         };
         let limits = ImageLimits {
             max_pixels: 1,

@@ -157,3 +157,13 @@ pub fn free_slots() -> crate::ports::MockUploadSlotRepo {
     slots.expect_give_back().returning(|_| Ok(()));
     slots
 }
+
+/// A turn always free at once.
+pub struct FreeTurns;
+
+#[async_trait::async_trait]
+impl crate::ports::UploadTurns for FreeTurns {
+    async fn wait(&self) -> crate::ports::UploadTurn {
+        Box::new(())
+    }
+}

@@ -31,7 +31,6 @@ pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use limits::{RateLimitSettings, RateLimits};
 pub use middleware::{BodyIdleTimeout, RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;
-pub use routes::images::UploadTurns;
 pub use routes::metrics::{MetricsSource, MetricsToken};
 pub use routes::openapi::document as openapi;
 pub use urls::PublicUrl;
@@ -60,7 +59,6 @@ pub struct AppState {
     /// Named parts `/health/ready` checks, e.g. `("database", probe)`.
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
     pub rate_limits: RateLimits,
-    pub upload_turns: UploadTurns,
     pub request_timeout: RequestTimeout,
     pub body_idle_timeout: BodyIdleTimeout,
     /// What `GET /metrics` answers.
@@ -90,7 +88,6 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.links.clone()))
             .app_data(web::Data::new(state.readiness.clone()))
             .app_data(web::Data::new(state.rate_limits.clone()))
-            .app_data(web::Data::new(state.upload_turns.clone()))
             .app_data(web::Data::new(state.request_timeout))
             .app_data(web::Data::new(state.body_idle_timeout))
             .app_data(web::Data::new(state.metrics.clone()))

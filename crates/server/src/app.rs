@@ -23,7 +23,7 @@ use gallery_domain::users::Users;
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
     AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
-    UploadTurns, edge, problem_safety_net,
+    edge, problem_safety_net,
 };
 use gallery_imaging::{CachedThumbnails, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
@@ -36,7 +36,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::Settings;
 use crate::metrics::Pools;
-use crate::runtime::{SystemClock, TokioTasks};
+use crate::runtime::{ProcessTurns, SystemClock, TokioTasks};
 
 struct DatabaseProbe(Db);
 
@@ -73,7 +73,8 @@ pub struct Shared {
     clock: Arc<dyn Clock>,
     signup_role: RoleName,
     rate_limits: RateLimitSettings,
-    upload_turns: UploadTurns,
+    /// One per process: every worker's uploads share its turns.
+    upload_turns: ProcessTurns,
     pools: Pools,
     /// One per process: every worker's pool reads and fills the same copies.
     caches: Caches,
@@ -142,7 +143,7 @@ impl Shared {
             })),
             limits,
             rate_limits: settings.rate_limit,
-            upload_turns: UploadTurns::new(match settings.server.max_concurrent_uploads {
+            upload_turns: ProcessTurns::new(match settings.server.max_concurrent_uploads {
                 0 => 2 * decoders,
                 n => n,
             }),
@@ -214,6 +215,7 @@ impl Services {
             location: Arc::new(LocationStripper),
             tasks: Arc::new(TokioTasks),
             slots: Arc::new(PgUploadSlots::new(db.clone())),
+            turns: Arc::new(shared.upload_turns.clone()),
         };
         let images = Images::new(ports, shared.limits);
         let links = Links::new(
@@ -316,7 +318,6 @@ impl Application {
                     ("storage", Arc::new(StorageProbe(shared.storage.clone()))),
                 ],
                 rate_limits: services.rate_limits,
-                upload_turns: shared.upload_turns.clone(),
                 metrics: metrics.clone(),
                 metrics_token: metrics_token.clone(),
                 public_url: public_url.clone(),

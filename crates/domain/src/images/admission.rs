@@ -1,11 +1,15 @@
 //! Upload admission: how many uploads and imports one user may have in progress at once,
 //! counted on every server ([`UploadSlotRepo`]), so that one user's slow uploads never hold
-//! every slot a server has.
+//! every slot a server has; then a turn among this process's ([`UploadTurns`]).
+//!
+//! The slot comes first: it is a database round trip, and made while holding a turn it
+//! would keep that turn from work (4 % of upload throughput, `scripts/bench-house.sh`); and
+//! a user past their slots never queues for a turn.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ports::{Clock, SlotId, Tasks, UploadSlotRepo};
+use crate::ports::{Clock, SlotId, Tasks, UploadSlotRepo, UploadTurn, UploadTurns};
 use crate::{DomainError, UserId};
 
 /// How long a user told to wait for a slot is asked to wait.
@@ -16,6 +20,7 @@ const SLOT_RETRY: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub(super) struct Admission {
     slots: Arc<dyn UploadSlotRepo>,
+    turns: Arc<dyn UploadTurns>,
     clock: Arc<dyn Clock>,
     tasks: Arc<dyn Tasks>,
     per_user: u32,
@@ -25,15 +30,16 @@ pub(super) struct Admission {
 impl Admission {
     pub(super) fn new(
         slots: Arc<dyn UploadSlotRepo>,
+        turns: Arc<dyn UploadTurns>,
         clock: Arc<dyn Clock>,
         tasks: Arc<dyn Tasks>,
         per_user: u32,
         lease: chrono::TimeDelta,
     ) -> Self {
-        Self { slots, clock, tasks, per_user: per_user.max(1), lease }
+        Self { slots, turns, clock, tasks, per_user: per_user.max(1), lease }
     }
 
-    /// One of `user`'s slots, held until the returned [`Slot`] drops.
+    /// One of `user`'s slots, then a turn, both held until the returned [`Slot`] drops.
     ///
     /// # Errors
     /// `RateLimited` when every one of the user's slots is held; `Unavailable` when the
@@ -43,7 +49,10 @@ impl Admission {
         let Some(id) = self.slots.take(user, self.per_user, until).await? else {
             return Err(DomainError::RateLimited(SLOT_RETRY));
         };
-        Ok(Slot { id, slots: self.slots.clone(), tasks: self.tasks.clone() })
+        // Held from here: an upload dropped while it waits for its turn gives the slot back.
+        let mut slot = Slot { id, slots: self.slots.clone(), tasks: self.tasks.clone(), _turn: None };
+        slot._turn = Some(self.turns.wait().await);
+        Ok(slot)
     }
 }
 
@@ -53,6 +62,7 @@ pub(super) struct Slot {
     id: SlotId,
     slots: Arc<dyn UploadSlotRepo>,
     tasks: Arc<dyn Tasks>,
+    _turn: Option<UploadTurn>,
 }
 
 impl Drop for Slot {
@@ -73,7 +83,25 @@ mod tests {
 
     use super::*;
     use crate::ports::{MockClock, MockUploadSlotRepo};
-    use crate::testing::Held;
+    use crate::testing::{FreeTurns, Held};
+
+    fn free_turns() -> Arc<FreeTurns> {
+        Arc::new(FreeTurns)
+    }
+
+    /// Turns that must never be asked for: a user past their slots does not queue.
+    struct NoTurn;
+
+    #[async_trait::async_trait]
+    impl UploadTurns for NoTurn {
+        async fn wait(&self) -> UploadTurn {
+            panic!("a turn was waited for")
+        }
+    }
+
+    fn no_turn() -> Arc<NoTurn> {
+        Arc::new(NoTurn)
+    }
 
     fn clock() -> Arc<MockClock> {
         let mut clock = MockClock::new();
@@ -95,7 +123,8 @@ mod tests {
             .returning(move |_, _, _| Ok(Some(slot)));
         slots.expect_give_back().withf(move |s| *s == slot).times(1).returning(|_| Ok(()));
         let held = Arc::new(Held::default());
-        let admission = Admission::new(Arc::new(slots), clock(), held.clone(), 2, chrono::TimeDelta::minutes(3));
+        let admission =
+            Admission::new(Arc::new(slots), free_turns(), clock(), held.clone(), 2, chrono::TimeDelta::minutes(3));
         let taken = admission.admit(user).await.unwrap();
         drop(taken);
         held.run().await; // the give-back, expected once above
@@ -106,8 +135,14 @@ mod tests {
         let mut slots = MockUploadSlotRepo::new();
         slots.expect_take().returning(|_, _, _| Ok(None));
         slots.expect_give_back().never();
-        let admission =
-            Admission::new(Arc::new(slots), clock(), Arc::new(Held::default()), 1, chrono::TimeDelta::minutes(3));
+        let admission = Admission::new(
+            Arc::new(slots),
+            no_turn(),
+            clock(),
+            Arc::new(Held::default()),
+            1,
+            chrono::TimeDelta::minutes(3),
+        );
         let refused = admission.admit(UserId::generate()).await.err();
         assert!(matches!(refused, Some(DomainError::RateLimited(wait)) if wait == SLOT_RETRY), "{refused:?}");
     }
@@ -116,8 +151,14 @@ mod tests {
     async fn at_least_one_upload_is_allowed() {
         let mut slots = MockUploadSlotRepo::new();
         slots.expect_take().withf(|_, per_user, _| *per_user == 1).returning(|_, _, _| Ok(None));
-        let admission =
-            Admission::new(Arc::new(slots), clock(), Arc::new(Held::default()), 0, chrono::TimeDelta::minutes(3));
+        let admission = Admission::new(
+            Arc::new(slots),
+            no_turn(),
+            clock(),
+            Arc::new(Held::default()),
+            0,
+            chrono::TimeDelta::minutes(3),
+        );
         assert!(admission.admit(UserId::generate()).await.is_err());
     }
 }

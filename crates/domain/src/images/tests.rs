@@ -106,6 +106,7 @@ impl World {
             location: Arc::new(crate::testing::KeepEverything),
             tasks: self.tasks,
             slots: Arc::new(self.slots),
+            turns: Arc::new(crate::testing::FreeTurns),
         };
         let limits = ImageLimits {
             max_pixels: 50_000_000,

@@ -43,6 +43,17 @@ pub trait RateCounter: Send + Sync {
     async fn forget(&self, key: &str) -> Result<(), RepoError>;
 }
 
+/// A turn to run an upload or import on this process, given back when it drops.
+pub type UploadTurn = Box<dyn Send + Sync>;
+
+/// This process's share of uploads and imports running at once (`server.max_concurrent_uploads`):
+/// unlike the slots, counted per process, because it guards this server's CPU and memory.
+#[async_trait]
+pub trait UploadTurns: Send + Sync {
+    /// Waits for a turn; it is held until the returned [`UploadTurn`] drops.
+    async fn wait(&self) -> UploadTurn;
+}
+
 /// One upload or import in progress, counted against its user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotId(pub Uuid);

@@ -14,7 +14,6 @@ use gallery_domain::{Image, ImageId};
 use uuid::Uuid;
 
 pub use bodies::{DecisionBody, GalleryImagesQuery, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
-pub use upload::UploadTurns;
 pub use views::{ApprovalView, ClientLimitsView, ImageBytes, ImagePageView, ImageView, Purged, UserRefView};
 
 use super::{Route, route};
@@ -56,10 +55,9 @@ pub(crate) async fn upload(
     images: web::Data<Images>,
     Caller(actor): Caller,
     req: HttpRequest,
-    turns: web::Data<UploadTurns>,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let seen = images.upload(&actor, turns.then(upload::parts(form))).await?;
+    let seen = images.upload(&actor, upload::parts(form)).await?;
     upload::stored(&seen.item, "upload");
     Ok(HttpResponse::Created().json(ImageView::one(seen, &req)))
 }
@@ -77,10 +75,8 @@ pub(crate) async fn import(
     images: web::Data<Images>,
     Caller(actor): Caller,
     req: HttpRequest,
-    turns: web::Data<UploadTurns>,
     body: web::Json<ImportBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let _turn = turns.wait().await;
     let import = ImageImport::try_from(body.into_inner())?;
     // In the request's own task: when the request ends (timeout, client gone) the import
     // stops with it and creates nothing, then or later.

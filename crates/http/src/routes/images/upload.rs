@@ -1,6 +1,4 @@
-//! Reading a multipart upload as it streams, and this process's turns to run one.
-
-use std::sync::Arc;
+//! Reading a multipart upload as it streams.
 
 use actix_multipart::{Field, Multipart, MultipartError};
 use bytes::Bytes;
@@ -63,38 +61,4 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, ApiError> {
 pub(crate) fn stored(image: &Image, how: &'static str) {
     metrics::counter!("gallery_uploads_total", "kind" => how).increment(1);
     metrics::counter!("gallery_upload_bytes_total", "kind" => how).increment(image.size_bytes);
-}
-
-/// This process's share of uploads and imports: at most `max` at once on this server, the
-/// rest waiting their turn (within the request timeout). Per-user admission is the
-/// use-case's rule ([`gallery_domain::images::Images::upload`]); this cap only keeps one
-/// process from decoding more at once than its cores can.
-#[derive(Debug, Clone)]
-pub struct UploadTurns(Arc<tokio::sync::Semaphore>);
-
-impl UploadTurns {
-    #[must_use]
-    pub fn new(max: usize) -> Self {
-        Self(Arc::new(tokio::sync::Semaphore::new(max.max(1))))
-    }
-
-    /// Waits for a turn, held until the permit drops.
-    pub(crate) async fn wait(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.0.clone().acquire_owned().await.ok()
-    }
-
-    /// `form`, read only once a turn is free, and holding it until the form is dropped: the
-    /// use-case takes the user's slot first (a database round trip, not a turn's work),
-    /// then waits for its turn as it starts reading.
-    pub(crate) fn then<S: Stream>(&self, form: S) -> impl Stream<Item = S::Item> {
-        let turns = self.clone();
-        futures_util::stream::once(async move {
-            let turn = turns.wait().await;
-            form.map(move |part| {
-                let _held = &turn;
-                part
-            })
-        })
-        .flatten()
-    }
 }
