@@ -148,3 +148,23 @@ pub(crate) fn register(cfg: &mut web::ServiceConfig) {
     }
     cfg.service(api);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn no_path_and_method_is_declared_twice() {
+        // actix would serve the first of two and never say so.
+        let mut seen = BTreeSet::new();
+        for route in all() {
+            for (method, _) in &route.methods {
+                let key = format!("{} {}", actix_method(method), route.path);
+                assert!(seen.insert(key.clone()), "{key} is declared twice");
+            }
+        }
+        assert!(seen.contains("GET /api/v1/users/me") && seen.contains("GET /l/{token}"), "{seen:?}");
+    }
+}
