@@ -97,10 +97,7 @@ fn decode_scaled_unguarded(
         .markers()
         .find_map(|m| m.data.strip_prefix(b"Exif\0\0").and_then(Orientation::from_exif_chunk))
         .unwrap_or(Orientation::NoTransforms);
-    let turns = matches!(
-        orientation,
-        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
-    );
+    let turns = crate::turns_a_quarter(orientation);
     let (stored_w, stored_h) = (dimension(decoder.width())?, dimension(decoder.height())?);
     let (shown_w, shown_h) = if turns { (stored_h, stored_w) } else { (stored_w, stored_h) };
     let target_h = height.min(shown_h).max(1);

@@ -42,6 +42,13 @@ pub(crate) fn invalid(e: impl std::fmt::Display) -> InspectError {
     InspectError::Invalid(e.to_string())
 }
 
+/// Whether `orientation` shows the picture turned a quarter: width and height trade
+/// places (EXIF orientations 5 to 8). The one reading of it, for thumbnails and sizes.
+pub(crate) const fn turns_a_quarter(orientation: image::metadata::Orientation) -> bool {
+    use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
+    matches!(orientation, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH)
+}
+
 pub(crate) const fn codec(format: ImageFormat) -> image::ImageFormat {
     match format {
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,

@@ -12,11 +12,9 @@ use gallery_domain::{Camera, Shot};
 /// height trade places).
 pub(crate) fn from_exif(exif: &[u8]) -> (Shot, bool) {
     let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
-    let Ok(read) = exif::Reader::new().read_raw(tiff.to_vec()) else { return (Shot::default(), false) };
-    let turned = read
-        .get_field(Tag::Orientation, In::PRIMARY)
-        .and_then(|f| f.value.get_uint(0))
-        .is_some_and(|o| (5..=8).contains(&o));
+    // Read as the thumbnails read it, so that sizes and thumbnails never disagree.
+    let turned = image::metadata::Orientation::from_exif_chunk(tiff).is_some_and(crate::turns_a_quarter);
+    let Ok(read) = exif::Reader::new().read_raw(tiff.to_vec()) else { return (Shot::default(), turned) };
     let ascii = |tag| read.get_field(tag, In::PRIMARY).and_then(first_ascii);
     let text = |tag| ascii(tag).map(|bytes| String::from_utf8_lossy(bytes).into_owned());
     let shot = Shot {
