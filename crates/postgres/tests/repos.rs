@@ -291,6 +291,10 @@ async fn a_change_to_a_role_reaches_the_next_read_of_its_users() {
     assert_eq!(r.users.by_id(user.id).await.unwrap().unwrap().role.permissions, perms);
 }
 
+fn image_repo(r: &Repos) -> gallery_postgres::PgImageRepo {
+    gallery_postgres::PgImageRepo::new(Db::new(r._db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap())
+}
+
 fn new_image(
     owner: gallery_domain::UserId,
     size: u64,
@@ -319,9 +323,7 @@ async fn images_respect_quota_visibility_and_ownership() {
     use gallery_domain::ports::ImageRepo as _;
     use gallery_domain::{ImageFilter, ImageStatus, Visibility};
     let r = repos().await;
-    let images = gallery_postgres::PgImageRepo::new(
-        Db::new(r._db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap(),
-    );
+    let images = image_repo(&r);
     let owner = r.users.create(&new_user("owner", "beta_player")).await.unwrap();
     let other = r.users.create(&new_user("other", "company_user")).await.unwrap();
 
@@ -359,9 +361,7 @@ async fn when_and_with_what_a_photo_was_taken_round_trips() {
     use gallery_domain::ports::ImageRepo as _;
     use gallery_domain::{Camera, ImageStatus, Shot, Visibility};
     let r = repos().await;
-    let images = gallery_postgres::PgImageRepo::new(
-        Db::new(r._db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap(),
-    );
+    let images = image_repo(&r);
     let owner = r.users.create(&new_user("shooter", "beta_player")).await.unwrap();
     let shot = Shot {
         taken_at: Some(chrono::DateTime::parse_from_rfc3339("2024-05-01T10:30:15Z").unwrap().to_utc()),
