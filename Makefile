@@ -17,7 +17,7 @@ test: ## Run every test against a throwaway PostgreSQL
 	@scripts/test.sh
 
 lint: ## cargo fmt --check, clippy -D warnings, and the web app's type checks (tsc --checkJs) and formatting
-	@scripts/need.sh nasm
+	@scripts/need.sh build
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	@scripts/web-lint.sh
@@ -36,11 +36,11 @@ migrate: ## Apply migrations to DATABASE_URL (or the private cluster)
 	@scripts/run.sh migrate
 
 build: ## Debug build of the workspace
-	@scripts/need.sh nasm
+	@scripts/need.sh build
 	cargo build --workspace
 
 release: ## Release build of the `gallery` binary
-	@scripts/need.sh nasm
+	@scripts/need.sh build
 	cargo build --release -p gallery-server
 
 up: ## Run the app and PostgreSQL 16 with docker compose (production settings); PROFILE=several: two replicas, MinIO and nginx

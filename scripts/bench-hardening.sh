@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=${BENCH_SECONDS:-10}
 BASE=${BENCH_BASE:-38399f4}
-scripts/need.sh wrk nasm
+scripts/need.sh wrk build
 side_by_side_start "$BASE"
 dir=$SBS_DIR
 

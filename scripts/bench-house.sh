@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-4}
 BASE=${BENCH_BASE:-a7c15d0}
-scripts/need.sh wrk nasm
+scripts/need.sh wrk build
 side_by_side_start "$BASE"
 dir=$SBS_DIR
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 . scripts/bench-upload.sh
 
 DURATION=${BENCH_SECONDS:-10}
-scripts/need.sh wrk nasm
+scripts/need.sh wrk build
 cargo build --release --quiet -p gallery-server
 cargo build --release --quiet -p gallery-imaging --example make_fixture
 

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 SMALL=10000
 LARGE=${BENCH_IMAGES:-1000000}
 
-scripts/need.sh nasm curl
+scripts/need.sh build curl
 cargo build --release --quiet -p gallery-server
 live_start target/release/gallery
 admin=$(live_token)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 DURATION=${LOAD_SECONDS:-60}
 CONNECTIONS=${LOAD_CONNECTIONS:-32}
 python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
-scripts/need.sh wrk nasm
+scripts/need.sh wrk build
 cargo build --release --quiet -p gallery-server
 . scripts/live.sh
 live_start ./target/release/gallery

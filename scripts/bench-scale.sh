@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
 BASE=${BENCH_BASE:-ac7c574}
-scripts/need.sh wrk nasm
+scripts/need.sh wrk build
 side_by_side_start "$BASE"
 dir=$SBS_DIR
 

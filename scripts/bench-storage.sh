@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
-scripts/need.sh wrk nasm
+scripts/need.sh wrk build
 python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
 pg_ensure_installed
 cargo build --release --quiet -p gallery-server

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 N=${BENCH_RENDERS:-5}
 python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
 [ -x /usr/bin/time ] || scripts/need.sh /usr/bin/time:time
-scripts/need.sh nasm
+scripts/need.sh build
 cargo build --release --quiet -p gallery-imaging --example make_fixture --example thumb_bench
 dir=$(mktemp -d /tmp/gallery-bench-thumbs.XXXXXX)
 trap 'rm -rf "$dir"' EXIT

@@ -6,7 +6,7 @@
 # not yet made, made but not in the browser's cache, and in it. No target for the time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/need.sh nasm
+scripts/need.sh build
 cargo build --release --quiet -p gallery-server
 for round in $(seq 1 "${BENCH_ROUNDS:-3}"); do
   GALLERY_BINARY=./target/release/gallery scripts/browser-test.sh -k figures -q >/dev/null 2>&1 ||

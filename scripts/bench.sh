@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 DURATION=${BENCH_SECONDS:-15}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 
-scripts/need.sh wrk nasm nginx
+scripts/need.sh wrk build nginx
 cargo build --release --quiet -p gallery-server
 cargo build --release --quiet -p gallery-imaging --example make_fixture
 [ -z "${BENCH_POOL:-}" ] || export GALLERY__DATABASE__MAX_CONNECTIONS=$BENCH_POOL

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/web-tools.sh
-scripts/need.sh chromium nasm python3 pip3:python3-pip
+scripts/need.sh chromium build python3 pip3:python3-pip
 if ! python3 -c "import playwright, pytest" 2>/dev/null; then
   # Debian's own python3 refuses pip installs outside a venv (PEP 668) unless told.
   want=("playwright==1.65.2" "pytest>=8,<9")

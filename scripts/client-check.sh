@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v openapi-python-client >/dev/null 2>&1 || python3 -m pip install -q openapi-python-client
-scripts/need.sh nasm
+scripts/need.sh build
 cargo build --quiet -p gallery-server
 . scripts/live.sh
 live_start ./target/debug/gallery

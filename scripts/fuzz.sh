@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v st >/dev/null 2>&1 || python3 -m pip install -q schemathesis
-scripts/need.sh nasm
+scripts/need.sh build
 cargo build --quiet -p gallery-server
 . scripts/live.sh
 live_start ./target/debug/gallery

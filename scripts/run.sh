@@ -19,7 +19,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/gallery"
 fi
 
-scripts/need.sh nasm
+scripts/need.sh build
 cargo build --quiet -p gallery-server
 ./target/debug/gallery migrate
 [ "${1:-}" = migrate ] && exit 0

@@ -21,7 +21,7 @@ pg_start "$dir" "$port" -c fsync=off -c synchronous_commit=off -c full_page_writ
 admin_url="postgres://postgres@127.0.0.1:$port/postgres"
 echo "test PostgreSQL on port $port" >&2
 
-scripts/need.sh nasm exiftool:libimage-exiftool-perl # exiftool writes the location the tests strip
+scripts/need.sh build exiftool:libimage-exiftool-perl heif-enc:libheif-examples avifenc:libavif-bin # exiftool writes the location the tests strip; heif-enc and avifenc make HEIC and AVIF
 # Build once, then migrate the template every test database is cloned from.
 cargo build --workspace --all-targets --quiet
 "$(pg_bin)/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "CREATE DATABASE gallery_tpl"

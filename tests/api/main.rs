@@ -5,6 +5,7 @@ mod admin;
 mod errors;
 mod galleries;
 mod health;
+mod heif;
 mod helpers;
 mod images;
 mod import;

@@ -12,11 +12,20 @@ pub enum ImageFormat {
     Png,
     Gif,
     Webp,
+    /// HEIF with HEVC-coded images (what phones make).
+    Heic,
+    /// HEIF with AV1-coded images.
+    Avif,
 }
 
+/// The `ftyp` brands of HEIF with HEVC-coded images: still images and collections.
+const HEIC_BRANDS: [&[u8; 4]; 4] = [b"heic", b"heix", b"heim", b"heis"];
+
 impl ImageFormat {
-    /// Bytes [`ImageFormat::sniff`] needs to decide.
-    pub const SNIFF_LEN: usize = 12;
+    pub const ALL: [Self; 6] = [Self::Jpeg, Self::Png, Self::Gif, Self::Webp, Self::Heic, Self::Avif];
+
+    /// Bytes [`ImageFormat::sniff`] needs to decide: enough for a HEIF `ftyp` box's brands.
+    pub const SNIFF_LEN: usize = 64;
 
     /// The format whose signature `head` starts with.
     #[must_use]
@@ -26,8 +35,31 @@ impl ImageFormat {
             [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Self::Png),
             [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some(Self::Gif),
             [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Self::Webp),
+            [a, b, c, d, b'f', b't', b'y', b'p', ..] => {
+                Self::heif(&head[..head.len().min(Self::box_len([*a, *b, *c, *d]))])
+            }
             _ => None,
         }
+    }
+
+    /// The size an ISO box's header gives (a 64-bit or to-the-end size counts as all of it).
+    fn box_len(size: [u8; 4]) -> usize {
+        match u32::from_be_bytes(size) {
+            0 | 1 => usize::MAX,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// A HEIF file by its `ftyp` box: the major brand, then the compatible ones, name HEIC
+    /// or AVIF. A brand-only `mif1` file says nothing of its codec and is not taken.
+    fn heif(ftyp: &[u8]) -> Option<Self> {
+        let major = ftyp.get(8..12)?;
+        let compatible = ftyp.get(16..).unwrap_or_default().chunks_exact(4);
+        std::iter::once(major).chain(compatible).find_map(|brand| match brand {
+            b"avif" => Some(Self::Avif),
+            _ if HEIC_BRANDS.iter().any(|b| b.as_slice() == brand) => Some(Self::Heic),
+            _ => None,
+        })
     }
 
     #[must_use]
@@ -37,6 +69,8 @@ impl ImageFormat {
             Self::Png => "png",
             Self::Gif => "gif",
             Self::Webp => "webp",
+            Self::Heic => "heic",
+            Self::Avif => "avif",
         }
     }
 
@@ -47,13 +81,15 @@ impl ImageFormat {
             Self::Png => "image/png",
             Self::Gif => "image/gif",
             Self::Webp => "image/webp",
+            Self::Heic => "image/heic",
+            Self::Avif => "image/avif",
         }
     }
 
     /// For values read back from storage.
     #[must_use]
     pub fn from_stored(raw: &str) -> Option<Self> {
-        [Self::Jpeg, Self::Png, Self::Gif, Self::Webp].into_iter().find(|f| f.as_str() == raw)
+        Self::ALL.into_iter().find(|f| f.as_str() == raw)
     }
 }
 
@@ -388,6 +424,40 @@ mod tests {
         assert_eq!(ImageFormat::sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some(ImageFormat::Webp));
         for other in [&b"RIFF\x10\0\0\0WAVEfmt "[..], b"<svg xmlns=", b"%PDF-1.7", b"hello", b"", b"\xFF\xD8"] {
             assert_eq!(ImageFormat::sniff(other), None, "{other:?}");
+        }
+    }
+
+    /// An `ftyp` box of `size` bytes with these brands (the minor version is zero).
+    fn ftyp(size: u32, major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
+        let mut b = size.to_be_bytes().to_vec();
+        b.extend_from_slice(b"ftyp");
+        b.extend_from_slice(major);
+        b.extend_from_slice(&[0; 4]);
+        compatible.iter().for_each(|c| b.extend_from_slice(*c));
+        b
+    }
+
+    #[test]
+    fn heif_files_are_told_by_their_brands_major_first() {
+        // As an iPhone, libheif and avifenc write them.
+        assert_eq!(ImageFormat::sniff(&ftyp(24, b"heic", &[b"mif1", b"heic"])), Some(ImageFormat::Heic));
+        assert_eq!(
+            ImageFormat::sniff(&ftyp(32, b"avif", &[b"avif", b"mif1", b"miaf", b"MA1B"])),
+            Some(ImageFormat::Avif)
+        );
+        // A generic major brand: the compatible ones tell.
+        assert_eq!(ImageFormat::sniff(&ftyp(28, b"mif1", &[b"mif1", b"heix", b"miaf"])), Some(ImageFormat::Heic));
+        assert_eq!(ImageFormat::sniff(&ftyp(24, b"mif1", &[b"miaf", b"avif"])), Some(ImageFormat::Avif));
+        // Nothing names the codec, or it is a video: not taken.
+        assert_eq!(ImageFormat::sniff(&ftyp(24, b"mif1", &[b"mif1", b"miaf"])), None);
+        assert_eq!(ImageFormat::sniff(&ftyp(24, b"isom", &[b"isom", b"mp41"])), None);
+        // A brand past the box's own size belongs to the next box.
+        let mut short = ftyp(20, b"mif1", &[b"miaf"]);
+        short.extend_from_slice(b"heic");
+        assert_eq!(ImageFormat::sniff(&short), None);
+        assert_eq!(ImageFormat::sniff(b"\0\0\0\x18ftyp"), None);
+        for format in ImageFormat::ALL {
+            assert_eq!(ImageFormat::from_stored(format.as_str()), Some(format));
         }
     }
 

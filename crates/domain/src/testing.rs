@@ -118,7 +118,9 @@ impl crate::ports::LocationScrub for KeepEverything {
         out.extend_from_slice(input);
     }
 
-    fn finish(&mut self, _: &mut Vec<u8>) {}
+    fn finish(&mut self, _: &mut Vec<u8>) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Runs each task on the test's runtime.

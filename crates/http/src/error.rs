@@ -166,7 +166,7 @@ impl ApiError {
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     ErrorCode::UnsupportedMediaType,
                     "Unsupported media type",
-                    Some("send a JPEG, PNG, GIF or WebP image"),
+                    Some("send a JPEG, PNG, GIF, WebP, HEIC or AVIF image"),
                 ),
                 D::InvalidImage(_) => p(
                     StatusCode::UNPROCESSABLE_ENTITY,

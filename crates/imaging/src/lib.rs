@@ -14,8 +14,10 @@ use image::{DynamicImage, ImageDecoder as _, ImageReader, Limits};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
+mod bmff;
 mod cache;
 mod gif;
+mod heif;
 mod jpeg;
 mod location;
 mod shot;
@@ -49,13 +51,26 @@ pub(crate) const fn turns_a_quarter(orientation: image::metadata::Orientation) -
     matches!(orientation, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH)
 }
 
-pub(crate) const fn codec(format: ImageFormat) -> image::ImageFormat {
+/// The `image` crate's decoder for `format`; HEIF files are libheif's (`heif`).
+pub(crate) fn codec(format: ImageFormat) -> Result<image::ImageFormat, InspectError> {
     match format {
-        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
-        ImageFormat::Png => image::ImageFormat::Png,
-        ImageFormat::Gif => image::ImageFormat::Gif,
-        ImageFormat::Webp => image::ImageFormat::WebP,
+        ImageFormat::Jpeg => Ok(image::ImageFormat::Jpeg),
+        ImageFormat::Png => Ok(image::ImageFormat::Png),
+        ImageFormat::Gif => Ok(image::ImageFormat::Gif),
+        ImageFormat::Webp => Ok(image::ImageFormat::WebP),
+        ImageFormat::Heic | ImageFormat::Avif => Err(invalid("HEIF is read by libheif")),
     }
+}
+
+/// Refuses a picture with no pixels or more than `max_pixels`.
+fn within(width: u32, height: u32, max_pixels: u64) -> Result<(), InspectError> {
+    if width == 0 || height == 0 {
+        return Err(InspectError::Invalid("the image has no pixels".into()));
+    }
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(InspectError::TooLarge { width, height, max_pixels });
+    }
+    Ok(())
 }
 
 /// Header first, then a bounded decode; EXIF's record of the shot on the way, and the size
@@ -66,22 +81,27 @@ fn inspect_blocking(
     max_pixels: u64,
 ) -> Result<Inspected, InspectError> {
     let mut source = BufReader::new(source);
+    if matches!(format, ImageFormat::Heic | ImageFormat::Avif) {
+        let file = heif::Heif::read(source)?;
+        let heif = file.open()?;
+        let (width, height, exif) = heif.header();
+        within(width, height, max_pixels)?;
+        heif.decode()?;
+        // The size is already as shown: the file's own transforms are applied, not EXIF's.
+        let shot = exif.as_deref().map(|exif| shot::from_exif(exif).0).unwrap_or_default();
+        return Ok(Inspected { width, height, shot });
+    }
     if format == ImageFormat::Gif {
         source = gif::readable(source)?;
     }
     let (width, height, exif) = header(&mut source, format)?;
-    if width == 0 || height == 0 {
-        return Err(InspectError::Invalid("the image has no pixels".into()));
-    }
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(InspectError::TooLarge { width, height, max_pixels });
-    }
+    within(width, height, max_pixels)?;
     source.seek(SeekFrom::Start(0)).map_err(|e| InspectError::Invalid(e.to_string()))?;
     let exif = if format == ImageFormat::Jpeg {
         jpeg::check(source)?;
         exif
     } else {
-        let mut reader = ImageReader::with_format(source, codec(format));
+        let mut reader = ImageReader::with_format(source, codec(format)?);
         let mut limits = Limits::default();
         limits.max_image_width = Some(width);
         limits.max_image_height = Some(height);
@@ -109,7 +129,7 @@ fn header(
     if format == ImageFormat::Jpeg {
         return jpeg::header(source);
     }
-    let (width, height) = ImageReader::with_format(source, codec(format)).into_dimensions().map_err(invalid)?;
+    let (width, height) = ImageReader::with_format(source, codec(format)?).into_dimensions().map_err(invalid)?;
     Ok((width, height, None))
 }
 

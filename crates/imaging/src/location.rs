@@ -2,7 +2,7 @@
 //! sub-IFD of EXIF is zeroed in place (the rest of EXIF, orientation included, stays) and
 //! every XMP packet goes.
 //!
-//! Each container has its module (`jpeg`, `png`, `webp`, `gif`).
+//! Each container has its module (`jpeg`, `png`, `webp`, `gif`, `heif`).
 //!
 //! Only metadata segments are held in memory, each at most [`HOLD_MAX`] bytes; a bigger
 //! EXIF or XMP block is dropped whole. An EXIF block that does not parse is dropped whole
@@ -14,6 +14,7 @@
 
 mod exif;
 mod gif;
+mod heif;
 mod jpeg;
 mod machine;
 mod png;
@@ -27,8 +28,8 @@ use machine::Machine;
 /// The largest metadata block held to be scrubbed; a bigger one is dropped.
 pub const HOLD_MAX: usize = 1 << 20;
 
-/// The [`LocationFilter`] for JPEG, PNG, WebP and GIF: each container's own reading
-/// (`jpeg`, `png`, `webp`, `gif`) driven by one streaming `Machine`, EXIF scrubbed by
+/// The [`LocationFilter`] for every format we take: each container's own reading
+/// (`jpeg`, `png`, `webp`, `gif`, `heif`) driven by one streaming `Machine`, EXIF scrubbed by
 /// `exif` wherever it sits.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LocationStripper;
@@ -40,6 +41,7 @@ impl LocationFilter for LocationStripper {
             ImageFormat::Png => Box::new(Machine::new(png::Png::Signature, 8)),
             ImageFormat::Webp => Box::new(Machine::new(webp::Webp::Header, 12)),
             ImageFormat::Gif => Box::new(Machine::new(gif::Gif::Header, gif::HEADER)),
+            ImageFormat::Heic | ImageFormat::Avif => Box::new(Machine::new(heif::Heif::new(), heif::HEAD)),
         }
     }
 }

@@ -12,13 +12,14 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use gallery_domain::ImageFormat;
 use gallery_domain::ports::{InspectError, ReadSeek, ThumbnailRenderer};
 use image::codecs::png::PngEncoder;
+use image::metadata::Orientation;
 use image::{
     DynamicImage, GenericImageView as _, ImageDecoder as _, ImageEncoder as _, ImageReader, RgbImage, RgbaImage,
 };
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
-use crate::{codec, invalid, jpeg};
+use crate::{codec, heif, invalid, jpeg};
 
 /// JPEG quality of thumbnails.
 const QUALITY: u8 = 85;
@@ -47,20 +48,7 @@ pub(crate) fn width_for(width: u32, height: u32, target: u32) -> u32 {
 /// # Errors
 /// `Invalid` when the source does not decode.
 pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u32) -> Result<Bytes, InspectError> {
-    let mut source = BufReader::new(source);
-    let scaled = if format == ImageFormat::Jpeg { jpeg::decode_scaled(&mut source, height)? } else { None };
-    let (mut img, orientation) = match scaled {
-        Some(decoded) => decoded,
-        None => {
-            source.seek(SeekFrom::Start(0)).map_err(invalid)?;
-            if format == ImageFormat::Gif {
-                source = crate::gif::readable(source)?;
-            }
-            let mut decoder = ImageReader::with_format(source, codec(format)).into_decoder().map_err(invalid)?;
-            let orientation = decoder.orientation().map_err(invalid)?;
-            (DynamicImage::from_decoder(decoder).map_err(invalid)?, orientation)
-        }
-    };
+    let (mut img, orientation) = decode(BufReader::new(source), format, height)?;
     img.apply_orientation(orientation);
     let (w, h) = img.dimensions();
     let target_h = height.min(h).max(1);
@@ -79,6 +67,32 @@ pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u
     }
     let rgb = if alpha { DynamicImage::ImageRgb8(resized.into_rgb8()) } else { resized };
     jpeg::encode(rgb.as_bytes(), target_w, target_h, QUALITY).map(Bytes::from)
+}
+
+/// The picture, decoded no bigger than a thumbnail of `height` needs where the format
+/// allows (JPEG's scaled decoding), and the orientation still to apply.
+fn decode(
+    mut source: BufReader<Box<dyn ReadSeek>>,
+    format: ImageFormat,
+    height: u32,
+) -> Result<(DynamicImage, Orientation), InspectError> {
+    match format {
+        // Decoded with the file's own rotation and mirror applied.
+        ImageFormat::Heic | ImageFormat::Avif => {
+            return Ok((heif::Heif::read(source)?.open()?.decode()?, Orientation::NoTransforms));
+        }
+        ImageFormat::Jpeg => {
+            if let Some(scaled) = jpeg::decode_scaled(&mut source, height)? {
+                return Ok(scaled);
+            }
+            source.seek(SeekFrom::Start(0)).map_err(invalid)?;
+        }
+        ImageFormat::Gif => source = crate::gif::readable(source)?,
+        ImageFormat::Png | ImageFormat::Webp => {}
+    }
+    let mut decoder = ImageReader::with_format(source, codec(format)?).into_decoder().map_err(invalid)?;
+    let orientation = decoder.orientation().map_err(invalid)?;
+    Ok((DynamicImage::from_decoder(decoder).map_err(invalid)?, orientation))
 }
 
 /// Whether every pixel of RGBA bytes has alpha 255.

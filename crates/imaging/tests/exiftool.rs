@@ -5,6 +5,8 @@
 //!   place in it, while the rest of EXIF and every pixel stay.
 //! - The shot: the [`Inspector`] reads when and with what a photo was taken from the EXIF
 //!   exiftool wrote.
+//! - HEIC and AVIF are made by libheif's `heif-enc` and libavif's `avifenc` (Debian's
+//!   `libheif-examples` and `libavif-bin`), the way phones and editors make them.
 
 use std::path::Path;
 use std::process::Command;
@@ -47,6 +49,28 @@ fn located(format: image::ImageFormat, ext: &str, writes: &[&str]) -> Vec<u8> {
     std::fs::read(&file).unwrap()
 }
 
+/// The same 48×32 picture as HEIC or AVIF, made by libheif's `heif-enc` (Debian's
+/// `libheif-examples`), with `writes` applied by exiftool.
+fn heif(ext: &str, writes: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let png = located(image::ImageFormat::Png, "png", &["-all="]);
+    std::fs::write(dir.path().join("photo.png"), png).unwrap();
+    let file = dir.path().join(format!("photo.{ext}"));
+    let made = Command::new("heif-enc")
+        .args(["-q", "60", "-o"])
+        .arg(&file)
+        .arg(dir.path().join("photo.png"))
+        .output()
+        .expect("heif-enc is missing: `make test` installs it (apt-get install libheif-examples)");
+    assert!(made.status.success(), "heif-enc: {}", String::from_utf8_lossy(&made.stderr));
+    if !writes.is_empty() {
+        let mut args = vec!["-q", "-overwrite_original"];
+        args.extend_from_slice(writes);
+        exiftool(&args, &file);
+    }
+    std::fs::read(&file).unwrap()
+}
+
 /// `bytes` through the stripper, fed in chunks of 7 bytes.
 fn stripped(bytes: &[u8], format: ImageFormat) -> Vec<u8> {
     let mut scrub = LocationStripper.begin(format);
@@ -54,7 +78,7 @@ fn stripped(bytes: &[u8], format: ImageFormat) -> Vec<u8> {
     for chunk in bytes.chunks(7) {
         scrub.feed(chunk, &mut out);
     }
-    scrub.finish(&mut out);
+    scrub.finish(&mut out).expect("the stripper takes it");
     out
 }
 
@@ -93,6 +117,21 @@ fn exiftools_places_are_gone_from_every_format_and_the_rest_stays() {
     // exiftool writes only XMP into a GIF (an application extension).
     let xmp_gps = ["-XMP-exif:GPSLatitude=48.8566", "-XMP-exif:GPSLongitude=2.3522", XMP[0], XMP[1]];
     check("GIF", image::ImageFormat::Gif, "gif", ImageFormat::Gif, &xmp_gps, &[]);
+    for (ext, ours) in [("heic", ImageFormat::Heic), ("avif", ImageFormat::Avif)] {
+        // exiftool adds an Exif and an XMP item to the file libheif wrote.
+        let before = heif(ext, &exif_xmp);
+        let written = tags(&before, ext);
+        assert!(!places(&written).is_empty(), "{ext}: exiftool wrote a place: {written:?}");
+        let after = stripped(&before, ours);
+        assert_eq!(after.len(), before.len(), "{ext}: patched in place");
+        let left = tags(&after, ext);
+        assert_eq!(places(&left), Vec::<String>::new(), "{ext}: no place is left");
+        assert!(left.contains_key("IFD0:Make"), "{ext}: the rest of EXIF stays: {left:?}");
+        let pixels = |bytes: &[u8]| {
+            gallery_imaging::render_blocking(Box::new(std::io::Cursor::new(bytes.to_vec())), ours, 32).unwrap()
+        };
+        assert_eq!(pixels(&before), pixels(&after), "{ext}: every pixel stays");
+    }
 }
 
 #[tokio::test]
@@ -108,8 +147,10 @@ async fn the_shot_is_read_from_the_exif_exiftool_writes() {
         (image::ImageFormat::Jpeg, "jpg", ImageFormat::Jpeg),
         (image::ImageFormat::Png, "png", ImageFormat::Png),
         (image::ImageFormat::WebP, "webp", ImageFormat::Webp),
+        (image::ImageFormat::Avif, "heic", ImageFormat::Heic),
+        (image::ImageFormat::Avif, "avif", ImageFormat::Avif),
     ] {
-        let bytes = located(format, ext, &shot);
+        let bytes = if ext == "heic" || ext == "avif" { heif(ext, &shot) } else { located(format, ext, &shot) };
         let found = Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bytes)), ours, 1 << 20).await.unwrap();
         assert_eq!((found.width, found.height), (48, 32), "{ext}");
         assert_eq!(found.shot.taken_at, Some(taken), "{ext}");
@@ -142,5 +183,55 @@ async fn width_and_height_are_as_the_picture_is_shown() {
             let found = Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bytes)), ours, 1 << 20).await.unwrap();
             assert_eq!((found.width, found.height), shown, "{ext}, orientation {orientation}");
         }
+    }
+    // avifenc turns a JPEG's EXIF orientation into the AVIF's own rotation (`irot`) and
+    // mirror (`imir`): sizes and thumbnails follow them.
+    for (orientation, shown) in [("6", (32, 48)), ("5", (32, 48)), ("2", (48, 32)), ("3", (48, 32))] {
+        let jpeg = located(image::ImageFormat::Jpeg, "jpg", &[&format!("-Orientation#={orientation}")]);
+        // 10 bits per channel (as HDR photos are) for one of them.
+        let bytes = avif_from_jpeg(&jpeg, if orientation == "5" { &["--depth", "10"] } else { &[] });
+        let found = Inspector::new(1)
+            .inspect(Box::new(std::io::Cursor::new(bytes.clone())), ImageFormat::Avif, 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!((found.width, found.height), shown, "avif, orientation {orientation}");
+        let thumb =
+            gallery_imaging::render_blocking(Box::new(std::io::Cursor::new(bytes)), ImageFormat::Avif, 48).unwrap();
+        let thumb = image::load_from_memory(&thumb).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), shown, "avif thumbnail, orientation {orientation}");
+    }
+}
+
+/// `jpeg` as AVIF, by libavif's `avifenc` (Debian's `libavif-bin`) with `args`.
+fn avif_from_jpeg(jpeg: &[u8], args: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (from, to) = (dir.path().join("photo.jpg"), dir.path().join("photo.avif"));
+    std::fs::write(&from, jpeg).unwrap();
+    let made = Command::new("avifenc")
+        .args(args)
+        .arg(&from)
+        .arg(&to)
+        .output()
+        .expect("avifenc is missing: `make test` installs it (apt-get install libavif-bin)");
+    assert!(made.status.success(), "avifenc: {}", String::from_utf8_lossy(&made.stderr));
+    std::fs::read(&to).unwrap()
+}
+
+/// libheif 1.15 mirrors only 8-bit images; deeper ones are turned and mirrored by us. Every
+/// orientation of a 10-bit AVIF shows as its 8-bit twin does (libheif's own transforms).
+#[test]
+fn deep_heif_images_are_turned_and_mirrored_as_libheif_turns_8_bit_ones() {
+    for orientation in 1..=8 {
+        let jpeg = located(image::ImageFormat::Jpeg, "jpg", &[&format!("-Orientation#={orientation}")]);
+        let thumb = |args: &[&str]| {
+            let avif = avif_from_jpeg(&jpeg, args);
+            let thumb = gallery_imaging::render_blocking(Box::new(std::io::Cursor::new(avif)), ImageFormat::Avif, 48);
+            image::load_from_memory(&thumb.unwrap()).unwrap().to_rgb8()
+        };
+        let (eight, ten) = (thumb(&[]), thumb(&["--depth", "10"]));
+        assert_eq!(eight.dimensions(), ten.dimensions(), "orientation {orientation}");
+        let diff: u64 = eight.as_raw().iter().zip(ten.as_raw()).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
+        let mean = diff / eight.as_raw().len() as u64;
+        assert!(mean < 6, "orientation {orientation}: mean difference {mean}");
     }
 }

@@ -694,21 +694,26 @@ async fn the_sweep_waits_its_turn_while_another_server_sweeps() {
     assert_eq!(images.sweep().await.unwrap(), 0);
 }
 
-/// A filter that drops every `X` byte, standing in for location taken out.
-struct DropX;
+/// A filter that drops every `X` byte, standing in for location taken out; a `!` is a
+/// place it cannot take out.
+struct DropX(bool);
 
 impl crate::ports::LocationFilter for DropX {
     fn begin(&self, _: ImageFormat) -> Box<dyn crate::ports::LocationScrub> {
-        Box::new(DropX)
+        Box::new(DropX(false))
     }
 }
 
 impl crate::ports::LocationScrub for DropX {
     fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
         out.extend(input.iter().filter(|&&b| b != b'X'));
+        self.0 |= input.contains(&b'!');
     }
 
-    fn finish(&mut self, _: &mut Vec<u8>) {}
+    /// A `!` is a place it could not take out.
+    fn finish(&mut self, _: &mut Vec<u8>) -> Result<(), String> {
+        if self.0 { Err("a place stays".into()) } else { Ok(()) }
+    }
 }
 
 #[tokio::test]
@@ -716,12 +721,22 @@ async fn size_and_hash_describe_the_bytes_stored_after_location_is_taken_out() {
     use sha2::Digest as _;
     let w = World::new();
     let (images, probe) = w.build(u64::MAX);
-    let images = Images { location: Arc::new(DropX), ..images };
+    let images = Images { location: Arc::new(DropX(false)), ..images };
     let staged = images.ingest(&player(), body(vec![PNG_HEAD, b"XXab", b"XX"])).await.unwrap();
     let stored = [PNG_HEAD, b"ab"].concat();
     assert_eq!(*probe.written.lock().unwrap(), stored);
     assert_eq!(staged.size, stored.len() as u64);
     assert_eq!(staged.sha256, <[u8; 32]>::from(sha2::Sha256::digest(&stored)));
+}
+
+#[tokio::test]
+async fn a_file_whose_location_cannot_be_taken_out_is_refused_and_not_kept() {
+    let (images, probe) = World::new().build(u64::MAX);
+    let images = Images { location: Arc::new(DropX(false)), ..images };
+    let err = images.ingest(&player(), body(vec![PNG_HEAD, b"ab!"])).await.unwrap_err();
+    assert!(matches!(&err, DomainError::InvalidImage(why) if why == "a place stays"), "{err:?}");
+    assert!(probe.dropped.load(Ordering::SeqCst));
+    assert!(!probe.committed.load(Ordering::SeqCst));
 }
 
 #[tokio::test]

@@ -338,7 +338,7 @@ impl Sink {
 
     async fn finish(&mut self, scrub: &mut dyn LocationScrub) -> Result<(), DomainError> {
         self.out.clear();
-        scrub.finish(&mut self.out);
+        scrub.finish(&mut self.out).map_err(DomainError::InvalidImage)?;
         self.put().await
     }
 

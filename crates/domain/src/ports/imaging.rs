@@ -130,5 +130,9 @@ pub trait LocationScrub: Send {
     fn feed(&mut self, input: &[u8], out: &mut Vec<u8>);
 
     /// The input has ended; appends to `out` whatever is left to store.
-    fn finish(&mut self, out: &mut Vec<u8>);
+    ///
+    /// # Errors
+    /// Why the file cannot be shown to hold no location (a container whose metadata could
+    /// not be reached while streaming): it must not be stored.
+    fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), String>;
 }

@@ -47,7 +47,7 @@ pub(crate) fn routes() -> Vec<Route> {
         (status = 400, description = "A malformed multipart body (`bad_request`)"),
         (status = 403, description = "Needs `images:upload` (`forbidden`), or over the plan's storage quota (`quota_exceeded`)"),
         (status = 413, description = "Over the plan's `max_upload_bytes` or the server maximum (`payload_too_large`)"),
-        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes, or not a multipart request (`unsupported_media_type`)"),
+        (status = 415, description = "Not JPEG, PNG, GIF, WebP, HEIC or AVIF by its bytes, or not a multipart request (`unsupported_media_type`)"),
         (status = 408, description = "The body stopped arriving for `server.body_idle_timeout_seconds` (`request_timeout`); nothing is kept"),
         (status = 422, description = "A field breaks its rule (`validation_failed`), the file does not decode (`invalid_image`) or has too many pixels (`image_too_large`)"),
         (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`")))]
@@ -68,7 +68,7 @@ pub(crate) async fn upload(
     responses((status = 201, description = "Stored; `pending` unless the importer moderates", body = ImageView),
         (status = 403, description = "Needs `images:upload` (`forbidden`), or over the storage quota (`quota_exceeded`)"),
         (status = 413, description = "Over the plan's `max_upload_bytes` (`payload_too_large`)"),
-        (status = 415, description = "Not JPEG, PNG, GIF or WebP by its bytes (`unsupported_media_type`)"),
+        (status = 415, description = "Not JPEG, PNG, GIF, WebP, HEIC or AVIF by its bytes (`unsupported_media_type`)"),
         (status = 422, description = "A refused scheme or address, a failed fetch, or one past `import.timeout_seconds` (`validation_failed` on `url`); an undecodable (`invalid_image`) or too large (`image_too_large`) image"),
         (status = 429, description = "The caller already has `server.max_uploads_per_user` uploads or imports in progress (`rate_limited`); see `Retry-After`")))]
 pub(crate) async fn import(
@@ -179,8 +179,8 @@ pub(crate) async fn purge(
     params(("id" = Uuid, Path, description = "Image id"),
         ("Range" = Option<String>, Header, description = "One `bytes=` range"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
-    responses((status = 200, description = "The stored bytes, typed by their format, with `ETag` (the SHA-256) and `Content-Length`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
-        (status = 206, description = "The requested range, with `Content-Range`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
+    responses((status = 200, description = "The stored bytes, typed by their format, with `ETag` (the SHA-256) and `Content-Length`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"), (ImageBytes = "image/heic"), (ImageBytes = "image/avif"))),
+        (status = 206, description = "The requested range, with `Content-Range`", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"), (ImageBytes = "image/heic"), (ImageBytes = "image/avif"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 403, description = "The plan does not include originals (`plan_forbids`)"),
         (status = 404, description = "Missing or not visible (`not_found`)"),

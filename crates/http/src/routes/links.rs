@@ -107,7 +107,7 @@ pub(crate) async fn revoke(
 
 #[utoipa::path(get, operation_id = "open_link", path = "/l/{token}", tag = "links",
     params(("token" = String, Path, description = "The token from the link's URL")),
-    responses((status = 200, description = "The shared bytes: the original in its format, or a JPEG or PNG thumbnail", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"))),
+    responses((status = 200, description = "The shared bytes: the original in its format, or a JPEG or PNG thumbnail", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/gif"), (ImageBytes = "image/webp"), (ImageBytes = "image/heic"), (ImageBytes = "image/avif"))),
         (status = 404, description = "Unknown token (`not_found`)"),
         (status = 410, description = "Expired or revoked; or the image is no longer approved, its creator disabled, or the creator's plan no longer has expiring links or this variant (`link_expired`)"),
         (status = 429, description = "Too many fetches from this address (`rate_limited`); see `Retry-After`")))]

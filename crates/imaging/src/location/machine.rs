@@ -14,6 +14,8 @@ pub(super) enum Step {
     Skip(u64),
     /// Write this many zeros in place of the next bytes.
     Zero(u64),
+    /// Write this many spaces in place of the next bytes (XML's blank).
+    Blank(u64),
     /// Copy everything that is left.
     Rest,
 }
@@ -22,8 +24,12 @@ pub(super) enum Step {
 pub(super) trait Format: Send {
     /// `held` holds exactly the bytes asked for; write what is kept to `out`.
     fn decide(&mut self, held: &mut Vec<u8>, out: &mut Vec<u8>) -> Step;
-    /// The step after a `Pass`, `Skip` or `Zero` ends.
+    /// The step after a `Pass`, `Skip`, `Zero` or `Blank` ends.
     fn resume(&mut self) -> Step;
+    /// At the end: whether what was written holds no location, or why not.
+    fn verdict(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 pub(super) struct Machine<F> {
@@ -57,11 +63,12 @@ impl<F: Format> LocationScrub for Machine<F> {
                         self.held = held;
                     }
                 }
-                Step::Pass(n) | Step::Skip(n) | Step::Zero(n) => {
+                Step::Pass(n) | Step::Skip(n) | Step::Zero(n) | Step::Blank(n) => {
                     let k = take(n, input);
                     match self.step {
                         Step::Pass(_) => out.extend_from_slice(&input[..k]),
                         Step::Zero(_) => out.resize(out.len() + k, 0),
+                        Step::Blank(_) => out.resize(out.len() + k, b' '),
                         _ => {}
                     }
                     input = &input[k..];
@@ -70,6 +77,7 @@ impl<F: Format> LocationScrub for Machine<F> {
                         _ if left == 0 => self.format.resume(),
                         Step::Pass(_) => Step::Pass(left),
                         Step::Skip(_) => Step::Skip(left),
+                        Step::Blank(_) => Step::Blank(left),
                         _ => Step::Zero(left),
                     };
                 }
@@ -81,11 +89,12 @@ impl<F: Format> LocationScrub for Machine<F> {
         }
     }
 
-    fn finish(&mut self, out: &mut Vec<u8>) {
+    fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
         // A file cut short inside a held block: the block was never judged, so it is
         // dropped. (Such a file does not decode and is refused anyway.)
         let _ = out;
         self.held.clear();
+        self.format.verdict()
     }
 }
 

@@ -6,7 +6,7 @@ use super::*;
 
 /// A little-endian TIFF: IFD0 holds Make (`Canon`, out of line), Orientation 6, an XMP
 /// packet (out of line) and a pointer to a GPS IFD holding a latitude (out of line).
-fn exif_with_gps() -> Vec<u8> {
+pub(super) fn exif_with_gps() -> Vec<u8> {
     let mut t = b"II*\0".to_vec();
     t.extend_from_slice(&8u32.to_le_bytes()); // IFD0 at 8
     let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, n: u32, value: u32| {
@@ -40,7 +40,7 @@ fn exif_with_gps() -> Vec<u8> {
 }
 
 /// Asserts the TIFF keeps Make and Orientation and holds no GPS or XMP.
-fn assert_located_nowhere(tiff: &[u8]) {
+pub(super) fn assert_located_nowhere(tiff: &[u8]) {
     assert_eq!(u16::from_le_bytes([tiff[8], tiff[9]]), 2, "two IFD0 entries left");
     assert_eq!(u16::from_le_bytes([tiff[10], tiff[11]]), 0x010F);
     assert_eq!(u16::from_le_bytes([tiff[22], tiff[23]]), 0x0112);
@@ -75,7 +75,7 @@ fn scrub(format: ImageFormat, file: &[u8], chunk: usize) -> Vec<u8> {
     for piece in file.chunks(chunk) {
         scrub.feed(piece, &mut out);
     }
-    scrub.finish(&mut out);
+    let _ = scrub.finish(&mut out);
     out
 }
 

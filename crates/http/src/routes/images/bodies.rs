@@ -37,7 +37,7 @@ impl utoipa::PartialSchema for UploadForm {
         let file = ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .description(Some("The image: JPEG, PNG, GIF or WebP, told by its bytes."));
+            .description(Some("The image: JPEG, PNG, GIF, WebP, HEIC or AVIF, told by its bytes."));
         UploadField::ALL
             .into_iter()
             .fold(ObjectBuilder::new().property(UploadField::FILE, file), |form, field| {
@@ -53,7 +53,7 @@ impl ToSchema for UploadForm {}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ImportBody {
-    /// An `http` or `https` URL of a JPEG, PNG, GIF or WebP image.
+    /// An `http` or `https` URL of a JPEG, PNG, GIF, WebP, HEIC or AVIF image.
     #[schema(value_type = String, example = "https://example.com/cat.jpg")]
     url: Option<String>,
     title: Option<String>,

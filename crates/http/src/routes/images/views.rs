@@ -42,6 +42,7 @@ pub struct ImageView {
     pub gallery_id: Option<Uuid>,
     pub width: u32,
     pub height: u32,
+    /// What the stored bytes are: `jpeg`, `png`, `gif`, `webp`, `heic` or `avif`.
     #[schema(example = "jpeg")]
     pub format: &'static str,
     pub size_bytes: u64,

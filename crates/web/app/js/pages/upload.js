@@ -14,7 +14,7 @@ export async function render(main) {
     id: "files",
     name: "files",
     multiple: true,
-    accept: "image/jpeg,image/png,image/gif,image/webp",
+    accept: "image/jpeg,image/png,image/gif,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.avif",
     class: "visually-hidden",
   });
   const zone = h(
@@ -23,7 +23,7 @@ export async function render(main) {
     h("p", null, "Drop images here, or"),
     h("label", { for: "files", class: "button primary" }, "Choose files"),
     input,
-    h("p", { class: "muted" }, "JPEG, PNG, GIF or WebP. New images wait for approval before others see them."),
+    h("p", { class: "muted" }, "JPEG, PNG, GIF, WebP, HEIC or AVIF. New images wait for approval before others see them."),
   );
   const options = h(
     "div",
