@@ -59,6 +59,14 @@ impl Opened<'_> {
         (self.primary.width(), self.primary.height(), exif(&self.primary))
     }
 
+    /// Bytes a decode holds at its peak: libheif's planes (4:4:4 at 16 bits at most), its
+    /// interleaved image, and ours (plus one more when we turn or mirror it).
+    pub(crate) fn decode_cost(&self) -> u64 {
+        let channels = if self.primary.has_alpha_channel() { 4 } else { 3 };
+        let planes = if self.primary.luma_bits_per_pixel() > 8 { 6 } else { 3 };
+        crate::budget::pixels(self.primary.width(), self.primary.height(), planes + channels * 3)
+    }
+
     /// The primary image's pixels, transforms applied, 8 bits per channel.
     pub(crate) fn decode(&self) -> Result<DynamicImage, InspectError> {
         // The default options: libheif 1.15 applies no transform when given options of our

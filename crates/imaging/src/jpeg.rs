@@ -11,6 +11,7 @@ use gallery_domain::ports::{InspectError, ReadSeek};
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage};
 
+use crate::budget::{DecodeBudget, Lease};
 use crate::invalid;
 use crate::thumbnails::width_for;
 
@@ -83,14 +84,16 @@ fn encode_unguarded(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<
 pub(crate) fn decode_scaled(
     source: &mut BufReader<Box<dyn ReadSeek>>,
     height: u32,
-) -> Result<Option<(DynamicImage, Orientation)>, InspectError> {
-    guarded(|| decode_scaled_unguarded(source, height))
+    budget: &DecodeBudget,
+) -> Result<Option<(DynamicImage, Orientation, Lease)>, InspectError> {
+    guarded(|| decode_scaled_unguarded(source, height, budget))
 }
 
 fn decode_scaled_unguarded(
     source: &mut BufReader<Box<dyn ReadSeek>>,
     height: u32,
-) -> Result<Option<(DynamicImage, Orientation)>, InspectError> {
+    budget: &DecodeBudget,
+) -> Result<Option<(DynamicImage, Orientation, Lease)>, InspectError> {
     let mut decoder =
         mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1)]).from_reader(&mut *source).map_err(invalid)?;
     let orientation = decoder
@@ -103,7 +106,11 @@ fn decode_scaled_unguarded(
     let target_h = height.min(shown_h).max(1);
     let target_w = width_for(shown_w, shown_h, target_h);
     let (want_w, want_h) = if turns { (target_h, target_w) } else { (target_w, target_h) };
-    decoder.scale(scale_numerator((stored_w, stored_h), (want_w, want_h)));
+    let scale = scale_numerator((stored_w, stored_h), (want_w, want_h));
+    decoder.scale(scale);
+    // The scaled pixels, and one copy of them (turned, or made RGB).
+    let scaled = |size: u32| (u64::from(size) * u64::from(scale)).div_ceil(8);
+    let lease = budget.lease(scaled(stored_w) * scaled(stored_h) * 3 * 2);
     // The decoded pixels are only a resize's input: the fast IDCT and plain chroma
     // upsampling cost nothing visible after a Lanczos downscale (Pillow's draft mode
     // makes the same choice).
@@ -122,7 +129,7 @@ fn decode_scaled_unguarded(
     } else {
         RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
     };
-    Ok(Some((img.ok_or_else(|| invalid("decoded buffer of the wrong size"))?, orientation)))
+    Ok(Some((img.ok_or_else(|| invalid("decoded buffer of the wrong size"))?, orientation, lease)))
 }
 
 fn dimension(v: usize) -> Result<u32, InspectError> {

@@ -2,7 +2,9 @@
 //! and refuses one over the pixel limit before anything is decoded (a 30000×30000 PNG of a
 //! few kilobytes must not allocate gigabytes), then decodes it fully, with allocation
 //! limits, to prove it is an image. Decoding runs on the blocking pool, at most
-//! `max_concurrent` at a time, so a burst of uploads cannot starve the API.
+//! `max_concurrent` at a time, so a burst of uploads cannot starve the API, and each decode
+//! first takes its bytes of a [`DecodeBudget`] shared with the thumbnail renders, so a few
+//! small files that decode to hundreds of megabytes cannot together exhaust memory.
 
 use std::io::{BufReader, Seek as _, SeekFrom};
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
 mod bmff;
+mod budget;
 mod cache;
 mod gif;
 mod heif;
@@ -23,20 +26,29 @@ mod location;
 mod shot;
 mod thumbnails;
 
+pub use budget::DecodeBudget;
 pub use cache::CachedThumbnails;
 pub use location::{HOLD_MAX, LocationStripper};
-pub use thumbnails::{Renderer, render_blocking};
+pub use thumbnails::{Renderer, render_blocking, render_within};
 
-/// The `image` crate's inspector, with a bound on concurrent decodes.
+/// The inspector, with a bound on concurrent decodes and on the memory they decode.
 #[derive(Debug, Clone)]
 pub struct Inspector {
     permits: Arc<Semaphore>,
+    budget: DecodeBudget,
 }
 
 impl Inspector {
+    /// At most `max_concurrent` checks at once, with no bound on their memory.
     #[must_use]
     pub fn new(max_concurrent: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))) }
+        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), budget: DecodeBudget::unbounded() }
+    }
+
+    /// Checks share `budget` (with the thumbnail renders) for what they decode.
+    #[must_use]
+    pub fn with_budget(self, budget: DecodeBudget) -> Self {
+        Self { budget, ..self }
     }
 }
 
@@ -79,6 +91,7 @@ fn inspect_blocking(
     source: Box<dyn ReadSeek>,
     format: ImageFormat,
     max_pixels: u64,
+    budget: &DecodeBudget,
 ) -> Result<Inspected, InspectError> {
     let mut source = BufReader::new(source);
     if matches!(format, ImageFormat::Heic | ImageFormat::Avif) {
@@ -86,6 +99,7 @@ fn inspect_blocking(
         let heif = file.open()?;
         let (width, height, exif) = heif.header();
         within(width, height, max_pixels)?;
+        let _lease = budget.lease(heif.decode_cost());
         heif.decode()?;
         // The size is already as shown: the file's own transforms are applied, not EXIF's.
         let shot = exif.as_deref().map(|exif| shot::from_exif(exif).0).unwrap_or_default();
@@ -98,6 +112,8 @@ fn inspect_blocking(
     within(width, height, max_pixels)?;
     source.seek(SeekFrom::Start(0)).map_err(|e| InspectError::Invalid(e.to_string()))?;
     let exif = if format == ImageFormat::Jpeg {
+        // Decoded at 1/8 scale, a row of blocks at a time (and the rows collected).
+        let _lease = budget.lease(budget::pixels(width, height, 3) / 64);
         jpeg::check(source)?;
         exif
     } else {
@@ -110,6 +126,7 @@ fn inspect_blocking(
         reader.limits(limits);
         let mut decoder = reader.into_decoder().map_err(invalid)?;
         let exif = decoder.exif_metadata().ok().flatten();
+        let _lease = budget.lease(decoder.total_bytes());
         DynamicImage::from_decoder(decoder).map_err(invalid)?;
         exif
     };
@@ -143,7 +160,8 @@ impl ImageInspector for Inspector {
     ) -> Result<Inspected, InspectError> {
         let _permit = self.permits.acquire().await.map_err(|e| InspectError::Invalid(e.to_string()))?;
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| inspect_blocking(source, format, max_pixels)))
+        let budget = self.budget.clone();
+        tokio::task::spawn_blocking(move || span.in_scope(|| inspect_blocking(source, format, max_pixels, &budget)))
             .in_current_span()
             .await
             .map_err(|e| InspectError::Invalid(format!("the decoder failed: {e}")))?

@@ -19,21 +19,30 @@ use image::{
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
+use crate::budget::{DecodeBudget, Lease, pixels};
 use crate::{codec, heif, invalid, jpeg};
 
 /// JPEG quality of thumbnails.
 const QUALITY: u8 = 85;
 
-/// The thumbnail renderer, with a bound on concurrent renders.
+/// The thumbnail renderer, with a bound on concurrent renders and on the memory they decode.
 #[derive(Debug, Clone)]
 pub struct Renderer {
     permits: Arc<Semaphore>,
+    budget: DecodeBudget,
 }
 
 impl Renderer {
+    /// At most `max_concurrent` renders at once, with no bound on their memory.
     #[must_use]
     pub fn new(max_concurrent: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))) }
+        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), budget: DecodeBudget::unbounded() }
+    }
+
+    /// Renders share `budget` (with the upload checks) for what they decode.
+    #[must_use]
+    pub fn with_budget(self, budget: DecodeBudget) -> Self {
+        Self { budget, ..self }
     }
 }
 
@@ -43,12 +52,26 @@ pub(crate) fn width_for(width: u32, height: u32, target: u32) -> u32 {
     u32::try_from(w.max(1)).unwrap_or(u32::MAX)
 }
 
-/// Renders the thumbnail; public for the benchmarks.
+/// Renders the thumbnail with no bound on memory; public for the benchmarks and tests.
 ///
 /// # Errors
 /// `Invalid` when the source does not decode.
 pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u32) -> Result<Bytes, InspectError> {
-    let (mut img, orientation) = decode(BufReader::new(source), format, height)?;
+    render_within(source, format, height, &DecodeBudget::unbounded())
+}
+
+/// Renders the thumbnail, its decode waiting for its bytes of `budget`; public for the
+/// benchmarks.
+///
+/// # Errors
+/// `Invalid` when the source does not decode.
+pub fn render_within(
+    source: Box<dyn ReadSeek>,
+    format: ImageFormat,
+    height: u32,
+    budget: &DecodeBudget,
+) -> Result<Bytes, InspectError> {
+    let (mut img, orientation, _lease) = decode(BufReader::new(source), format, height, budget)?;
     img.apply_orientation(orientation);
     let (w, h) = img.dimensions();
     let target_h = height.min(h).max(1);
@@ -70,19 +93,25 @@ pub fn render_blocking(source: Box<dyn ReadSeek>, format: ImageFormat, height: u
 }
 
 /// The picture, decoded no bigger than a thumbnail of `height` needs where the format
-/// allows (JPEG's scaled decoding), and the orientation still to apply.
+/// allows (JPEG's scaled decoding), the orientation still to apply, and the bytes of `budget`
+/// it holds until the thumbnail is made: the decoded pixels and one full-size copy (turned,
+/// or converted to 8-bit RGB or RGBA), read from the header before any pixel is decoded.
 fn decode(
     mut source: BufReader<Box<dyn ReadSeek>>,
     format: ImageFormat,
     height: u32,
-) -> Result<(DynamicImage, Orientation), InspectError> {
+    budget: &DecodeBudget,
+) -> Result<(DynamicImage, Orientation, Lease), InspectError> {
     match format {
         // Decoded with the file's own rotation and mirror applied.
         ImageFormat::Heic | ImageFormat::Avif => {
-            return Ok((heif::Heif::read(source)?.open()?.decode()?, Orientation::NoTransforms));
+            let file = heif::Heif::read(source)?;
+            let heif = file.open()?;
+            let lease = budget.lease(heif.decode_cost());
+            return Ok((heif.decode()?, Orientation::NoTransforms, lease));
         }
         ImageFormat::Jpeg => {
-            if let Some(scaled) = jpeg::decode_scaled(&mut source, height)? {
+            if let Some(scaled) = jpeg::decode_scaled(&mut source, height, budget)? {
                 return Ok(scaled);
             }
             source.seek(SeekFrom::Start(0)).map_err(invalid)?;
@@ -91,8 +120,10 @@ fn decode(
         ImageFormat::Png | ImageFormat::Webp => {}
     }
     let mut decoder = ImageReader::with_format(source, codec(format)?).into_decoder().map_err(invalid)?;
+    let (w, h) = decoder.dimensions();
+    let lease = budget.lease(decoder.total_bytes().saturating_add(pixels(w, h, 4)));
     let orientation = decoder.orientation().map_err(invalid)?;
-    Ok((DynamicImage::from_decoder(decoder).map_err(invalid)?, orientation))
+    Ok((DynamicImage::from_decoder(decoder).map_err(invalid)?, orientation, lease))
 }
 
 /// Whether every pixel of RGBA bytes has alpha 255.
@@ -119,7 +150,8 @@ impl ThumbnailRenderer for Renderer {
     async fn render(&self, source: Box<dyn ReadSeek>, format: ImageFormat, height: u32) -> Result<Bytes, InspectError> {
         let _permit = self.permits.acquire().await.map_err(invalid)?;
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| render_blocking(source, format, height)))
+        let budget = self.budget.clone();
+        tokio::task::spawn_blocking(move || span.in_scope(|| render_within(source, format, height, &budget)))
             .in_current_span()
             .await
             .map_err(|e| invalid(format!("the renderer failed: {e}")))?

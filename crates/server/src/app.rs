@@ -25,7 +25,7 @@ use gallery_http::{
     AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
     edge, problem_safety_net,
 };
-use gallery_imaging::{CachedThumbnails, Inspector, LocationStripper, Renderer};
+use gallery_imaging::{CachedThumbnails, DecodeBudget, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
     Caches, Db, PgGalleryRepo, PgImageRepo, PgLinkRepo, PgPlanRepo, PgRateCounter, PgRemovalRepo, PgRoleRepo,
     PgSessionRepo, PgSubscriptionRepo, PgUploadSlots, PgUserRepo, PoolSettings,
@@ -125,7 +125,9 @@ impl Shared {
             // No upload outlives its request; a minute more covers the recording after it.
             upload_lease: chrono::Duration::seconds(i64::try_from(settings.server.request_timeout_seconds + 60)?),
         };
-        let thumbnails = Arc::new(CachedThumbnails::new(storage.blobs(), Arc::new(Renderer::new(decoders))));
+        let budget = DecodeBudget::new(settings.images.decode_memory_bytes);
+        let renderer = Renderer::new(decoders).with_budget(budget.clone());
+        let thumbnails = Arc::new(CachedThumbnails::new(storage.blobs(), Arc::new(renderer)));
         Ok(Self {
             url,
             pool,
@@ -134,7 +136,7 @@ impl Shared {
             clock,
             signup_role,
             storage,
-            inspector: Arc::new(Inspector::new(decoders)),
+            inspector: Arc::new(Inspector::new(decoders).with_budget(budget)),
             thumbnails,
             fetcher: Arc::new(HttpFetcher::new(FetchSettings {
                 allow_private_networks: settings.import.allow_private_networks,

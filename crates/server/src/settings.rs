@@ -98,6 +98,9 @@ pub struct ImageSettings {
     pub max_upload_bytes: u64,
     /// Decodes running at once; 0 means one per core.
     pub max_concurrent_decodes: usize,
+    /// Bytes of decoded pixels that checks and renders in flight share; a decode that
+    /// would pass it waits.
+    pub decode_memory_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

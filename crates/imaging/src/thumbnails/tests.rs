@@ -119,3 +119,23 @@ fn a_corrupt_jpeg_is_invalid_not_a_crash() {
     let err = render_blocking(Box::new(Cursor::new(header_only)), ImageFormat::Jpeg, 32).unwrap_err();
     assert!(matches!(err, InspectError::Invalid(_)), "{err:?}");
 }
+
+#[test]
+fn a_render_holds_its_bytes_of_the_budget_until_the_thumbnail_is_made_and_gives_them_back() {
+    let budget = DecodeBudget::new(10 << 20);
+    for (format, ours) in [(image::ImageFormat::Jpeg, ImageFormat::Jpeg), (image::ImageFormat::Png, ImageFormat::Png)] {
+        let file = encode(&rgb(800, 600), format);
+        let (_, _, lease) = decode(BufReader::new(Box::new(Cursor::new(file.clone()))), ours, 200, &budget).unwrap();
+        let held = (10 << 20) - budget.free();
+        // PNG: 800×600 RGB decoded and a full-size RGBA copy; JPEG: decoded at 3/8 (300×225
+        // covers 267×200), twice.
+        let expected = if ours == ImageFormat::Png { 800 * 600 * (3 + 4) } else { 300 * 225 * 3 * 2 };
+        assert_eq!(held, expected, "{ours:?}");
+        drop(lease);
+        assert_eq!(budget.free(), 10 << 20, "{ours:?}: given back");
+        // A render bigger than the whole budget runs alone rather than never.
+        let tiny = DecodeBudget::new(1);
+        assert!(render_within(Box::new(Cursor::new(file)), ours, 200, &tiny).is_ok());
+        assert_eq!(tiny.free(), 1);
+    }
+}
