@@ -2,6 +2,7 @@
 thumbnails, the image page, share links, and a plan change that changes the thumbnails."""
 
 import re
+import subprocess
 import uuid
 import urllib.error
 import urllib.request
@@ -43,7 +44,7 @@ def test_upload_many_with_progress_and_each_refusal_explained(new_page, make_use
     for i in range(3):
         items.nth(i).get_by_role("link", name="Uploaded, awaiting approval").wait_for()
         assert items.nth(i).locator("progress").evaluate("p => p.value") == 1
-    assert items.nth(3).get_by_role("alert").inner_text() == "Refused: send a JPEG, PNG, GIF or WebP image"
+    assert items.nth(3).get_by_role("alert").inner_text() == "Refused: send a JPEG, PNG, GIF, WebP, HEIC or AVIF image"
     assert re.search(r"Refused: .*(too large|exceeds|limit)", items.nth(4).get_by_role("alert").inner_text())
     assert items.nth(5).get_by_role("alert").inner_text() == "Refused: the file does not decode as an image"
     seen = page.evaluate("Object.fromEntries(Object.entries(window.seen).map(([k, v]) => [k, [...v]]))")
@@ -233,3 +234,27 @@ def test_an_upload_past_the_storage_quota_is_refused_with_the_reason(new_page, m
     page.locator("input[type=file]").set_input_files(str(photo))
     alert = page.get_by_role("list", name="Uploads").get_by_role("alert")
     assert alert.inner_text() == "Refused: your plan's storage quota is used up"
+
+
+def test_a_phones_heic_is_offered_uploaded_and_shown_by_its_thumbnail(new_page, make_user, tmp_path):
+    """A browser cannot show HEIC, but the gallery shows its thumbnails (JPEG), never the
+    original, even to a plan that may download it."""
+    source = tmp_path / "IMG_0001.png"
+    source.write_bytes(png(400, 300, (200, 120, 40)))
+    heic = tmp_path / "IMG_0001.HEIC"
+    # libheif's encoder, as a phone's files are made (`make test` installs libheif-examples).
+    subprocess.run(["heif-enc", "-q", "50", "-o", str(heic), str(source)], check=True, capture_output=True)
+    page = new_page()
+    sign_in(page, make_user("beta_player", plan="enterprise", prefix="phone"))
+    page.goto("/upload")
+    page.get_by_role("heading", name="Upload").wait_for()
+    picker = page.locator("input[type=file]")
+    for kind in ["image/heic", "image/avif"]:
+        assert kind in picker.get_attribute("accept").split(",")
+    page.get_by_text("JPEG, PNG, GIF, WebP, HEIC or AVIF.", exact=False).wait_for()
+    picker.set_input_files(str(heic))
+    page.get_by_role("link", name="Uploaded, awaiting approval").click()
+    shown = page.locator("figure img")
+    shown.evaluate("img => img.decode()")
+    assert shown.evaluate("img => img.naturalWidth") > 0
+    assert "/original" not in shown.evaluate("img => img.srcset + img.currentSrc")

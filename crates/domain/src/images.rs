@@ -1,10 +1,11 @@
 //! Uploading, reading, editing, deleting and approving images: the [`Images`] use-cases,
 //! one file per concern ([`upload`] with its [`admission`], [`read`], [`moderation`],
-//! [`removal`]); this file holds what they share.
+//! [`removal`], [`reinspection`]); this file holds what they share.
 
 mod admission;
 mod moderation;
 mod read;
+mod reinspection;
 mod removal;
 mod upload;
 

@@ -6,10 +6,11 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use gallery_domain::ports::{ImageRepo, Listed};
+use gallery_domain::ports::{ImageRepo, Inspected, Listed, Stale, Turn};
 use gallery_domain::{
-    After, Approval, BlobKey, Conflict, Decision, Description, GalleryId, Image, ImageFilter, ImageId, ImagePatch,
-    ImageSort, ImageStatus, NewImage, PageRequest, Reason, RepoError, Title, UserId, UserRef, Username, Visibility,
+    After, Approval, BlobKey, Conflict, Decision, Description, GalleryId, Image, ImageFilter, ImageFormat, ImageId,
+    ImagePatch, ImageSort, ImageStatus, NewImage, PageRequest, Reason, RepoError, Title, UserId, UserRef, Username,
+    Visibility,
 };
 use uuid::Uuid;
 
@@ -18,6 +19,7 @@ use crate::db::Db;
 use crate::errors::{TxError, repo_error};
 use crate::rows::{ImageRow, corrupt, to_image};
 use crate::schema::{galleries, image_approvals, image_counts, images, users};
+use crate::turns::try_turn;
 
 /// Narrows a boxed query over `images` (alone or joined), or over `image_counts`, to what
 /// `visibility` allows and `filter` selects. A macro, because the query types differ and
@@ -408,4 +410,70 @@ impl ImageRepo for PgImageRepo {
             .await
             .map_err(repo_error)
     }
+
+    async fn to_reinspect(&self, limit: u32) -> Result<Vec<Stale>, RepoError> {
+        let mut conn = self.db.conn().await?;
+        let rows: Vec<(Uuid, String, String)> = images::table
+            .filter(images::reinspect)
+            .order(images::id)
+            .limit(i64::from(limit))
+            .select((images::id, images::storage_key, images::format))
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        rows.into_iter()
+            .map(|(id, key, format)| {
+                Ok(Stale {
+                    id: ImageId::from_uuid(id),
+                    key: BlobKey::parse(&key).map_err(|_| corrupt("storage key"))?,
+                    format: ImageFormat::from_stored(&format).ok_or_else(|| corrupt("format"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reinspected(&self, id: ImageId, found: Option<Inspected>) -> Result<(), RepoError> {
+        #[derive(AsChangeset)]
+        #[diesel(table_name = images)]
+        struct Found {
+            width: i32,
+            height: i32,
+            // `Some(None)` writes NULL.
+            taken_at: Option<Option<DateTime<Utc>>>,
+            camera_make: Option<Option<String>>,
+            camera_model: Option<Option<String>>,
+            reinspect: bool,
+        }
+        let mut conn = self.db.conn().await?;
+        let row = images::table.find(id.as_uuid());
+        let n = match found {
+            Some(found) => {
+                let dimension = |v: u32| i32::try_from(v).map_err(|_| RepoError::Other("a dimension past i32".into()));
+                let camera = found.shot.camera;
+                let changes = Found {
+                    width: dimension(found.width)?,
+                    height: dimension(found.height)?,
+                    taken_at: Some(found.shot.taken_at),
+                    camera_make: Some(camera.as_ref().and_then(|c| c.make.clone())),
+                    camera_model: Some(camera.and_then(|c| c.model)),
+                    reinspect: false,
+                };
+                diesel::update(row).set(&changes).execute(&mut conn).await
+            }
+            None => diesel::update(row).set(images::reinspect.eq(false)).execute(&mut conn).await,
+        }
+        .map_err(repo_error)?;
+        drop(conn);
+        if n > 0 {
+            self.db.changed(Change::Image(id));
+        }
+        Ok(())
+    }
+
+    async fn reinspect_turn(&self) -> Result<Option<Box<dyn Turn>>, RepoError> {
+        try_turn(&self.db, REINSPECT_LOCK).await
+    }
 }
+
+/// The advisory lock of the server reading originals again: one at a time.
+const REINSPECT_LOCK: i64 = 0x6761_6c6c_6572_7903; // "gallery" 3

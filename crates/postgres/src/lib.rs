@@ -21,6 +21,7 @@ mod rows;
 mod schema;
 mod sessions;
 mod subscriptions;
+mod turns;
 mod users;
 
 pub use cache::Caches;

@@ -13,6 +13,7 @@ use gallery_domain::{BlobKey, RepoError};
 use crate::db::Db;
 use crate::errors::repo_error;
 use crate::schema::{blob_removals, images};
+use crate::turns::try_turn;
 
 /// [`RemovalRepo`] on PostgreSQL.
 #[derive(Debug, Clone)]
@@ -29,26 +30,6 @@ impl PgRemovalRepo {
 
 /// The advisory lock a sweeping server holds: one sweeps at a time.
 const SWEEP_LOCK: i64 = 0x6761_6c6c_6572_7902; // "gallery" 2
-
-diesel::define_sql_function!(fn pg_try_advisory_lock(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool);
-diesel::define_sql_function!(fn pg_advisory_unlock(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool);
-
-/// A session-level advisory lock, on a connection taken out of the pool for as long as it
-/// is held: should the server die holding it, its connection closes and the lock goes.
-struct PgTurn {
-    conn: diesel_async::AsyncPgConnection,
-    key: i64,
-}
-
-#[async_trait]
-impl Turn for PgTurn {
-    async fn end(mut self: Box<Self>) {
-        if let Err(e) = diesel::select(pg_advisory_unlock(self.key)).execute(&mut self.conn).await {
-            // Harmless: the connection closes now, and the lock with it.
-            tracing::warn!(error = %e, "could not release an advisory lock; closing its connection");
-        }
-    }
-}
 
 diesel::define_sql_function!(fn least(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz);
 
@@ -91,12 +72,6 @@ impl RemovalRepo for PgRemovalRepo {
     }
 
     async fn sweep_turn(&self) -> Result<Option<Box<dyn Turn>>, RepoError> {
-        let mut conn = self.db.conn().await?;
-        let taken: bool =
-            diesel::select(pg_try_advisory_lock(SWEEP_LOCK)).get_result(&mut conn).await.map_err(repo_error)?;
-        Ok(taken.then(|| {
-            let conn = diesel_async::pooled_connection::deadpool::Object::take(conn);
-            Box::new(PgTurn { conn, key: SWEEP_LOCK }) as Box<dyn Turn>
-        }))
+        try_turn(&self.db, SWEEP_LOCK).await
     }
 }

@@ -139,6 +139,8 @@ diesel::table! {
         taken_at -> Nullable<Timestamptz>,
         camera_make -> Nullable<Text>,
         camera_model -> Nullable<Text>,
+        /// Recorded before width and height were read as shown: to be read again.
+        reinspect -> Bool,
     }
 }
 

@@ -375,3 +375,47 @@ async fn when_and_with_what_a_photo_was_taken_round_trips() {
     let bare = images.create(&new_image(owner.id, 10, ImageStatus::Approved), 1 << 20).await.unwrap();
     assert_eq!(bare.shot, Shot::default());
 }
+
+#[tokio::test]
+async fn images_recorded_before_sizes_were_as_shown_are_read_again_once() {
+    use gallery_domain::ports::{ImageRepo as _, Inspected};
+    use gallery_domain::{Camera, ImageStatus, Shot, Visibility};
+    let r = repos().await;
+    let images = image_repo(&r);
+    let owner = r.users.create(&new_user("early", "beta_player")).await.unwrap();
+    let (turned, lost) = (
+        images.create(&new_image(owner.id, 10, ImageStatus::Approved), 1 << 20).await.unwrap(),
+        images.create(&new_image(owner.id, 10, ImageStatus::Approved), 1 << 20).await.unwrap(),
+    );
+    assert!(images.to_reinspect(10).await.unwrap().is_empty(), "new rows are read as shown already");
+    // As migration 000013 leaves the rows recorded before it.
+    r._db.execute("UPDATE images SET reinspect = true").await;
+    let stale = images.to_reinspect(10).await.unwrap();
+    let mut ids: Vec<_> = stale.iter().map(|s| s.id).collect();
+    ids.sort_by_key(|id| id.as_uuid());
+    let mut expected = vec![turned.id, lost.id];
+    expected.sort_by_key(|id| id.as_uuid());
+    assert_eq!(ids, expected, "by id");
+    assert_eq!(stale[0].format, gallery_domain::ImageFormat::Png);
+    assert_eq!(images.to_reinspect(1).await.unwrap().len(), 1, "at most the limit");
+
+    let shot = Shot {
+        taken_at: Some(chrono::DateTime::parse_from_rfc3339("2024-05-01T10:30:15Z").unwrap().to_utc()),
+        camera: Camera::from_exif(Some("Canon"), None),
+    };
+    images.reinspected(turned.id, Some(Inspected { width: 3, height: 4, shot: shot.clone() })).await.unwrap();
+    images.reinspected(lost.id, None).await.unwrap();
+    let read = images.by_id(turned.id, Visibility::All).await.unwrap().unwrap();
+    assert_eq!((read.width, read.height, &read.shot), (3, 4, &shot));
+    assert_eq!(read.updated_at, turned.updated_at, "not an edit");
+    let kept = images.by_id(lost.id, Visibility::All).await.unwrap().unwrap();
+    assert_eq!((kept.width, kept.height), (4, 3), "an unreadable original keeps its row");
+    assert!(images.to_reinspect(10).await.unwrap().is_empty(), "each is read once");
+    // An image deleted meanwhile: nothing to write.
+    images.reinspected(gallery_domain::ImageId::generate(), None).await.unwrap();
+
+    let turn = images.reinspect_turn().await.unwrap().expect("nobody else reads");
+    assert!(image_repo(&r).reinspect_turn().await.unwrap().is_none(), "one server at a time");
+    turn.end().await;
+    assert!(image_repo(&r).reinspect_turn().await.unwrap().is_some());
+}

@@ -253,12 +253,14 @@ impl Services {
     }
 }
 
-/// The HTTP server, bound and ready to run; the sweep of files recorded for removal; and
-/// the listener that keeps the in-memory copies true.
+/// The HTTP server, bound and ready to run; the sweep of files recorded for removal; the
+/// reading again of originals recorded before sizes were as shown; and the listener that
+/// keeps the in-memory copies true.
 pub struct Application {
     port: u16,
     server: Server,
     sweeper: tokio::task::JoinHandle<()>,
+    reinspector: tokio::task::JoinHandle<()>,
     follower: tokio::task::JoinHandle<()>,
     caches: Caches,
     storage: Storage,
@@ -288,10 +290,9 @@ impl Application {
             .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
         let port = listener.local_addr()?.port();
         let metrics = crate::metrics::source(shared.pools.clone(), shared.caches.clone());
-        let sweeper = tokio::spawn(sweep_every(
-            fallback.images.clone(),
-            Duration::from_secs(settings.storage.sweep_interval_seconds),
-        ));
+        let sweep_interval = Duration::from_secs(settings.storage.sweep_interval_seconds);
+        let sweeper = tokio::spawn(sweep_every(fallback.images.clone(), sweep_interval));
+        let reinspector = tokio::spawn(reinspect_until_done(fallback.images.clone(), sweep_interval));
         let caches = shared.caches.clone();
         let storage = shared.storage.clone();
         let follower = tokio::spawn(caches.clone().listen(shared.url.clone()));
@@ -338,7 +339,7 @@ impl Application {
         .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);
-        Ok(Self { port, server: server.run(), sweeper, follower, caches, storage })
+        Ok(Self { port, server: server.run(), sweeper, reinspector, follower, caches, storage })
     }
 
     #[must_use]
@@ -359,10 +360,27 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.sweeper.abort();
+        self.reinspector.abort();
         self.follower.abort();
         // Uploads cut off by the shutdown abort their multipart uploads before we exit.
         self.storage.settled().await;
         served
+    }
+}
+
+/// Reads again the originals of images recorded before sizes were read as shown, from the
+/// start, until none is left; while another server does it (or the database is away), tries
+/// again every `every`.
+async fn reinspect_until_done(images: Images, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match images.reinspect().await {
+            Ok(Some(_)) => return,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "reading originals again failed; it goes on at the next interval"),
+        }
     }
 }
 

@@ -796,3 +796,51 @@ async fn an_upload_records_when_and_with_what_it_was_taken() {
     let Seen { item: image, .. } = images.upload(&actor, form(vec![file()])).await.unwrap();
     assert_eq!(image.shot, shot);
 }
+
+#[tokio::test]
+async fn originals_recorded_before_sizes_were_as_shown_are_read_again_and_unreadable_ones_keep_their_row() {
+    use crate::ports::Stale;
+    let mut w = World::new();
+    let (turned, lost) = (ImageId::generate(), ImageId::generate());
+    let stale = vec![
+        Stale { id: turned, key: BlobKey::original(turned), format: ImageFormat::Jpeg },
+        Stale { id: lost, key: BlobKey::original(lost), format: ImageFormat::Png },
+    ];
+    let batches = Mutex::new(vec![vec![], stale]);
+    w.repo.expect_reinspect_turn().times(1).returning(|| Ok(Some(Box::new(NoOther))));
+    w.repo.expect_to_reinspect().times(2).returning(move |_| Ok(batches.lock().unwrap().pop().unwrap()));
+    let lost_key = BlobKey::original(lost);
+    w.blobs.expect_reader().returning(move |key| {
+        if *key == lost_key {
+            Err(StorageError::NotFound)
+        } else {
+            Ok(Box::new(std::io::Cursor::new(PNG_HEAD.to_vec())))
+        }
+    });
+    // Stored 640×480 with Orientation 6: shown 480×640, taken at noon.
+    let noon = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+    let found = Inspected { width: 480, height: 640, shot: crate::Shot { taken_at: Some(noon), camera: None } };
+    let f = found.clone();
+    w.inspector.expect_inspect().times(1).returning(move |_, format, _| {
+        assert_eq!(format, ImageFormat::Jpeg);
+        Ok(f.clone())
+    });
+    let recorded = Arc::new(Mutex::new(Vec::new()));
+    let r = recorded.clone();
+    w.repo.expect_reinspected().times(2).returning(move |id, found| {
+        r.lock().unwrap().push((id, found));
+        Ok(())
+    });
+    let (images, _) = w.build(u64::MAX);
+    assert_eq!(images.reinspect().await.unwrap(), Some(2));
+    assert_eq!(*recorded.lock().unwrap(), vec![(turned, Some(found)), (lost, None)]);
+}
+
+#[tokio::test]
+async fn originals_are_read_again_by_one_server_at_a_time() {
+    let mut w = World::new();
+    w.repo.expect_reinspect_turn().times(1).returning(|| Ok(None));
+    w.repo.expect_to_reinspect().never();
+    let (images, _) = w.build(u64::MAX);
+    assert_eq!(images.reinspect().await.unwrap(), None);
+}

@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::Inspected;
 use crate::{
-    After, Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageId, ImagePatch, NewImage, PageRequest,
-    Reason, RepoError, UserId, Visibility,
+    After, Approval, BlobKey, Decision, GalleryId, Image, ImageFilter, ImageFormat, ImageId, ImagePatch, NewImage,
+    PageRequest, Reason, RepoError, UserId, Visibility,
 };
 use crate::{Gallery, GalleryPatch, NewGallery};
 
@@ -95,6 +96,35 @@ pub trait ImageRepo: Send + Sync {
     /// # Errors
     /// Store failures only.
     async fn gallery_exists(&self, id: GalleryId) -> Result<bool, RepoError>;
+
+    /// Up to `limit` images recorded before their size was read as shown and their shot
+    /// read at all, by id: their key and format.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn to_reinspect(&self, limit: u32) -> Result<Vec<Stale>, RepoError>;
+
+    /// Records what reading the original again `found` (its size as shown and its shot), or
+    /// only that it was tried (`None`: the original could not be read; the row keeps what it
+    /// says). No-op for an image deleted meanwhile.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn reinspected(&self, id: ImageId, found: Option<Inspected>) -> Result<(), RepoError>;
+
+    /// The turn to read originals again, one server at a time; `None` while another has it.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn reinspect_turn(&self) -> Result<Option<Box<dyn Turn>>, RepoError>;
+}
+
+/// An image whose original is to be read again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    pub id: ImageId,
+    pub key: BlobKey,
+    pub format: ImageFormat,
 }
 
 /// Galleries.

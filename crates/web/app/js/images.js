@@ -30,7 +30,10 @@ export function picture(
   const candidates = Object.entries(image.links.thumbnails)
     .map(([height, url]) => [Math.min(Number(height), image.height), url])
     .sort((a, b) => Number(a[0]) - Number(b[0]));
-  if (original && image.links.original) candidates.push([image.height, image.links.original]);
+  // No browser shows HEIC: its thumbnails stand in for the original.
+  if (original && image.links.original && image.format !== "heic") {
+    candidates.push([image.height, image.links.original]);
+  }
   const srcset = candidates
     .map(([height, url]) => `${url} ${Math.max(1, Math.round(Number(height) * ratio))}w`)
     .join(", ");
