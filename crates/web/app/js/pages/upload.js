@@ -23,7 +23,11 @@ export async function render(main) {
     h("p", null, "Drop images here, or"),
     h("label", { for: "files", class: "button primary" }, "Choose files"),
     input,
-    h("p", { class: "muted" }, "JPEG, PNG, GIF, WebP, HEIC or AVIF. New images wait for approval before others see them."),
+    h(
+      "p",
+      { class: "muted" },
+      "JPEG, PNG, GIF, WebP, HEIC or AVIF. New images wait for approval before others see them.",
+    ),
   );
   const options = h(
     "div",
