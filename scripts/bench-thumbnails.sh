@@ -55,6 +55,19 @@ for src in photo-4000x3000.jpg photo-8000x6000.jpg noise-4000x3000.jpg noise-800
   done
 done
 
+# A phone's 12 MP photo as JPEG, HEIC and AVIF (libheif's heif-enc and libavif's avifenc at
+# their defaults, from the same 4000×3000 JPEG): its first 200 px thumbnail. JPEG decodes at
+# 1/8 scale; libheif 1.15 has no scaled decoding, so HEIC and AVIF decode all 12 MP.
+scripts/need.sh heif-enc:libheif-examples avifenc:libavif-bin
+heif-enc -q 50 -o "$dir/photo-4000x3000.heic" "$dir/photo-4000x3000.jpg" >/dev/null
+avifenc "$dir/photo-4000x3000.jpg" "$dir/photo-4000x3000.avif" >/dev/null
+printf '\n%-22s | %8s | %-12s\n' "12 MP photo as" "KB" "200 px: ms / peak MB"
+for kind in jpg:jpeg heic:heic avif:avif; do
+  ext=${kind%%:*} format=${kind#*:}
+  read -r ms mb <<<"$(measure ./target/release/examples/thumb_bench "$dir/photo-4000x3000.$ext" "$format" 200 "$N")"
+  printf '%-22s | %8s | %7s / %s\n' "photo-4000x3000.$ext" "$(($(stat -c %s "$dir/photo-4000x3000.$ext") / 1024))" "$ms" "$mb"
+done
+
 # The floor under any PNG decoder: inflating the image data alone, with libdeflate (the
 # fastest inflater; the PyPI `deflate` bindings) and with zlib (what Pillow uses). A PNG
 # thumbnail cannot be faster than its inflate.

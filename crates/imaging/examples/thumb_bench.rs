@@ -1,5 +1,5 @@
 //! Renders one thumbnail `N` times and prints the median milliseconds per render:
-//! `thumb_bench FILE jpeg|png HEIGHT N`. Used by `scripts/bench-thumbnails.sh`, which runs
+//! `thumb_bench FILE FORMAT HEIGHT N` (FORMAT: jpeg, png, gif, webp, heic, avif). Used by `scripts/bench-thumbnails.sh`, which runs
 //! it in its own process to measure peak memory.
 
 #![allow(clippy::print_stdout)] // A benchmark tool: printing the figure is its job.
@@ -12,9 +12,9 @@ use gallery_imaging::render_blocking;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, file, format, height, n] = args.as_slice() else {
-        return Err("usage: thumb_bench FILE jpeg|png HEIGHT N".into());
+        return Err("usage: thumb_bench FILE FORMAT HEIGHT N".into());
     };
-    let format = if format == "png" { ImageFormat::Png } else { ImageFormat::Jpeg };
+    let format = ImageFormat::from_stored(format).ok_or("FORMAT: jpeg, png, gif, webp, heic or avif")?;
     let (height, n): (u32, usize) = (height.parse()?, n.parse()?);
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {

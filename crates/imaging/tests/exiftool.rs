@@ -235,3 +235,34 @@ fn deep_heif_images_are_turned_and_mirrored_as_libheif_turns_8_bit_ones() {
         assert!(mean < 6, "orientation {orientation}: mean difference {mean}");
     }
 }
+
+/// HEIF files as their tools make them, odd or broken: a transparent AVIF keeps its
+/// transparency (a PNG thumbnail); an image cut inside its coded data, or past its boxes,
+/// is refused.
+#[tokio::test]
+async fn heif_files_with_transparency_are_taken_and_cut_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("clear.png");
+    image::RgbaImage::from_fn(40, 30, |x, _| image::Rgba([200, 40, 40, if x < 20 { 0 } else { 255 }]))
+        .save(&png)
+        .unwrap();
+    let avif = dir.path().join("clear.avif");
+    let made = Command::new("avifenc").arg(&png).arg(&avif).output().expect("avifenc (libavif-bin)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let bytes = std::fs::read(&avif).unwrap();
+    let inspect = |bytes: Vec<u8>, format| async move {
+        Inspector::new(1).inspect(Box::new(std::io::Cursor::new(bytes)), format, 1 << 20).await
+    };
+    let found = inspect(bytes.clone(), ImageFormat::Avif).await.unwrap();
+    assert_eq!((found.width, found.height), (40, 30));
+    let thumb =
+        gallery_imaging::render_blocking(Box::new(std::io::Cursor::new(bytes.clone())), ImageFormat::Avif, 30).unwrap();
+    assert_eq!(ImageFormat::sniff(&thumb), Some(ImageFormat::Png), "transparency stays");
+    for cut in [bytes.len() - 20, bytes.len() / 2, 200] {
+        let err = inspect(bytes[..cut].to_vec(), ImageFormat::Avif).await.unwrap_err();
+        assert!(matches!(err, gallery_domain::ports::InspectError::Invalid(_)), "cut at {cut}: {err:?}");
+    }
+    let heic = heif("heic", &[]);
+    let err = inspect(heic[..heic.len() - 100].to_vec(), ImageFormat::Heic).await.unwrap_err();
+    assert!(matches!(err, gallery_domain::ports::InspectError::Invalid(_)), "{err:?}");
+}
