@@ -326,6 +326,34 @@ async fn a_list_is_read_to_its_end_by_cursor_and_a_cursor_fits_only_its_list() {
         .assert_problem(400, "bad_request");
 }
 
+#[tokio::test]
+async fn a_cursor_altered_in_any_byte_or_forged_is_a_400_never_a_500() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let app = spawn_app().await;
+    let admin = app.admin_token("root").await;
+    for title in ["a", "b", "c"] {
+        assert_eq!(app.upload(&admin, png(3, 3), "c.png", Some(title)).await.status, 201);
+    }
+    let first = app.get("/images?sort=title&per_page=1", Some(&admin)).await;
+    let next = first.body["next"].as_str().unwrap().to_owned();
+    assert_eq!(app.get(&format!("/images?sort=title&per_page=1&cursor={next}"), Some(&admin)).await.status, 200);
+    let bytes = b64.decode(&next).unwrap();
+    for i in 0..bytes.len() {
+        let mut altered = bytes.clone();
+        altered[i] ^= 0x01;
+        let reply =
+            app.get(&format!("/images?sort=title&per_page=1&cursor={}", b64.encode(&altered)), Some(&admin)).await;
+        reply.assert_problem(400, "bad_request");
+    }
+    // The layout of an unsigned title cursor, with NUL in the title (what gave a 500 once).
+    let mut forged = bytes[..26].to_vec();
+    forged.extend_from_slice(b"a\0b");
+    forged.extend_from_slice(&[0; 16]);
+    let reply = app.get(&format!("/images?sort=title&cursor={}", b64.encode(&forged)), Some(&admin)).await;
+    reply.assert_problem(400, "bad_request");
+}
+
 /// `bytes` with `insert` put in just before the first `0xFF m` marker.
 fn spliced_before(bytes: &[u8], m: u8, insert: &[u8]) -> Vec<u8> {
     let at = bytes.windows(2).position(|w| w == [0xFF, m]).unwrap();

@@ -26,6 +26,7 @@ pub mod ports;
 mod range;
 mod role;
 pub mod roles;
+mod seal;
 mod subscription;
 pub mod subscriptions;
 #[cfg(test)]
@@ -54,6 +55,7 @@ pub use plan::{
 pub use policy::{Actor, Policy};
 pub use range::ByteRange;
 pub use role::{NewRole, Role, RoleName, RolePatch};
+pub use seal::Seal;
 pub use subscription::{CurrentSubscription, Standing, Subscription};
 pub use text::{Description, Name, Reason, RoleDescription, SearchText, Title};
 pub use token::{Token, TokenHash};

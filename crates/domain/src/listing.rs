@@ -1,12 +1,10 @@
 //! Image lists at any depth: pages that say how to read on, and keyset cursors.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use crate::{DomainError, Image, ImageFilter, ImageId, ImageSort, Page};
+use crate::{DomainError, Image, ImageFilter, ImageId, ImageSort, Page, Seal};
 
 /// One page of an image list, and how to read on.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +46,8 @@ impl After {
 }
 
 /// The opaque `next` a client is handed and sends back as `cursor`: the key of the last
-/// image of a page, and a fingerprint of the sort and filter it was made for.
+/// image of a page, and a fingerprint of the sort and filter it was made for, sealed
+/// ([`Seal`]) so that none can be forged or altered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageCursor {
     listing: [u8; 8],
@@ -67,11 +66,23 @@ impl ImageCursor {
         Self { listing: fingerprint(filter), after: After::of(last, filter.sort) }
     }
 
+    /// The cursor `raw` is, when `seal` made it and nothing in it changed.
+    ///
     /// # Errors
-    /// The message for a cursor that is not one of ours.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    /// The message for a cursor that is not one of ours, or was altered.
+    pub fn open(raw: &str, seal: &Seal) -> Result<Self, String> {
+        let bytes = seal.open(raw).ok_or_else(|| "is not a cursor this server made, or was altered".to_owned())?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// The cursor as the client holds it.
+    #[must_use]
+    pub fn seal(&self, seal: &Seal) -> String {
+        seal.seal(&self.to_bytes())
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let malformed = || "is not a cursor this server made".to_owned();
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| malformed())?;
         let (&[VERSION], rest) = bytes.split_at_checked(1).ok_or_else(malformed)? else { return Err(malformed()) };
         let (listing, rest) = rest.split_first_chunk::<8>().ok_or_else(malformed)?;
         let (&kind, rest) = rest.split_first().ok_or_else(malformed)?;
@@ -107,9 +118,7 @@ impl ImageCursor {
         }
     }
 
-    /// The cursor as the client holds it.
-    #[must_use]
-    pub fn encode(&self) -> String {
+    fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = vec![VERSION];
         bytes.extend_from_slice(&self.listing);
         match &self.after {
@@ -131,7 +140,7 @@ impl ImageCursor {
                 }
             }
         }
-        URL_SAFE_NO_PAD.encode(bytes)
+        bytes
     }
 }
 
@@ -175,7 +184,7 @@ mod tests {
             for sort in ImageSort::ALL {
                 let filter = ImageFilter { sort, uploaded_by: Some(UserId::generate()), ..ImageFilter::default() };
                 let cursor = ImageCursor::after(&last, &filter);
-                let back = ImageCursor::parse(&cursor.encode()).unwrap();
+                let back = ImageCursor::open(&cursor.seal(&seal()), &seal()).unwrap();
                 assert_eq!(back, cursor);
                 assert_eq!(back.resume(&filter).unwrap(), &After::of(&last, sort));
             }
@@ -196,11 +205,32 @@ mod tests {
         }
     }
 
+    fn seal() -> Seal {
+        Seal::new(b"the server's secret", "cursor")
+    }
+
     #[test]
     fn anything_else_is_not_a_cursor() {
-        let good = ImageCursor::after(&image("a"), &ImageFilter::default()).encode();
+        let good = ImageCursor::after(&image("a"), &ImageFilter::default()).seal(&seal());
         for raw in ["", "!!", "AQ", &good[..good.len() - 2], &format!("{good}AA"), "AgAAAAAAAAAAAA"] {
-            assert!(ImageCursor::parse(raw).is_err(), "{raw}");
+            assert!(ImageCursor::open(raw, &seal()).is_err(), "{raw}");
         }
+        assert!(ImageCursor::open(&good, &Seal::new(b"another server's secret", "cursor")).is_err());
+    }
+
+    #[test]
+    fn a_forged_cursor_is_refused_however_well_formed() {
+        // A title with NUL in it: PostgreSQL cannot even compare it. Made without the key.
+        let forged = ImageCursor {
+            listing: fingerprint(&ImageFilter { sort: ImageSort::Title, ..ImageFilter::default() }),
+            after: After::Titled { title: "a\0b".into(), id: ImageId::generate() },
+        };
+        let raw = Seal::new(b"a guess", "cursor").seal(&forged.to_bytes());
+        assert!(ImageCursor::open(&raw, &seal()).is_err());
+        // And the bytes of a real cursor with the tag of another.
+        let real = ImageCursor::after(&image("a"), &ImageFilter::default()).seal(&seal());
+        let other = ImageCursor::after(&image("b"), &ImageFilter::default()).seal(&seal());
+        let spliced = format!("{}{}", &real[..real.len() - 22], &other[other.len() - 22..]);
+        assert!(ImageCursor::open(&spliced, &seal()).is_err());
     }
 }

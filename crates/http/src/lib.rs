@@ -18,6 +18,7 @@ mod views;
 use std::sync::Arc;
 
 use actix_web::web;
+use gallery_domain::Seal;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
 use gallery_domain::images::Images;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub metrics_token: Option<MetricsToken>,
     /// The base of absolute URLs in answers.
     pub public_url: PublicUrl,
+    /// Seals the list cursors handed out, and opens those sent back.
+    pub cursors: Seal,
 }
 
 impl std::fmt::Debug for AppState {
@@ -83,6 +86,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.roles.clone()))
             .app_data(web::Data::new(state.images.clone()))
             .app_data(web::Data::new(state.galleries.clone()))
+            .app_data(web::Data::new(state.cursors.clone()))
             .app_data(web::Data::new(state.plans.clone()))
             .app_data(web::Data::new(state.subscriptions.clone()))
             .app_data(web::Data::new(state.links.clone()))

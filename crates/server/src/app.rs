@@ -10,7 +10,6 @@ use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use gallery_auth::{BcryptHasher, JwtConfig, JwtTokens};
-use gallery_domain::RoleName;
 use gallery_domain::auth::Auth;
 use gallery_domain::galleries::Galleries;
 use gallery_domain::images::{ImageLimits, ImagePorts, Images};
@@ -20,6 +19,7 @@ use gallery_domain::ports::Clock;
 use gallery_domain::roles::Roles;
 use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
+use gallery_domain::{RoleName, Seal};
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
     AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
@@ -298,6 +298,8 @@ impl Application {
         let follower = tokio::spawn(caches.clone().listen(shared.url.clone()));
         let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
         let public_url = PublicUrl::new(settings.public_url());
+        // Every server with the same secret opens the others' cursors.
+        let cursors = Seal::new(settings.auth.jwt_secret.expose_secret().as_bytes(), "image list cursor");
         let body_idle = Duration::from_secs(settings.server.body_idle_timeout_seconds);
         let metrics_token =
             settings.metrics.token.as_ref().map(|t| t.expose_secret()).filter(|t| !t.is_empty()).map(MetricsToken::new);
@@ -324,6 +326,7 @@ impl Application {
                 metrics: metrics.clone(),
                 metrics_token: metrics_token.clone(),
                 public_url: public_url.clone(),
+                cursors: cursors.clone(),
                 request_timeout: RequestTimeout(request_timeout_limit),
                 body_idle_timeout: BodyIdleTimeout(body_idle),
             };

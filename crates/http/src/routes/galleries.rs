@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::fields::{Fields as _, optional, parsed};
 use gallery_domain::galleries::Galleries;
-use gallery_domain::{Description, DomainError, Gallery, GalleryId, GalleryPatch, Name, NewGallery};
+use gallery_domain::{Description, DomainError, Gallery, GalleryId, GalleryPatch, Name, NewGallery, Seal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -108,14 +108,16 @@ pub(crate) async fn list(
         (status = 404, description = "No such gallery (`not_found`)")))]
 pub(crate) async fn get(
     galleries: web::Data<Galleries>,
+    cursors: web::Data<Seal>,
     Caller(actor): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     query: web::Query<GalleryImagesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, cursor) = query.parse()?;
+    let (page, cursor) = query.parse(&cursors)?;
     let (gallery, images) = galleries.get(&actor, GalleryId::from_uuid(*id), page, cursor).await?;
-    Ok(HttpResponse::Ok().json(GalleryDetail { gallery: gallery.into(), images: ImageView::page(images, &req) }))
+    let images = ImageView::page(images, &req, &cursors);
+    Ok(HttpResponse::Ok().json(GalleryDetail { gallery: gallery.into(), images }))
 }
 
 #[utoipa::path(post, operation_id = "create_gallery", path = "/api/v1/galleries", tag = "galleries", request_body = GalleryBody, security(("bearer" = [])),

@@ -10,7 +10,7 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gallery_domain::images::{Conditional, ImageImport, Images, Review};
-use gallery_domain::{Image, ImageId};
+use gallery_domain::{Image, ImageId, Seal};
 use uuid::Uuid;
 
 pub use bodies::{DecisionBody, GalleryImagesQuery, ImageBody, ImportBody, ListQuery, PurgeQuery, UploadForm};
@@ -90,12 +90,13 @@ pub(crate) async fn import(
         (status = 403, description = "Needs `images:read` (`forbidden`)")))]
 pub(crate) async fn list(
     images: web::Data<Images>,
+    cursors: web::Data<Seal>,
     Caller(actor): Caller,
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, page, cursor) = query.parse()?;
-    Ok(HttpResponse::Ok().json(ImageView::page(images.list(&actor, filter, page, cursor).await?, &req)))
+    let (filter, page, cursor) = query.parse(&cursors)?;
+    Ok(HttpResponse::Ok().json(ImageView::page(images.list(&actor, filter, page, cursor).await?, &req, &cursors)))
 }
 
 #[utoipa::path(get, operation_id = "get_image", path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])),

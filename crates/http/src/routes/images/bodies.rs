@@ -4,7 +4,7 @@ use gallery_domain::fields::{Field, Fields as _, nullable, optional, parsed};
 use gallery_domain::images::{ImageImport, Review, UploadField, UploadMeta};
 use gallery_domain::{
     Decision, Description, DomainError, GalleryId, ImageCursor, ImageFilter, ImagePatch, ImageSort, ImageStatus,
-    PageRequest, Reason, SearchText, Title, UserId, WebUrl,
+    PageRequest, Reason, Seal, SearchText, Title, UserId, WebUrl,
 };
 use serde::Deserialize;
 use utoipa::openapi::RefOr;
@@ -148,12 +148,13 @@ pub struct ListQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     per_page: Option<String>,
     /// The `next` of the page before, to read on from it (with the same filters and sort):
-    /// as fast however deep; `page` is then ignored.
+    /// as fast however deep; `page` is then ignored. Cursors are signed: one altered in any
+    /// byte is a 400.
     cursor: Option<String>,
 }
 
 impl ListQuery {
-    pub(crate) fn parse(&self) -> Result<(ImageFilter, PageRequest, Option<ImageCursor>), DomainError> {
+    pub(crate) fn parse(&self, seal: &Seal) -> Result<(ImageFilter, PageRequest, Option<ImageCursor>), DomainError> {
         let filter = ImageFilter {
             status: query("status", self.status.as_deref(), ImageStatus::parse)?,
             uploaded_by: query("uploaded_by", self.uploaded_by.as_deref(), UserId::parse)?,
@@ -161,7 +162,7 @@ impl ListQuery {
             q: SearchText::parse_query(self.q.as_deref()).map_err(parse::bad("q"))?,
             sort: query("sort", self.sort.as_deref(), ImageSort::parse)?.unwrap_or_default(),
         };
-        let (page, cursor) = position(self.page.as_deref(), self.per_page.as_deref(), self.cursor.as_deref())?;
+        let (page, cursor) = position(self.page.as_deref(), self.per_page.as_deref(), self.cursor.as_deref(), seal)?;
         Ok((filter, page, cursor))
     }
 }
@@ -171,8 +172,9 @@ fn position(
     page: Option<&str>,
     per_page: Option<&str>,
     cursor: Option<&str>,
+    seal: &Seal,
 ) -> Result<(PageRequest, Option<ImageCursor>), DomainError> {
-    Ok((parse::page(page, per_page)?, query("cursor", cursor, ImageCursor::parse)?))
+    Ok((parse::page(page, per_page)?, query("cursor", cursor, |raw| ImageCursor::open(raw, seal))?))
 }
 
 /// A page of a gallery's images: by number, or after a cursor.
@@ -190,8 +192,8 @@ pub struct GalleryImagesQuery {
 }
 
 impl GalleryImagesQuery {
-    pub(crate) fn parse(&self) -> Result<(PageRequest, Option<ImageCursor>), DomainError> {
-        position(self.page.as_deref(), self.per_page.as_deref(), self.cursor.as_deref())
+    pub(crate) fn parse(&self, seal: &Seal) -> Result<(PageRequest, Option<ImageCursor>), DomainError> {
+        position(self.page.as_deref(), self.per_page.as_deref(), self.cursor.as_deref(), seal)
     }
 }
 

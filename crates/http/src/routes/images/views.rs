@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_web::HttpRequest;
 use gallery_domain::images::ClientLimits;
-use gallery_domain::{Approval, Image, ImagePage, Seen, UserRef, Variants};
+use gallery_domain::{Approval, Image, ImagePage, Seal, Seen, UserRef, Variants};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -102,7 +102,7 @@ impl ImageView {
         Self::new(seen.item, &seen.variants, req)
     }
 
-    pub(crate) fn page(seen: Seen<ImagePage>, req: &HttpRequest) -> ImagePageView {
+    pub(crate) fn page(seen: Seen<ImagePage>, req: &HttpRequest, seal: &Seal) -> ImagePageView {
         let Seen { item: ImagePage { page, total_exact, next }, variants } = seen;
         ImagePageView {
             items: page.items.into_iter().map(|image| Self::new(image, &variants, req)).collect(),
@@ -110,7 +110,7 @@ impl ImageView {
             per_page: page.per_page,
             total: page.total,
             total_exact,
-            next: next.map(|c| c.encode()),
+            next: next.map(|c| c.seal(seal)),
         }
     }
 }
