@@ -32,6 +32,10 @@ async fn a_user_manager_cannot_mint_admins_or_touch_one() {
     minted.assert_problem(403, "forbidden");
     let promoted = app.patch(&format!("/users/{viewer_id}"), Some(&manager), json!({"role": "admin"})).await;
     promoted.assert_problem(403, "forbidden");
+    // Nor themself: a role they may not give, not a self-demotion (was 409).
+    let manager_id = app.user_id(&manager).await;
+    let itself = app.patch(&format!("/users/{manager_id}"), Some(&manager), json!({"role": "admin"})).await;
+    itself.assert_problem(403, "forbidden");
     let root = format!("/users/{root_id}");
     app.patch(&root, Some(&manager), json!({"is_active": false})).await.assert_problem(403, "forbidden");
     app.patch(&root, Some(&manager), json!({"email": "x@example.com"})).await.assert_problem(403, "forbidden");

@@ -101,11 +101,13 @@ impl Users {
     #[tracing::instrument(skip_all, fields(user_id = %id))]
     pub async fn update(&self, actor: &Actor, id: UserId, changes: AccountChanges) -> Result<Account, DomainError> {
         Policy::require(actor, Permission::UsersManage)?;
-        Policy::may_remove_admin_power(actor, id, changes.is_active == Some(false), changes.role.as_ref(), false)?;
-        self.manageable(actor, id).await?;
+        // A role the caller may not give is refused as such (403), whoever is to get it,
+        // the caller included, before the rule about taking one's own power away (409).
         if let Some(role) = &changes.role {
             self.grantable_role(actor, role).await?;
         }
+        Policy::may_remove_admin_power(actor, id, changes.is_active == Some(false), changes.role.as_ref(), false)?;
+        self.manageable(actor, id).await?;
         let patch =
             UserPatch { email: changes.email, role: changes.role, is_active: changes.is_active, password_hash: None };
         Ok(self.account(self.users.update(id, &patch).await?.ok_or(DomainError::NotFound)?))
@@ -213,6 +215,18 @@ mod tests {
         let changes = AccountChanges { role: Some(RoleName::parse("admin").unwrap()), ..AccountChanges::default() };
         let err = users(repo, roles).update(&user_manager(), UserId::generate(), changes).await.unwrap_err();
         assert!(matches!(err, DomainError::Overreach(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_user_manager_cannot_make_themself_admin() {
+        let mut roles = MockRoleRepo::new();
+        roles.expect_by_name().returning(|_| Ok(Some(builtin_role("admin"))));
+        let mut repo = MockUserRepo::new();
+        repo.expect_update().never();
+        let manager = user_manager();
+        let changes = AccountChanges { role: Some(RoleName::parse("admin").unwrap()), ..AccountChanges::default() };
+        let err = users(repo, roles).update(&manager, manager.id(), changes).await.unwrap_err();
+        assert!(matches!(err, DomainError::Overreach(_)), "403, not 409: {err:?}");
     }
 
     #[tokio::test]
