@@ -209,3 +209,17 @@ async fn the_cookie_is_secure_when_the_public_address_is_https() {
     let (_, _, attributes) = cookie_login(&app, "frank").await;
     assert!(attributes.contains("Secure"), "{attributes}");
 }
+
+#[tokio::test]
+async fn every_answer_carries_hsts_when_the_public_address_is_https_and_none_otherwise() {
+    let app = spawn_app_with(|s| s.server.public_url = Some("https://gallery.example".into())).await;
+    let client = reqwest::Client::new();
+    for path in ["/api/v1/health/live", "/api/v1/users/me", "/api/v1/nowhere", "/", "/api/v1/openapi.json"] {
+        let res = client.get(format!("{}{path}", app.address)).send().await.unwrap();
+        let hsts = res.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(hsts.as_deref(), Some("max-age=31536000"), "{path}: {}", res.status());
+    }
+    let plain = spawn_app().await;
+    let res = client.get(format!("{}/api/v1/health/live", plain.address)).send().await.unwrap();
+    assert!(res.headers().get("strict-transport-security").is_none());
+}

@@ -28,12 +28,21 @@ pub enum ApiError {
     /// Too many attempts; try again after this long.
     #[error("rate limited")]
     RateLimited(std::time::Duration),
-    /// The request took longer than the server allows (with its request id).
+    /// The request took longer than the server allows (raised by the edge, with its headers).
     #[error("request timed out")]
-    Timeout(Option<String>),
-    /// The request body delivered nothing for the idle limit (with its request id).
+    Timeout(EdgeHeaders),
+    /// The request body delivered nothing for the idle limit (raised by the edge, with its
+    /// headers).
     #[error("request body stalled")]
-    BodyStalled(Option<String>),
+    BodyStalled(EdgeHeaders),
+}
+
+/// What the edge middleware adds to every answer, for the answers it raises itself as
+/// errors (they leave it before it could add anything).
+#[derive(Debug, Clone, Default)]
+pub struct EdgeHeaders {
+    pub(crate) request_id: Option<String>,
+    pub(crate) hsts: bool,
 }
 
 /// The machine-readable `code` of every problem this API answers.
@@ -301,12 +310,13 @@ impl ResponseError for ApiError {
             // The body was not read to its end: the connection cannot carry another request.
             res.force_close();
         }
-        if let Self::Timeout(id) | Self::BodyStalled(id) = self {
-            // Raised by the edge middleware itself, so the edge's headers are added here.
-            if let Some(value) = id.as_deref().and_then(|id| actix_web::http::header::HeaderValue::from_str(id).ok()) {
+        if let Self::Timeout(edge) | Self::BodyStalled(edge) = self {
+            if let Some(value) =
+                edge.request_id.as_deref().and_then(|id| actix_web::http::header::HeaderValue::from_str(id).ok())
+            {
                 res.insert_header(("x-request-id", value));
             }
-            for header in crate::headers::security_headers(false) {
+            for header in crate::headers::edge_headers(false, edge.hsts) {
                 res.insert_header(header);
             }
         }

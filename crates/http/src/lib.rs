@@ -28,7 +28,7 @@ use gallery_domain::roles::Roles;
 use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 
-pub use error::{ApiError, ErrorCode, FieldProblem, Problem, problem_for_status};
+pub use error::{ApiError, EdgeHeaders, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use limits::{RateLimitSettings, RateLimits};
 pub use middleware::{BodyIdleTimeout, RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;

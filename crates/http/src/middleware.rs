@@ -14,7 +14,9 @@ use actix_web::{Error, HttpMessage as _};
 use futures_util::StreamExt as _;
 use tracing_actix_web::RequestId;
 
+use crate::error::EdgeHeaders;
 use crate::problem_for_status;
+use crate::urls::PublicUrl;
 
 /// Catches any error response not already `application/problem+json` (actix's own 404s,
 /// 405s and payload errors) and gives it a problem body.
@@ -72,6 +74,8 @@ pub async fn edge(
         req.head_mut().method = Method::GET;
     }
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let hsts = req.app_data::<actix_web::web::Data<PublicUrl>>().is_some_and(|url| url.is_configured_https());
+    let edge = EdgeHeaders { request_id: id.map(|id| id.to_string()), hsts };
     let limit = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0);
     let stalled = watch_body(&mut req);
     let res = match limit {
@@ -79,7 +83,7 @@ pub async fn edge(
         // actix renders through `ApiError`'s own response (headers included).
         Some(limit) => tokio::time::timeout(limit, next.call(req)).await.unwrap_or_else(|_| {
             tracing::warn!(limit_s = limit.as_secs(), "request timed out");
-            Err(crate::ApiError::Timeout(id.map(|id| id.to_string())).into())
+            Err(crate::ApiError::Timeout(edge.clone()).into())
         }),
         None => next.call(req).await,
     };
@@ -88,7 +92,7 @@ pub async fn edge(
     let res = match stalled {
         Some(flag) if flag.get() => {
             tracing::warn!("request body stalled");
-            Err(crate::ApiError::BodyStalled(id.map(|id| id.to_string())).into())
+            Err(crate::ApiError::BodyStalled(edge).into())
         }
         _ => res,
     };
@@ -104,7 +108,7 @@ pub async fn edge(
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
-    for (name, value) in crate::headers::security_headers(docs) {
+    for (name, value) in crate::headers::edge_headers(docs, hsts) {
         // The web app's page sets its own policy (`routes::app`).
         if name == CONTENT_SECURITY_POLICY && headers.contains_key(&name) {
             continue;

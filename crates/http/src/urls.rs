@@ -35,6 +35,11 @@ impl PublicUrl {
         format!("{scheme}://{host}")
     }
 
+    /// Whether the configured public address is https (answers then carry HSTS).
+    pub(crate) fn is_configured_https(&self) -> bool {
+        self.0.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
     /// Whether the address answers point to is https (cookies are then `Secure`).
     pub(crate) fn is_https(req: &HttpRequest) -> bool {
         Self::of(req).base(req).starts_with("https://")
