@@ -261,6 +261,7 @@ pub struct Application {
     server: Server,
     sweeper: tokio::task::JoinHandle<()>,
     reinspector: tokio::task::JoinHandle<()>,
+    upkeep: tokio::task::JoinHandle<()>,
     follower: tokio::task::JoinHandle<()>,
     caches: Caches,
     storage: Storage,
@@ -293,6 +294,7 @@ impl Application {
         let sweep_interval = Duration::from_secs(settings.storage.sweep_interval_seconds);
         let sweeper = tokio::spawn(sweep_every(fallback.images.clone(), sweep_interval));
         let reinspector = tokio::spawn(reinspect_until_done(fallback.images.clone(), sweep_interval));
+        let upkeep = tokio::spawn(crate::metrics::upkeep_every(METRICS_UPKEEP));
         let caches = shared.caches.clone();
         let storage = shared.storage.clone();
         let follower = tokio::spawn(caches.clone().listen(shared.url.clone()));
@@ -342,7 +344,7 @@ impl Application {
         .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);
-        Ok(Self { port, server: server.run(), sweeper, reinspector, follower, caches, storage })
+        Ok(Self { port, server: server.run(), sweeper, reinspector, upkeep, follower, caches, storage })
     }
 
     #[must_use]
@@ -364,12 +366,16 @@ impl Application {
         let served = self.server.await;
         self.sweeper.abort();
         self.reinspector.abort();
+        self.upkeep.abort();
         self.follower.abort();
         // Uploads cut off by the shutdown abort their multipart uploads before we exit.
         self.storage.settled().await;
         served
     }
 }
+
+/// How often the metrics recorder folds its samples, scraped or not.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 
 /// Reads again the originals of images recorded before sizes were read as shown, from the
 /// start, until none is left; while another server does it (or the database is away), tries
