@@ -111,8 +111,11 @@ impl Shared {
             connect_timeout: Duration::from_secs(settings.database.connect_timeout_seconds),
         };
         let url = settings.database.url.expose_secret().to_owned();
-        let storage = Storage::open(settings.storage.backend, &settings.storage.root, &settings.storage.s3)
-            .map_err(|e| anyhow::anyhow!("storage ({:?}): {e}", settings.storage.backend))?;
+        // No upload outlives its request; a minute more covers the recording after it.
+        let upload_lifetime = Duration::from_secs(settings.server.request_timeout_seconds + 60);
+        let storage =
+            Storage::open(settings.storage.backend, &settings.storage.root, &settings.storage.s3, upload_lifetime)
+                .map_err(|e| anyhow::anyhow!("storage ({:?}): {e}", settings.storage.backend))?;
         let decoders = match settings.images.max_concurrent_decodes {
             0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             n => n,
@@ -122,8 +125,7 @@ impl Shared {
             max_upload_bytes: settings.images.max_upload_bytes,
             orphan_grace: chrono::Duration::seconds(i64::try_from(settings.storage.sweep_interval_seconds)?),
             uploads_per_user: settings.server.max_uploads_per_user,
-            // No upload outlives its request; a minute more covers the recording after it.
-            upload_lease: chrono::Duration::seconds(i64::try_from(settings.server.request_timeout_seconds + 60)?),
+            upload_lease: chrono::Duration::from_std(upload_lifetime)?,
         };
         let budget = DecodeBudget::new(settings.images.decode_memory_bytes);
         let renderer = Renderer::new(decoders).with_budget(budget.clone());

@@ -3,6 +3,7 @@
 
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt as _;
@@ -57,17 +58,25 @@ pub struct FsBlobStore {
 }
 
 impl FsBlobStore {
-    /// Opens (creating it if needed) the store at `root`, and removes temporary files a
-    /// crash may have left: they were never visible under any key.
+    /// Opens (creating it if needed) the store at `root`, and removes the temporary files of
+    /// uploads that provably died: not written for `unfinished_after` (no upload outlives
+    /// its request and recording). Younger ones may be uploads in flight on another server
+    /// sharing the folder, and stay. None was ever visible under any key.
     ///
     /// # Errors
     /// `Unavailable` when the root cannot be created or read.
-    pub fn open(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
+    pub fn open(root: impl Into<PathBuf>, unfinished_after: Duration) -> Result<Self, StorageError> {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| io_unavailable("creating the storage root", &e))?;
+        let now = SystemTime::now();
         for entry in std::fs::read_dir(&root).map_err(|e| io_unavailable("reading the storage root", &e))? {
             let entry = entry.map_err(|e| io_unavailable("reading the storage root", &e))?;
-            if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+            if !entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                continue;
+            }
+            // A time that cannot be read, or one in the future, proves nothing.
+            let idle = entry.metadata().and_then(|m| m.modified()).ok().and_then(|at| now.duration_since(at).ok());
+            if idle.is_some_and(|idle| idle >= unfinished_after) {
                 tracing::warn!(file = ?entry.file_name(), "removing an unfinished upload left by a crash");
                 let _ = std::fs::remove_file(entry.path());
             }

@@ -45,12 +45,18 @@ pub enum Storage {
 
 impl Storage {
     /// Opens the store `backend` names: the folder `root`, or the bucket `s3` describes.
+    /// Uploads not written for `unfinished_after` are dead (see [`FsBlobStore::open`]).
     ///
     /// # Errors
     /// `Unavailable` when the root cannot be created, or no client can be built from `s3`.
-    pub fn open(backend: Backend, root: &Path, s3: &S3Settings) -> Result<Self, StorageError> {
+    pub fn open(
+        backend: Backend,
+        root: &Path,
+        s3: &S3Settings,
+        unfinished_after: std::time::Duration,
+    ) -> Result<Self, StorageError> {
         Ok(match backend {
-            Backend::Fs => Self::Fs(Arc::new(FsBlobStore::open(root)?)),
+            Backend::Fs => Self::Fs(Arc::new(FsBlobStore::open(root, unfinished_after)?)),
             Backend::S3 => Self::S3(Arc::new(S3BlobStore::open(s3)?)),
         })
     }
