@@ -11,6 +11,9 @@ use gallery_domain::{BlobKey, ImageFormat, ImageId, StorageError};
 use gallery_storage::{Backend, PART_BYTES, S3Settings, Storage};
 use gallery_testdb::{TestBucket, TestStore};
 
+/// Long past any upload of these tests.
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// A client of the test server's `bucket`.
 fn s3_settings(bucket: &TestBucket) -> S3Settings {
     S3Settings {
@@ -263,9 +266,6 @@ contract![
 ];
 
 /// `storage.s3.prefix`: every key the store writes sits under it in the bucket.
-
-/// Long past any upload of these tests.
-const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 #[tokio::test]
 async fn an_s3_key_prefix_holds_every_object() {
     let place = TestStore::bucket().await;
