@@ -13,7 +13,7 @@ use gallery_domain::{BlobKey, RepoError};
 use crate::db::Db;
 use crate::errors::repo_error;
 use crate::schema::{blob_removals, images};
-use crate::turns::try_turn;
+use crate::turns::{pin, try_pin, try_turn};
 
 /// [`RemovalRepo`] on PostgreSQL.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ diesel::define_sql_function!(fn least(a: diesel::sql_types::Timestamptz, b: dies
 
 #[async_trait]
 impl RemovalRepo for PgRemovalRepo {
-    async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<(), RepoError> {
+    async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<Box<dyn Turn>, RepoError> {
         let mut conn = self.db.conn().await?;
         diesel::insert_into(blob_removals::table)
             .values((blob_removals::key.eq(key.as_str()), blob_removals::due_at.eq(due_at)))
@@ -45,7 +45,33 @@ impl RemovalRepo for PgRemovalRepo {
             .execute(&mut conn)
             .await
             .map_err(repo_error)?;
-        Ok(())
+        pin(conn, key.as_str()).await
+    }
+
+    async fn claim(&self, key: &BlobKey, now: DateTime<Utc>) -> Result<Option<Box<dyn Turn>>, RepoError> {
+        let Some(pinned) = try_pin(self.db.conn().await?, key.as_str()).await? else {
+            return Ok(None); // an upload still records its image
+        };
+        // Pinned now, nothing can record the key any more: is it still the sweep's?
+        let mut conn = self.db.conn().await?;
+        let claimed = images::table.filter(images::storage_key.eq(key.as_str()));
+        let still_due: bool = diesel::select(diesel::dsl::exists(
+            blob_removals::table
+                .filter(blob_removals::key.eq(key.as_str()))
+                .filter(blob_removals::due_at.le(now))
+                .filter(diesel::dsl::not(diesel::dsl::exists(claimed))),
+        ))
+        .get_result(&mut conn)
+        .await
+        .map_err(repo_error)?;
+        drop(conn);
+        let pinned: Box<dyn Turn> = Box::new(pinned);
+        if still_due {
+            Ok(Some(pinned))
+        } else {
+            pinned.end().await;
+            Ok(None)
+        }
     }
 
     async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BlobKey>, RepoError> {

@@ -116,3 +116,34 @@ async fn a_refused_key_is_refused_from_memory_until_its_wait_is_over() {
     *clock.0.lock().unwrap() = noon() + chrono::TimeDelta::seconds(61);
     assert_eq!(a.take("links:10.0.0.9", one).await.unwrap(), Allowance::Granted);
 }
+
+#[tokio::test]
+async fn no_sweep_takes_a_file_an_upload_still_records_on_any_server() {
+    let test_db = TestDb::create().await;
+    let (uploader, sweeper) = (PgRemovalRepo::new(server(&test_db)), PgRemovalRepo::new(server(&test_db)));
+    let key = gallery_domain::BlobKey::original(gallery_domain::ImageId::generate());
+    let long_ago = noon() - chrono::TimeDelta::hours(1);
+    // The upload records its file, then takes long to record the image (a lock, a slow
+    // database): the record is long due, but the pin holds.
+    let pin = uploader.schedule(&key, long_ago).await.unwrap();
+    assert_eq!(sweeper.due(noon(), 10).await.unwrap(), vec![key.clone()]);
+    assert!(sweeper.claim(&key, noon()).await.unwrap().is_none(), "pinned: passed by");
+    assert!(uploader.claim(&key, noon()).await.unwrap().is_none(), "on the uploading server too");
+    pin.end().await;
+    // Let go without an image: the sweep's to remove.
+    let claim = sweeper.claim(&key, noon()).await.unwrap().expect("no pin, no image: due");
+    claim.end().await;
+    // Recorded meanwhile (the record taken back, as inserting the row does): not the sweep's.
+    uploader.done(&key).await.unwrap();
+    assert!(sweeper.claim(&key, noon()).await.unwrap().is_none());
+    // An upload that dies holding its pin lets it go with its connection.
+    let other = gallery_domain::BlobKey::original(gallery_domain::ImageId::generate());
+    drop(uploader.schedule(&other, long_ago).await.unwrap());
+    // PostgreSQL lets the lock go when it sees the connection closed: asked until it has.
+    for _ in 0..10_000 {
+        if let Some(claim) = sweeper.claim(&other, noon()).await.unwrap() {
+            return claim.end().await;
+        }
+    }
+    panic!("the dead upload's pin never went with its connection");
+}

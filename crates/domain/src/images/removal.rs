@@ -62,10 +62,14 @@ impl Images {
     }
 
     async fn sweep_due(&self) -> Result<usize, DomainError> {
-        let due = self.remover.removals.due(self.clock.now(), SWEEP_BATCH).await?;
+        let now = self.clock.now();
+        let due = self.remover.removals.due(now, SWEEP_BATCH).await?;
         let mut removed = 0;
         for key in &due {
+            // An upload still recording its image pins its key: passed by until it is done.
+            let Some(claim) = self.remover.removals.claim(key, now).await? else { continue };
             removed += usize::from(self.remover.remove(key).await);
+            claim.end().await;
         }
         if !due.is_empty() {
             tracing::info!(due = due.len(), removed, "swept files recorded for removal");

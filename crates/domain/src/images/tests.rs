@@ -68,7 +68,8 @@ struct World {
 /// A removal record that takes and forgets anything.
 fn permissive_removals() -> MockRemovalRepo {
     let mut removals = MockRemovalRepo::new();
-    removals.expect_schedule().returning(|_, _| Ok(()));
+    removals.expect_schedule().returning(|_, _| Ok(Box::new(NoOther)));
+    removals.expect_claim().returning(|_, _| Ok(Some(Box::new(NoOther))));
     removals.expect_done().returning(|_| Ok(()));
     removals
 }
@@ -618,15 +619,22 @@ async fn an_uploads_file_is_recorded_for_removal_before_it_is_put_in_place() {
     w.inspector.expect_inspect().returning(|_, _, _| Ok(Inspected::sized(1, 1)));
     let who = player();
     let owner = who.clone();
-    w.repo.expect_create().returning(move |new, _| Ok(stored(new, &owner)));
+    // The pin on the key is held until the image is recorded: no sweep can take the file
+    // in between, however long the insert waits.
+    let unpinned = Arc::new(AtomicBool::new(false));
+    let u = unpinned.clone();
+    w.repo.expect_create().returning(move |new, _| {
+        assert!(!u.load(Ordering::SeqCst), "still pinned while the image is recorded");
+        Ok(stored(new, &owner))
+    });
     let committed_early = Arc::new(AtomicBool::new(false));
-    let (probe, early) = (w.probe.clone(), committed_early.clone());
+    let (probe, early, u) = (w.probe.clone(), committed_early.clone(), unpinned.clone());
     let mut removals = MockRemovalRepo::new();
     removals.expect_schedule().times(1).returning(move |key, due_at| {
         early.store(probe.committed.load(Ordering::SeqCst), Ordering::SeqCst);
         assert!(key.as_str().starts_with("originals/"));
         assert_eq!(due_at, Utc.with_ymd_and_hms(2026, 6, 1, 0, 5, 0).unwrap(), "now plus the grace");
-        Ok(())
+        Ok(Box::new(Pin(u.clone())))
     });
     w.removals = removals;
     let (images, probe) = w.build(u64::MAX);
@@ -634,6 +642,35 @@ async fn an_uploads_file_is_recorded_for_removal_before_it_is_put_in_place() {
     images.record(&who, staged, UploadMeta::default()).await.unwrap();
     assert!(probe.committed.load(Ordering::SeqCst));
     assert!(!committed_early.load(Ordering::SeqCst), "the record comes first");
+    assert!(unpinned.load(Ordering::SeqCst), "let go once recorded");
+}
+
+/// A pin that says when it was let go.
+struct Pin(Arc<AtomicBool>);
+
+#[async_trait]
+impl crate::ports::Turn for Pin {
+    async fn end(self: Box<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_passes_by_a_file_an_upload_still_pins() {
+    let mut w = World::new();
+    let key = BlobKey::original(ImageId::generate());
+    let mut removals = MockRemovalRepo::new();
+    removals.expect_sweep_turn().times(1).returning(|| Ok(Some(Box::new(NoOther))));
+    let k = key.clone();
+    removals.expect_due().times(1).returning(move |_, _| Ok(vec![k.clone()]));
+    // Pinned (or recorded meanwhile): no claim.
+    removals.expect_claim().times(1).returning(|_, _| Ok(None));
+    removals.expect_done().never();
+    w.removals = removals;
+    w.blobs.expect_delete().never();
+    w.blobs.expect_delete_under().never();
+    let (images, _) = w.build(u64::MAX);
+    assert_eq!(images.sweep().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -660,6 +697,7 @@ async fn a_file_storage_cannot_remove_stays_recorded_and_the_sweep_removes_it_la
     let k = key.clone();
     removals.expect_sweep_turn().times(1).returning(|| Ok(Some(Box::new(NoOther))));
     removals.expect_due().times(1).returning(move |_, _| Ok(vec![k.clone()]));
+    removals.expect_claim().times(1).returning(|_, _| Ok(Some(Box::new(NoOther))));
     let f = forgotten.clone();
     removals.expect_done().returning(move |key| {
         f.lock().unwrap().push(key.clone());

@@ -282,18 +282,34 @@ impl Images {
         if self.images.stored_bytes(actor.id()).await?.saturating_add(staged.size) > quota {
             return Err(DomainError::QuotaExceeded);
         }
-        let Inspected { width, height, shot } =
+        let inspected =
             self.inspector.inspect(staged.blob.reader()?, staged.format, self.limits.max_pixels).await.map_err(
                 |e| match e {
                     InspectError::TooLarge { .. } => DomainError::ImageTooLarge(e.to_string()),
                     InspectError::Invalid(why) => DomainError::InvalidImage(why),
                 },
             )?;
-        let id = staged.id;
-        let key = BlobKey::original(id);
+        let key = BlobKey::original(staged.id);
         // Recorded before the file is in place: if nothing records the image (a crash, a
-        // lost connection), the sweep removes the file once the grace has passed.
-        self.remover.removals.schedule(&key, self.clock.now() + self.limits.orphan_grace).await?;
+        // lost connection), the sweep removes the file once the grace has passed, and not
+        // before the pin is let go, however long recording takes.
+        let pin = self.remover.removals.schedule(&key, self.clock.now() + self.limits.orphan_grace).await?;
+        let recorded = self.put_in_place(staged, key, meta, actor, quota, inspected).await;
+        pin.end().await;
+        recorded
+    }
+
+    /// Moves the file under its key and records the image (the file goes if that fails).
+    async fn put_in_place(
+        &self,
+        staged: Staged,
+        key: BlobKey,
+        meta: UploadMeta,
+        actor: &Actor,
+        quota: u64,
+        Inspected { width, height, shot }: Inspected,
+    ) -> Result<Seen<Image>, DomainError> {
+        let id = staged.id;
         staged.blob.commit().await?;
         let status = if actor.has(Permission::ImagesModerate) { ImageStatus::Approved } else { ImageStatus::Pending };
         let new = NewImage {

@@ -164,11 +164,20 @@ pub trait GalleryRepo: Send + Sync {
 #[async_trait]
 pub trait RemovalRepo: Send + Sync {
     /// Records `key`'s files as removable from `due_at`, unless an image row claims the key
-    /// by then.
+    /// by then, and pins the key until the pin is ended (or dropped, should the server die):
+    /// while an upload holds it, however long recording the image takes, no sweep removes
+    /// the file ([`RemovalRepo::claim`] passes it by).
     ///
     /// # Errors
     /// Store failures only.
-    async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<Box<dyn Turn>, RepoError>;
+
+    /// The sweep's hold on `key`, to remove its files: only when nothing pins it, it is still
+    /// due at `now`, and no image claims it; `None` otherwise (it is passed by, for now).
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn claim(&self, key: &BlobKey, now: DateTime<Utc>) -> Result<Option<Box<dyn Turn>>, RepoError>;
 
     /// Up to `limit` keys due at `now` that no image refers to, the longest due first.
     ///
