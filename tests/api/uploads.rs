@@ -59,6 +59,43 @@ async fn a_stalled_upload_body_is_answered_408_and_leaves_nothing() {
 }
 
 #[tokio::test]
+async fn a_body_that_crawls_is_answered_408_and_leaves_nothing() {
+    // A byte every 100 ms never leaves the body idle for a second, but averages 10 B/s.
+    let app = spawn_app_with(|s| {
+        s.server.body_idle_timeout_seconds = 1;
+        s.server.body_min_bytes_per_second = 1024;
+    })
+    .await;
+    let token = app.user_token("crawler", "beta_player").await;
+    let file = png(400, 300);
+    let mut stream = stalled_upload_of(&app, &token, &file, 200).await;
+    let crawl = async {
+        for byte in &file[200..] {
+            if stream.write_all(&[*byte]).await.is_err() {
+                break; // the server has answered and closed
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    // The crawl is what the client does; the server must cut it short long before it ends.
+    let _ = tokio::time::timeout(Duration::from_secs(5), crawl).await;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    assert_eq!(image_count(&app).await, 0);
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    // The crawler's slot is given back (by a task of its own, just after the answer).
+    crate::helpers::bounded("the crawler's slot comes back", async {
+        while app.upload(&token, png(8, 8), "fast.png", None).await.status == 429 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn one_users_uploads_in_progress_are_bounded_and_never_hold_back_anyone_else() {
     let app = spawn_app_with(|s| {
         s.server.max_uploads_per_user = 1;

@@ -30,7 +30,7 @@ use gallery_domain::users::Users;
 
 pub use error::{ApiError, EdgeHeaders, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use limits::{RateLimitSettings, RateLimits};
-pub use middleware::{BodyIdleTimeout, RequestTimeout, edge, problem_safety_net};
+pub use middleware::{BodyPace, RequestTimeout, edge, problem_safety_net};
 pub use routes::health::ReadinessProbe;
 pub use routes::metrics::{MetricsSource, MetricsToken};
 pub use routes::openapi::document as openapi;
@@ -61,7 +61,7 @@ pub struct AppState {
     pub readiness: Vec<(&'static str, Arc<dyn ReadinessProbe>)>,
     pub rate_limits: RateLimits,
     pub request_timeout: RequestTimeout,
-    pub body_idle_timeout: BodyIdleTimeout,
+    pub body_pace: BodyPace,
     /// What `GET /metrics` answers.
     pub metrics: MetricsSource,
     /// The bearer token `GET /metrics` needs (`metrics.token`), if any.
@@ -93,7 +93,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.readiness.clone()))
             .app_data(web::Data::new(state.rate_limits.clone()))
             .app_data(web::Data::new(state.request_timeout))
-            .app_data(web::Data::new(state.body_idle_timeout))
+            .app_data(web::Data::new(state.body_pace))
             .app_data(web::Data::new(state.metrics.clone()))
             .app_data(web::Data::new(state.metrics_token.clone()))
             .app_data(web::Data::new(state.public_url.clone()))

@@ -136,15 +136,27 @@ fn method_label(method: &Method) -> &'static str {
     STANDARD.into_iter().find(|m| *m == method.as_str()).unwrap_or("OTHER")
 }
 
-/// How long a request body may deliver nothing before the request is answered 408
-/// `request_timeout` (`server.body_idle_timeout_seconds`).
+/// The pace a request body must keep, or be answered 408 `request_timeout`: at least
+/// `min_bytes_per_second` on average over every `window` (`server.body_min_bytes_per_second`
+/// over `server.body_idle_timeout_seconds`; a window with nothing in it fails whatever the
+/// minimum). A body that crawls a byte at a time cannot hold an upload slot for long.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyIdleTimeout(pub std::time::Duration);
+pub struct BodyPace {
+    pub window: std::time::Duration,
+    pub min_bytes_per_second: u64,
+}
 
-/// Wraps a request's body, when it has one, so that a read waiting longer than the idle
-/// limit fails; the returned flag tells whether that happened.
+impl BodyPace {
+    /// Whether `bytes` over `elapsed` (a whole window or more) keep the pace.
+    fn kept(&self, bytes: u64, elapsed: std::time::Duration) -> bool {
+        bytes > 0 && u128::from(bytes) * 1000 >= u128::from(self.min_bytes_per_second) * elapsed.as_millis()
+    }
+}
+
+/// Wraps a request's body, when it has one, so that a read fails once a window passes in
+/// which the body fell behind its pace; the returned flag tells whether that happened.
 fn watch_body(req: &mut ServiceRequest) -> Option<Rc<Cell<bool>>> {
-    let idle = req.app_data::<actix_web::web::Data<BodyIdleTimeout>>().map(|t| t.0)?;
+    let pace = *req.app_data::<actix_web::web::Data<BodyPace>>()?.get_ref();
     let has_body = req.headers().contains_key(TRANSFER_ENCODING)
         || req.headers().get(CONTENT_LENGTH).is_some_and(|l| l.as_bytes() != b"0");
     if !has_body {
@@ -152,19 +164,36 @@ fn watch_body(req: &mut ServiceRequest) -> Option<Rc<Cell<bool>>> {
     }
     let flag = Rc::new(Cell::new(false));
     let stalled = flag.clone();
-    let body = futures_util::stream::unfold(Some(req.take_payload()), move |state| {
+    // The window under way: when it began, and the bytes in it so far.
+    let window = (tokio::time::Instant::now(), 0u64);
+    let body = futures_util::stream::unfold(Some((req.take_payload(), window)), move |state| {
         let stalled = stalled.clone();
         async move {
-            let mut payload = state?;
-            match tokio::time::timeout(idle, payload.next()).await {
-                Ok(Some(item)) => Some((item, Some(payload))),
-                Ok(None) => None,
-                Err(_) => {
-                    stalled.set(true);
-                    let cause = std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body stalled");
-                    Some((Err(PayloadError::Io(cause)), None))
+            let (mut payload, (mut began, mut bytes)) = state?;
+            loop {
+                let ends = began + pace.window;
+                match tokio::time::timeout_at(ends, payload.next()).await {
+                    Ok(Some(Ok(chunk))) => {
+                        bytes += chunk.len() as u64;
+                        let now = tokio::time::Instant::now();
+                        if now >= ends {
+                            if !pace.kept(bytes, now - began) {
+                                break;
+                            }
+                            (began, bytes) = (now, 0);
+                        }
+                        return Some((Ok(chunk), Some((payload, (began, bytes)))));
+                    }
+                    Ok(Some(Err(e))) => return Some((Err(e), None)),
+                    Ok(None) => return None,
+                    // A window over with nothing more: judged on what it brought.
+                    Err(_) if pace.kept(bytes, pace.window) => (began, bytes) = (ends, 0),
+                    Err(_) => break,
                 }
             }
+            stalled.set(true);
+            let cause = std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body fell behind its pace");
+            Some((Err(PayloadError::Io(cause)), None))
         }
     });
     // Fused: actix may poll a finished body again.

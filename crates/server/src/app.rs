@@ -22,8 +22,8 @@ use gallery_domain::users::Users;
 use gallery_domain::{RoleName, Seal};
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
-    AppState, BodyIdleTimeout, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
-    edge, problem_safety_net,
+    AppState, BodyPace, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, edge,
+    problem_safety_net,
 };
 use gallery_imaging::{CachedThumbnails, DecodeBudget, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
@@ -304,7 +304,10 @@ impl Application {
         let public_url = PublicUrl::new(settings.public_url());
         // Every server with the same secret opens the others' cursors.
         let cursors = Seal::new(settings.auth.jwt_secret.expose_secret().as_bytes(), "image list cursor");
-        let body_idle = Duration::from_secs(settings.server.body_idle_timeout_seconds);
+        let body_pace = BodyPace {
+            window: Duration::from_secs(settings.server.body_idle_timeout_seconds),
+            min_bytes_per_second: settings.server.body_min_bytes_per_second,
+        };
         let metrics_token =
             settings.metrics.token.as_ref().map(|t| t.expose_secret()).filter(|t| !t.is_empty()).map(MetricsToken::new);
         let server = HttpServer::new(move || {
@@ -332,7 +335,7 @@ impl Application {
                 public_url: public_url.clone(),
                 cursors: cursors.clone(),
                 request_timeout: RequestTimeout(request_timeout_limit),
-                body_idle_timeout: BodyIdleTimeout(body_idle),
+                body_pace,
             };
             // Innermost first: the edge (request id, security headers, metrics, timeout)
             // sees the safety net's problem bodies.

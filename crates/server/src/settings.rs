@@ -56,6 +56,9 @@ pub struct ServerSettings {
     pub max_uploads_per_user: u32,
     /// A request body that delivers nothing for this long is answered 408.
     pub body_idle_timeout_seconds: u64,
+    /// The least a request body must deliver per second, on average over each
+    /// `body_idle_timeout_seconds`; 0 checks only that every window brings something.
+    pub body_min_bytes_per_second: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
