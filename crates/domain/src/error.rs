@@ -32,6 +32,11 @@ pub enum Conflict {
     /// The change would leave no active user holding every permission.
     #[error("last_admin")]
     LastAdmin,
+    /// The change would leave a role open to sign-up holding these permissions, some of them
+    /// administrative (found by the store under the role's lock: two changes that each pass
+    /// alone).
+    #[error("open_to_signup")]
+    OpenToSignup(crate::PermissionSet),
 }
 
 /// What still references a row a store was asked to delete.
@@ -141,6 +146,12 @@ impl From<RepoError> for DomainError {
             RepoError::Conflict(Conflict::Quota) => Self::QuotaExceeded,
             RepoError::Conflict(Conflict::LastAdmin) => {
                 Self::Conflict("the last active admin cannot be disabled, demoted or deleted".into())
+            }
+            // The same answer the rule gives before the store is asked.
+            RepoError::Conflict(Conflict::OpenToSignup(permissions)) => {
+                crate::Policy::may_open_to_signup(permissions, true).err().unwrap_or_else(|| {
+                    Self::field("signup_allowed", "an administrative role cannot be open to sign-up")
+                })
             }
             RepoError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
             RepoError::InUse(what) => Self::InUse(what.to_string()),

@@ -185,6 +185,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_change_the_store_finds_breaking_the_sign_up_rule_is_refused_as_the_rule_refuses() {
+        // Another change got in first: the store, under the role's lock, says no.
+        let admin = actor_with_role(builtin_role("admin"));
+        let mut repo = MockRoleRepo::new();
+        repo.expect_by_id().returning(|_| Ok(Some(custom_role())));
+        let held: crate::PermissionSet = [Permission::ImagesRead, Permission::UsersManage].into_iter().collect();
+        repo.expect_update().returning(move |_, _| Err(RepoError::Conflict(crate::Conflict::OpenToSignup(held))));
+        let patch = RolePatch { signup_allowed: Some(true), ..RolePatch::default() };
+        let err = Roles::new(Arc::new(repo)).update(&admin, RoleId::generate(), patch).await.unwrap_err();
+        assert!(
+            matches!(err, DomainError::Validation(ref e) if e[0].field == "signup_allowed" && e[0].message.contains("users:manage")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_role_manager_may_create_a_role_within_their_own() {
         let mut repo = MockRoleRepo::new();
         repo.expect_create().times(1).returning(|r| {

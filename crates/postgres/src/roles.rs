@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use gallery_domain::ports::RoleRepo;
-use gallery_domain::{NewRole, PermissionSet, RepoError, Role, RoleId, RoleName, RolePatch};
+use gallery_domain::{Conflict, NewRole, PermissionSet, Policy, RepoError, Role, RoleId, RoleName, RolePatch};
 use uuid::Uuid;
 
 use crate::cache::Change;
@@ -116,6 +116,25 @@ impl RoleRepo for PgRoleRepo {
                     .is_some();
                 if !exists {
                     return Ok::<_, TxError>(false);
+                }
+                // The sign-up rule again, on the role as it is under the lock: a change that
+                // passed against what it read may meet another's that passed too.
+                let open: bool = roles::table.find(id.as_uuid()).select(roles::signup_allowed).first(c).await?;
+                let open = changes.signup_allowed.unwrap_or(open);
+                let permissions = match patch.permissions {
+                    Some(permissions) => permissions,
+                    None => {
+                        let codes: Vec<String> = role_permissions::table
+                            .filter(role_permissions::role_id.eq(id.as_uuid()))
+                            .select(role_permissions::permission)
+                            .load(c)
+                            .await?;
+                        PermissionSet::parse(codes.iter().map(String::as_str))
+                            .map_err(|e| TxError::Rule(RepoError::Other(format!("a stored role holds {e}"))))?
+                    }
+                };
+                if Policy::may_open_to_signup(permissions, open).is_err() {
+                    return Err(TxError::Rule(RepoError::Conflict(Conflict::OpenToSignup(permissions))));
                 }
                 if changes.name.is_some() || changes.description.is_some() || changes.signup_allowed.is_some() {
                     diesel::update(roles::table.find(id.as_uuid())).set(&changes).execute(c).await?;

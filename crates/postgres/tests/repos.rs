@@ -419,3 +419,35 @@ async fn images_recorded_before_sizes_were_as_shown_are_read_again_once() {
     turn.end().await;
     assert!(image_repo(&r).reinspect_turn().await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn concurrent_changes_never_leave_an_administrative_role_open_to_sign_up() {
+    let r = repos().await;
+    // Two servers' pools: the changes really run at once.
+    let other = PgRoleRepo::new(Db::new(r._db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap());
+    let viewer: PermissionSet = [Permission::ImagesRead].into_iter().collect();
+    let manager: PermissionSet = [Permission::ImagesRead, Permission::UsersManage].into_iter().collect();
+    for i in 0..30 {
+        let role = r
+            .roles
+            .create(&NewRole {
+                name: RoleName::parse(&format!("helper{i}")).unwrap(),
+                description: RoleDescription::default(),
+                permissions: viewer,
+                signup_allowed: false,
+            })
+            .await
+            .unwrap();
+        // Each passes alone: opening a viewer role, giving a closed role users:manage.
+        let open = RolePatch { signup_allowed: Some(true), ..RolePatch::default() };
+        let widen = RolePatch { permissions: Some(manager), ..RolePatch::default() };
+        let (opened, widened) = tokio::join!(r.roles.update(role.id, &open), other.update(role.id, &widen));
+        let refused = [&opened, &widened]
+            .iter()
+            .filter(|result| matches!(result, Err(RepoError::Conflict(Conflict::OpenToSignup(_)))))
+            .count();
+        assert_eq!(refused, 1, "try {i}: exactly one of the two is refused: {opened:?} {widened:?}");
+        let now = r.roles.by_id(role.id).await.unwrap().unwrap();
+        assert!(!(now.signup_allowed && now.permissions.contains(Permission::UsersManage)), "try {i}: {now:?}");
+    }
+}
