@@ -120,7 +120,11 @@ async fn one_users_uploads_in_progress_are_bounded_and_never_hold_back_anyone_el
     let refused = app.upload(&slow, png(40, 30), "b.png", None).await;
 
     refused.assert_problem(429, "rate_limited");
-    assert!(refused.headers.contains_key("retry-after"));
+    // When the held slot is free at the latest: its lease, the request timeout, from when
+    // it was taken (a server that dies holding it frees it then).
+    let wait: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let timeout = app.settings.server.request_timeout_seconds;
+    assert!(timeout - 30 < wait && wait <= timeout, "Retry-After {wait} for a lease of {timeout} s");
     let import = app.post("/images/import", Some(&slow), serde_json::json!({"url": "http://example.com/x.png"})).await;
     import.assert_problem(429, "rate_limited");
     // Another user's upload goes through meanwhile.

@@ -55,7 +55,8 @@ pub struct ImageLimits {
     /// Uploads and imports one user may have in progress at once, on every server
     /// (`server.max_uploads_per_user`; at least one).
     pub uploads_per_user: u32,
-    /// How long an upload's slot outlives a server that died holding it.
+    /// The longest an upload's slot is held: how long it outlives a server that died
+    /// holding it (`server.request_timeout_seconds`: no upload request lasts longer).
     pub upload_lease: chrono::Duration,
 }
 

@@ -155,7 +155,9 @@ impl crate::ports::Tasks for Held {
 /// Upload slots that are always free: taken and given back without a count.
 pub fn free_slots() -> crate::ports::MockUploadSlotRepo {
     let mut slots = crate::ports::MockUploadSlotRepo::new();
-    slots.expect_take().returning(|_, _, _| Ok(Some(crate::ports::SlotId(uuid::Uuid::new_v4()))));
+    slots
+        .expect_take()
+        .returning(|_, _, _| Ok(crate::ports::SlotTake::Taken(crate::ports::SlotId(uuid::Uuid::new_v4()))));
     slots.expect_give_back().returning(|_| Ok(()));
     slots
 }

@@ -11,7 +11,7 @@ use diesel::pg::data_types::PgInterval;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
-use gallery_domain::ports::{Allowance, RateCounter, SlotId, UploadSlotRepo};
+use gallery_domain::ports::{Allowance, RateCounter, SlotId, SlotTake, UploadSlotRepo};
 use gallery_domain::{RepoError, UserId};
 
 use crate::db::Db;
@@ -174,7 +174,12 @@ impl PgUploadSlots {
 
 #[async_trait]
 impl UploadSlotRepo for PgUploadSlots {
-    async fn take(&self, user: UserId, per_user: u32, until: DateTime<Utc>) -> Result<Option<SlotId>, RepoError> {
+    async fn take(&self, user: UserId, per_user: u32, until: DateTime<Utc>) -> Result<SlotTake, RepoError> {
+        #[derive(QueryableByName)]
+        struct Soonest {
+            #[diesel(sql_type = diesel::sql_types::Nullable<Timestamptz>)]
+            soonest: Option<DateTime<Utc>>,
+        }
         let now = self.db.now();
         let slot = uuid::Uuid::new_v4();
         let mut conn = self.db.conn().await?;
@@ -201,16 +206,25 @@ impl UploadSlotRepo for PgUploadSlots {
                 .bind::<Integer, _>(i32::try_from(per_user).unwrap_or(i32::MAX))
                 .execute(c)
                 .await?;
-                Ok::<_, TxError>(inserted == 1)
+                if inserted == 1 {
+                    return Ok::<_, TxError>(SlotTake::Taken(SlotId(slot)));
+                }
+                let Soonest { soonest } =
+                    diesel::sql_query("SELECT min(expires_at) AS soonest FROM upload_slots WHERE user_id = $1")
+                        .bind::<SqlUuid, _>(user.as_uuid())
+                        .get_result(c)
+                        .await?;
+                Ok(SlotTake::AllHeld { free_by: soonest.unwrap_or(now) })
             })
             .await
             .map_err(RepoError::from)?;
-        if taken {
-            metrics::gauge!("gallery_uploads_in_progress").increment(1.0);
-        } else {
-            metrics::counter!("gallery_rate_limited_total", "scope" => "uploads").increment(1);
+        match taken {
+            SlotTake::Taken(_) => metrics::gauge!("gallery_uploads_in_progress").increment(1.0),
+            SlotTake::AllHeld { .. } => {
+                metrics::counter!("gallery_rate_limited_total", "scope" => "uploads").increment(1);
+            }
         }
-        Ok(taken.then_some(SlotId(slot)))
+        Ok(taken)
     }
 
     async fn give_back(&self, slot: SlotId) -> Result<(), RepoError> {

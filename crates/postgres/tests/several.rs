@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone as _, Utc};
 use gallery_domain::UserId;
-use gallery_domain::ports::{Allowance, Clock, RateCounter as _, RemovalRepo as _, UploadSlotRepo as _};
+use gallery_domain::ports::{Allowance, Clock, RateCounter as _, RemovalRepo as _, SlotTake, UploadSlotRepo as _};
 use gallery_postgres::{Db, PgRateCounter, PgRemovalRepo, PgUploadSlots, PoolSettings};
 use gallery_testdb::TestDb;
 
@@ -53,18 +53,27 @@ async fn upload_slots_are_counted_per_user_across_servers() {
     let (a, b) = (PgUploadSlots::new(server(&test_db)), PgUploadSlots::new(server(&test_db)));
     let (user, other) = (UserId::generate(), UserId::generate());
     let until = noon() + chrono::TimeDelta::minutes(5);
-    let first = a.take(user, 2, until).await.unwrap().expect("a first slot");
-    b.take(user, 2, until).await.unwrap().expect("a second slot, on another server");
-    assert_eq!(a.take(user, 2, until).await.unwrap(), None, "two in progress on any servers");
-    assert_eq!(b.take(user, 2, until).await.unwrap(), None);
-    assert!(b.take(other, 2, until).await.unwrap().is_some(), "another user has slots of their own");
+    let first = taken(a.take(user, 2, until).await.unwrap()).expect("a first slot");
+    taken(b.take(user, 2, noon() + chrono::TimeDelta::minutes(3)).await.unwrap()).expect("a second, on another server");
+    // Two in progress on any servers: the answer says when the first is free at the latest.
+    let full = SlotTake::AllHeld { free_by: noon() + chrono::TimeDelta::minutes(3) };
+    assert_eq!(a.take(user, 2, until).await.unwrap(), full, "the soonest lease's end");
+    assert_eq!(b.take(user, 2, until).await.unwrap(), full);
+    assert!(taken(b.take(other, 2, until).await.unwrap()).is_some(), "another user has slots of their own");
     b.give_back(first).await.unwrap();
-    assert!(b.take(user, 2, until).await.unwrap().is_some(), "a slot given back is free on every server");
+    assert!(taken(b.take(user, 2, until).await.unwrap()).is_some(), "a slot given back is free on every server");
     // A slot whose server died holding it counts until it expires.
     let test_db2 = TestDb::create().await;
     let c = PgUploadSlots::new(server(&test_db2));
-    c.take(user, 1, noon()).await.unwrap().expect("a slot that expires at once");
-    assert!(c.take(user, 1, until).await.unwrap().is_some(), "an expired slot is not held");
+    taken(c.take(user, 1, noon()).await.unwrap()).expect("a slot that expires at once");
+    assert!(taken(c.take(user, 1, until).await.unwrap()).is_some(), "an expired slot is not held");
+}
+
+fn taken(take: SlotTake) -> Option<gallery_domain::ports::SlotId> {
+    match take {
+        SlotTake::Taken(slot) => Some(slot),
+        SlotTake::AllHeld { .. } => None,
+    }
 }
 
 #[tokio::test]
@@ -74,8 +83,8 @@ async fn concurrent_takes_never_exceed_the_slots() {
     let user = UserId::generate();
     let until = noon() + chrono::TimeDelta::minutes(5);
     let takes = futures_util::future::join_all((0..16).map(|i| servers[i % servers.len()].take(user, 3, until))).await;
-    let taken = takes.into_iter().filter(|t| t.as_ref().unwrap().is_some()).count();
-    assert_eq!(taken, 3);
+    let held = takes.into_iter().filter(|t| taken(*t.as_ref().unwrap()).is_some()).count();
+    assert_eq!(held, 3);
 }
 
 #[tokio::test]

@@ -125,7 +125,8 @@ impl Shared {
             max_upload_bytes: settings.images.max_upload_bytes,
             orphan_grace: chrono::Duration::seconds(i64::try_from(settings.storage.sweep_interval_seconds)?),
             uploads_per_user: settings.server.max_uploads_per_user,
-            upload_lease: chrono::Duration::from_std(upload_lifetime)?,
+            // A dead server's slots are free again within the request timeout.
+            upload_lease: chrono::Duration::seconds(i64::try_from(settings.server.request_timeout_seconds)?),
         };
         let budget = DecodeBudget::new(settings.images.decode_memory_bytes);
         let renderer = Renderer::new(decoders).with_budget(budget.clone());

@@ -9,11 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ports::{Clock, SlotId, Tasks, UploadSlotRepo, UploadTurn, UploadTurns};
+use crate::ports::{Clock, SlotId, SlotTake, Tasks, UploadSlotRepo, UploadTurn, UploadTurns};
 use crate::{DomainError, UserId};
-
-/// How long a user told to wait for a slot is asked to wait.
-const SLOT_RETRY: Duration = Duration::from_secs(5);
 
 /// The rule: at most `per_user` uploads in progress for one user, each slot held until its
 /// upload ends or, should the server holding it die, until its lease runs out.
@@ -45,9 +42,15 @@ impl Admission {
     /// `RateLimited` when every one of the user's slots is held; `Unavailable` when the
     /// count cannot be read.
     pub(super) async fn admit(&self, user: UserId) -> Result<Slot, DomainError> {
-        let until = self.clock.now() + self.lease;
-        let Some(id) = self.slots.take(user, self.per_user, until).await? else {
-            return Err(DomainError::RateLimited(SLOT_RETRY));
+        let now = self.clock.now();
+        let id = match self.slots.take(user, self.per_user, now + self.lease).await? {
+            SlotTake::Taken(id) => id,
+            // Never shorter than the wait: a slot is free by then at the latest (sooner
+            // when its upload ends first), in whole seconds, at least one.
+            SlotTake::AllHeld { free_by } => {
+                let wait = (free_by - now).to_std().unwrap_or_default();
+                return Err(DomainError::RateLimited(Duration::from_secs(wait.as_secs_f64().ceil().max(1.0) as u64)));
+            }
         };
         // Held from here: an upload dropped while it waits for its turn gives the slot back.
         let mut slot = Slot { id, slots: self.slots.clone(), tasks: self.tasks.clone(), _turn: None };
@@ -120,7 +123,7 @@ mod tests {
                 *u == user && *per_user == 2 && *until == Utc.with_ymd_and_hms(2026, 6, 1, 0, 3, 0).unwrap()
             })
             .times(1)
-            .returning(move |_, _, _| Ok(Some(slot)));
+            .returning(move |_, _, _| Ok(SlotTake::Taken(slot)));
         slots.expect_give_back().withf(move |s| *s == slot).times(1).returning(|_| Ok(()));
         let held = Arc::new(Held::default());
         let admission =
@@ -131,9 +134,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn one_upload_past_the_limit_is_told_when_to_retry() {
+    async fn one_upload_past_the_limit_is_told_when_a_slot_is_free_at_the_latest() {
         let mut slots = MockUploadSlotRepo::new();
-        slots.expect_take().returning(|_, _, _| Ok(None));
+        // The soonest lease ends 2 min 30.2 s from now (a server that died holding it).
+        let free_by = Utc.with_ymd_and_hms(2026, 6, 1, 0, 2, 30).unwrap() + chrono::TimeDelta::milliseconds(200);
+        slots.expect_take().returning(move |_, _, _| Ok(SlotTake::AllHeld { free_by }));
         slots.expect_give_back().never();
         let admission = Admission::new(
             Arc::new(slots),
@@ -144,13 +149,17 @@ mod tests {
             chrono::TimeDelta::minutes(3),
         );
         let refused = admission.admit(UserId::generate()).await.err();
-        assert!(matches!(refused, Some(DomainError::RateLimited(wait)) if wait == SLOT_RETRY), "{refused:?}");
+        let wait = Duration::from_secs(151);
+        assert!(matches!(refused, Some(DomainError::RateLimited(w)) if w == wait), "rounded up: {refused:?}");
     }
 
     #[tokio::test]
     async fn at_least_one_upload_is_allowed() {
         let mut slots = MockUploadSlotRepo::new();
-        slots.expect_take().withf(|_, per_user, _| *per_user == 1).returning(|_, _, _| Ok(None));
+        slots
+            .expect_take()
+            .withf(|_, per_user, _| *per_user == 1)
+            .returning(|_, _, _| Ok(SlotTake::AllHeld { free_by: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap() }));
         let admission = Admission::new(
             Arc::new(slots),
             no_turn(),

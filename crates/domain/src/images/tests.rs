@@ -253,7 +253,9 @@ async fn an_upload_form_is_refused_with_every_bad_field_at_once_and_keeps_nothin
 async fn an_upload_past_the_users_slots_is_refused_before_its_form_is_read() {
     let mut w = World::new();
     w.slots = MockUploadSlotRepo::new();
-    w.slots.expect_take().withf(|_, per_user, _| *per_user == 2).times(1).returning(|_, _, _| Ok(None));
+    w.slots.expect_take().withf(|_, per_user, _| *per_user == 2).times(1).returning(|_, _, _| {
+        Ok(crate::ports::SlotTake::AllHeld { free_by: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 30).unwrap() })
+    });
     w.blobs = MockBlobStore::new();
     w.blobs.expect_stage().never();
     let (images, _) = w.build(u64::MAX);

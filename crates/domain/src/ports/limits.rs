@@ -58,16 +58,28 @@ pub trait UploadTurns: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotId(pub Uuid);
 
+/// What asking for a slot got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotTake {
+    Taken(SlotId),
+    /// Every one of the user's slots is held; the first is free by this time at the latest
+    /// (its lease ends, should its upload not end first).
+    AllHeld {
+        free_by: DateTime<Utc>,
+    },
+}
+
 /// Uploads in progress per user, across servers.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UploadSlotRepo: Send + Sync {
     /// Takes one of `user`'s `per_user` slots, held until given back or until `until` (a
-    /// server that died holding it); `None` when all are held.
+    /// server that died holding it); when all are held, says by when one is free at the
+    /// latest (the soonest lease's end).
     ///
     /// # Errors
     /// Store failures only.
-    async fn take(&self, user: UserId, per_user: u32, until: DateTime<Utc>) -> Result<Option<SlotId>, RepoError>;
+    async fn take(&self, user: UserId, per_user: u32, until: DateTime<Utc>) -> Result<SlotTake, RepoError>;
 
     /// # Errors
     /// Store failures only.
