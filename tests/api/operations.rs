@@ -105,6 +105,45 @@ async fn logins_are_limited_per_address_with_retry_after() {
     assert!(metrics.contains(r#"gallery_rate_limited_total{scope="auth"}"#));
 }
 
+/// A login attempt from `forwarded_for` as a proxy would pass it on.
+async fn login_via(app: &crate::helpers::TestApp, forwarded_for: &str) -> u16 {
+    let res = app
+        .client
+        .post(format!("{}/api/v1/auth/login", app.address))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&serde_json::json!({"username": "nobody", "password": "wrong password entirely"}))
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_limited_apart_and_a_forged_header_changes_nothing() {
+    let limited = |trusted: Vec<String>| {
+        spawn_app_with(move |s| {
+            s.rate_limit.enabled = true;
+            s.rate_limit.auth_per_minute = 2;
+            s.server.trusted_proxies = trusted.clone();
+        })
+    };
+    // The test client connects from 127.0.0.1, a trusted proxy here.
+    let app = limited(vec!["127.0.0.1/32".into()]).await;
+    for _ in 0..2 {
+        assert_eq!(login_via(&app, "198.51.100.1").await, 401);
+    }
+    assert_eq!(login_via(&app, "198.51.100.1").await, 429, "the first client's limit");
+    assert_eq!(login_via(&app, "198.51.100.2").await, 401, "another client behind the same proxy");
+    // A client that writes its own entry left of the proxy's: still the proxy's word.
+    assert_eq!(login_via(&app, "203.0.113.7, 198.51.100.1").await, 429);
+    // Without trust, the header is the client's own word: one address, one limit.
+    let app = limited(Vec::new()).await;
+    for _ in 0..2 {
+        assert_eq!(login_via(&app, "198.51.100.1").await, 401);
+    }
+    assert_eq!(login_via(&app, "198.51.100.2").await, 429, "a made-up header does not reset the limit");
+}
+
 #[tokio::test]
 async fn failed_logins_are_limited_per_username_and_address_together() {
     let app = spawn_app_with(|s| {

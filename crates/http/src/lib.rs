@@ -4,6 +4,7 @@
 //! The crate sees the domain's use-cases and ports only, never a database or a file
 //! system: `server` builds the [`AppState`] and hands it to [`configure`].
 
+mod client;
 mod error;
 mod extract;
 mod headers;
@@ -28,6 +29,7 @@ use gallery_domain::roles::Roles;
 use gallery_domain::subscriptions::Subscriptions;
 use gallery_domain::users::Users;
 
+pub use client::{RootSpans, TrustedProxies};
 pub use error::{ApiError, EdgeHeaders, ErrorCode, FieldProblem, Problem, problem_for_status};
 pub use limits::{RateLimitSettings, RateLimits};
 pub use middleware::{BodyPace, RequestTimeout, edge, problem_safety_net};
@@ -70,6 +72,8 @@ pub struct AppState {
     pub public_url: PublicUrl,
     /// Seals the list cursors handed out, and opens those sent back.
     pub cursors: Seal,
+    /// Whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for AppState {
@@ -87,6 +91,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.images.clone()))
             .app_data(web::Data::new(state.galleries.clone()))
             .app_data(web::Data::new(state.cursors.clone()))
+            .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::Data::new(state.plans.clone()))
             .app_data(web::Data::new(state.subscriptions.clone()))
             .app_data(web::Data::new(state.links.clone()))

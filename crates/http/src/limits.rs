@@ -67,9 +67,9 @@ impl std::fmt::Debug for RateLimits {
     }
 }
 
-/// The client's address as a key part.
+/// The client's address as a key part (behind trusted proxies, the one they name).
 fn client(req: &HttpRequest) -> Option<IpAddr> {
-    req.peer_addr().map(|p| p.ip())
+    crate::client::address(req)
 }
 
 fn refused(scope: Scope, allowance: Allowance) -> Result<(), ApiError> {

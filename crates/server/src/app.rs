@@ -22,8 +22,8 @@ use gallery_domain::users::Users;
 use gallery_domain::{RoleName, Seal};
 use gallery_fetch::{FetchSettings, HttpFetcher};
 use gallery_http::{
-    AppState, BodyPace, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout, edge,
-    problem_safety_net,
+    AppState, BodyPace, MetricsToken, PublicUrl, RateLimitSettings, RateLimits, ReadinessProbe, RequestTimeout,
+    RootSpans, TrustedProxies, edge, problem_safety_net,
 };
 use gallery_imaging::{CachedThumbnails, DecodeBudget, Inspector, LocationStripper, Renderer};
 use gallery_postgres::{
@@ -305,6 +305,8 @@ impl Application {
         let public_url = PublicUrl::new(settings.public_url());
         // Every server with the same secret opens the others' cursors.
         let cursors = Seal::new(settings.auth.jwt_secret.expose_secret().as_bytes(), "image list cursor");
+        let trusted_proxies = TrustedProxies::parse(&settings.server.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?;
         let body_pace = BodyPace {
             window: Duration::from_secs(settings.server.body_idle_timeout_seconds),
             min_bytes_per_second: settings.server.body_min_bytes_per_second,
@@ -335,6 +337,7 @@ impl Application {
                 metrics_token: metrics_token.clone(),
                 public_url: public_url.clone(),
                 cursors: cursors.clone(),
+                trusted_proxies: trusted_proxies.clone(),
                 request_timeout: RequestTimeout(request_timeout_limit),
                 body_pace,
             };
@@ -344,7 +347,7 @@ impl Application {
                 .configure(gallery_http::configure(state))
                 .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
                 .wrap(from_fn(edge))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RootSpans>::new())
         })
         .client_request_timeout(Duration::from_secs(settings.server.header_timeout_seconds))
         .workers(workers)

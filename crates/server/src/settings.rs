@@ -59,6 +59,10 @@ pub struct ServerSettings {
     /// The least a request body must deliver per second, on average over each
     /// `body_idle_timeout_seconds`; 0 checks only that every window brings something.
     pub body_min_bytes_per_second: u64,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client; in the
+    /// environment, comma-separated. Empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -154,7 +158,14 @@ impl Settings {
         let mut builder = Config::builder()
             .add_source(File::from(default))
             .add_source(File::from(config_dir.join(format!("{environment}.toml"))).required(false))
-            .add_source(Environment::with_prefix("GALLERY").separator("__").try_parsing(true).source(Some(env.clone())))
+            .add_source(
+                Environment::with_prefix("GALLERY")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .source(Some(env.clone())),
+            )
             .set_override("environment", environment)?;
         if let Some(url) = env.get("DATABASE_URL") {
             builder = builder.set_override("database.url", url.as_str())?;
@@ -305,6 +316,15 @@ mod tests {
         assert_eq!(s.server.port, 9191);
         assert!(!s.rate_limit.enabled);
         assert_eq!(s.images.max_pixels, 1000);
+    }
+
+    #[test]
+    fn trusted_proxies_come_comma_separated_from_the_environment() {
+        let s = Settings::load_with_env(&dir(), "development", env(&[])).unwrap();
+        assert!(s.server.trusted_proxies.is_empty(), "nobody is trusted unless named");
+        let named = [("GALLERY__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,192.168.1.5")];
+        let s = Settings::load_with_env(&dir(), "development", env(&named)).unwrap();
+        assert_eq!(s.server.trusted_proxies, ["10.0.0.0/8", "192.168.1.5"]);
     }
 
     #[test]
