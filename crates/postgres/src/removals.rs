@@ -19,12 +19,21 @@ use crate::turns::{pin, try_pin, try_turn};
 #[derive(Debug, Clone)]
 pub struct PgRemovalRepo {
     db: Db,
+    pins: Db,
 }
 
 impl PgRemovalRepo {
+    /// Records and pins on `db`.
     #[must_use]
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { pins: db.clone(), db }
+    }
+
+    /// Pins (and the sweep's claims) on a pool of their own: a pin holds its connection
+    /// while the upload records its image on another, and must never hold the last one.
+    #[must_use]
+    pub fn with_pins(self, pins: Db) -> Self {
+        Self { pins, ..self }
     }
 }
 
@@ -45,11 +54,12 @@ impl RemovalRepo for PgRemovalRepo {
             .execute(&mut conn)
             .await
             .map_err(repo_error)?;
-        pin(conn, key.as_str()).await
+        drop(conn);
+        pin(self.pins.conn().await?, key.as_str()).await
     }
 
     async fn claim(&self, key: &BlobKey, now: DateTime<Utc>) -> Result<Option<Box<dyn Turn>>, RepoError> {
-        let Some(pinned) = try_pin(self.db.conn().await?, key.as_str()).await? else {
+        let Some(pinned) = try_pin(self.pins.conn().await?, key.as_str()).await? else {
             return Ok(None); // an upload still records its image
         };
         // Pinned now, nothing can record the key any more: is it still the sweep's?

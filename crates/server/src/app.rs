@@ -75,6 +75,8 @@ pub struct Shared {
     rate_limits: RateLimitSettings,
     /// One per process: every worker's uploads share its turns.
     upload_turns: ProcessTurns,
+    /// How many uploads may run at once in this process (`upload_turns`' count).
+    uploads_at_once: usize,
     pools: Pools,
     /// One per process: every worker's pool reads and fills the same copies.
     caches: Caches,
@@ -128,6 +130,10 @@ impl Shared {
             // A dead server's slots are free again within the request timeout.
             upload_lease: chrono::Duration::seconds(i64::try_from(settings.server.request_timeout_seconds)?),
         };
+        let uploads_at_once = match settings.server.max_concurrent_uploads {
+            0 => 2 * decoders,
+            n => n,
+        };
         let budget = DecodeBudget::new(settings.images.decode_memory_bytes);
         let renderer = Renderer::new(decoders).with_budget(budget.clone());
         let thumbnails = Arc::new(CachedThumbnails::new(storage.blobs(), Arc::new(renderer)));
@@ -148,10 +154,8 @@ impl Shared {
             })),
             limits,
             rate_limits: settings.rate_limit,
-            upload_turns: ProcessTurns::new(match settings.server.max_concurrent_uploads {
-                0 => 2 * decoders,
-                n => n,
-            }),
+            upload_turns: ProcessTurns::new(uploads_at_once),
+            uploads_at_once,
             pools: Pools::default(),
             caches: Caches::default(),
         })
@@ -205,7 +209,13 @@ impl Services {
             shared.signup_role.clone(),
         );
         let image_repo = Arc::new(PgImageRepo::new(db.clone()));
-        let removals = Arc::new(PgRemovalRepo::new(db.clone()));
+        // An upload pins its file's key on a connection while it records the image, which
+        // needs a connection of its own: pins come from a pool of their own, one for each
+        // upload that may run at once (and the sweep's claim), so that they can never take
+        // every connection the records wait for.
+        let pin_pool = PoolSettings { max_size: shared.uploads_at_once + 1, ..shared.pool.clone() };
+        let pins = Db::new(&shared.url, &pin_pool, shared.clock.clone()).map_err(anyhow::Error::msg)?;
+        let removals = Arc::new(PgRemovalRepo::new(db.clone()).with_pins(pins));
         let plan_repo = Arc::new(PgPlanRepo::new(db.clone()));
         let galleries =
             Galleries::new(Arc::new(PgGalleryRepo::new(db.clone())), image_repo.clone(), shared.clock.clone());
