@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::upsert::excluded;
+use diesel::sql_types::{Integer, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use gallery_domain::ports::{RemovalRepo, Turn};
 use gallery_domain::{BlobKey, RepoError};
@@ -13,7 +13,7 @@ use gallery_domain::{BlobKey, RepoError};
 use crate::db::Db;
 use crate::errors::repo_error;
 use crate::schema::{blob_removals, images};
-use crate::turns::{pin, try_pin, try_turn};
+use crate::turns::{PIN_CLASS_ID, held, try_pin, try_turn};
 
 /// [`RemovalRepo`] on PostgreSQL.
 #[derive(Debug, Clone)]
@@ -40,22 +40,23 @@ impl PgRemovalRepo {
 /// The advisory lock a sweeping server holds: one sweeps at a time.
 const SWEEP_LOCK: i64 = 0x6761_6c6c_6572_7902; // "gallery" 2
 
-diesel::define_sql_function!(fn least(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz);
-
 #[async_trait]
 impl RemovalRepo for PgRemovalRepo {
     async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<Box<dyn Turn>, RepoError> {
-        let mut conn = self.db.conn().await?;
-        diesel::insert_into(blob_removals::table)
-            .values((blob_removals::key.eq(key.as_str()), blob_removals::due_at.eq(due_at)))
-            .on_conflict(blob_removals::key)
-            .do_update()
-            .set(blob_removals::due_at.eq(least(blob_removals::due_at, excluded(blob_removals::due_at))))
-            .execute(&mut conn)
-            .await
-            .map_err(repo_error)?;
-        drop(conn);
-        pin(self.pins.conn().await?, key.as_str()).await
+        // The record and the pin in one round trip, on the pin's own connection.
+        let mut conn = self.pins.conn().await?;
+        diesel::sql_query(
+            "WITH scheduled AS (INSERT INTO blob_removals (key, due_at) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET due_at = LEAST(blob_removals.due_at, EXCLUDED.due_at)) \
+             SELECT pg_advisory_lock($3, hashtext($1))",
+        )
+        .bind::<Text, _>(key.as_str())
+        .bind::<Timestamptz, _>(due_at)
+        .bind::<Integer, _>(PIN_CLASS_ID)
+        .execute(&mut conn)
+        .await
+        .map_err(repo_error)?;
+        Ok(held(conn, key.as_str()))
     }
 
     async fn claim(&self, key: &BlobKey, now: DateTime<Utc>) -> Result<Option<Box<dyn Turn>>, RepoError> {

@@ -21,18 +21,12 @@ diesel::define_sql_function!(fn pg_advisory_unlock(key: diesel::sql_types::BigIn
 /// The first number of every key pin: "gall".
 const PIN_CLASS: i32 = 0x6761_6c6c;
 
-/// Takes the pin on `key`, waiting while another holds it.
-///
-/// # Errors
-/// Store failures only.
-pub(crate) async fn pin(mut conn: Conn, key: &str) -> Result<Box<dyn Turn>, RepoError> {
-    diesel::sql_query("SELECT pg_advisory_lock($1, hashtext($2))")
-        .bind::<Integer, _>(PIN_CLASS)
-        .bind::<Text, _>(key)
-        .execute(&mut conn)
-        .await
-        .map_err(repo_error)?;
-    Ok(Box::new(PgPin { conn: Some(conn), key: key.to_owned() }))
+/// The first number of every key pin, for statements that take one themselves.
+pub(crate) const PIN_CLASS_ID: i32 = PIN_CLASS;
+
+/// The pin on `key` that `conn`'s session has just taken.
+pub(crate) fn held(conn: Conn, key: &str) -> Box<dyn Turn> {
+    Box::new(PgPin { conn: Some(conn), key: key.to_owned() })
 }
 
 /// The pin on `key`, when nobody holds it; `None` otherwise.

@@ -295,7 +295,8 @@ impl Images {
         // before the pin is let go, however long recording takes.
         let pin = self.remover.removals.schedule(&key, self.clock.now() + self.limits.orphan_grace).await?;
         let recorded = self.put_in_place(staged, key, meta, actor, quota, inspected).await;
-        pin.end().await;
+        // Let go off the answer's path: the row is written (or the file gone) already.
+        self.tasks.spawn(Box::pin(async move { pin.end().await }));
         recorded
     }
 
