@@ -75,7 +75,8 @@ pub async fn edge(
     }
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let hsts = req.app_data::<actix_web::web::Data<PublicUrl>>().is_some_and(|url| url.is_configured_https());
-    let edge = EdgeHeaders { request_id: id.map(|id| id.to_string()), hsts };
+    // Made only for the answers raised here: no request id is formatted on the way through.
+    let edge = || EdgeHeaders { request_id: id.map(|id| id.to_string()), hsts };
     let limit = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0);
     let stalled = watch_body(&mut req);
     let res = match limit {
@@ -83,7 +84,7 @@ pub async fn edge(
         // actix renders through `ApiError`'s own response (headers included).
         Some(limit) => tokio::time::timeout(limit, next.call(req)).await.unwrap_or_else(|_| {
             tracing::warn!(limit_s = limit.as_secs(), "request timed out");
-            Err(crate::ApiError::Timeout(edge.clone()).into())
+            Err(crate::ApiError::Timeout(edge()).into())
         }),
         None => next.call(req).await,
     };
@@ -92,7 +93,7 @@ pub async fn edge(
     let res = match stalled {
         Some(flag) if flag.get() => {
             tracing::warn!("request body stalled");
-            Err(crate::ApiError::BodyStalled(edge).into())
+            Err(crate::ApiError::BodyStalled(edge()).into())
         }
         _ => res,
     };

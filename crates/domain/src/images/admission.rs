@@ -133,6 +133,18 @@ mod tests {
         held.run().await; // the give-back, expected once above
     }
 
+    /// An admission over `slots` that never reaches a turn (every slot is held).
+    fn refusing(slots: MockUploadSlotRepo, per_user: u32) -> Admission {
+        Admission::new(
+            Arc::new(slots),
+            no_turn(),
+            clock(),
+            Arc::new(Held::default()),
+            per_user,
+            chrono::TimeDelta::minutes(3),
+        )
+    }
+
     #[tokio::test]
     async fn one_upload_past_the_limit_is_told_when_a_slot_is_free_at_the_latest() {
         let mut slots = MockUploadSlotRepo::new();
@@ -140,14 +152,7 @@ mod tests {
         let free_by = Utc.with_ymd_and_hms(2026, 6, 1, 0, 2, 30).unwrap() + chrono::TimeDelta::milliseconds(200);
         slots.expect_take().returning(move |_, _, _| Ok(SlotTake::AllHeld { free_by }));
         slots.expect_give_back().never();
-        let admission = Admission::new(
-            Arc::new(slots),
-            no_turn(),
-            clock(),
-            Arc::new(Held::default()),
-            1,
-            chrono::TimeDelta::minutes(3),
-        );
+        let admission = refusing(slots, 1);
         let refused = admission.admit(UserId::generate()).await.err();
         let wait = Duration::from_secs(151);
         assert!(matches!(refused, Some(DomainError::RateLimited(w)) if w == wait), "rounded up: {refused:?}");
@@ -160,14 +165,7 @@ mod tests {
             .expect_take()
             .withf(|_, per_user, _| *per_user == 1)
             .returning(|_, _, _| Ok(SlotTake::AllHeld { free_by: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap() }));
-        let admission = Admission::new(
-            Arc::new(slots),
-            no_turn(),
-            clock(),
-            Arc::new(Held::default()),
-            0,
-            chrono::TimeDelta::minutes(3),
-        );
+        let admission = refusing(slots, 0);
         assert!(admission.admit(UserId::generate()).await.is_err());
     }
 }
