@@ -1,7 +1,7 @@
 # Gallery — the two commands a newcomer needs are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-# `make up PROFILE=several`: two replicas on MinIO behind nginx (see docker/docker-compose.yml).
+# `make up PROFILE=several`: two replicas on SeaweedFS behind nginx (see docker/docker-compose.yml).
 PROFILE ?= single
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
@@ -16,11 +16,12 @@ run: ## Run the server (a private PostgreSQL under .data/ when DATABASE_URL is u
 test: ## Run every test against a throwaway PostgreSQL
 	@scripts/test.sh
 
-lint: ## cargo fmt --check, clippy -D warnings, and the web app's type checks (tsc --checkJs) and formatting
+lint: ## cargo fmt --check, clippy -D warnings, the web app's type checks (tsc --checkJs) and formatting, and docker/ (compose config, pinned images)
 	@scripts/need.sh build
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	@scripts/web-lint.sh
+	@scripts/compose-check.sh
 
 web-fmt: ## Format the web app's JavaScript and CSS (Prettier)
 	@scripts/web-tools.sh
@@ -43,9 +44,10 @@ release: ## Release build of the `gallery` binary
 	@scripts/need.sh build
 	cargo build --release -p gallery-server
 
-up: ## Run the app and PostgreSQL 16 with docker compose (production settings); PROFILE=several: two replicas, MinIO and nginx
+up: ## Run the app and PostgreSQL 16 with docker compose (production settings); PROFILE=several: two replicas, SeaweedFS and nginx
 	@touch docker/.env
 	@grep -q '^GALLERY_JWT_SECRET=' docker/.env || { echo "GALLERY_JWT_SECRET=$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> docker/.env; echo "docker/.env: wrote a random JWT secret"; }
+	@grep -q '^GALLERY_S3_SECRET_KEY=' docker/.env || { echo "GALLERY_S3_SECRET_KEY=$$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >> docker/.env; echo "docker/.env: wrote a random key for the several profile's object store"; }
 	@grep -q '^GALLERY_PUBLIC_URL=' docker/.env || { echo "GALLERY_PUBLIC_URL=http://localhost:$${GALLERY_PORT:-8080}" >> docker/.env; echo "docker/.env: GALLERY_PUBLIC_URL=http://localhost:$${GALLERY_PORT:-8080} (set it to the address people use)"; }
 	$(COMPOSE) -f docker/docker-compose.yml --env-file docker/.env --profile $(PROFILE) up --build -d
 
