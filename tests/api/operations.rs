@@ -78,6 +78,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
         r#"gallery_thumbnails_served_total{source="cache"}"#,
         "gallery_cache_live",
         "gallery_cache_listener_drops_total",
+        "gallery_cache_lease_lapses_total",
         r#"gallery_cache_entries{kind="sessions"}"#,
         r#"gallery_cache_entries{kind="images"}"#,
     ] {

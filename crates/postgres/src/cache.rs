@@ -11,10 +11,16 @@
 //! - **No stale refill.** A read that missed takes a [`Ticket`] (the epoch, bumped by
 //!   every forgetting) before it queries; its answer is kept only if no forgetting
 //!   happened meanwhile, so a read that raced a change cannot put the old row back.
-//! - **No copies without news.** Until the listener has subscribed, and from the moment
-//!   it loses its connection or a heartbeat goes unanswered, every read goes to the
-//!   database and nothing is kept; it forgets everything when it drops and again when it
-//!   is back. A change is never missed, only slower.
+//! - **No copies without news.** A copy is served only under a lease: the listener asks its
+//!   connection for an answer every [`HEARTBEAT`], and an answer proves that every change
+//!   committed before the question was applied, so copies stay good until [`LEASE`] after
+//!   the last answered question was sent. Each read checks the lease against the clock
+//!   itself, so a listener that is frozen, starved or cut off cannot stretch it: its
+//!   server falls back on the database within the lease and keeps nothing meanwhile,
+//!   then uses its copies again, unforgotten, at the next answer (notifications wait in
+//!   the connection's queue). Only a lost connection forgets everything, when it drops
+//!   and again when it is back. A change is never missed, and never served stale for
+//!   longer than [`LEASE`].
 //! - **Nothing negative.** Only rows that exist are kept, so a new row needs no news.
 //!
 //! Every in-memory cache, and what keeps each true: `docs/architecture.md`, "Caches, on one
@@ -23,7 +29,8 @@
 use std::collections::VecDeque;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use gallery_domain::{Image, ImageId, SessionId, User, UserId};
 use quick_cache::sync::Cache;
@@ -31,6 +38,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 mod listen;
+
+pub use listen::ListenerThread;
 
 /// The channel every change is announced on.
 pub(crate) const CHANNEL: &str = "gallery_cache";
@@ -41,6 +50,12 @@ const USERS: usize = 50_000;
 const IMAGES: usize = 100_000;
 /// How many pings a server remembers hearing: enough for concurrent [`Caches::settle`]s.
 const PINGS_KEPT: usize = 64;
+/// How often the listener asks its connection for an answer.
+pub(crate) const HEARTBEAT: Duration = Duration::from_millis(100);
+/// How long an answer keeps the copies good, from when its question was sent: the most a
+/// change committed elsewhere can go unseen here. Three heartbeats, so one late answer on
+/// a busy machine does not turn them off.
+pub(crate) const LEASE: Duration = Duration::from_millis(300);
 
 /// What one announcement says changed (the payloads migration 000009 sends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,11 +88,17 @@ impl Change {
     }
 }
 
-/// Whether the listener is subscribed, and how often it lost its subscription.
+/// What the listener reports: whether it is subscribed and its lease current, how often
+/// it lost its connection (forgetting everything) and how often its lease ran out while
+/// connected (pausing the copies), and which database backend it listens on.
 #[derive(Debug, Clone, Copy, Default)]
 struct Listening {
+    subscribed: bool,
     live: bool,
     drops: u64,
+    lapses: u64,
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // tests freeze it
+    backend: Option<i32>,
 }
 
 /// How many rows of each kind a server holds.
@@ -99,8 +120,11 @@ pub struct Caches {
 }
 
 struct Inner {
-    /// Whether the listener is subscribed and answering: copies are used only then.
-    live: AtomicBool,
+    /// What [`Caches::now`] counts from.
+    base: Instant,
+    /// Copies are used only before this moment ([`Caches::now`]); 0 while the listener is
+    /// not subscribed.
+    fresh_until: AtomicU64,
     /// Bumped by every forgetting; see [`Ticket`].
     epoch: AtomicU64,
     /// Live sessions and whose they are.
@@ -118,7 +142,8 @@ impl Default for Caches {
     fn default() -> Self {
         Self {
             inner: Arc::new(Inner {
-                live: AtomicBool::new(false),
+                base: Instant::now(),
+                fresh_until: AtomicU64::new(0),
                 epoch: AtomicU64::new(0),
                 sessions: Cache::new(SESSIONS),
                 users: Cache::new(USERS),
@@ -137,10 +162,20 @@ impl std::fmt::Debug for Caches {
 }
 
 impl Caches {
-    /// Whether copies are in use: the listener is subscribed and answering.
+    /// Whether copies are in use: the listener is subscribed and its lease is current.
     #[must_use]
     pub fn is_live(&self) -> bool {
-        self.inner.live.load(Ordering::SeqCst)
+        self.live_at(self.now())
+    }
+
+    fn live_at(&self, at: u64) -> bool {
+        at < self.inner.fresh_until.load(Ordering::SeqCst)
+    }
+
+    /// Nanoseconds since these caches were made: the lease's clock (monotonic, and read
+    /// by each request itself, whatever the listener's thread is doing).
+    fn now(&self) -> u64 {
+        u64::try_from(self.inner.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// Waits until the listener is subscribed and the copies are in use.
@@ -160,6 +195,25 @@ impl Caches {
     #[must_use]
     pub fn drops(&self) -> u64 {
         self.inner.state.borrow().drops
+    }
+
+    /// How many times the listener's lease ran out while it was still connected.
+    #[must_use]
+    pub fn lapses(&self) -> u64 {
+        self.inner.state.borrow().lapses
+    }
+
+    /// Waits until the listener's lease has run out more than `lapses` times.
+    #[cfg(feature = "testing")]
+    pub async fn lapsed(&self, lapses: u64) {
+        self.until(|state| state.lapses > lapses).await;
+    }
+
+    /// The process id of the database backend the listener is subscribed on, if it is.
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn listener_backend(&self) -> Option<i32> {
+        self.inner.state.borrow().backend
     }
 
     /// Waits until the listener has lost its subscription more than `drops` times.
@@ -249,21 +303,58 @@ impl Caches {
         }
     }
 
-    /// Turns the copies on (the listener is subscribed) or off (it is not), forgetting
-    /// everything either way.
-    fn set_live(&self, live: bool) {
-        if !live {
-            self.inner.live.store(false, Ordering::SeqCst);
-        }
+    /// The listener subscribed on `backend` with a question sent at `sent`: forgets
+    /// everything (what changed while nobody listened is unknown), then serves copies.
+    fn subscribed(&self, sent: u64, backend: i32) {
         self.apply(Change::Everything);
-        if live {
-            self.inner.live.store(true, Ordering::SeqCst);
-        }
+        self.inner.fresh_until.store(sent.saturating_add(lease_nanos()), Ordering::SeqCst);
         self.inner.state.send_modify(|state| {
-            state.drops += u64::from(state.live && !live);
-            state.live = live;
+            *state = Listening { subscribed: true, live: true, backend: Some(backend), ..*state };
         });
     }
+
+    /// An answer came to the question sent at `sent`: everything committed before it has
+    /// been applied, so the copies are good until [`LEASE`] after it.
+    fn renew(&self, sent: u64) {
+        let was = self.inner.fresh_until.swap(sent.saturating_add(lease_nanos()), Ordering::SeqCst);
+        // Ran out before this answer, unreported (the listener's thread was late too).
+        let unseen_lapse = was <= self.now();
+        let state = *self.inner.state.borrow();
+        if !state.live || unseen_lapse {
+            self.inner.state.send_modify(|state| {
+                state.lapses += u64::from(state.live && unseen_lapse);
+                state.live = true;
+            });
+        }
+    }
+
+    /// The lease ran out before the answer came: reads go to the database until it comes.
+    /// Nothing is forgotten; the notifications wait in the connection's queue.
+    fn lapse(&self) {
+        self.inner.state.send_modify(|state| {
+            state.lapses += u64::from(state.live);
+            state.live = false;
+        });
+    }
+
+    /// How long the current lease has left, at `at`.
+    fn lease_left(&self, at: u64) -> Duration {
+        Duration::from_nanos(self.inner.fresh_until.load(Ordering::SeqCst).saturating_sub(at))
+    }
+
+    /// The listener lost its connection: copies are off and everything is forgotten.
+    fn dropped_off(&self) {
+        self.inner.fresh_until.store(0, Ordering::SeqCst);
+        self.apply(Change::Everything);
+        self.inner.state.send_modify(|state| {
+            state.drops += u64::from(state.subscribed);
+            *state = Listening { subscribed: false, live: false, backend: None, ..*state };
+        });
+    }
+}
+
+fn lease_nanos() -> u64 {
+    u64::try_from(LEASE.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ mod subscriptions;
 mod turns;
 mod users;
 
-pub use cache::Caches;
+pub use cache::{Caches, ListenerThread};
 pub use db::{Db, PoolSettings};
 pub use galleries::PgGalleryRepo;
 pub use images::PgImageRepo;

@@ -29,19 +29,13 @@ impl Clock for WallClock {
 struct Server {
     db: Db,
     caches: Caches,
-    listener: tokio::task::JoinHandle<()>,
+    _listener: gallery_postgres::ListenerThread,
     users: PgUserRepo,
     roles: PgRoleRepo,
     sessions: PgSessionRepo,
     images: PgImageRepo,
     plans: PgPlanRepo,
     subscriptions: PgSubscriptionRepo,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.listener.abort();
-    }
 }
 
 /// A bound on waits that must end: a hang fails the test instead of stalling it.
@@ -52,7 +46,7 @@ async fn bounded<F: Future>(what: &str, wait: F) -> F::Output {
 async fn server(test_db: &TestDb) -> Server {
     let caches = Caches::default();
     let db = Db::new(test_db.url(), &PoolSettings::default(), Arc::new(WallClock)).unwrap().with_caches(caches.clone());
-    let listener = tokio::spawn(caches.clone().listen(test_db.url().to_owned()));
+    let listener = caches.listen(test_db.url().to_owned()).expect("the listener's thread");
     bounded("the listener subscribes", caches.ready()).await;
     Server {
         users: PgUserRepo::new(db.clone()),
@@ -63,7 +57,7 @@ async fn server(test_db: &TestDb) -> Server {
         subscriptions: PgSubscriptionRepo::new(db.clone()),
         db,
         caches,
-        listener,
+        _listener: listener,
     }
 }
 
@@ -269,4 +263,89 @@ async fn while_the_listener_is_away_nothing_held_is_served_and_it_comes_back() {
     assert!(a.holder(session, &frank).await.is_some());
     unannounced(&test_db, &format!("UPDATE refresh_families SET revoked_at = now() WHERE id = '{session}'")).await;
     assert!(a.holder(session, &frank).await.is_some(), "copies are in use again");
+}
+
+/// A database backend stopped with SIGSTOP: alive, connected, silent. Continued when
+/// dropped, whatever the test did meanwhile.
+struct Frozen(i32);
+
+impl Frozen {
+    fn stop(pid: i32) -> Self {
+        signal("-STOP", pid);
+        Self(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal("-CONT", self.0);
+    }
+}
+
+fn signal(which: &str, pid: i32) {
+    let status = std::process::Command::new("kill").args([which, &pid.to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill {which} {pid}: the test must run as the database's user or root");
+}
+
+#[tokio::test]
+async fn a_frozen_listener_stops_the_copies_within_its_lease_and_forgets_nothing() {
+    let test_db = TestDb::create().await;
+    let (a, b) = (server(&test_db).await, server(&test_db).await);
+    let (frank, session) = a.signed_in("frank", "beta_player").await;
+    let (grace, kept) = a.signed_in("grace", "beta_player").await;
+    b.settle().await;
+    assert!(b.holder(session, &frank).await.is_some() && b.holder(kept, &grace).await.is_some());
+    let (drops, lapses) = (b.caches.drops(), b.caches.lapses());
+
+    // B's listener backend stops: B hears nothing more, and nothing tells it so.
+    let frozen = Frozen::stop(b.caches.listener_backend().expect("B's listener is subscribed"));
+    a.sessions.revoke(session).await.unwrap();
+    bounded("B's lease runs out", b.caches.lapsed(lapses)).await;
+    assert_eq!(b.holder(session, &frank).await, None, "revoked on A: B reads it from the database");
+
+    drop(frozen);
+    bounded("B's listener answers again", b.caches.ready()).await;
+    assert_eq!(b.holder(session, &frank).await, None);
+    unannounced(&test_db, &format!("UPDATE refresh_families SET revoked_at = now() WHERE id = '{kept}'")).await;
+    assert!(b.holder(kept, &grace).await.is_some(), "what B held before the freeze is still held");
+    assert_eq!(b.caches.drops(), drops, "the connection was never given up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_whose_workers_are_all_busy_keeps_its_copies_and_its_lease() {
+    let test_db = TestDb::create().await;
+    let a = server(&test_db).await;
+    let (heidi, session) = a.signed_in("heidi", "beta_player").await;
+    assert!(a.holder(session, &heidi).await.is_some());
+    let (drops, lapses) = (a.caches.drops(), a.caches.lapses());
+
+    // Both workers spin without yielding for longer than any heartbeat may wait (what a
+    // run queue thousands of requests long does to a task on them), while the test's own
+    // thread watches the lease from outside the runtime.
+    let spinning = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let spinners: Vec<_> = (0..2)
+        .map(|_| {
+            let spinning = spinning.clone();
+            tokio::spawn(async move {
+                while spinning.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let watched = std::time::Instant::now();
+    let mut lapsed_seen = 0;
+    while watched.elapsed() < Duration::from_secs(3) {
+        lapsed_seen += u32::from(!a.caches.is_live());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    spinning.store(false, std::sync::atomic::Ordering::Relaxed);
+    for spinner in spinners {
+        spinner.await.unwrap();
+    }
+
+    assert_eq!(lapsed_seen, 0, "the lease never ran out while the workers were busy");
+    assert_eq!((a.caches.drops(), a.caches.lapses()), (drops, lapses));
+    unannounced(&test_db, &format!("UPDATE refresh_families SET revoked_at = now() WHERE id = '{session}'")).await;
+    assert!(a.holder(session, &heidi).await.is_some(), "the copies were kept throughout");
 }

@@ -275,7 +275,7 @@ pub struct Application {
     sweeper: tokio::task::JoinHandle<()>,
     reinspector: tokio::task::JoinHandle<()>,
     upkeep: tokio::task::JoinHandle<()>,
-    follower: tokio::task::JoinHandle<()>,
+    follower: gallery_postgres::ListenerThread,
     caches: Caches,
     storage: Storage,
 }
@@ -310,7 +310,7 @@ impl Application {
         let upkeep = tokio::spawn(crate::metrics::upkeep_every(METRICS_UPKEEP));
         let caches = shared.caches.clone();
         let storage = shared.storage.clone();
-        let follower = tokio::spawn(caches.clone().listen(shared.url.clone()));
+        let follower = caches.listen(shared.url.clone()).context("starting the cache listener's thread")?;
         let request_timeout_limit = Duration::from_secs(settings.server.request_timeout_seconds);
         let public_url = PublicUrl::new(settings.public_url());
         // Every server with the same secret opens the others' cursors.
@@ -386,7 +386,7 @@ impl Application {
         self.sweeper.abort();
         self.reinspector.abort();
         self.upkeep.abort();
-        self.follower.abort();
+        drop(self.follower);
         // Uploads cut off by the shutdown abort their multipart uploads before we exit.
         self.storage.settled().await;
         served

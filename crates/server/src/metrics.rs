@@ -69,11 +69,12 @@ impl Pools {
     }
 }
 
-/// Whether the copies are in use, how often their listener lost its connection, and how
-/// many rows each kind holds.
+/// Whether the copies are in use, how often their listener lost its connection or its
+/// lease, and how many rows each kind holds.
 fn record_caches(caches: &Caches) {
     metrics::gauge!("gallery_cache_live").set(if caches.is_live() { 1.0 } else { 0.0 });
     metrics::counter!("gallery_cache_listener_drops_total").absolute(caches.drops());
+    metrics::counter!("gallery_cache_lease_lapses_total").absolute(caches.lapses());
     let held = caches.held();
     #[allow(clippy::cast_precision_loss)] // entry counts are bounded by the caches' capacity
     for (kind, n) in [("sessions", held.sessions), ("users", held.users), ("images", held.images)] {

@@ -4,7 +4,13 @@ use gallery_domain::{
     PlanFeatures, PlanId, Role, RoleId, RoleName, SessionId, User, UserId, UserRef, Username,
 };
 
-use super::{Caches, Change};
+use super::{Caches, Change, LEASE, lease_nanos};
+
+/// A moment an hour from now, as [`Caches::now`] counts: a question "sent" then gives a
+/// lease that outlasts any test.
+fn far_ahead(caches: &Caches) -> u64 {
+    caches.now() + 3_600_000_000_000
+}
 
 fn user() -> User {
     let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -63,7 +69,7 @@ fn image(owner: &User) -> Image {
 
 fn live() -> Caches {
     let caches = Caches::default();
-    caches.set_live(true);
+    caches.subscribed(far_ahead(&caches), 1);
     caches
 }
 
@@ -88,17 +94,66 @@ fn copies_are_kept_and_served_only_while_live() {
     let (someone, session) = (user(), SessionId::generate());
     assert!(caches.ticket().is_none(), "no claim to keep anything before the listener subscribes");
     caches.keep_holder(caches.ticket(), session, &someone);
-    caches.set_live(true);
+    caches.subscribed(far_ahead(&caches), 1);
     assert_eq!(caches.holder(session, someone.id), None);
 
     caches.keep_holder(caches.ticket(), session, &someone);
     assert_eq!(caches.holder(session, someone.id), Some(someone.clone()));
     assert_eq!(caches.holder(session, UserId::generate()), None, "a session is only its holder's");
 
-    caches.set_live(false);
+    caches.dropped_off();
     assert_eq!(caches.holder(session, someone.id), None, "off: bypassed");
-    caches.set_live(true);
+    caches.subscribed(far_ahead(&caches), 1);
     assert_eq!(caches.holder(session, someone.id), None, "back on: forgotten while it was off");
+    assert_eq!(caches.drops(), 1);
+}
+
+#[test]
+fn copies_are_good_until_a_lease_after_the_last_answered_question() {
+    let caches = Caches::default();
+    assert!(!caches.live_at(0), "off until the listener subscribes");
+    let sent = 1_000;
+    caches.subscribed(sent, 1);
+    assert!(caches.live_at(sent + lease_nanos() - 1));
+    assert!(!caches.live_at(sent + lease_nanos()), "a listener that stops answering stops the copies");
+
+    let later = sent + lease_nanos() / 3;
+    caches.renew(later);
+    assert!(caches.live_at(later + lease_nanos() - 1), "each answer extends it from its question");
+    assert!(!caches.live_at(later + lease_nanos()));
+    assert!(LEASE.as_millis() <= 300, "the staleness bound API.md's 'at once' rests on");
+
+    caches.dropped_off();
+    assert!(!caches.live_at(later), "a lost connection ends it at once");
+}
+
+#[test]
+fn a_lapsed_lease_serves_nothing_and_forgets_nothing() {
+    let caches = live();
+    let (someone, session) = (user(), SessionId::generate());
+    caches.keep_holder(caches.ticket(), session, &someone);
+
+    // The lease ran out (a question sent long ago, unanswered since).
+    caches.inner.fresh_until.store(1, std::sync::atomic::Ordering::SeqCst);
+    caches.lapse();
+    assert_eq!(caches.holder(session, someone.id), None, "no copy served past the lease");
+    assert!(caches.ticket().is_none(), "and nothing read meanwhile is kept");
+    assert_eq!((caches.lapses(), caches.drops()), (1, 0));
+
+    caches.renew(far_ahead(&caches));
+    assert_eq!(caches.holder(session, someone.id), Some(someone), "the answer came: the copies were kept");
+    assert_eq!(caches.lapses(), 1);
+}
+
+#[test]
+fn a_lapse_nobody_reported_is_counted_when_the_answer_comes() {
+    let caches = live();
+    // The listener's own thread was late: its lease ran out before it even asked.
+    caches.inner.fresh_until.store(1, std::sync::atomic::Ordering::SeqCst);
+    caches.renew(far_ahead(&caches));
+    assert_eq!(caches.lapses(), 1);
+    caches.renew(far_ahead(&caches));
+    assert_eq!(caches.lapses(), 1, "a lease renewed in time is no lapse");
 }
 
 #[test]
