@@ -48,12 +48,40 @@ macro_rules! narrow {
 
 diesel::define_sql_function!(fn lower(text: Text) -> Text);
 
-/// Matches `q`'s pattern, lower-cased by the database, in the stored lower-cased title and
-/// description.
+/// How a `q` is matched against the stored, lower-cased title and description (migrations
+/// 000007 and 000014).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Search {
+    /// One or two characters: one of the text's pieces, through their GIN index (trigrams
+    /// cannot narrow a pattern that short, and `LIKE` then reads every row).
+    Piece(String),
+    /// Longer: a `LIKE '%…%'` pattern, through the trigram index.
+    Pattern(String),
+}
+
+impl Search {
+    fn of(q: &str) -> Self {
+        let short = |text: &str| text.chars().count() <= 2;
+        // A character whose lower case is longer (`İ`) cannot be looked up as a piece.
+        if short(q) && short(&q.to_lowercase()) {
+            Self::Piece(q.to_owned())
+        } else {
+            Self::Pattern(crate::users::contains_pattern(q))
+        }
+    }
+}
+
+/// Filters `$query` to the images `$search` (an `Option<&Search>`) matches; `q` is
+/// lower-cased by the database, as the stored text was.
 macro_rules! search {
-    ($query:expr, $pattern:expr) => {
-        match $pattern {
-            Some(p) => $query.filter(images::search.like(lower(p))),
+    ($query:expr, $search:expr) => {
+        match $search {
+            Some(Search::Pattern(p)) => $query.filter(images::search.like(lower(p.as_str()))),
+            Some(Search::Piece(piece)) => $query.filter(
+                sql::<Bool>("gallery_search_pieces(images.search) @> ARRAY[lower(")
+                    .bind::<Text, _>(piece.clone())
+                    .sql(")]"),
+            ),
             None => $query,
         }
     };
@@ -87,19 +115,17 @@ async fn total(
     conn: &mut AsyncPgConnection,
     filter: &ImageFilter,
     visibility: Visibility,
-    pattern: Option<&str>,
+    search: Option<&Search>,
 ) -> Result<(u64, bool), RepoError> {
-    let Some(pattern) = pattern else {
+    let Some(search) = search else {
         let sum = image_counts::table.select(sql::<BigInt>("COALESCE(SUM(n), 0)::bigint")).into_boxed();
         let counted: i64 =
             narrow!(image_counts, sum, visibility, Some(filter)).get_result(conn).await.map_err(repo_error)?;
         return Ok((u64::try_from(counted).unwrap_or(0), true));
     };
     let limit = ImageFilter::SEARCH_COUNT_LIMIT;
-    let matches = search!(
-        narrow!(images, images::table.select(images::id).into_boxed(), visibility, Some(filter)),
-        Some(pattern)
-    );
+    let matches =
+        search!(narrow!(images, images::table.select(images::id).into_boxed(), visibility, Some(filter)), Some(search));
     let found: i64 = CountUpTo { query: matches, limit: i64::try_from(limit + 1).unwrap_or(i64::MAX) }
         .get_result(conn)
         .await
@@ -229,10 +255,10 @@ impl ImageRepo for PgImageRepo {
         after: Option<&'a After>,
     ) -> Result<Listed, RepoError> {
         let mut conn = self.db.conn().await?;
-        let pattern = filter.q.as_ref().map(|q| crate::users::contains_pattern(q.as_str()));
-        let (total, exact) = total(&mut conn, filter, visibility, pattern.as_deref()).await?;
+        let search = filter.q.as_ref().map(|q| Search::of(q.as_str()));
+        let (total, exact) = total(&mut conn, filter, visibility, search.as_ref()).await?;
         let query = narrow!(images, images::table.inner_join(users::table).into_boxed(), visibility, Some(filter));
-        let mut query = search!(query, pattern.as_deref()).select((ImageRow::as_select(), users::username));
+        let mut query = search!(query, search.as_ref()).select((ImageRow::as_select(), users::username));
         // Keyset: just past the cursor's key, in the sort's direction, through its index.
         let past = if filter.sort.is_descending() { "<" } else { ">" };
         let taken = taken_key(filter.sort);

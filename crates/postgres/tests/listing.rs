@@ -369,3 +369,50 @@ async fn a_search_stops_counting_at_the_limit() {
     let all = world.images.list(&ImageFilter::default(), Visibility::All, page, None).await.unwrap();
     assert_eq!((all.total, all.exact), (limit + 2, true));
 }
+
+#[tokio::test]
+async fn a_search_of_one_or_two_characters_finds_exactly_the_texts_holding_them() {
+    let world = World::new().await;
+    let texts = [
+        ("Salt", "marsh at noon"),
+        ("100% sure", "x_y and a\\b"),
+        ("Élan", "vital, déjà vu"),
+        ("GH", ""),
+        ("", "ghost"),
+        ("tea", "Meadow"),
+    ];
+    let mut held = Vec::new();
+    for (title, description) in texts {
+        let image = world.upload(world.users[0].id, ImageStatus::Approved, None, title).await;
+        let patch = ImagePatch { description: Some(Description::parse(description).unwrap()), ..ImagePatch::default() };
+        world.images.update(image.id, &patch).await.unwrap();
+        held.push((image.id, title.to_lowercase(), description.to_lowercase()));
+    }
+    let page = PageRequest::parse(Some(1), Some(100)).unwrap();
+    let mut asked = 0;
+    // Every piece of every text, the pieces spanning title and description ("tm", "am"),
+    // wildcards and pieces held nowhere.
+    let mut qs: Vec<String> =
+        ["tm", "am", "%", "_", "\\", "% ", "zq", "é", "ÉL", "Dé", "a\\", "GH", "gH", " "].map(String::from).to_vec();
+    for (title, description) in texts {
+        for text in [title, description] {
+            let chars: Vec<char> = text.chars().collect();
+            qs.extend(chars.iter().map(char::to_string));
+            qs.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+        }
+    }
+    for q in qs {
+        let filter = ImageFilter { q: Some(SearchText::parse(&q).unwrap()), ..ImageFilter::default() };
+        let listed = world.images.list(&filter, Visibility::All, page, None).await.unwrap();
+        let mut found: Vec<ImageId> = listed.items.iter().map(|i| i.id).collect();
+        let needle = q.to_lowercase();
+        let mut expected: Vec<ImageId> =
+            held.iter().filter(|(_, t, d)| t.contains(&needle) || d.contains(&needle)).map(|(id, ..)| *id).collect();
+        found.sort();
+        expected.sort();
+        assert_eq!(found, expected, "q = {q:?}");
+        assert_eq!((listed.total, listed.exact), (expected.len() as u64, true), "q = {q:?}");
+        asked += 1;
+    }
+    assert!(asked > 60);
+}

@@ -85,11 +85,15 @@ impl Caches {
         };
         self.subscribed(sent, backend);
         tracing::info!("the cache listener is subscribed; in-memory copies are on");
+        // Heartbeats keep their cadence from one question to the next, however long the
+        // answers take.
+        let mut beat_at = tokio::time::Instant::now();
         loop {
+            beat_at = (beat_at + HEARTBEAT).max(tokio::time::Instant::now());
             // Between heartbeats, apply what arrives.
             {
                 let mut news = std::pin::pin!(conn.notifications_stream());
-                let mut beat = std::pin::pin!(tokio::time::sleep(HEARTBEAT));
+                let mut beat = std::pin::pin!(tokio::time::sleep_until(beat_at));
                 loop {
                     tokio::select! {
                         note = news.next() => match note {
