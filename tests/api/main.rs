@@ -19,5 +19,6 @@ mod removals;
 mod subscriptions;
 mod thumbnails;
 mod tokens;
+mod traces;
 mod uploads;
 mod web;

@@ -106,9 +106,34 @@ mod tests {
     }
 }
 
+/// The trace a request continues: its W3C `traceparent` (and `tracestate`), when valid.
+fn remote_parent(headers: &actix_web::http::header::HeaderMap) -> Option<opentelemetry::Context> {
+    use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
+    use opentelemetry::trace::TraceContextExt as _;
+
+    struct Headers<'a>(&'a actix_web::http::header::HeaderMap);
+
+    impl Extractor for Headers<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key)?.to_str().ok()
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            self.0.keys().map(actix_web::http::header::HeaderName::as_str).collect()
+        }
+    }
+
+    if !headers.contains_key("traceparent") {
+        return None;
+    }
+    let cx = opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&Headers(headers));
+    cx.span().span_context().is_valid().then_some(cx)
+}
+
 /// Each request's root span: tracing-actix-web's own fields (its end records the status and
 /// any error), but `http.client_ip` as [`address`] resolves it — its default believes any
-/// `Forwarded` or `X-Forwarded-For` header, so a client could write the logs' address.
+/// `Forwarded` or `X-Forwarded-For` header, so a client could write the logs' address — and
+/// the trace continued from a W3C `traceparent`. `otel.name` is the method and the route.
 #[derive(Debug)]
 pub struct RootSpans;
 
@@ -120,7 +145,7 @@ impl tracing_actix_web::RootSpanBuilder for RootSpans {
             request.extensions().get::<tracing_actix_web::RequestId>().map(ToString::to_string).unwrap_or_default();
         let route = request.match_pattern().unwrap_or_else(|| "default".to_owned());
         let empty = tracing::field::Empty;
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
@@ -133,7 +158,13 @@ impl tracing_actix_web::RootSpanBuilder for RootSpans {
             request_id = %id,
             exception.message = empty,
             exception.details = empty,
-        )
+        );
+        if let Some(parent) = remote_parent(request.headers()) {
+            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+            // Refused only when no trace layer is installed: then nothing is traced anyway.
+            let _ = span.set_parent(parent);
+        }
+        span
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(

@@ -152,6 +152,7 @@ fn header(
 
 #[async_trait]
 impl ImageInspector for Inspector {
+    #[tracing::instrument(name = "image.inspect", level = "debug", skip_all, fields(image.format = format.as_str()))]
     async fn inspect(
         &self,
         source: Box<dyn ReadSeek>,

@@ -147,6 +147,7 @@ fn resize(src: &DynamicImage, w: u32, h: u32, alpha: bool) -> Result<DynamicImag
 
 #[async_trait]
 impl ThumbnailRenderer for Renderer {
+    #[tracing::instrument(name = "thumbnail.render", level = "debug", skip_all, fields(image.format = format.as_str(), thumbnail.height = height))]
     async fn render(&self, source: Box<dyn ReadSeek>, format: ImageFormat, height: u32) -> Result<Bytes, InspectError> {
         let _permit = self.permits.acquire().await.map_err(invalid)?;
         let span = tracing::Span::current();

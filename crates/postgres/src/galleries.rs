@@ -26,6 +26,7 @@ impl PgGalleryRepo {
 
 #[async_trait]
 impl GalleryRepo for PgGalleryRepo {
+    #[tracing::instrument(name = "GalleryRepo.create", level = "debug", skip_all)]
     async fn create(&self, gallery: &NewGallery, by: UserId) -> Result<Gallery, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: GalleryRow = diesel::insert_into(galleries::table)
@@ -41,6 +42,7 @@ impl GalleryRepo for PgGalleryRepo {
         Ok(row.into())
     }
 
+    #[tracing::instrument(name = "GalleryRepo.by_id", level = "debug", skip_all)]
     async fn by_id(&self, id: GalleryId) -> Result<Option<Gallery>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<GalleryRow> = galleries::table
@@ -53,6 +55,7 @@ impl GalleryRepo for PgGalleryRepo {
         Ok(row.map(Gallery::from))
     }
 
+    #[tracing::instrument(name = "GalleryRepo.list", level = "debug", skip_all)]
     async fn list(&self, page: PageRequest) -> Result<(Vec<Gallery>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
         let total: i64 = galleries::table.count().get_result(&mut conn).await.map_err(repo_error)?;
@@ -67,6 +70,7 @@ impl GalleryRepo for PgGalleryRepo {
         Ok((rows.into_iter().map(Gallery::from).collect(), u64::try_from(total).unwrap_or(0)))
     }
 
+    #[tracing::instrument(name = "GalleryRepo.update", level = "debug", skip_all)]
     async fn update(&self, id: GalleryId, patch: &GalleryPatch) -> Result<Option<Gallery>, RepoError> {
         #[derive(AsChangeset)]
         #[diesel(table_name = galleries)]
@@ -91,6 +95,7 @@ impl GalleryRepo for PgGalleryRepo {
         Ok(row.map(Gallery::from))
     }
 
+    #[tracing::instrument(name = "GalleryRepo.delete", level = "debug", skip_all)]
     async fn delete(&self, id: GalleryId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         let n = diesel::delete(galleries::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;

@@ -105,6 +105,7 @@ impl PgRateCounter {
 
 #[async_trait]
 impl RateCounter for PgRateCounter {
+    #[tracing::instrument(name = "RateCounter.take", level = "debug", skip_all)]
     async fn take(&self, key: &str, per_minute: NonZeroU32) -> Result<Allowance, RepoError> {
         let now = self.db.now();
         if let Some(refused) = self.held_denial(key, now) {
@@ -142,6 +143,7 @@ impl RateCounter for PgRateCounter {
         Ok(self.hold(key, now, refused))
     }
 
+    #[tracing::instrument(name = "RateCounter.peek", level = "debug", skip_all)]
     async fn peek(&self, key: &str, per_minute: NonZeroU32) -> Result<Allowance, RepoError> {
         let now = self.db.now();
         if let Some(refused) = self.held_denial(key, now) {
@@ -150,6 +152,7 @@ impl RateCounter for PgRateCounter {
         Ok(self.hold(key, now, allowance(self.tat(key).await?, now, per_minute)))
     }
 
+    #[tracing::instrument(name = "RateCounter.forget", level = "debug", skip_all)]
     async fn forget(&self, key: &str) -> Result<(), RepoError> {
         self.denied.remove(key);
         let mut conn = self.db.conn().await?;
@@ -174,6 +177,7 @@ impl PgUploadSlots {
 
 #[async_trait]
 impl UploadSlotRepo for PgUploadSlots {
+    #[tracing::instrument(name = "UploadSlotRepo.take", level = "debug", skip_all)]
     async fn take(&self, user: UserId, per_user: u32, until: DateTime<Utc>) -> Result<SlotTake, RepoError> {
         #[derive(QueryableByName)]
         struct Soonest {
@@ -227,6 +231,7 @@ impl UploadSlotRepo for PgUploadSlots {
         Ok(taken)
     }
 
+    #[tracing::instrument(name = "UploadSlotRepo.give_back", level = "debug", skip_all)]
     async fn give_back(&self, slot: SlotId) -> Result<(), RepoError> {
         // The upload has ended, whether or not its row goes now (else it expires).
         metrics::gauge!("gallery_uploads_in_progress").decrement(1.0);

@@ -25,6 +25,7 @@ impl PgLinkRepo {
 
 #[async_trait]
 impl LinkRepo for PgLinkRepo {
+    #[tracing::instrument(name = "LinkRepo.create", level = "debug", skip_all)]
     async fn create(&self, link: &NewLink) -> Result<ShareLink, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: LinkRow = diesel::insert_into(share_links::table)
@@ -42,6 +43,7 @@ impl LinkRepo for PgLinkRepo {
         ShareLink::try_from(row)
     }
 
+    #[tracing::instrument(name = "LinkRepo.by_token", level = "debug", skip_all)]
     async fn by_token(&self, hash: &TokenHash) -> Result<Option<LinkTarget>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<(LinkRow, ImageRow, String, UserRow)> = share_links::table
@@ -61,6 +63,7 @@ impl LinkRepo for PgLinkRepo {
         Ok(Some(LinkTarget { link: ShareLink::try_from(link)?, image: to_image((image, uploader))?, creator }))
     }
 
+    #[tracing::instrument(name = "LinkRepo.by_id", level = "debug", skip_all)]
     async fn by_id(&self, id: LinkId) -> Result<Option<ShareLink>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<LinkRow> = share_links::table
@@ -73,6 +76,7 @@ impl LinkRepo for PgLinkRepo {
         row.map(ShareLink::try_from).transpose()
     }
 
+    #[tracing::instrument(name = "LinkRepo.live", level = "debug", skip_all)]
     async fn live(&self, image: ImageId, creator: UserId, now: DateTime<Utc>) -> Result<Vec<ShareLink>, RepoError> {
         let mut conn = self.db.conn().await?;
         let rows: Vec<LinkRow> = share_links::table
@@ -88,6 +92,7 @@ impl LinkRepo for PgLinkRepo {
         rows.into_iter().map(ShareLink::try_from).collect()
     }
 
+    #[tracing::instrument(name = "LinkRepo.revoke", level = "debug", skip_all)]
     async fn revoke(&self, id: LinkId) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
         diesel::update(share_links::table.find(id.as_uuid()).filter(share_links::revoked_at.is_null()))

@@ -68,6 +68,7 @@ impl PgPlanRepo {
 
 #[async_trait]
 impl PlanRepo for PgPlanRepo {
+    #[tracing::instrument(name = "PlanRepo.list", level = "debug", skip_all)]
     async fn list(&self) -> Result<Vec<Plan>, RepoError> {
         let mut conn = self.db.conn().await?;
         let rows: Vec<PlanRow> = plans::table
@@ -79,6 +80,7 @@ impl PlanRepo for PgPlanRepo {
         rows.into_iter().map(Plan::try_from).collect()
     }
 
+    #[tracing::instrument(name = "PlanRepo.by_id", level = "debug", skip_all)]
     async fn by_id(&self, id: PlanId) -> Result<Option<Plan>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<PlanRow> = plans::table
@@ -91,6 +93,7 @@ impl PlanRepo for PgPlanRepo {
         row.map(Plan::try_from).transpose()
     }
 
+    #[tracing::instrument(name = "PlanRepo.create", level = "debug", skip_all)]
     async fn create(&self, plan: &NewPlan) -> Result<Plan, RepoError> {
         let features = features_json(&plan.features)?;
         let mut conn = self.db.conn().await?;
@@ -113,6 +116,7 @@ impl PlanRepo for PgPlanRepo {
         Plan::try_from(row)
     }
 
+    #[tracing::instrument(name = "PlanRepo.update", level = "debug", skip_all)]
     async fn update(&self, plan: &Plan) -> Result<Option<Plan>, RepoError> {
         let features = features_json(&plan.features)?;
         let mut conn = self.db.conn().await?;
@@ -136,6 +140,7 @@ impl PlanRepo for PgPlanRepo {
         row.map(Plan::try_from).transpose()
     }
 
+    #[tracing::instrument(name = "PlanRepo.delete", level = "debug", skip_all)]
     async fn delete(&self, id: PlanId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         let n = diesel::delete(plans::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;

@@ -42,6 +42,7 @@ const SWEEP_LOCK: i64 = 0x6761_6c6c_6572_7902; // "gallery" 2
 
 #[async_trait]
 impl RemovalRepo for PgRemovalRepo {
+    #[tracing::instrument(name = "RemovalRepo.schedule", level = "debug", skip_all)]
     async fn schedule(&self, key: &BlobKey, due_at: DateTime<Utc>) -> Result<Box<dyn Turn>, RepoError> {
         // The record and the pin in one round trip, on the pin's own connection.
         let mut conn = self.pins.conn().await?;
@@ -59,6 +60,7 @@ impl RemovalRepo for PgRemovalRepo {
         Ok(held(conn, key.as_str()))
     }
 
+    #[tracing::instrument(name = "RemovalRepo.claim", level = "debug", skip_all)]
     async fn claim(&self, key: &BlobKey, now: DateTime<Utc>) -> Result<Option<Box<dyn Turn>>, RepoError> {
         let Some(pinned) = try_pin(self.pins.conn().await?, key.as_str()).await? else {
             return Ok(None); // an upload still records its image
@@ -85,6 +87,7 @@ impl RemovalRepo for PgRemovalRepo {
         }
     }
 
+    #[tracing::instrument(name = "RemovalRepo.due", level = "debug", skip_all)]
     async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BlobKey>, RepoError> {
         let mut conn = self.db.conn().await?;
         let claimed = images::table.filter(images::storage_key.eq(blob_removals::key));
@@ -102,12 +105,14 @@ impl RemovalRepo for PgRemovalRepo {
             .collect()
     }
 
+    #[tracing::instrument(name = "RemovalRepo.done", level = "debug", skip_all)]
     async fn done(&self, key: &BlobKey) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
         diesel::delete(blob_removals::table.find(key.as_str())).execute(&mut conn).await.map_err(repo_error)?;
         Ok(())
     }
 
+    #[tracing::instrument(name = "RemovalRepo.sweep_turn", level = "debug", skip_all)]
     async fn sweep_turn(&self) -> Result<Option<Box<dyn Turn>>, RepoError> {
         try_turn(&self.db, SWEEP_LOCK).await
     }

@@ -45,6 +45,7 @@ async fn replace_permissions(
 
 #[async_trait]
 impl RoleRepo for PgRoleRepo {
+    #[tracing::instrument(name = "RoleRepo.list", level = "debug", skip_all)]
     async fn list(&self) -> Result<Vec<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
         let rows: Vec<RoleRow> = role_details::table
@@ -56,18 +57,21 @@ impl RoleRepo for PgRoleRepo {
         rows.into_iter().map(Role::try_from).collect()
     }
 
+    #[tracing::instrument(name = "RoleRepo.by_id", level = "debug", skip_all)]
     async fn by_id(&self, id: RoleId) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
         let query = role_details::table.find(id.as_uuid()).select(RoleRow::as_select());
         to_role(query.first(&mut conn).await.optional().map_err(repo_error)?)
     }
 
+    #[tracing::instrument(name = "RoleRepo.by_name", level = "debug", skip_all)]
     async fn by_name(&self, name: &RoleName) -> Result<Option<Role>, RepoError> {
         let mut conn = self.db.conn().await?;
         let query = role_details::table.filter(role_details::role_name.eq(name.as_str())).select(RoleRow::as_select());
         to_role(query.first(&mut conn).await.optional().map_err(repo_error)?)
     }
 
+    #[tracing::instrument(name = "RoleRepo.create", level = "debug", skip_all)]
     async fn create(&self, role: &NewRole) -> Result<Role, RepoError> {
         let id = Uuid::new_v4();
         let mut conn = self.db.conn().await?;
@@ -89,6 +93,7 @@ impl RoleRepo for PgRoleRepo {
         self.by_id(RoleId::from_uuid(id)).await?.ok_or_else(|| RepoError::Other("created role vanished".into()))
     }
 
+    #[tracing::instrument(name = "RoleRepo.update", level = "debug", skip_all)]
     async fn update(&self, id: RoleId, patch: &RolePatch) -> Result<Option<Role>, RepoError> {
         #[derive(AsChangeset)]
         #[diesel(table_name = roles)]
@@ -151,6 +156,7 @@ impl RoleRepo for PgRoleRepo {
         if found { self.by_id(id).await } else { Ok(None) }
     }
 
+    #[tracing::instrument(name = "RoleRepo.delete", level = "debug", skip_all)]
     async fn delete(&self, id: RoleId) -> Result<bool, RepoError> {
         let mut conn = self.db.conn().await?;
         let n = diesel::delete(roles::table.find(id.as_uuid())).execute(&mut conn).await.map_err(repo_error)?;

@@ -30,6 +30,7 @@ impl PgSessionRepo {
 
 #[async_trait]
 impl SessionRepo for PgSessionRepo {
+    #[tracing::instrument(name = "SessionRepo.start", level = "debug", skip_all)]
     async fn start(
         &self,
         user: UserId,
@@ -59,6 +60,7 @@ impl SessionRepo for PgSessionRepo {
         Ok(SessionId::from_uuid(id))
     }
 
+    #[tracing::instrument(name = "SessionRepo.by_refresh", level = "debug", skip_all)]
     async fn by_refresh(&self, refresh: &TokenHash) -> Result<Option<RefreshRecord>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<RecordRow> = diesel::sql_query(
@@ -80,6 +82,7 @@ impl SessionRepo for PgSessionRepo {
         }))
     }
 
+    #[tracing::instrument(name = "SessionRepo.rotate", level = "debug", skip_all)]
     async fn rotate(
         &self,
         session: SessionId,
@@ -115,6 +118,7 @@ impl SessionRepo for PgSessionRepo {
         .map_err(RepoError::from)
     }
 
+    #[tracing::instrument(name = "SessionRepo.revoke", level = "debug", skip_all)]
     async fn revoke(&self, session: SessionId) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
         diesel::update(refresh_families::table.find(session.as_uuid()).filter(refresh_families::revoked_at.is_null()))
@@ -126,6 +130,7 @@ impl SessionRepo for PgSessionRepo {
         Ok(())
     }
 
+    #[tracing::instrument(name = "SessionRepo.revoke_all", level = "debug", skip_all)]
     async fn revoke_all(&self, user: UserId, except: Option<SessionId>) -> Result<(), RepoError> {
         let mut conn = self.db.conn().await?;
         let keep = except.map_or(Uuid::nil(), |s| s.as_uuid());
@@ -147,6 +152,7 @@ impl SessionRepo for PgSessionRepo {
     }
 
     /// From memory when both the session and the user are there (see [`crate::Caches`]).
+    #[tracing::instrument(name = "SessionRepo.holder", level = "debug", skip_all)]
     async fn holder(&self, session: SessionId, user: UserId) -> Result<Option<User>, RepoError> {
         let caches = &self.db.caches;
         if let Some(held) = caches.holder(session, user) {

@@ -76,11 +76,13 @@ impl PgSubscriptionRepo {
 
 #[async_trait]
 impl SubscriptionRepo for PgSubscriptionRepo {
+    #[tracing::instrument(name = "SubscriptionRepo.of", level = "debug", skip_all)]
     async fn of(&self, user: UserId) -> Result<Option<Subscription>, RepoError> {
         let mut conn = self.db.conn().await?;
         find(&mut conn, user.as_uuid()).await.map_err(repo_error)
     }
 
+    #[tracing::instrument(name = "SubscriptionRepo.set", level = "debug", skip_all)]
     async fn set(
         &self,
         user: UserId,
@@ -138,6 +140,7 @@ impl SubscriptionRepo for PgSubscriptionRepo {
         saved.ok_or_else(|| RepoError::Other("saved subscription vanished".into()))
     }
 
+    #[tracing::instrument(name = "SubscriptionRepo.cancel", level = "debug", skip_all)]
     async fn cancel(&self, user: UserId, ends_at: DateTime<Utc>) -> Result<Option<Subscription>, RepoError> {
         let mut conn = self.db.conn().await?;
         let n = diesel::update(subscriptions::table.find(user.as_uuid()))
@@ -157,6 +160,7 @@ impl SubscriptionRepo for PgSubscriptionRepo {
         find(&mut conn, user.as_uuid()).await.map_err(repo_error)
     }
 
+    #[tracing::instrument(name = "SubscriptionRepo.list", level = "debug", skip_all)]
     async fn list(&self, page: PageRequest) -> Result<(Vec<Subscription>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
         let total: i64 = subscriptions::table.count().get_result(&mut conn).await.map_err(repo_error)?;

@@ -58,6 +58,7 @@ pub(crate) struct PgPin {
 
 #[async_trait]
 impl Turn for PgPin {
+    #[tracing::instrument(name = "Turn.end", level = "debug", skip_all)]
     async fn end(mut self: Box<Self>) {
         let Some(mut conn) = self.conn.take() else { return };
         let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1, hashtext($2))")
@@ -100,6 +101,7 @@ struct PgTurn {
 
 #[async_trait]
 impl Turn for PgTurn {
+    #[tracing::instrument(name = "Turn.end", level = "debug", skip_all)]
     async fn end(mut self: Box<Self>) {
         if let Err(e) = diesel::select(pg_advisory_unlock(self.key)).execute(&mut self.conn).await {
             // Harmless: the connection closes now, and the lock with it.

@@ -94,6 +94,7 @@ async fn ensure_an_admin_is_left(c: &mut AsyncPgConnection) -> Result<(), TxErro
 
 #[async_trait]
 impl UserRepo for PgUserRepo {
+    #[tracing::instrument(name = "UserRepo.create", level = "debug", skip_all)]
     async fn create(&self, user: &NewUser) -> Result<User, RepoError> {
         let id = Uuid::new_v4();
         let mut conn = self.db.conn().await?;
@@ -118,6 +119,7 @@ impl UserRepo for PgUserRepo {
         to_user(&self.db, &mut conn, Some(row)).await?.ok_or_else(|| RepoError::Other("created user vanished".into()))
     }
 
+    #[tracing::instrument(name = "UserRepo.by_id", level = "debug", skip_all)]
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         let mut conn = self.db.conn().await?;
         let query = user_core::table.find(id.as_uuid()).select(UserRow::as_select());
@@ -125,6 +127,7 @@ impl UserRepo for PgUserRepo {
         to_user(&self.db, &mut conn, row).await
     }
 
+    #[tracing::instrument(name = "UserRepo.credentials", level = "debug", skip_all)]
     async fn credentials(&self, username: &Username) -> Result<Option<(User, PasswordHash)>, RepoError> {
         let mut conn = self.db.conn().await?;
         let row: Option<(UserRow, String)> = user_core::table
@@ -138,6 +141,7 @@ impl UserRepo for PgUserRepo {
         Ok(to_user(&self.db, &mut conn, Some(row)).await?.map(|user| (user, PasswordHash::new(hash))))
     }
 
+    #[tracing::instrument(name = "UserRepo.password_hash", level = "debug", skip_all)]
     async fn password_hash(&self, id: UserId) -> Result<Option<PasswordHash>, RepoError> {
         let mut conn = self.db.conn().await?;
         let hash: Option<String> = users::table
@@ -150,6 +154,7 @@ impl UserRepo for PgUserRepo {
         Ok(hash.map(PasswordHash::new))
     }
 
+    #[tracing::instrument(name = "UserRepo.list", level = "debug", skip_all)]
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<(Vec<User>, u64), RepoError> {
         let mut conn = self.db.conn().await?;
         let pattern = filter.q.as_ref().map(|q| contains_pattern(q.as_str()));
@@ -167,6 +172,7 @@ impl UserRepo for PgUserRepo {
         Ok((users, u64::try_from(total).unwrap_or(0)))
     }
 
+    #[tracing::instrument(name = "UserRepo.update", level = "debug", skip_all)]
     async fn update(&self, id: UserId, patch: &UserPatch) -> Result<Option<User>, RepoError> {
         #[derive(AsChangeset)]
         #[diesel(table_name = users)]
@@ -216,6 +222,7 @@ impl UserRepo for PgUserRepo {
         if found { self.by_id(id).await } else { Ok(None) }
     }
 
+    #[tracing::instrument(name = "UserRepo.delete", level = "debug", skip_all)]
     async fn delete(&self, id: UserId, with_images: bool) -> Result<Option<Vec<BlobKey>>, RepoError> {
         let mut conn = self.db.conn().await?;
         conn.transaction(async |c| {

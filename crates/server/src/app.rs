@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -404,7 +405,7 @@ async fn reinspect_until_done(images: Images, every: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match images.reinspect().await {
+        match images.reinspect().instrument(tracing::debug_span!("job.reinspect")).await {
             Ok(Some(_)) => return,
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "reading originals again failed; it goes on at the next interval"),
@@ -418,7 +419,7 @@ async fn sweep_every(images: Images, every: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(e) = images.sweep().await {
+        if let Err(e) = images.sweep().instrument(tracing::debug_span!("job.sweep")).await {
             tracing::warn!(error = %e, "the removal sweep failed; it runs again at the next interval");
         }
     }

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gallery_domain::{DomainError, Password, Username};
 use gallery_server::app::{Services, Shared};
+use gallery_server::settings::TelemetrySettings;
 use gallery_server::{Application, Settings, telemetry};
 use secrecy::ExposeSecret as _;
 
@@ -44,8 +45,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log);
-    let result = actix_web::rt::System::new().block_on(run(cli.command.unwrap_or(Command::Serve), settings));
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Traces are the server's; the one-shot commands only log.
+    let traced =
+        if matches!(command, Command::Serve) { settings.telemetry.clone() } else { TelemetrySettings::default() };
+    let traces = match telemetry::init(&settings.log, &traced) {
+        Ok(traces) => traces,
+        Err(e) => {
+            eprintln!("gallery: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = actix_web::rt::System::new().block_on(run(command, settings));
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

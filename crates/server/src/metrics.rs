@@ -26,6 +26,12 @@ fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Installs the recorder now, for what is counted before the first request (the trace
+/// pipeline starts before the server).
+pub(crate) fn install() {
+    let _ = handle();
+}
+
 /// Drains the recorder's histogram samples into their buckets every `every`, scraped or not:
 /// without it, every latency sample waits in memory until someone renders `/metrics` (about
 /// 16 MB per million requests, on a server nobody scrapes).

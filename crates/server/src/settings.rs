@@ -28,6 +28,35 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+}
+
+/// OpenTelemetry traces over OTLP/HTTP; nothing is exported without an endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TelemetrySettings {
+    /// The collector's base URL (`http://127.0.0.1:4318`); spans go to `<it>/v1/traces`.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` on every span.
+    pub service_name: String,
+    /// Finished spans waiting for the exporter, at most; past that they are dropped (and
+    /// counted), so a collector that is slow or away never holds up a request.
+    pub max_queued_spans: usize,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self { otlp_endpoint: None, service_name: "gallery".into(), max_queued_spans: 4096 }
+    }
+}
+
+impl TelemetrySettings {
+    /// The endpoint, unless unset or empty.
+    #[must_use]
+    pub fn endpoint(&self) -> Option<&str> {
+        self.otlp_endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

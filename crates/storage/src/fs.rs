@@ -126,6 +126,7 @@ impl StagedBlob for FsStaged {
         Ok(Box::new(std::io::BufReader::new(file)))
     }
 
+    #[tracing::instrument(name = "StagedBlob.commit", level = "debug", skip_all, fields(storage.backend = "fs"))]
     async fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
         self.file.sync_all().await.map_err(|e| io_unavailable("syncing an upload", &e))?;
         let parent = self.target.parent().unwrap_or(&self.root).to_owned();
@@ -161,6 +162,7 @@ async fn sync_dir(dir: &Path) -> Result<(), StorageError> {
 
 #[async_trait]
 impl BlobStore for FsBlobStore {
+    #[tracing::instrument(name = "BlobStore.stage", level = "debug", skip_all, fields(storage.backend = "fs"))]
     async fn stage(&self, key: &BlobKey) -> Result<Box<dyn StagedBlob>, StorageError> {
         let target = self.path(key)?;
         let temp = self.root.join(format!("{TMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
@@ -176,6 +178,7 @@ impl BlobStore for FsBlobStore {
         Ok(Box::new(FsStaged { file, temp, target, root: self.root.clone(), committed: false }))
     }
 
+    #[tracing::instrument(name = "BlobStore.open", level = "debug", skip_all, fields(storage.backend = "fs"))]
     async fn open(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<BlobBody, StorageError> {
         let path = self.path(key)?;
         // One trip to the blocking pool opens, sizes and (when small) reads the file.
@@ -195,6 +198,7 @@ impl BlobStore for FsBlobStore {
         })
     }
 
+    #[tracing::instrument(name = "BlobStore.delete", level = "debug", skip_all, fields(storage.backend = "fs"))]
     async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
         match tokio::fs::remove_file(self.path(key)?).await {
             Ok(()) => Ok(()),
@@ -203,6 +207,7 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    #[tracing::instrument(name = "BlobStore.delete_under", level = "debug", skip_all, fields(storage.backend = "fs"))]
     async fn delete_under(&self, prefix: &BlobKey) -> Result<(), StorageError> {
         match tokio::fs::remove_dir_all(self.path(prefix)?).await {
             Ok(()) => Ok(()),
@@ -211,12 +216,14 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    #[tracing::instrument(name = "BlobStore.put", level = "debug", skip_all, fields(storage.backend = "fs"))]
     async fn put(&self, key: &BlobKey, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let mut staged = self.stage(key).await?;
         staged.write(&bytes).await?;
         staged.commit().await
     }
 
+    #[tracing::instrument(name = "BlobStore.reader", level = "debug", skip_all, fields(storage.backend = "fs"))]
     async fn reader(&self, key: &BlobKey) -> Result<Box<dyn ReadSeek>, StorageError> {
         match std::fs::File::open(self.path(key)?) {
             Ok(file) => Ok(Box::new(file)),

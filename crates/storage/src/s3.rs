@@ -137,6 +137,7 @@ fn path(key: &BlobKey) -> Path {
 
 #[async_trait]
 impl BlobStore for S3BlobStore {
+    #[tracing::instrument(name = "BlobStore.stage", level = "debug", skip_all, fields(storage.backend = "s3"))]
     async fn stage(&self, key: &BlobKey) -> Result<Box<dyn StagedBlob>, StorageError> {
         Ok(Box::new(S3Staged {
             store: self.store.clone(),
@@ -148,6 +149,7 @@ impl BlobStore for S3BlobStore {
         }))
     }
 
+    #[tracing::instrument(name = "BlobStore.open", level = "debug", skip_all, fields(storage.backend = "s3"))]
     async fn open(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<BlobBody, StorageError> {
         let options =
             GetOptions { range: range.map(|(start, end)| GetRange::Bounded(start..end + 1)), ..GetOptions::default() };
@@ -160,6 +162,7 @@ impl BlobStore for S3BlobStore {
         Ok(BlobBody { len, stream: Box::pin(stream) })
     }
 
+    #[tracing::instrument(name = "BlobStore.delete", level = "debug", skip_all, fields(storage.backend = "s3"))]
     async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
         match self.store.delete(&path(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -169,6 +172,7 @@ impl BlobStore for S3BlobStore {
 
     /// Lists only the objects under `prefix/` (an image's few thumbnails), never the
     /// bucket, and removes them in one batch.
+    #[tracing::instrument(name = "BlobStore.delete_under", level = "debug", skip_all, fields(storage.backend = "s3"))]
     async fn delete_under(&self, prefix: &BlobKey) -> Result<(), StorageError> {
         let found = self.store.list(Some(&path(prefix))).map_ok(|meta| meta.location).boxed();
         let removed: Vec<Path> = self.store.delete_stream(found).try_collect().await.or_else(|e| match e {
@@ -179,10 +183,12 @@ impl BlobStore for S3BlobStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "BlobStore.put", level = "debug", skip_all, fields(storage.backend = "s3"))]
     async fn put(&self, key: &BlobKey, bytes: Bytes) -> Result<(), StorageError> {
         self.store.put(&path(key), PutPayload::from(bytes)).await.map(drop).map_err(failed("storing an object"))
     }
 
+    #[tracing::instrument(name = "BlobStore.reader", level = "debug", skip_all, fields(storage.backend = "s3"))]
     async fn reader(&self, key: &BlobKey) -> Result<Box<dyn ReadSeek>, StorageError> {
         let got = self.store.get(&path(key)).await.map_err(failed("reading an object"))?;
         if got.meta.size <= READ_IN_MEMORY {

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Issue #26 item 13 (part of `make bench`): what traces cost. One release build serving
+# GET /api/v1/users/me and a cached 200 px thumbnail with wrk -c32, first with no
+# `telemetry.otlp_endpoint` (nothing traced), then with one: every request's spans sent to
+# a collector (nginx answering 200 to every POST, so the collector costs next to nothing),
+# alternated over BENCH_ROUNDS rounds (3) of BENCH_SECONDS (10). Targets: off costs nothing
+# (the pre-traces build is in bench-house.sh's lineage), on ≤ 10 %. Also the spans sent and
+# dropped during the "on" runs, from /metrics.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/live.sh
+rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
+non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
+
+DURATION=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+scripts/need.sh wrk build nginx
+cargo build --release --quiet -p gallery-server
+live_start target/release/gallery
+dir=$LIVE_DIR
+token=$(live_token)
+python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
+python3 -c 'from PIL import Image; Image.new("RGB", (640, 480), (90, 140, 200)).save("'"$dir"'/photo.jpg", quality=90)'
+id=$(curl -fsS -X POST "$LIVE_URL/api/v1/images" -H "Authorization: Bearer $token" -F "file=@$dir/photo.jpg" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+
+mkdir -p "$dir/nginx-tmp"
+collector_port=$(free_port)
+cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $dir/nginx-tmp;
+  proxy_temp_path $dir/nginx-tmp;
+  fastcgi_temp_path $dir/nginx-tmp;
+  uwsgi_temp_path $dir/nginx-tmp;
+  scgi_temp_path $dir/nginx-tmp;
+  client_max_body_size 64m;
+  server { listen 127.0.0.1:$collector_port; location = /v1/traces { return 200; } }
+}
+CONF
+nginx -c "$dir/nginx.conf" -g 'daemon off;' &
+nginx_pid=$!
+trap 'kill $nginx_pid 2>/dev/null || true; live_stop' EXIT INT TERM
+
+metric() { curl -fsS "$LIVE_URL/metrics" | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print 0}'; }
+run() { # off|on
+  if [ "$1" = on ]; then
+    export GALLERY__TELEMETRY__OTLP_ENDPOINT="http://127.0.0.1:$collector_port"
+  else
+    unset GALLERY__TELEMETRY__OTLP_ENDPOINT
+  fi
+  kill "$LIVE_PID" && wait "$LIVE_PID" 2>/dev/null || true
+  live_serve
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$LIVE_URL/api/v1/images/$id/thumbnails/200"
+  wrk -t2 -c32 -d"${DURATION}s" -H "Authorization: Bearer $token" "$LIVE_URL/api/v1/users/me" >"$dir/me.txt"
+  wrk -t2 -c32 -d"${DURATION}s" -H "Authorization: Bearer $token" "$LIVE_URL/api/v1/images/$id/thumbnails/200" >"$dir/thumb.txt"
+  local kind
+  for kind in me thumb; do
+    [ "$(non2xx "$dir/$kind.txt")" = 0 ] || echo "WARNING: $1 $kind: $(non2xx "$dir/$kind.txt") non-2xx answers"
+  done
+  local exported dropped
+  exported=$(metric gallery_trace_spans_exported_total)
+  dropped=$(metric gallery_trace_spans_dropped_total)
+  printf '%-4s GET /users/me %8.0f/s  cached thumbnail %8.0f/s  spans sent %9.0f dropped %9.0f\n' \
+    "$1" "$(rps "$dir/me.txt")" "$(rps "$dir/thumb.txt")" "$exported" "$dropped"
+  echo "$1 $(rps "$dir/me.txt") $(rps "$dir/thumb.txt")" >>"$dir/figures"
+}
+
+echo "== traces off and on, HEAD $(git rev-parse --short HEAD), ${DURATION}s each, wrk -c32"
+for round in $(seq 1 "$ROUNDS"); do
+  if ((round % 2)); then run off; run on; else run on; run off; fi
+done
+python3 - "$dir/figures" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+for i, name in enumerate(["GET /users/me", "cached thumbnail"], start=1):
+    off = statistics.median(float(r[i]) for r in rows if r[0] == "off")
+    on = statistics.median(float(r[i]) for r in rows if r[0] == "on")
+    print(f"{name:18} off {off:8.0f}/s  on {on:8.0f}/s  on/off {on / off:5.2f}")
+PY
