@@ -60,7 +60,7 @@ client-check: ## Generate a Python client from our spec (openapi-python-client) 
 fuzz: ## Contract fuzzing with schemathesis against a live server (bounded; part of .ci/run)
 	@scripts/fuzz.sh
 
-bench: ## Benchmarks: /users/me vs pgbench -S and a cached thumbnail vs nginx; uploads, RSS, GET /images; listing at 10k and 1M images; thumbnails vs Pillow; decompression bombs at once, with and without the decode memory budget; RSS over 10 M requests nobody scrapes; the cache listener frozen and starved; mixed load and a DB restart; share links and located uploads vs the pre-#11 build; uploads, login, lists and cached reads vs the pre-#13 build; s3 vs fs, upload RSS, revocation across two servers, rate limits in PostgreSQL; the web app's bytes and time to 100 thumbnails in chromium; /users/me, cached thumbnails and uploads vs the pre-#23 build
+bench: ## Benchmarks: /users/me vs pgbench -S and a cached thumbnail vs nginx; uploads, RSS, GET /images; listing at 10k and 1M images; thumbnails vs Pillow; decompression bombs at once, with and without the decode memory budget; RSS over 10 M requests nobody scrapes; the cache listener frozen and starved; a trickle attack on upload turns; traces off and on; mixed load and a DB restart; share links and located uploads vs the pre-#11 build; uploads, login, lists and cached reads vs the pre-#13 build; s3 vs fs, upload RSS, revocation across two servers, rate limits in PostgreSQL; the web app's bytes and time to 100 thumbnails in chromium; /users/me, cached thumbnails and uploads vs the pre-#23 build
 	@scripts/bench.sh
 	@scripts/bench-images.sh
 	@scripts/bench-listing.sh
@@ -68,6 +68,8 @@ bench: ## Benchmarks: /users/me vs pgbench -S and a cached thumbnail vs nginx; u
 	@scripts/bench-bombs.sh
 	@scripts/bench-soak.sh
 	@scripts/bench-listener.sh
+	@scripts/bench-trickle.sh
+	@scripts/bench-traces.sh
 	@scripts/bench-load.sh
 	@scripts/bench-hardening.sh
 	@scripts/bench-scale.sh

@@ -49,29 +49,62 @@ macro_rules! narrow {
 diesel::define_sql_function!(fn lower(text: Text) -> Text);
 
 /// How a `q` is matched against the stored, lower-cased title and description (migrations
-/// 000007 and 000014).
+/// 000007 and 000014), for one query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Search {
-    /// One or two characters: one of the text's pieces, through their GIN index (trigrams
-    /// cannot narrow a pattern that short, and `LIKE` alone then reads every row), and the
-    /// pattern too: a plan that scans in order checks it first, and runs the costly pieces
-    /// function only on rows that match anyway.
-    Piece { piece: String, pattern: String },
-    /// Longer: a `LIKE '%…%'` pattern, through the trigram index.
+    /// A `LIKE '%…%'` pattern: through the trigram index for three characters or more, and
+    /// for a common short `q`, while reading rows in whatever order the query needs (the
+    /// matches come soon).
     Pattern(String),
+    /// A rare short `q`: the ids of the rows holding it, from the pieces index, first (a
+    /// plan that scanned for them would read every row; PostgreSQL's estimate for a piece
+    /// it has no statistics on is often low enough to try).
+    Piece(String),
 }
 
-impl Search {
-    fn of(q: &str) -> Self {
+/// A list's `q`, matched one way for its page and maybe another for its count.
+#[derive(Debug)]
+struct Matching {
+    page: Search,
+    count: Search,
+}
+
+/// The share of rows holding a short `q` from which its page is read by scanning: 21
+/// matches then come within ~10,000 rows, against gathering every match through the index.
+const SCANNED_PAGE: f64 = 0.002;
+/// The same for its count, which needs 10,001 matches: scanning reads 10,001 / share rows
+/// (200,000 at 5 %), the index gathers share × rows (50,000 at 5 % of a million).
+const SCANNED_COUNT: f64 = 0.05;
+
+impl Matching {
+    /// How `q` is matched: a short one by how common it is among the rows.
+    async fn of(conn: &mut AsyncPgConnection, q: &str) -> Result<Self, RepoError> {
+        let pattern = crate::users::contains_pattern(q);
         let short = |text: &str| text.chars().count() <= 2;
         // A character whose lower case is longer (`İ`) cannot be looked up as a piece.
-        let pattern = crate::users::contains_pattern(q);
-        if short(q) && short(&q.to_lowercase()) {
-            Self::Piece { piece: q.to_owned(), pattern }
-        } else {
-            Self::Pattern(pattern)
+        if !(short(q) && short(&q.to_lowercase())) {
+            return Ok(Self { page: Search::Pattern(pattern.clone()), count: Search::Pattern(pattern) });
         }
+        let share = piece_share(conn, q).await?;
+        let way = |scanned: f64| {
+            if share >= scanned { Search::Pattern(pattern.clone()) } else { Search::Piece(q.to_owned()) }
+        };
+        Ok(Self { page: way(SCANNED_PAGE), count: way(SCANNED_COUNT) })
     }
+}
+
+/// The share of rows whose search text holds `piece`, as the last `ANALYZE` saw it (the
+/// pieces index's most common elements); 0 when it is not among them (then rarer than all
+/// of them) or nothing was analyzed yet.
+async fn piece_share(conn: &mut AsyncPgConnection, piece: &str) -> Result<f64, RepoError> {
+    let share = sql::<Double>(
+        "coalesce((SELECT m.f::float8 FROM pg_stats s, \
+         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(e, f) \
+         WHERE s.schemaname = current_schema() AND s.tablename = 'images_search_pieces_idx' AND m.e = lower(",
+    )
+    .bind::<Text, _>(piece.to_owned())
+    .sql(") LIMIT 1), 0)");
+    diesel::select(share).get_result(conn).await.map_err(repo_error)
 }
 
 /// Filters `$query` to the images `$search` (an `Option<&Search>`) matches; `q` is
@@ -80,13 +113,14 @@ macro_rules! search {
     ($query:expr, $search:expr) => {
         match $search {
             Some(Search::Pattern(p)) => $query.filter(images::search.like(lower(p.as_str()))),
-            Some(Search::Piece { piece, pattern }) => {
-                $query.filter(images::search.like(lower(pattern.as_str()))).filter(
-                    sql::<Bool>("gallery_search_pieces(images.search) @> ARRAY[lower(")
-                        .bind::<Text, _>(piece.clone())
-                        .sql(")]"),
+            Some(Search::Piece(piece)) => $query.filter(
+                sql::<Bool>(
+                    "images.id = ANY(ARRAY(SELECT held.id FROM images held \
+                     WHERE gallery_search_pieces(held.search) @> ARRAY[lower(",
                 )
-            }
+                .bind::<Text, _>(piece.clone())
+                .sql(")]))"),
+            ),
             None => $query,
         }
     };
@@ -114,23 +148,6 @@ impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for CountUpTo<Q> {
     }
 }
 
-/// The share of rows at which a piece is counted without its index.
-const COMMON_PIECE: f64 = 0.2;
-
-/// The share of rows whose search text holds `piece`, as the last `ANALYZE` saw it (the
-/// pieces index's most common elements); 0 when it is not among them or nothing was
-/// analyzed yet.
-async fn piece_share(conn: &mut AsyncPgConnection, piece: &str) -> Result<f64, RepoError> {
-    let share = sql::<Double>(
-        "coalesce((SELECT m.f::float8 FROM pg_stats s, \
-         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(e, f) \
-         WHERE s.schemaname = current_schema() AND s.tablename = 'images_search_pieces_idx' AND m.e = lower(",
-    )
-    .bind::<Text, _>(piece.to_owned())
-    .sql(") LIMIT 1), 0)");
-    diesel::select(share).get_result(conn).await.map_err(repo_error)
-}
-
 /// How many images a listing holds, and whether that is exact. Without `q`, a sum over
 /// the counts the triggers keep; with it, the matches counted up to the limit.
 async fn total(
@@ -146,17 +163,6 @@ async fn total(
         return Ok((u64::try_from(counted).unwrap_or(0), true));
     };
     let limit = ImageFilter::SEARCH_COUNT_LIMIT;
-    // A piece in a fifth of the rows or more: reading rows in any order finds the limit's
-    // matches within a few times the limit, with the cheap `LIKE`; through the index it
-    // would gather every match first (180 ms for `e` at 300,000 rows).
-    let common;
-    let search = match search {
-        Search::Piece { piece, pattern } if piece_share(conn, piece).await? >= COMMON_PIECE => {
-            common = Search::Pattern(pattern.clone());
-            &common
-        }
-        _ => search,
-    };
     let matches =
         search!(narrow!(images, images::table.select(images::id).into_boxed(), visibility, Some(filter)), Some(search));
     let found: i64 = CountUpTo { query: matches, limit: i64::try_from(limit + 1).unwrap_or(i64::MAX) }
@@ -291,8 +297,12 @@ impl ImageRepo for PgImageRepo {
         after: Option<&'a After>,
     ) -> Result<Listed, RepoError> {
         let mut conn = self.db.conn().await?;
-        let search = filter.q.as_ref().map(|q| Search::of(q.as_str()));
-        let (total, exact) = total(&mut conn, filter, visibility, search.as_ref()).await?;
+        let matching = match &filter.q {
+            Some(q) => Some(Matching::of(&mut conn, q.as_str()).await?),
+            None => None,
+        };
+        let (total, exact) = total(&mut conn, filter, visibility, matching.as_ref().map(|m| &m.count)).await?;
+        let search = matching.map(|m| m.page);
         let query = narrow!(images, images::table.inner_join(users::table).into_boxed(), visibility, Some(filter));
         let mut query = search!(query, search.as_ref()).select((ImageRow::as_select(), users::username));
         // Keyset: just past the cursor's key, in the sort's direction, through its index.

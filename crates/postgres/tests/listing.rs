@@ -401,8 +401,8 @@ async fn a_search_of_one_or_two_characters_finds_exactly_the_texts_holding_them(
             qs.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
         }
     }
-    // First with no statistics (every piece through its index), then analyzed: pieces in a
-    // fifth of the rows are then counted without the index.
+    // First with no statistics (every piece through its index), then analyzed: common
+    // pieces are then scanned for.
     let unanalyzed = qs.clone();
     for q in unanalyzed.into_iter().chain(std::iter::once(String::from("\u{0}analyze"))).chain(qs) {
         if q == "\u{0}analyze" {
@@ -416,7 +416,7 @@ async fn a_search_of_one_or_two_characters_finds_exactly_the_texts_holding_them(
             .load(&mut conn)
             .await
             .unwrap();
-            assert!(common.iter().any(|c| c.piece == "a"), "'a' is common enough to be counted without the index");
+            assert!(common.iter().any(|c| c.piece == "a"), "'a' is common enough to be scanned for");
             continue;
         }
         let filter = ImageFilter { q: Some(SearchText::parse(&q).unwrap()), ..ImageFilter::default() };
