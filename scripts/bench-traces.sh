@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Issue #26 item 13 (part of `make bench`): what traces cost. One release build serving
-# GET /api/v1/users/me and a cached 200 px thumbnail with wrk -c32, first with no
-# `telemetry.otlp_endpoint` (nothing traced), then with one: every request's spans sent to
-# a collector (nginx answering 200 to every POST, so the collector costs next to nothing),
-# alternated over BENCH_ROUNDS rounds (3) of BENCH_SECONDS (10). Targets: off costs nothing
-# (the pre-traces build is in bench-house.sh's lineage), on ≤ 10 %. Also the spans sent and
-# dropped during the "on" runs, from /metrics.
+# GET /api/v1/users/me and a cached 200 px thumbnail with wrk -c32: with no
+# `telemetry.otlp_endpoint` (off: nothing traced), with one and every request traced (all),
+# and with one tracing a tenth of the requests (`telemetry.sample_ratio` 0.1); spans go to a
+# collector that costs next to nothing (nginx answering 200 to every POST). The three
+# alternate over BENCH_ROUNDS rounds (3) of BENCH_SECONDS (10). Target: traces on ≤ 10 %.
+# Also the spans sent and dropped in each traced run, from /metrics. (Off against the build
+# before traces: scripts/bench-house.sh with BENCH_BASE.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/live.sh
@@ -47,12 +48,12 @@ nginx_pid=$!
 trap 'kill $nginx_pid 2>/dev/null || true; live_stop' EXIT INT TERM
 
 metric() { curl -fsS "$LIVE_URL/metrics" | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print 0}'; }
-run() { # off|on
-  if [ "$1" = on ]; then
-    export GALLERY__TELEMETRY__OTLP_ENDPOINT="http://127.0.0.1:$collector_port"
-  else
-    unset GALLERY__TELEMETRY__OTLP_ENDPOINT
-  fi
+run() { # off|all|tenth
+  case $1 in
+  off) unset GALLERY__TELEMETRY__OTLP_ENDPOINT GALLERY__TELEMETRY__SAMPLE_RATIO ;;
+  all) export GALLERY__TELEMETRY__OTLP_ENDPOINT="http://127.0.0.1:$collector_port" GALLERY__TELEMETRY__SAMPLE_RATIO=1 ;;
+  tenth) export GALLERY__TELEMETRY__OTLP_ENDPOINT="http://127.0.0.1:$collector_port" GALLERY__TELEMETRY__SAMPLE_RATIO=0.1 ;;
+  esac
   kill "$LIVE_PID" && wait "$LIVE_PID" 2>/dev/null || true
   live_serve
   curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$LIVE_URL/api/v1/images/$id/thumbnails/200"
@@ -65,20 +66,24 @@ run() { # off|on
   local exported dropped
   exported=$(metric gallery_trace_spans_exported_total)
   dropped=$(metric gallery_trace_spans_dropped_total)
-  printf '%-4s GET /users/me %8.0f/s  cached thumbnail %8.0f/s  spans sent %9.0f dropped %9.0f\n' \
+  printf '%-5s GET /users/me %8.0f/s  cached thumbnail %8.0f/s  spans sent %9.0f dropped %9.0f\n' \
     "$1" "$(rps "$dir/me.txt")" "$(rps "$dir/thumb.txt")" "$exported" "$dropped"
   echo "$1 $(rps "$dir/me.txt") $(rps "$dir/thumb.txt")" >>"$dir/figures"
 }
 
-echo "== traces off and on, HEAD $(git rev-parse --short HEAD), ${DURATION}s each, wrk -c32"
+echo "== traces off, on for every request, on for a tenth: HEAD $(git rev-parse --short HEAD), ${DURATION}s each, wrk -c32"
 for round in $(seq 1 "$ROUNDS"); do
-  if ((round % 2)); then run off; run on; else run on; run off; fi
+  case $((round % 3)) in
+  1) run off; run all; run tenth ;;
+  2) run all; run tenth; run off ;;
+  0) run tenth; run off; run all ;;
+  esac
 done
 python3 - "$dir/figures" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
 for i, name in enumerate(["GET /users/me", "cached thumbnail"], start=1):
-    off = statistics.median(float(r[i]) for r in rows if r[0] == "off")
-    on = statistics.median(float(r[i]) for r in rows if r[0] == "on")
-    print(f"{name:18} off {off:8.0f}/s  on {on:8.0f}/s  on/off {on / off:5.2f}")
+    median = {mode: statistics.median(float(r[i]) for r in rows if r[0] == mode) for mode in ("off", "all", "tenth")}
+    print(f"{name:18} off {median['off']:8.0f}/s  all {median['all']:8.0f}/s ({median['all'] / median['off']:4.2f})"
+          f"  a tenth {median['tenth']:8.0f}/s ({median['tenth'] / median['off']:4.2f})")
 PY

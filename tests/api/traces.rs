@@ -149,6 +149,7 @@ fn traced(endpoint: &str, max_queued_spans: usize) -> Traces {
         otlp_endpoint: Some(endpoint.to_owned()),
         service_name: "gallery-under-test".into(),
         max_queued_spans,
+        sample_ratio: 1.0,
     };
     telemetry::init(&log, &telemetry).unwrap().expect("an endpoint is set")
 }

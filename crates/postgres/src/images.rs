@@ -12,6 +12,7 @@ use gallery_domain::{
     ImagePatch, ImageSort, ImageStatus, NewImage, PageRequest, Reason, RepoError, Title, UserId, UserRef, Username,
     Visibility,
 };
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::cache::Change;
@@ -276,16 +277,24 @@ impl ImageRepo for PgImageRepo {
 
     /// From memory when the row is there (see [`crate::Caches`]); the visibility rule is
     /// applied to the row either way.
-    #[tracing::instrument(name = "ImageRepo.by_id", level = "debug", skip_all)]
+    /// From memory when it is there (no span then: nothing was asked of the database).
     async fn by_id(&self, id: ImageId, visibility: Visibility) -> Result<Option<Image>, RepoError> {
         let caches = &self.db.caches;
         let image = match caches.image(id) {
             Some(image) => image,
             None => {
-                let ticket = caches.ticket();
-                let mut conn = self.db.conn().await?;
-                let Some(image) = find(&mut conn, id.as_uuid()).await? else { return Ok(None) };
-                caches.keep_image(ticket, &image);
+                let read = async {
+                    let ticket = caches.ticket();
+                    let mut conn = self.db.conn().await?;
+                    let image = find(&mut conn, id.as_uuid()).await?;
+                    if let Some(image) = &image {
+                        caches.keep_image(ticket, image);
+                    }
+                    Ok::<_, RepoError>(image)
+                };
+                let Some(image) = read.instrument(tracing::debug_span!("ImageRepo.by_id")).await? else {
+                    return Ok(None);
+                };
                 image
             }
         };

@@ -151,13 +151,20 @@ impl SessionRepo for PgSessionRepo {
         Ok(())
     }
 
-    /// From memory when both the session and the user are there (see [`crate::Caches`]).
-    #[tracing::instrument(name = "SessionRepo.holder", level = "debug", skip_all)]
+    /// From memory when both the session and the user are there (see [`crate::Caches`]; no
+    /// span then: nothing was asked of the database).
     async fn holder(&self, session: SessionId, user: UserId) -> Result<Option<User>, RepoError> {
-        let caches = &self.db.caches;
-        if let Some(held) = caches.holder(session, user) {
+        if let Some(held) = self.db.caches.holder(session, user) {
             return Ok(Some(held));
         }
+        self.read_holder(session, user).await
+    }
+}
+
+impl PgSessionRepo {
+    #[tracing::instrument(name = "SessionRepo.holder", level = "debug", skip_all)]
+    async fn read_holder(&self, session: SessionId, user: UserId) -> Result<Option<User>, RepoError> {
+        let caches = &self.db.caches;
         let ticket = caches.ticket();
         let mut conn = self.db.conn().await?;
         let live_session = refresh_families::table

@@ -43,11 +43,14 @@ pub struct TelemetrySettings {
     /// Finished spans waiting for the exporter, at most; past that they are dropped (and
     /// counted), so a collector that is slow or away never holds up a request.
     pub max_queued_spans: usize,
+    /// The share of requests traced that arrive without a `traceparent` (0..=1); a request
+    /// whose caller's trace is sampled is always traced.
+    pub sample_ratio: f64,
 }
 
 impl Default for TelemetrySettings {
     fn default() -> Self {
-        Self { otlp_endpoint: None, service_name: "gallery".into(), max_queued_spans: 4096 }
+        Self { otlp_endpoint: None, service_name: "gallery".into(), max_queued_spans: 4096, sample_ratio: 1.0 }
     }
 }
 

@@ -132,6 +132,10 @@ impl Caches {
                     Err(e) => return e.to_string(),
                 }
             }
+            let (late, waited) = (beat_at.elapsed(), Duration::from_nanos(self.now().saturating_sub(sent)));
+            if late > HEARTBEAT {
+                tracing::debug!(?late, ?waited, "the cache listener's heartbeat was slow");
+            }
             self.renew(sent);
         }
     }

@@ -18,7 +18,9 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, Span, SpanData, SpanExporter as _, SpanProcessor};
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracer, SdkTracerProvider, Span, SpanData, SpanExporter as _, SpanProcessor,
+};
 
 use crate::settings::TelemetrySettings;
 
@@ -68,7 +70,17 @@ impl Traces {
         metrics::counter!("gallery_trace_spans_dropped_total").increment(0);
         metrics::counter!("gallery_trace_spans_exported_total").increment(0);
         let processor = Queue { queue, stopping, finished: Mutex::new(Some(finished)) };
-        let provider = SdkTracerProvider::builder().with_span_processor(processor).with_resource(resource).build();
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&settings.sample_ratio),
+            "telemetry.sample_ratio must be between 0 and 1, not {}",
+            settings.sample_ratio
+        );
+        let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(settings.sample_ratio)));
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_sampler(sampler)
+            .with_resource(resource)
+            .build();
         Ok(Self { provider })
     }
 
