@@ -6,7 +6,8 @@
 # collector that costs next to nothing (nginx answering 200 to every POST). The three
 # alternate over BENCH_ROUNDS rounds (3) of BENCH_SECONDS (10). Target: traces on ≤ 10 %.
 # Also the spans sent and dropped in each traced run, from /metrics. (Off against the build
-# before traces: scripts/bench-house.sh with BENCH_BASE.)
+# before traces: scripts/bench-house.sh with BENCH_BASE.) Logs at BENCH_LOG_FILTER (`warn`;
+# `info` writes every request's access line, as production does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/live.sh
@@ -18,6 +19,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 scripts/need.sh wrk build nginx
 cargo build --release --quiet -p gallery-server
 live_start target/release/gallery
+export GALLERY__LOG__FILTER=${BENCH_LOG_FILTER:-warn}
 dir=$LIVE_DIR
 token=$(live_token)
 python3 -c 'import PIL' 2>/dev/null || python3 -m pip install -q pillow
@@ -71,7 +73,7 @@ run() { # off|all|tenth
   echo "$1 $(rps "$dir/me.txt") $(rps "$dir/thumb.txt")" >>"$dir/figures"
 }
 
-echo "== traces off, on for every request, on for a tenth: HEAD $(git rev-parse --short HEAD), ${DURATION}s each, wrk -c32"
+echo "== traces off, on for every request, on for a tenth: HEAD $(git rev-parse --short HEAD), ${DURATION}s each, wrk -c32, logs at $GALLERY__LOG__FILTER"
 for round in $(seq 1 "$ROUNDS"); do
   case $((round % 3)) in
   1) run off; run all; run tenth ;;
