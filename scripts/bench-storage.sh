@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/pg.sh
 . scripts/s3.sh
 . scripts/bench-upload.sh
+. scripts/wrk.sh
 
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
@@ -95,8 +96,6 @@ token() { # PORT
     -d "{\"username\":\"bench\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
-rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
-non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
 
 throughput() { # BACKEND
   local port api token id

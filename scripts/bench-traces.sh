@@ -11,8 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/live.sh
-rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
-non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
+. scripts/wrk.sh
 
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}

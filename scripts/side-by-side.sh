@@ -7,6 +7,7 @@
 # `sbs_stop` stops it; `sbs_photo W H QUALITY` makes a photo and its upload body (needs
 # scripts/bench-upload.sh). Everything is removed when the calling script exits.
 . scripts/pg.sh
+. scripts/wrk.sh
 
 side_by_side_start() {
   local base=$1 root=$PWD
@@ -84,7 +85,3 @@ sbs_cleanup() {
   git worktree remove --force "$SBS_DIR/base" >/dev/null 2>&1 || true
   rm -rf "$SBS_DIR"
 }
-
-# Requests per second and non-2xx answers in a wrk report.
-rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
-non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }

@@ -88,17 +88,21 @@ impl Change {
     }
 }
 
-/// What the listener reports: whether it is subscribed and its lease current, how often
-/// it lost its connection (forgetting everything) and how often its lease ran out while
-/// connected (pausing the copies), and which database backend it listens on.
+/// What the listener reports: the database backend it is subscribed on (none while it is
+/// not), whether its lease is current, how often it lost its connection (forgetting
+/// everything) and how often its lease ran out while connected (pausing the copies).
 #[derive(Debug, Clone, Copy, Default)]
 struct Listening {
-    subscribed: bool,
+    backend: Option<i32>,
     live: bool,
     drops: u64,
     lapses: u64,
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // tests freeze it
-    backend: Option<i32>,
+}
+
+impl Listening {
+    fn subscribed(&self) -> bool {
+        self.backend.is_some()
+    }
 }
 
 /// How many rows of each kind a server holds.
@@ -309,7 +313,7 @@ impl Caches {
         self.apply(Change::Everything);
         self.inner.fresh_until.store(sent.saturating_add(lease_nanos()), Ordering::SeqCst);
         self.inner.state.send_modify(|state| {
-            *state = Listening { subscribed: true, live: true, backend: Some(backend), ..*state };
+            *state = Listening { backend: Some(backend), live: true, ..*state };
         });
     }
 
@@ -347,8 +351,8 @@ impl Caches {
         self.inner.fresh_until.store(0, Ordering::SeqCst);
         self.apply(Change::Everything);
         self.inner.state.send_modify(|state| {
-            state.drops += u64::from(state.subscribed);
-            *state = Listening { subscribed: false, live: false, backend: None, ..*state };
+            state.drops += u64::from(state.subscribed());
+            *state = Listening { backend: None, live: false, ..*state };
         });
     }
 }

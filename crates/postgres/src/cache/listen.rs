@@ -54,7 +54,7 @@ impl Caches {
     async fn follow_forever(&self, url: &str) {
         loop {
             let ended = self.follow(url).await;
-            let was_subscribed = self.inner.state.borrow().subscribed;
+            let was_subscribed = self.inner.state.borrow().subscribed();
             self.dropped_off();
             if was_subscribed {
                 tracing::warn!(error = %ended, "the cache listener lost its connection; copies are off until it is back");
